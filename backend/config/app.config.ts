@@ -1,0 +1,106 @@
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { isIP } from 'node:net';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : value === true || value === 'true' || value === '1' ? true : value === false || value === 'false' || value === '0' ? false : value;
+
+/**
+ * Every setting of the product, read from the environment once at boot. A bad value stops the boot with a
+ * message naming the variable.
+ */
+export class AppConfig {
+  /** Minimum |offset| in ms that steps the Pi's clock. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  TIME_SYNC_THRESHOLD = 1000;
+
+  /** Re-sync interval in ms while a source is connected. */
+  @Type(() => Number) @IsInt() @Min(10_000) @Max(86_400_000)
+  TIME_SYNC_INTERVAL = 1_800_000;
+
+  /** Delay in ms before a failed burst may be retried by the policy. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  TIME_SYNC_RETRY_DELAY = 5000;
+
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  /** Address the HTTP server binds to. */
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['simulated', 'system'])
+  CLOCK_BACKEND: 'simulated' | 'system' = 'simulated';
+
+  /** Starting error of the simulated clock in ms (e.g. -259200000: "booted three days ago"). */
+  @Type(() => Number) @IsInt()
+  SIMULATED_CLOCK_OFFSET_MS = 0;
+
+  /** Network interface of the Wi-Fi access point; its address and netmask give the trusted subnet. */
+  @IsString()
+  AP_INTERFACE = 'wlan0';
+
+  /** Comma-separated CIDR list of trusted subnets; overrides AP_INTERFACE when set. */
+  @IsOptional() @IsString()
+  @Matches(/^\s*$|^\s*[0-9a-fA-F:.]+\/\d{1,3}(\s*,\s*[0-9a-fA-F:.]+\/\d{1,3})*\s*$/, {
+    message: 'AP_SUBNETS must be a comma-separated list of CIDR blocks such as 10.42.0.0/24,127.0.0.1/32',
+  })
+  AP_SUBNETS?: string;
+
+  /** Base URL of the camera's CCAPI (http://192.168.4.2:8080 or https://...:443, with or without /ccapi). Empty: SSDP discovery. */
+  @IsOptional() @IsString() @Matches(/^$|^https?:\/\/[^\s]+$/, { message: 'CAMERA_URL must be an http:// or https:// URL' })
+  CAMERA_URL?: string;
+
+  @IsOptional() @IsString()
+  CAMERA_USER?: string;
+
+  @IsOptional() @IsString()
+  CAMERA_PASSWORD?: string;
+
+  /** Sync the camera's clock when it first connects (if the Pi's time is reliable). */
+  @Transform(toBool) @IsBoolean()
+  CAMERA_SYNC_ON_CONNECT = true;
+
+  /** Period of the camera connection check in ms. */
+  @Type(() => Number) @IsInt() @Min(200) @Max(600_000)
+  CAMERA_POLL_INTERVAL = 5000;
+
+  /** Timeout of one CCAPI request in ms. */
+  @Type(() => Number) @IsInt() @Min(100) @Max(120_000)
+  CAMERA_TIMEOUT = 5000;
+
+  /** Search the network for cameras with SSDP when CAMERA_URL is empty. */
+  @Transform(toBool) @IsBoolean()
+  CAMERA_DISCOVERY = true;
+
+  /** Where the clock-change journal is kept. */
+  @IsString()
+  DATA_DIR = './data';
+
+  /** Sync the Pi from access-point clients as soon as they connect. */
+  @Transform(toBool) @IsBoolean()
+  AUTO_SYNC = true;
+}
+
+export class ConfigError extends Error {}
+
+/** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
+export function validateConfig(env: Record<string, unknown>): AppConfig {
+  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD']);
+  const picked: Record<string, unknown> = {};
+  for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
+  const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
+  const errors = validateSync(config, { skipMissingProperties: false });
+  if (errors.length) {
+    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(picked[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (config.AP_SUBNETS) {
+    for (const cidr of config.AP_SUBNETS.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [addr, bits] = cidr.split('/');
+      const family = isIP(addr);
+      if (!family || Number(bits) > (family === 4 ? 32 : 128)) throw new ConfigError(`Invalid configuration:\n  AP_SUBNETS: "${cidr}" is not a CIDR block`);
+    }
+  }
+  return config;
+}

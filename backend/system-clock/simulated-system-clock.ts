@@ -1,0 +1,31 @@
+import { Injectable } from '@nestjs/common';
+import { SimulatedWallClock } from '../time/clock';
+import { SystemClock, SystemClockState } from './system-clock';
+import { hostTimezone } from '../time/timezone';
+
+/**
+ * In-process clock = host time + offset. Setting the time changes the offset; the host clock and zone are
+ * never touched. Its zone starts as the host's.
+ */
+@Injectable()
+export class SimulatedSystemClock extends SystemClock {
+  readonly backend = 'simulated' as const;
+  private zone = hostTimezone();
+
+  constructor(private readonly clock: SimulatedWallClock) {
+    super();
+  }
+
+  async read(): Promise<SystemClockState> {
+    return { epochMs: this.clock.now(), timezone: this.zone, ntpEnabled: false, ntpSynchronized: false, backend: this.backend };
+  }
+
+  async setTime(target: () => number): Promise<void> {
+    this.clock.stepTo(target());
+  }
+
+  async setTimezone(zone: string): Promise<void> {
+    this.zone = zone;
+    // Only what the product reports changes: neither the host's zone nor this process's TZ.
+  }
+}

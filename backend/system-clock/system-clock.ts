@@ -1,0 +1,31 @@
+import { ClockBackend } from '../protocol/messages';
+
+export interface SystemClockState {
+  /** Wall time of the clock when read, ms since the epoch. */
+  epochMs: number;
+  /** IANA zone of the system. */
+  timezone: string;
+  /** NTP service enabled (timedated's `NTP`). */
+  ntpEnabled: boolean;
+  /** The kernel clock is synchronized by NTP (timedated's `NTPSynchronized`). */
+  ntpSynchronized: boolean;
+  backend: ClockBackend;
+}
+
+/**
+ * The Pi's system clock and zone. Adapters: `SimulatedSystemClock` (default, never touches the host) and
+ * `TimedatectlClock` (systemd's timedated, the real Pi path). Steps go through `ClockStepService`, which
+ * journals them; nothing else calls `setTime`.
+ */
+export abstract class SystemClock {
+  abstract readonly backend: ClockBackend;
+  abstract read(): Promise<SystemClockState>;
+  /**
+   * Sets the wall clock. `target()` is called at the last moment before the write, so the time spent
+   * getting there (D-Bus round trips, turning NTP off) does not make the clock late.
+   * Throws DomainError NTP_SYNCHRONIZED, CLOCK_PERMISSION_DENIED or CLOCK_WRITE_FAILED.
+   */
+  abstract setTime(target: () => number): Promise<void>;
+  /** Sets the system zone (validated IANA name) and makes the running process follow it. */
+  abstract setTimezone(zone: string): Promise<void>;
+}
