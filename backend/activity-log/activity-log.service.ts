@@ -1,0 +1,36 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '../common/event-bus';
+import { ActivityEntry, ActivityType } from '../protocol/messages';
+import { Clock } from '../time/clock';
+
+export const MAX_ACTIVITY_ENTRIES = 100;
+
+/** The last 100 things that happened, for the operator. In memory: cleared on restart, as designed. */
+@Injectable()
+export class ActivityLogService {
+  private readonly logger = new Logger('Activity');
+  private readonly log: ActivityEntry[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly bus: EventBus,
+  ) {}
+
+  add(type: ActivityType, message: string, success: boolean, details: ActivityEntry['details'] = {}): ActivityEntry {
+    const entry: ActivityEntry = { timestamp: new Date(this.clock.now()).toISOString(), type, message, success, details };
+    this.log.push(entry);
+    if (this.log.length > MAX_ACTIVITY_ENTRIES) this.log.splice(0, this.log.length - MAX_ACTIVITY_ENTRIES);
+    (success ? this.logger.log : this.logger.warn).call(this.logger, `[${type}] ${message}`);
+    this.bus.publish(this.frame());
+    return entry;
+  }
+
+  /** Oldest first. */
+  entries(): ActivityEntry[] {
+    return [...this.log];
+  }
+
+  frame() {
+    return { type: 'activity_log' as const, timestamp: new Date(this.clock.now()).toISOString(), data: { entries: this.entries() } };
+  }
+}

@@ -1,0 +1,2 @@
+// CSS imports resolve to nothing under jest (jsdom does not need the styles).
+module.exports = {};
