@@ -32,6 +32,10 @@ export class AppConfig {
   @IsIn(['simulated', 'system'])
   CLOCK_BACKEND: 'simulated' | 'system' = 'simulated';
 
+  /** Simulated backend only: report NTP as synchronized (as a Pi with internet would), for demos and tests. */
+  @Transform(toBool) @IsBoolean()
+  SIMULATED_NTP_SYNCHRONIZED = false;
+
   /** Starting error of the simulated clock in ms (e.g. -259200000: "booted three days ago"). */
   @Type(() => Number) @IsInt()
   SIMULATED_CLOCK_OFFSET_MS = 0;

@@ -1,0 +1,47 @@
+import { INestApplication, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, NextFunction, Request, Response } from 'express';
+import { AppModule } from './app.module';
+import { MAX_FRAME_BYTES } from './protocol/messages';
+import { Clock } from './time/clock';
+import { createFrameParser } from './time-sync/ws-frames';
+
+/**
+ * Everything `main.ts` does except listening, so the e2e tests get exactly what production gets.
+ */
+export async function createApp(options: { logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] } = {}): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error', 'fatal'] });
+  const clock = app.get(Clock);
+  // A manual set adds the time spent between arrival and the write to the operator's timestamp.
+  app.use((req: Request & { receivedMono?: number }, _res: Response, next: NextFunction) => {
+    req.receivedMono = clock.monotonic();
+    next();
+  });
+  app.use(json({ limit: MAX_FRAME_BYTES }));
+  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: createFrameParser(() => clock.monotonic()) }));
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Pi Camera TimeSync')
+      .setDescription(
+        'REST API of the clock-synchronisation kiosk. The live protocol (time-sync-request/response, events, ' +
+          'activity_log) runs over the WebSocket at /ws; see the README.',
+      )
+      .setVersion('1')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  return app;
+}
+
+export async function listen(app: INestApplication, port: number, host: string): Promise<string> {
+  await app.listen(port, host);
+  const url = await app.getUrl();
+  new Logger('Main').log(`Serving the page, the API (/api/docs) and the WebSocket (/ws) at ${url.replace('[::1]', 'localhost')}`);
+  return url;
+}

@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { ConfigError, validateConfig } from './config/app.config';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = validateConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const { createApp, listen } = await import('./bootstrap');
+  const app = await createApp();
+  await listen(app, config.PORT, config.HOST);
+}
+
+void main();

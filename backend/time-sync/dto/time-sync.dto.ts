@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ActivityEntryDto } from '../../activity-log/dto/clock-step.dto';
+
+/** POST /api/system/time and the WebSocket `manual-time-sync`. */
+export class ManualTimeDto {
+  @ApiProperty({ example: '2026-11-25T12:00:00.000Z', description: 'ISO 8601 / RFC 3339 with Z or an offset (ms since the epoch accepted too)' })
+  @IsDefined()
+  timestamp: string;
+
+  @ApiPropertyOptional({ example: 'America/Los_Angeles', description: 'IANA time zone to set on the Pi' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
+}
+
+/** `time-sync-response` data (validated field by field; clientTime is checked by the service). */
+export class TimeSyncResponseDto {
+  @IsDefined()
+  clientTime: number | string;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  serverTime: number;
+
+  @IsString()
+  @MaxLength(100)
+  requestId: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
+}
+
+export class EmptyDto {}
+
+export class PiClockDto {
+  @ApiProperty({ example: '2026-11-25T12:00:00.000Z' }) timestamp: string;
+  @ApiProperty({ example: 1795608000000 }) epochMs: number;
+  @ApiProperty({ example: 'Europe/Berlin' }) timezone: string;
+  @ApiProperty({ example: 60 }) utcOffsetMinutes: number;
+  @ApiProperty({ example: false }) isDst: boolean;
+  @ApiProperty({ enum: ['client', 'manual', 'ntp', 'camera', 'none'], example: 'client' }) source: string;
+  @ApiProperty({ enum: ['high', 'medium', 'low', 'none'], example: 'high' }) reliability: string;
+  @ApiProperty({ example: false }) ntpSynchronized: boolean;
+  @ApiProperty({ enum: ['simulated', 'system'], example: 'simulated' }) backend: string;
+}
+
+export class CameraStatusDto {
+  @ApiProperty({ example: true }) connected: boolean;
+  @ApiProperty({ example: 'http://192.168.4.2:8080/ccapi', nullable: true }) baseUrl: string | null;
+  @ApiProperty({ example: { productName: 'Canon EOS R50', serialNumber: '0123456789', firmwareVersion: '1.4.0' }, nullable: true }) info: Record<string, string> | null;
+  @ApiProperty({ example: { success: true, at: '2026-11-25T12:00:01.000Z', offsetMs: -2400, residualMs: 12 }, nullable: true }) lastSync: Record<string, unknown> | null;
+  @ApiProperty({ example: null, nullable: true }) lastError: string | null;
+}
+
+export class TimeSyncStatusDto {
+  @ApiProperty({ example: true }) isSynchronized: boolean;
+  @ApiProperty({ example: '2026-11-25T12:00:00.000Z', nullable: true }) lastSyncTime: string | null;
+  @ApiProperty({ enum: ['client', 'manual', 'ntp', 'camera', 'none'], example: 'client' }) syncSource: string;
+  @ApiProperty({ enum: ['high', 'medium', 'low', 'none'], example: 'high' }) reliability: string;
+  @ApiProperty({ example: 259200012.4, nullable: true, description: 'Last measured offset: source clock minus Pi clock, ms' }) lastOffsetMs: number | null;
+  @ApiProperty({ example: 0.9, nullable: true, description: 'Bound on the error of that measurement, ms' }) errorBoundMs: number | null;
+  @ApiProperty({ example: 42000, nullable: true, description: 'Age of the last successful sync (monotonic), ms' }) lastSyncAgeMs: number | null;
+  @ApiProperty({ example: '10.42.0.23', nullable: true }) sourceClient: string | null;
+  @ApiPropertyOptional({ example: true, description: 'Whether the caller may set the time' }) canSetTime?: boolean;
+  @ApiProperty({ type: ActivityEntryDto, isArray: true }) activityLog: ActivityEntryDto[];
+  @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
+  @ApiProperty({ type: CameraStatusDto }) camera: CameraStatusDto;
+}
+
+export class ManualTimeResultDto {
+  @ApiProperty({ example: 259200000.5, description: 'How far the clock moved: new minus old, ms' }) offsetMs: number;
+  @ApiProperty({ example: '2026-11-25T12:00:00.004Z' }) newTime: string;
+}
+
+export class ErrorBodyDto {
+  @ApiProperty({ example: 403 }) statusCode: number;
+  @ApiProperty({ example: 'NOT_ACCESS_POINT_CLIENT' }) code: string;
+  @ApiProperty({ example: "Only devices on the Pi's Wi-Fi access point may set the time; 192.168.1.20 is not one" }) message: string;
+}

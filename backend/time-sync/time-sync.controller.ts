@@ -1,0 +1,52 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Clock } from '../time/clock';
+import { normalizeAddress } from './access-point';
+import { ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, TimeSyncStatusDto } from './dto/time-sync.dto';
+import { TimeSyncService } from './time-sync.service';
+
+@ApiTags('time')
+@Controller('api')
+export class TimeSyncController {
+  constructor(
+    private readonly service: TimeSyncService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get('timesync/status')
+  @ApiOperation({ summary: 'Synchronization state, reliability, activity log, the Pi clock and the camera' })
+  @ApiOkResponse({ type: TimeSyncStatusDto })
+  status(@Req() request: Request) {
+    return this.service.status(addressOf(request));
+  }
+
+  @Get('system/time')
+  @ApiOperation({ summary: "The Pi's clock: time, zone, offset, DST, source, reliability, NTP state, backend" })
+  @ApiOkResponse({ type: PiClockDto })
+  async systemTime() {
+    return (await this.service.status()).pi;
+  }
+
+  @Post('system/time')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Set the Pi clock by hand (access-point clients only); source "manual"' })
+  @ApiOkResponse({ type: ManualTimeResultDto })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed body, bad timestamp, implausible time or unknown zone' })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'The caller is not on the access point' })
+  setSystemTime(@Req() request: Request, @Body() body: ManualTimeDto) {
+    const receivedMono = (request as Request & { receivedMono?: number }).receivedMono ?? this.clock.monotonic();
+    return this.service.setManually(addressOf(request), body, receivedMono);
+  }
+
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness, for the kiosk launcher' })
+  @ApiOkResponse({ schema: { example: { ok: true } } })
+  health() {
+    return { ok: true };
+  }
+}
+
+function addressOf(request: Request): string {
+  return normalizeAddress(request.socket.remoteAddress ?? '');
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { ActivityLogModule } from '../activity-log/activity-log.module';
+import { CameraModule } from '../camera/camera.module';
+import { CameraService } from '../camera/camera.service';
+import { SystemClockModule } from '../system-clock/system-clock.module';
+import { AccessPointPolicy, NetworkInterfaces } from './access-point';
+import { CameraClockPort } from './camera-port';
+import { TimeSyncController } from './time-sync.controller';
+import { TimeSyncGateway } from './time-sync.gateway';
+import { TimeSyncService } from './time-sync.service';
+
+@Module({
+  imports: [ActivityLogModule, SystemClockModule, CameraModule],
+  controllers: [TimeSyncController],
+  providers: [
+    TimeSyncService,
+    TimeSyncGateway,
+    AccessPointPolicy,
+    NetworkInterfaces,
+    { provide: CameraClockPort, useExisting: CameraService },
+  ],
+  exports: [TimeSyncService],
+})
+export class TimeSyncModule {}
