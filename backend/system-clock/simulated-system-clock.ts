@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SimulatedWallClock } from '../time/clock';
+import { Clock, SimulatedWallClock } from '../time/clock';
 import { SystemClock, SystemClockState } from './system-clock';
 import { hostTimezone } from '../time/timezone';
 
@@ -12,8 +12,15 @@ export class SimulatedSystemClock extends SystemClock {
   readonly backend = 'simulated' as const;
   private zone = hostTimezone();
 
-  constructor(private readonly clock: SimulatedWallClock) {
+  private readonly clock: SimulatedWallClock;
+
+  /** Takes the product `Clock`, which TimeModule makes a SimulatedWallClock when CLOCK_BACKEND=simulated. */
+  constructor(clock: Clock) {
     super();
+    if (!(clock instanceof SimulatedWallClock)) {
+      throw new Error(`SimulatedSystemClock needs the SimulatedWallClock that TimeModule provides with CLOCK_BACKEND=simulated; got ${clock?.constructor?.name ?? clock}`);
+    }
+    this.clock = clock;
   }
 
   async read(): Promise<SystemClockState> {
