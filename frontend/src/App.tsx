@@ -1,0 +1,78 @@
+import { useSyncExternalStore } from 'react';
+import type { TimeSyncApi } from './api';
+import { useTick } from './clock-store';
+import { ActivityLog } from './components/ActivityLog';
+import { ConnectionIndicator } from './components/ConnectionIndicator';
+import { CameraStatusCard, ControllerInfo } from './components/ControllerStatus';
+import { ManualTimeSet } from './components/ManualTimeSet';
+import { SocketErrorNotice } from './components/SocketErrorNotice';
+import { useNightMode } from './night-mode';
+import { deviceTimeZone } from './time-format';
+import type { TimeSyncSnapshot } from './ws-client';
+
+/** What the page needs from the socket (TimeSyncSocket, or a stand-in in tests). */
+export interface SocketLike {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): TimeSyncSnapshot;
+  reconnectNow(): void;
+}
+
+export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
+  const snap = useSyncExternalStore(socket.subscribe, socket.getSnapshot);
+  const tick = useTick();
+  const [night, setNight] = useNightMode();
+  const status = snap.status;
+  const deviceZone = deviceTimeZone();
+  const sinceStatus = status ? Math.max(0, tick.mono - snap.statusAt) : 0;
+  const piNow = status ? status.pi.epochMs + sinceStatus : null;
+
+  return (
+    <div className="app">
+      <header className="top">
+        <h1>Pi Camera TimeSync</h1>
+        <ConnectionIndicator state={snap.connection} attempt={snap.attempt} onRetry={() => socket.reconnectNow()} />
+        <button
+          type="button"
+          className="btn btn-small night-toggle"
+          data-testid="night-toggle"
+          aria-pressed={night}
+          onClick={() => setNight(!night)}
+        >
+          {night ? 'Night mode: on' : 'Night mode'}
+        </button>
+      </header>
+
+      {status?.pi.backend === 'simulated' ? (
+        <p className="banner" data-testid="simulated-banner" role="note">
+          Simulated clock: the system clock is not changed
+        </p>
+      ) : null}
+      <SocketErrorNotice error={snap.lastError} />
+
+      <main className="layout">
+        <section className="panel status-panel" aria-labelledby="controller-status-title" data-testid="controller-status">
+          <h2 id="controller-status-title">Controller Status</h2>
+          <CameraStatusCard camera={status?.camera ?? null} piNow={piNow} api={api} />
+          <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />
+        </section>
+
+        <section className="panel manual-panel" aria-labelledby="manual-title">
+          <h2 id="manual-title">Set the Pi's time</h2>
+          <ManualTimeSet
+            api={api}
+            nowWall={tick.wall}
+            deviceZone={deviceZone}
+            piZone={status?.pi.timezone ?? null}
+            canSetTime={status?.canSetTime}
+            ntpSynchronized={!!status?.pi.ntpSynchronized}
+          />
+        </section>
+
+        <section className="panel log-panel" aria-labelledby="log-title">
+          <h2 id="log-title">Activity</h2>
+          <ActivityLog entries={snap.activityLog} timeZone={deviceZone} nowWall={tick.wall} />
+        </section>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+/** The two REST actions of the page. Errors come back as `{ statusCode, code, message }`. */
+
+export class ActionError extends Error {
+  readonly code: string;
+  readonly status?: number;
+  constructor(code: string, message: string, status?: number) {
+    super(message);
+    this.name = 'ActionError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+export interface TimeSyncApi {
+  /** POST /api/system/time; `timestamp` is stamped by the caller right before the call. */
+  setPiTime(timestamp: string, timezone: string): Promise<Record<string, unknown>>;
+  /** POST /api/timesync/camera */
+  syncCamera(): Promise<Record<string, unknown>>;
+}
+
+export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args), timeoutMs = 30_000): TimeSyncApi {
+  async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let res: Response;
+    try {
+      res = await fetchImpl(path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal: abort.signal,
+      });
+    } catch (e) {
+      throw abort.signal.aborted
+        ? new ActionError('TIMEOUT', 'The Pi did not answer in time')
+        : new ActionError('NETWORK', `Could not reach the Pi (${e instanceof Error ? e.message : String(e)})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    let payload: Record<string, unknown> = {};
+    try {
+      const text = await res.text();
+      payload = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      payload = {};
+    }
+    if (!res.ok) {
+      const code = typeof payload.code === 'string' ? payload.code : `HTTP_${res.status}`;
+      const raw = payload.message;
+      const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' && raw ? raw : res.statusText || `HTTP ${res.status}`;
+      throw new ActionError(code, message, res.status);
+    }
+    return payload;
+  }
+
+  return {
+    setPiTime: (timestamp, timezone) => post('/api/system/time', { timestamp, timezone }),
+    syncCamera: () => post('/api/timesync/camera', {}),
+  };
+}
+
+export const NOT_ON_AP_REASON = "Only devices on the Pi's Wi-Fi can set the time";
+
+/** An error in plain words for the person holding the phone. */
+export function describeError(e: unknown): string {
+  if (!(e instanceof ActionError)) return `Something went wrong: ${e instanceof Error ? e.message : String(e)}`;
+  switch (e.code) {
+    case 'NOT_ACCESS_POINT_CLIENT':
+      return NOT_ON_AP_REASON;
+    case 'NTP_SYNCHRONIZED':
+      return 'The Pi already has network time (NTP), so its clock is left alone';
+    case 'CLOCK_PERMISSION_DENIED':
+      return `The Pi is not allowed to change its clock: ${e.message}`;
+    case 'CAMERA_BUSY':
+      return `The camera is busy (${e.message}). Try again in a moment`;
+    case 'NETWORK':
+    case 'TIMEOUT':
+      return `${e.message}. Check the connection and try again`;
+    default:
+      return e.message.charAt(0).toUpperCase() + e.message.slice(1);
+  }
+}

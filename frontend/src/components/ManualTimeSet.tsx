@@ -1,0 +1,203 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { NOT_ON_AP_REASON, type TimeSyncApi } from '../api';
+import {
+  epochOfWall,
+  formatDate,
+  formatDateTime,
+  formatOffset,
+  formatTime,
+  formatUtcOffset,
+  knownTimeZones,
+  stepWall,
+  wallFields,
+  zoneOffsetMs,
+  type WallField,
+} from '../time-format';
+import { useAction } from '../use-action';
+import { ActionMessage } from './ActionMessage';
+
+interface Props {
+  api: TimeSyncApi;
+  /** Date.now() at the last tick: the shown time moves on with it. */
+  nowWall: number;
+  deviceZone: string;
+  piZone: string | null;
+  /** From the status: false when this device is not on the Pi's access point. */
+  canSetTime: boolean | undefined;
+  ntpSynchronized: boolean;
+}
+
+const FIELDS: Array<{ field: WallField; label: string }> = [
+  { field: 'year', label: 'Year' },
+  { field: 'month', label: 'Month' },
+  { field: 'day', label: 'Day' },
+  { field: 'hour', label: 'Hour' },
+  { field: 'minute', label: 'Min' },
+  { field: 'second', label: 'Sec' },
+];
+
+/**
+ * Sets the Pi's clock by hand with touch alone (no system keyboard can draw over the kiosk). The chosen
+ * time is kept as a difference from this device's clock, so it keeps running while the user steps
+ * fields, and the timestamp is taken at the tap that sends it.
+ */
+export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, ntpSynchronized }: Props) {
+  const [deltaMs, setDeltaMs] = useState(0);
+  const [zone, setZone] = useState(deviceZone);
+  const deltaRef = useRef(deltaMs);
+  deltaRef.current = deltaMs;
+  const zoneRef = useRef(zone);
+  zoneRef.current = zone;
+
+  const zones = useMemo(() => {
+    const all = knownTimeZones();
+    const first = [deviceZone, piZone].filter((z): z is string => !!z);
+    return [...new Set([...first, ...all])];
+  }, [deviceZone, piZone]);
+
+  const step = useCallback((field: WallField, by: number) => {
+    const now = Date.now();
+    const target = now + deltaRef.current;
+    const ms = ((target % 1000) + 1000) % 1000;
+    const next = epochOfWall(stepWall(wallFields(target, zoneRef.current), field, by), zoneRef.current, ms, target);
+    deltaRef.current = next - now;
+    setDeltaMs(next - now);
+  }, []);
+
+  const resetToDevice = useCallback(() => {
+    deltaRef.current = 0;
+    setDeltaMs(0);
+    setZone(deviceZone);
+  }, [deviceZone]);
+
+  const run = useCallback(async () => {
+    // Stamped here, synchronously in the tap, before anything is awaited.
+    const timestamp = new Date(Date.now() + deltaRef.current).toISOString();
+    const timezone = zoneRef.current;
+    await api.setPiTime(timestamp, timezone);
+    return `Pi's clock set to ${formatDateTime(Date.parse(timestamp), timezone)} (${timezone})`;
+  }, [api]);
+  const action = useAction(run);
+
+  const target = nowWall + deltaMs;
+  const fields = wallFields(target, zone);
+  const reason = canSetTime === false ? NOT_ON_AP_REASON : ntpSynchronized ? 'The Pi has network time (NTP): its clock is left alone' : null;
+
+  return (
+    <div className="card manual" data-testid="manual-time">
+      <div className="manual-display" data-testid="manual-target">
+        <span className="clock big">{formatDate(fields)}</span> <span className="clock big">{formatTime(fields)}</span>
+        <span className="muted"> {formatUtcOffset(zoneOffsetMs(target, zone))}</span>
+      </div>
+      <p className="muted small" data-testid="manual-delta">
+        {Math.abs(deltaMs) < 500 ? "This device's time" : `${formatOffset(deltaMs)} from this device's time`}
+      </p>
+      <div className="steppers" role="group" aria-label="Date and time">
+        {FIELDS.map(({ field, label }) => (
+          <Stepper key={field} field={field} label={label} value={fields[field]} onStep={step} />
+        ))}
+      </div>
+      <div className="manual-row">
+        <label className="zone">
+          <span className="muted small">Zone</span>
+          <select data-testid="manual-zone" value={zone} onChange={(e) => setZone(e.target.value)}>
+            {zones.map((z) => (
+              <option key={z} value={z}>
+                {z}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="btn" data-testid="use-device-time" onClick={resetToDevice}>
+          Use this device's time
+        </button>
+      </div>
+      <div className="actions">
+        <button
+          type="button"
+          className="btn btn-primary"
+          data-testid="set-pi-time"
+          onClick={action.trigger}
+          disabled={!!reason || action.busy}
+          aria-busy={action.busy}
+          aria-describedby={reason ? 'set-pi-time-reason' : undefined}
+        >
+          {action.busy ? 'Setting…' : "Set the Pi's time"}
+        </button>
+        {reason ? (
+          <p className="reason" id="set-pi-time-reason" data-testid="set-pi-time-reason">
+            {reason}
+          </p>
+        ) : null}
+        <ActionMessage result={action.result} testId="set-pi-time-message" />
+      </div>
+    </div>
+  );
+}
+
+const pad = (field: WallField, n: number) => String(n).padStart(field === 'year' ? 4 : 2, '0');
+
+/** Up/down buttons; holding one repeats. */
+function Stepper({ field, label, value, onStep }: { field: WallField; label: string; value: number; onStep: (f: WallField, by: number) => void }) {
+  return (
+    <div className="stepper">
+      <RepeatButton label={`Increase ${label.toLowerCase()}`} testId={`step-${field}-up`} onStep={() => onStep(field, 1)}>
+        +
+      </RepeatButton>
+      <div className="stepper-value">
+        <span className="stepper-label">{label}</span>
+        <span className="clock" data-testid={`field-${field}`}>
+          {pad(field, value)}
+        </span>
+      </div>
+      <RepeatButton label={`Decrease ${label.toLowerCase()}`} testId={`step-${field}-down`} onStep={() => onStep(field, -1)}>
+        −
+      </RepeatButton>
+    </div>
+  );
+}
+
+function RepeatButton({ label, testId, onStep, children }: { label: string; testId: string; onStep: () => void; children: string }) {
+  const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const pressedByPointer = useRef(false);
+  const stop = useCallback(() => {
+    if (timer.current !== null) clearTimeout(timer.current);
+    timer.current = null;
+  }, []);
+  useEffect(() => stop, [stop]);
+  const repeat = useCallback(
+    (wait: number) => {
+      timer.current = setTimeout(() => {
+        onStep();
+        repeat(80);
+      }, wait);
+    },
+    [onStep],
+  );
+  return (
+    <button
+      type="button"
+      className="btn step"
+      aria-label={label}
+      data-testid={testId}
+      onPointerDown={(e) => {
+        if (e.button !== 0) return;
+        pressedByPointer.current = true;
+        onStep();
+        stop();
+        repeat(450);
+      }}
+      onPointerUp={stop}
+      onPointerLeave={stop}
+      onPointerCancel={stop}
+      onContextMenu={(e) => e.preventDefault()}
+      onClick={() => {
+        // A pointer press already stepped on pointerdown; a click from the keyboard has not.
+        if (pressedByPointer.current) pressedByPointer.current = false;
+        else onStep();
+      }}
+    >
+      {children}
+    </button>
+  );
+}

@@ -1,0 +1,20 @@
+import { useState } from 'react';
+import { NOT_ON_AP_REASON } from '../api';
+import type { SocketError } from '../ws-client';
+
+/** Errors the Pi reports over the socket, shown until dismissed (a new error shows again). */
+export function SocketErrorNotice({ error }: { error: SocketError | null }) {
+  const [dismissed, setDismissed] = useState(0);
+  if (!error || error.seq <= dismissed) return null;
+  const text = error.code === 'NOT_ACCESS_POINT_CLIENT' ? NOT_ON_AP_REASON : error.message;
+  return (
+    <div className="notice error" role="alert" data-testid="socket-error" data-code={error.code}>
+      <span>
+        <span aria-hidden="true">⚠ </span>The Pi reported: {text}
+      </span>
+      <button type="button" className="btn btn-small" onClick={() => setDismissed(error.seq)}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
