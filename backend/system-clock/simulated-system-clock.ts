@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { Clock, SimulatedWallClock } from '../time/clock';
 import { SystemClock, SystemClockState } from './system-clock';
 import { hostTimezone } from '../time/timezone';
@@ -15,7 +16,11 @@ export class SimulatedSystemClock extends SystemClock {
   private readonly clock: SimulatedWallClock;
 
   /** Takes the product `Clock`, which TimeModule makes a SimulatedWallClock when CLOCK_BACKEND=simulated. */
-  constructor(clock: Clock) {
+  constructor(
+    clock: Clock,
+    /** Pretend NTP keeps this clock (SIMULATED_NTP_SYNCHRONIZED): writes are refused as timedated would. */
+    private readonly ntpSynchronized = false,
+  ) {
     super();
     if (!(clock instanceof SimulatedWallClock)) {
       throw new Error(`SimulatedSystemClock needs the SimulatedWallClock that TimeModule provides with CLOCK_BACKEND=simulated; got ${clock?.constructor?.name ?? clock}`);
@@ -24,10 +29,11 @@ export class SimulatedSystemClock extends SystemClock {
   }
 
   async read(): Promise<SystemClockState> {
-    return { epochMs: this.clock.now(), timezone: this.zone, ntpEnabled: false, ntpSynchronized: false, backend: this.backend };
+    return { epochMs: this.clock.now(), timezone: this.zone, ntpEnabled: this.ntpSynchronized, ntpSynchronized: this.ntpSynchronized, backend: this.backend };
   }
 
   async setTime(target: () => number): Promise<void> {
+    if (this.ntpSynchronized) throw new DomainError(ErrorCode.NTP_SYNCHRONIZED, "The Pi's clock is synchronized by NTP, a better source than any phone; leaving it alone");
     this.clock.stepTo(target());
   }
 

@@ -1,0 +1,29 @@
+import { AppConfig, ConfigError, validateConfig } from './app.config';
+
+describe(validateConfig.name, () => {
+  it('gives the design defaults for an empty environment', () => {
+    const config = validateConfig({});
+    expect(config).toBeInstanceOf(AppConfig);
+    expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
+  });
+
+  it('reads typed values', () => {
+    const config = validateConfig({ PORT: '8080', SIMULATED_CLOCK_OFFSET_MS: '-259200000', CAMERA_SYNC_ON_CONNECT: 'false', AP_SUBNETS: '10.42.0.0/24,::1/128', CLOCK_BACKEND: 'system' });
+    expect(config).toMatchObject({ PORT: 8080, SIMULATED_CLOCK_OFFSET_MS: -259200000, CAMERA_SYNC_ON_CONNECT: false, CLOCK_BACKEND: 'system' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /PORT="abc"/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ CLOCK_BACKEND: 'sundial' }, /CLOCK_BACKEND="sundial"/],
+    [{ TIME_SYNC_THRESHOLD: '-5' }, /TIME_SYNC_THRESHOLD/],
+    [{ TIME_SYNC_INTERVAL: '1.5' }, /TIME_SYNC_INTERVAL/],
+    [{ AP_SUBNETS: '10.42.0.0' }, /AP_SUBNETS/],
+    [{ AP_SUBNETS: '10.42.0.0/40' }, /AP_SUBNETS/],
+    [{ CAMERA_URL: 'ftp://camera' }, /CAMERA_URL/],
+    [{ CAMERA_SYNC_ON_CONNECT: 'maybe' }, /CAMERA_SYNC_ON_CONNECT/],
+  ])('stops on %p with a message naming the variable', (env, message) => {
+    expect(() => validateConfig(env)).toThrow(ConfigError);
+    expect(() => validateConfig(env)).toThrow(message);
+  });
+});
