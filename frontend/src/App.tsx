@@ -29,16 +29,20 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   return (
     <div className="app">
       <header className="top">
-        <h1>Pi Camera TimeSync</h1>
+        <h1>
+          <span className="title-extra">Pi Camera </span>TimeSync
+        </h1>
         <ConnectionIndicator state={snap.connection} attempt={snap.attempt} onRetry={() => socket.reconnectNow()} />
         <button
           type="button"
           className="btn btn-small night-toggle"
           data-testid="night-toggle"
           aria-pressed={night}
+          aria-label="Night mode (red light)"
           onClick={() => setNight(!night)}
         >
-          {night ? 'Night mode: on' : 'Night mode'}
+          <span aria-hidden="true">☾ </span>
+          {night ? 'Night on' : 'Night'}
         </button>
       </header>
 

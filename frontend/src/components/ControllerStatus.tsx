@@ -35,7 +35,7 @@ interface Clock {
 function sourceWords(status: TimeSyncStatus): string {
   switch (status.syncSource) {
     case 'client':
-      return status.sourceClient ? `a device on the Pi's Wi-Fi (${status.sourceClient})` : "a device on the Pi's Wi-Fi";
+      return status.sourceClient ? `device ${status.sourceClient}` : "a device on the Pi's Wi-Fi";
     case 'manual':
       return 'time set by hand';
     case 'ntp':
@@ -64,7 +64,7 @@ export function ControllerInfo({ status, clock, deviceZone }: { status: TimeSync
             {status && clock.piNow !== null ? (
               <>
                 <span className="clock">{formatDateTime(clock.piNow, status.pi.timezone)}</span>{' '}
-                <span className="muted">{zoneLabel(status.pi.timezone, clock.piNow)}</span>
+                <ZoneLabel zone={status.pi.timezone} at={clock.piNow} />
               </>
             ) : (
               '—'
@@ -74,7 +74,7 @@ export function ControllerInfo({ status, clock, deviceZone }: { status: TimeSync
         <div className="row">
           <dt>This device</dt>
           <dd data-testid="device-time">
-            <span className="clock">{formatDateTime(clock.wall, deviceZone)}</span> <span className="muted">{zoneLabel(deviceZone, clock.wall)}</span>
+            <span className="clock">{formatDateTime(clock.wall, deviceZone)}</span> <ZoneLabel zone={deviceZone} at={clock.wall} />
           </dd>
         </div>
         <div className="row">
@@ -86,13 +86,18 @@ export function ControllerInfo({ status, clock, deviceZone }: { status: TimeSync
   );
 }
 
-function zoneLabel(zone: string, at: number): string {
+function ZoneLabel({ zone, at }: { zone: string; at: number }) {
+  let offset = '';
   try {
-    const offset = formatUtcOffset(zoneOffsetMs(at, zone));
-    return offset === zone ? zone : `${zone} (${offset})`;
+    offset = formatUtcOffset(zoneOffsetMs(at, zone));
   } catch {
-    return zone;
+    // a zone this browser does not know: the name alone
   }
+  return (
+    <span className="zone-label" title={offset}>
+      {zone}
+    </span>
+  );
 }
 
 function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStatus: number }) {
