@@ -20,7 +20,7 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
     req.receivedMono = clock.monotonic();
     next();
   });
-  app.use(json({ limit: MAX_FRAME_BYTES }));
+  app.use(json({ limit: MAX_FRAME_BYTES }), bodyErrors);
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: createFrameParser(() => clock.monotonic()) }));
   app.enableShutdownHooks();
 
@@ -37,6 +37,18 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
   return app;
+}
+
+/** body-parser's errors happen before Nest's filters: answer them in the API's error shape here. */
+function bodyErrors(error: { type?: string; status?: number; limit?: number } | undefined, _req: Request, res: Response, next: NextFunction): void {
+  if (!error) return next();
+  if (error.type === 'entity.too.large') {
+    res.status(413).json({ statusCode: 413, code: 'BODY_TOO_LARGE', message: `request body over the limit of ${MAX_FRAME_BYTES} bytes` });
+  } else if (error.type === 'entity.parse.failed') {
+    res.status(400).json({ statusCode: 400, code: 'INVALID_JSON', message: 'request body is not valid JSON' });
+  } else {
+    res.status(error.status ?? 400).json({ statusCode: error.status ?? 400, code: 'BAD_REQUEST', message: 'request body could not be read' });
+  }
 }
 
 export async function listen(app: INestApplication, port: number, host: string): Promise<string> {

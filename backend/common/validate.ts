@@ -16,3 +16,9 @@ export function assertValid<T extends object>(dto: new () => T, payload: unknown
 function describe(errors: ValidationError[]): string {
   return errors.map((e) => Object.values(e.constraints ?? {}).join(', ') || `${e.property} is invalid`).join('; ');
 }
+
+/** For messages that carry no data: `{}` or nothing. */
+export function assertEmpty(payload: object, what: string): void {
+  const extra = Object.keys(payload);
+  if (extra.length) throw new DomainError(ErrorCode.BAD_REQUEST, `${what}: unexpected field(s) ${extra.slice(0, 5).join(', ')}; it takes no data`);
+}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ClockJournal, ClockStepRecord } from '../activity-log/clock-journal';
+import { DomainError } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { SystemClock } from './system-clock';
@@ -19,10 +20,23 @@ export class ClockStepService {
   async step(target: () => number, meta: { source: SyncSource; errorBoundMs?: number | null; client?: string | null }): Promise<ClockStepRecord> {
     const beforeMs = this.clock.now();
     const beforeMono = this.clock.monotonic();
-    await this.systemClock.setTime(target);
+    try {
+      await this.systemClock.setTime(target);
+    } catch (error) {
+      // The clock may have been set although the whole operation failed (e.g. NTP could not be turned
+      // back on): that step happened and belongs in the journal all the same.
+      if (error instanceof DomainError && error.details?.clockSet) await this.journal.append(this.record(beforeMs, beforeMono, meta));
+      throw error;
+    }
+    const record = this.record(beforeMs, beforeMono, meta);
+    await this.journal.append(record);
+    return record;
+  }
+
+  private record(beforeMs: number, beforeMono: number, meta: { source: SyncSource; errorBoundMs?: number | null; client?: string | null }): ClockStepRecord {
     const afterMs = this.clock.now();
     const afterMono = this.clock.monotonic();
-    const record: ClockStepRecord = {
+    return {
       beforeMs,
       before: new Date(beforeMs).toISOString(),
       afterMs,
@@ -33,7 +47,5 @@ export class ClockStepService {
       errorBoundMs: meta.errorBoundMs ?? null,
       client: meta.client ?? null,
     };
-    await this.journal.append(record);
-    return record;
   }
 }

@@ -1,4 +1,4 @@
-import { Logger, UseFilters } from '@nestjs/common';
+import { OnModuleDestroy, UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -8,12 +8,12 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError } from '../common/domain-error';
 import { WsErrorFilter } from '../common/error-filters';
 import { EventBus } from '../common/event-bus';
-import { assertValid } from '../common/validate';
+import { assertEmpty, assertValid } from '../common/validate';
 import { ServerFrame } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { AccessPointPolicy, normalizeAddress } from './access-point';
 import { CameraClockPort } from './camera-port';
-import { EmptyDto, ManualTimeDto, TimeSyncResponseDto } from './dto/time-sync.dto';
+import { ManualTimeDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { arrivalOf, INVALID_FRAME } from './ws-frames';
 
@@ -23,8 +23,7 @@ const HARD_PAYLOAD_LIMIT = 1024 * 1024;
 /** `/ws`: the design's frames; every page gets the status and the activity log on connect. */
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ path: '/ws', maxPayload: HARD_PAYLOAD_LIMIT })
-export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect {
-  private readonly logger = new Logger(TimeSyncGateway.name);
+export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly ids = new WeakMap<WebSocket, { id: string; address: string }>();
   private readonly clients = new Set<WebSocket>();
   private readonly subscription: Subscription;
@@ -38,6 +37,10 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly camera: CameraClockPort,
   ) {
     this.subscription = bus.frames$.subscribe((frame) => this.broadcast(frame));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription.unsubscribe();
   }
 
   /** Synchronous on purpose: the page is known to the service before its first frame can be handled. */
@@ -82,13 +85,13 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
 
   @SubscribeMessage('get-time-sync-status')
   async onGetStatus(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
-    assertValid(EmptyDto, data, 'get-time-sync-status');
+    assertEmpty(data, 'get-time-sync-status');
     return { type: 'time-sync-status', timestamp: new Date(this.clock.now()).toISOString(), data: await this.service.status(this.who(client).address) };
   }
 
   @SubscribeMessage('sync-camera')
   async onSyncCamera(@MessageBody() data: object) {
-    assertValid(EmptyDto, data, 'sync-camera');
+    assertEmpty(data, 'sync-camera');
     await this.camera.syncClock('requested from the page');
     return undefined;
   }

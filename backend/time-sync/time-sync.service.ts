@@ -247,7 +247,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const wallMinusMonoNow = this.clock.epochOfMonotonic();
     const jump = detectClockJump(burst.samples, { serverWallMinusMonoStart: burst.wallMinusMonoAtStart, serverWallMinusMonoEnd: wallMinusMonoNow });
     if (jump) {
-      this.activity.add('error', `Sync with ${conn.address} discarded: ${jump}`, false, { source: 'client', error: jump });
+      const why = jump.message;
+      this.activity.add('error', `Sync with ${conn.address} discarded: ${why}`, false, { source: 'client', error: why });
       return this.afterFailedBurst();
     }
     const estimate = burst.samples.length >= MIN_SAMPLES ? estimateOffset(burst.samples) : null;

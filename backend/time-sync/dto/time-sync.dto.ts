@@ -33,8 +33,6 @@ export class TimeSyncResponseDto {
   timezone?: string;
 }
 
-export class EmptyDto {}
-
 export class PiClockDto {
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z' }) timestamp: string;
   @ApiProperty({ example: 1795608000000 }) epochMs: number;

@@ -1,0 +1,371 @@
+import { Subject } from 'rxjs';
+import { ActivityLogService } from '../activity-log/activity-log.service';
+import { DomainError } from '../common/domain-error';
+import { EventBus } from '../common/event-bus';
+import { AppConfig } from '../config/app.config';
+import { CameraStatus, ServerFrame } from '../protocol/messages';
+import { ClockStepService } from '../system-clock/clock-step.service';
+import { SystemClock, SystemClockState } from '../system-clock/system-clock';
+import { Clock } from '../time/clock';
+import { AccessPointPolicy, NetworkInterfaces } from './access-point';
+import { CameraClockPort } from './camera-port';
+import { SyncConnection, TimeSyncService } from './time-sync.service';
+
+/** Wall and monotonic time from jest's fake timers; `step` moves the wall clock only. */
+class FakeTimersClock extends Clock {
+  wallOffset = 0;
+  now() {
+    return Date.now() + this.wallOffset;
+  }
+  monotonic() {
+    return globalThis.performance.now();
+  }
+}
+
+/** The simulated Pi: its clock is the FakeTimersClock; writes step it (or fail on demand). */
+class FakeSystemClock extends SystemClock {
+  readonly backend = 'simulated' as const;
+  zone = 'UTC';
+  ntpSynchronized = false;
+  failWith: Error | null = null;
+  writes: number[] = [];
+  constructor(private readonly clock: FakeTimersClock) {
+    super();
+  }
+  async read(): Promise<SystemClockState> {
+    return { epochMs: this.clock.now(), timezone: this.zone, ntpEnabled: this.ntpSynchronized, ntpSynchronized: this.ntpSynchronized, backend: 'simulated' };
+  }
+  async setTime(target: () => number) {
+    if (this.failWith) throw this.failWith;
+    const t = target();
+    this.writes.push(t);
+    this.clock.wallOffset += t - this.clock.now();
+  }
+  async setTimezone(zone: string) {
+    this.zone = zone;
+  }
+}
+
+class FakeCamera extends CameraClockPort {
+  connected = false;
+  readonly connection$ = new Subject<CameraStatus>();
+  syncs: string[] = [];
+  cameraEpoch = 0;
+  status(): CameraStatus {
+    return { connected: this.connected, baseUrl: null, info: null, lastSync: null, lastError: null };
+  }
+  isConnected() {
+    return this.connected;
+  }
+  async readClock() {
+    return { epochMs: this.cameraEpoch, datetime: '', dst: false };
+  }
+  async syncClock(reason: string) {
+    this.syncs.push(reason);
+    return {};
+  }
+}
+
+/** A page: records what it was sent; can answer probes with its own clock after a delay. */
+class FakePage implements SyncConnection {
+  readonly frames: ServerFrame[] = [];
+  /** Client clock minus true time. */
+  clientOffsetMs = 0;
+  answer = true;
+  outMs = 2;
+  backMs = 2;
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly trusted: boolean,
+    private readonly service: () => TimeSyncService,
+    private readonly clock: FakeTimersClock,
+  ) {}
+  send(frame: ServerFrame): number {
+    this.frames.push(frame);
+    const sentMono = this.clock.monotonic();
+    if (frame.type === 'time-sync-request' && this.answer) {
+      // True time when the client stamps = host time + out delay; the service sees it after out + back.
+      const trueAtClient = Date.now() + this.outMs;
+      const clientTime = trueAtClient + this.clientOffsetMs;
+      setTimeout(() => this.service().handleResponse(this.id, { clientTime, serverTime: frame.serverTime, requestId: frame.requestId }, sentMono + this.outMs + this.backMs), this.outMs + this.backMs);
+    }
+    return sentMono;
+  }
+  requests() {
+    return this.frames.filter((f) => f.type === 'time-sync-request') as Array<{ type: 'time-sync-request'; requestId: string; serverTime: number }>;
+  }
+}
+
+describe(TimeSyncService.name, () => {
+  let clock: FakeTimersClock;
+  let system: FakeSystemClock;
+  let camera: FakeCamera;
+  let bus: EventBus;
+  let published: ServerFrame[];
+  let activity: ActivityLogService;
+  let journal: { append: jest.Mock };
+  let sut: TimeSyncService;
+  let config: AppConfig;
+
+  const page = (id: string, address = '10.42.0.2', trusted = true) => new FakePage(id, address, trusted, () => sut, clock);
+  const events = (type: string) => published.filter((f) => f.type === 'event' && f.eventType === type) as any[];
+  const settle = () => jest.advanceTimersByTimeAsync(1500);
+
+  beforeEach(async () => {
+    jest.useFakeTimers({ now: Date.UTC(2026, 10, 25, 12) });
+    clock = new FakeTimersClock();
+    system = new FakeSystemClock(clock);
+    camera = new FakeCamera();
+    bus = new EventBus();
+    published = [];
+    bus.frames$.subscribe((f) => published.push(f));
+    activity = new ActivityLogService(clock, bus);
+    journal = { append: jest.fn().mockResolvedValue(undefined) };
+    config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
+    const stepper = new ClockStepService(clock, system, journal as any);
+    const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, camera);
+    await sut.onModuleInit();
+  });
+
+  afterEach(() => {
+    sut.onModuleDestroy();
+    jest.useRealTimers();
+  });
+
+  it('probes a new access-point client at once and handles its very first answer (pitfall 1)', async () => {
+    const p = page('a');
+    p.clientOffsetMs = 5000;
+    sut.connect(p);
+    expect(p.requests()).toHaveLength(1);
+    await settle();
+    expect(p.requests().length).toBeGreaterThanOrEqual(8);
+    expect(p.requests().length).toBeLessThanOrEqual(32);
+    expect(events('pi-sync')).toHaveLength(1);
+    expect(activity.entries().filter((e) => e.type === 'error')).toEqual([]);
+  });
+
+  it('is not synchronized until an answer arrives, and a silent client never makes it so (pitfall 2)', async () => {
+    const p = page('a');
+    p.answer = false;
+    sut.connect(p);
+    expect((await sut.status()).isSynchronized).toBe(false);
+    await settle();
+    const status = await sut.status();
+    expect(status).toMatchObject({ isSynchronized: false, reliability: 'none', syncSource: 'none' });
+    expect(events('pi-sync')).toHaveLength(0);
+    expect(camera.syncs).toEqual([]);
+    expect(activity.entries().at(-1)).toMatchObject({ type: 'error', success: false });
+  });
+
+  it('steps the clock to the client with round-trip compensation and keeps fractional ms (pitfall 5)', async () => {
+    const p = page('a');
+    p.clientOffsetMs = 3 * 3600_000 + 0.25;
+    p.outMs = 20;
+    p.backMs = 20;
+    sut.connect(p);
+    await settle();
+    const [event] = events('pi-sync');
+    expect(event.data).toMatchObject({ synchronized: true, source: 'client', stepped: true });
+    // 40 ms round trips, yet the error is well under a millisecond and within the reported bound.
+    const error = Math.abs(event.data.offset - (3 * 3600_000 + 0.25));
+    expect(error).toBeLessThan(1);
+    expect(error).toBeLessThanOrEqual(event.data.errorBoundMs);
+    expect(event.data.offset % 1).not.toBe(0);
+    // The Pi now reads the client's clock.
+    expect(Math.abs(clock.now() - (Date.now() + p.clientOffsetMs))).toBeLessThan(1);
+    expect(journal.append).toHaveBeenCalledWith(expect.objectContaining({ source: 'client' }));
+  });
+
+  it('does not step under TIME_SYNC_THRESHOLD but records the sync', async () => {
+    const p = page('a');
+    p.clientOffsetMs = 400;
+    sut.connect(p);
+    await settle();
+    expect(system.writes).toEqual([]);
+    expect(await sut.status()).toMatchObject({ isSynchronized: true, syncSource: 'client', reliability: 'high' });
+    const status = await sut.status();
+    // Date.now() stamps are whole ms (floored): the client's clock is up to 1 ms past its stamp.
+    expect(Math.abs(status.lastOffsetMs! - 400)).toBeLessThanOrEqual(status.errorBoundMs!);
+    expect(status.errorBoundMs).toBeLessThan(5);
+  });
+
+  it('treats a failed clock write as a failure, not a sync (pitfall 3)', async () => {
+    system.failWith = new DomainError('CLOCK_PERMISSION_DENIED', 'not allowed: install the polkit rule');
+    camera.connected = true;
+    const p = page('a');
+    p.clientOffsetMs = 60_000;
+    sut.connect(p);
+    await settle();
+    expect(await sut.status()).toMatchObject({ isSynchronized: false, reliability: 'none' });
+    expect(events('pi-sync')[0].data.synchronized).toBe(false);
+    expect(activity.entries().some((e) => e.type === 'sync' && e.success)).toBe(false);
+    expect(activity.entries().at(-1)?.message).toMatch(/polkit/);
+    expect(camera.syncs).toEqual([]);
+  });
+
+  it('fails over at once when the source leaves, and tracks connections, not addresses (pitfalls 4, 9)', async () => {
+    const tab1 = page('tab1', '10.42.0.2');
+    const tab2 = page('tab2', '10.42.0.2');
+    sut.connect(tab1);
+    sut.connect(tab2);
+    await settle();
+    expect(tab2.requests()).toHaveLength(0);
+    sut.disconnect('tab1');
+    expect(tab2.requests()).toHaveLength(1);
+    await settle();
+    expect((await sut.status()).sourceClient).toBe('10.42.0.2');
+    expect(events('pi-sync')).toHaveLength(2);
+  });
+
+  it('re-syncs every TIME_SYNC_INTERVAL while the source is connected', async () => {
+    const p = page('a');
+    sut.connect(p);
+    await settle();
+    const first = p.requests().length;
+    await jest.advanceTimersByTimeAsync(config.TIME_SYNC_INTERVAL);
+    await settle();
+    expect(p.requests().length).toBeGreaterThan(first);
+    expect(events('pi-sync')).toHaveLength(2);
+  });
+
+  it('refuses a non-access-point client on every path and logs it (pitfall 10)', async () => {
+    const outsider = page('x', '192.168.1.50', false);
+    outsider.clientOffsetMs = 3600_000;
+    sut.connect(outsider);
+    await settle();
+    expect(outsider.requests()).toHaveLength(0);
+    expect(() => sut.handleResponse('x', { clientTime: Date.now(), serverTime: 1, requestId: 'sync-1' }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
+    await expect(sut.setManually('192.168.1.50', { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(system.writes).toEqual([]);
+    expect(activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT')).toHaveLength(2);
+  });
+
+  it('matches responses to requests: unknown, duplicate, foreign and late answers change nothing (pitfall 10)', async () => {
+    const a = page('a');
+    const b = page('b', '10.42.0.3');
+    a.answer = false;
+    sut.connect(a);
+    sut.connect(b);
+    const [req] = a.requests();
+    const answer = (id: string, requestId: string, receivedMono: number) => () => sut.handleResponse(id, { clientTime: Date.now(), serverTime: req.serverTime, requestId }, receivedMono);
+    expect(answer('a', 'sync-made-up', clock.monotonic())).toThrow(expect.objectContaining({ code: 'UNKNOWN_REQUEST_ID' }));
+    expect(answer('b', req.requestId, clock.monotonic())).toThrow(expect.objectContaining({ code: 'UNKNOWN_REQUEST_ID' }));
+    expect(answer('a', req.requestId, clock.monotonic() + 6000)).toThrow(expect.objectContaining({ code: 'LATE_RESPONSE' }));
+    const [req2] = a.requests().slice(0, 1);
+    expect(req2).toBe(req);
+    await jest.advanceTimersByTimeAsync(30);
+    const next = a.requests()[1];
+    sut.handleResponse('a', { clientTime: Date.now(), serverTime: next.serverTime, requestId: next.requestId }, clock.monotonic());
+    expect(() => sut.handleResponse('a', { clientTime: Date.now(), serverTime: next.serverTime, requestId: next.requestId }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'DUPLICATE_RESPONSE' }));
+  });
+
+  it('refuses implausible client times, quoting them (pitfall 10)', () => {
+    const a = page('a');
+    a.answer = false;
+    sut.connect(a);
+    const [req] = a.requests();
+    expect(() => sut.handleResponse('a', { clientTime: Date.UTC(2001, 0, 1), serverTime: req.serverTime, requestId: req.requestId }, clock.monotonic())).toThrow(/2001-01-01/);
+    expect(() => sut.handleResponse('a', { clientTime: Date.UTC(2100, 0, 2), serverTime: req.serverTime, requestId: req.requestId }, clock.monotonic())).toThrow(/2100-01-02/);
+    expect(() => sut.handleResponse('a', { clientTime: 'NaN', serverTime: req.serverTime, requestId: req.requestId }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'INVALID_TIMESTAMP' }));
+  });
+
+  it('sets the time by hand through the sync state, with the time before the write (pitfall 11)', async () => {
+    const target = Date.now() + 86400_000;
+    const receivedMono = clock.monotonic();
+    await jest.advanceTimersByTimeAsync(50);
+    const result = await sut.setManually('10.42.0.2', { timestamp: new Date(target).toISOString(), timezone: 'Europe/Berlin' }, receivedMono);
+    expect(result.offsetMs).toBeCloseTo(86400_000, 0);
+    // The 50 ms between arrival and the write are added to the operator's time.
+    expect(system.writes[0]).toBe(target + 50);
+    expect(system.zone).toBe('Europe/Berlin');
+    expect(await sut.status()).toMatchObject({ isSynchronized: true, syncSource: 'manual', reliability: 'high' });
+    const record = journal.append.mock.calls[0][0];
+    expect(record.beforeMs).toBeLessThan(record.afterMs - 86400_000 + 1);
+  });
+
+  it('ages reliability on the monotonic clock: a wall-clock step changes nothing (pitfall 13)', async () => {
+    const p = page('a');
+    sut.connect(p);
+    await settle();
+    sut.disconnect('a');
+    clock.wallOffset -= 2 * 3600_000;
+    expect(sut.reliability()).toBe('high');
+    await jest.advanceTimersByTimeAsync(5 * 60_000);
+    expect(sut.reliability()).toBe('medium');
+    expect(events('reliability-lost')).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(55 * 60_000);
+    expect(sut.reliability()).toBe('low');
+    // The next reliability check (every 10 s) announces it.
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(events('reliability-lost')).toHaveLength(1);
+    expect(events('reliability-lost')[0].data.reliability).toBe('low');
+    await jest.advanceTimersByTimeAsync(60 * 60_000);
+    expect(events('reliability-lost')).toHaveLength(1);
+  });
+
+  it('sends status frames as objects, each page with its own canSetTime (pitfall 14)', async () => {
+    const inside = page('a');
+    inside.answer = false;
+    const outside = page('x', '192.168.1.50', false);
+    sut.connect(inside);
+    sut.connect(outside);
+    await sut.broadcastStatus();
+    const statusOf = (p: FakePage) => p.frames.filter((f) => f.type === 'time-sync-status').at(-1) as any;
+    expect(typeof statusOf(inside).data).toBe('object');
+    expect(statusOf(inside).data.canSetTime).toBe(true);
+    expect(statusOf(outside).data.canSetTime).toBe(false);
+  });
+
+  it('measures but never steps while NTP keeps the clock', async () => {
+    system.ntpSynchronized = true;
+    const p = page('a');
+    p.clientOffsetMs = 3600_000;
+    sut.connect(p);
+    await settle();
+    expect(system.writes).toEqual([]);
+    expect(events('pi-sync')[0].data).toMatchObject({ source: 'ntp', stepped: false });
+    expect(await sut.status()).toMatchObject({ syncSource: 'ntp', reliability: 'high' });
+  });
+
+  it('discards a burst during which the Pi clock was stepped', async () => {
+    const p = page('a');
+    sut.connect(p);
+    await jest.advanceTimersByTimeAsync(100);
+    clock.wallOffset += 10_000;
+    await settle();
+    expect(events('pi-sync')).toHaveLength(0);
+    expect(activity.entries().at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/discarded/) });
+  });
+
+  describe('the camera', () => {
+    it('follows every step of the Pi clock while connected', async () => {
+      camera.connected = true;
+      const p = page('a');
+      p.clientOffsetMs = 60_000;
+      sut.connect(p);
+      await settle();
+      expect(camera.syncs).toEqual(['the Pi clock was set']);
+    });
+
+    it('is synced when it connects and the Pi is reliable', async () => {
+      sut.connect(page('a'));
+      await settle();
+      camera.connected = true;
+      camera.connection$.next(camera.status());
+      await jest.advanceTimersByTimeAsync(10);
+      expect(camera.syncs).toContain('camera connected');
+    });
+
+    it('sets the Pi when the Pi has no reliable time, as a medium-reliability source', async () => {
+      camera.connected = true;
+      camera.cameraEpoch = Date.UTC(2026, 10, 26, 8, 0, 0);
+      camera.connection$.next(camera.status());
+      await jest.advanceTimersByTimeAsync(10);
+      expect(system.writes).toHaveLength(1);
+      expect(await sut.status()).toMatchObject({ syncSource: 'camera', reliability: 'medium', isSynchronized: true });
+      expect(camera.syncs).toEqual([]);
+    });
+  });
+});
