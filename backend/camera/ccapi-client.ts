@@ -1,0 +1,421 @@
+import { HttpService } from '@nestjs/axios';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { AxiosResponse } from 'axios';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Readable } from 'node:stream';
+import { DomainError, ErrorCode } from '../common/domain-error';
+import { AppConfig } from '../config/app.config';
+import { Clock } from '../time/clock';
+import { DigestChallenge, digestAuthorization, parseDigestChallenges } from './digest';
+import { LatencyEstimator } from './sync-timing';
+
+/** Endpoints this product uses, named by their path after `/ccapi/verNNN/`. */
+export type CcapiEndpointName = 'functions/datetime' | 'deviceinformation' | 'devicestatus/battery' | 'shooting/control/shutterbutton';
+
+export interface CcapiEndpoint {
+  url: string;
+  get: boolean;
+  put: boolean;
+  post: boolean;
+  delete: boolean;
+}
+
+/** An answer of the camera, with when the request left and when its answer was complete (Pi wall clock). */
+export interface CcapiResponse<T = unknown> {
+  status: number;
+  data: T;
+  sentAtMs: number;
+  receivedAtMs: number;
+}
+
+export interface CcapiRequestOptions {
+  /** The JSON body, built at the last moment before the request leaves (and again if Digest asks to resend). */
+  body?: () => unknown;
+}
+
+/** Requests of an exclusive session: they go straight to the camera, nothing else runs in between. */
+export interface CcapiSession {
+  get<T = unknown>(name: CcapiEndpointName): Promise<CcapiResponse<T>>;
+  put<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>>;
+  post<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>>;
+}
+
+/** Answers larger than this are not a camera talking CCAPI. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+const CCAPI_VERSIONS_PREFERRED = ['ver100'];
+
+/**
+ * HTTP to one Canon camera over CCAPI.
+ *
+ * - One request at a time (cameras accept 1-3 sockets), over keep-alive agents of its own.
+ * - Certificate checks are skipped only on this client's https.Agent: the camera's certificate is
+ *   self-signed. Nothing process-wide changes.
+ * - Every failure becomes a DomainError with a plain-words message: 503 CAMERA_BUSY, 400 CAMERA_REJECTED,
+ *   timeouts CAMERA_TIMEOUT, resets CAMERA_CONNECTION_RESET, refused/unreachable CAMERA_UNREACHABLE,
+ *   401 CAMERA_AUTH_REQUIRED, anything that is not JSON (or too big) CAMERA_BAD_ANSWER.
+ * - Optional Digest authentication (MD5 / SHA-256, qop=auth), the challenge kept for later requests.
+ */
+@Injectable()
+export class CcapiClient implements OnModuleDestroy {
+  readonly latency = new LatencyEstimator();
+  private root: string | null = null;
+  private endpoints = new Map<string, CcapiEndpoint>();
+  private httpAgent = CcapiClient.newHttpAgent();
+  private httpsAgent = CcapiClient.newHttpsAgent();
+  private queue: Promise<unknown> = Promise.resolve();
+  private challenge: { challenge: DigestChallenge; nc: number } | null = null;
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  private static newHttpAgent() {
+    return new http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  }
+
+  private static newHttpsAgent() {
+    // The camera's own certificate is self-signed: skip verification for this agent only.
+    return new https.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, rejectUnauthorized: false });
+  }
+
+  /** `http://host:port` (and any path prefix before `/ccapi`), or null before `use()`. */
+  get baseUrl(): string | null {
+    return this.root;
+  }
+
+  /**
+   * Points the client at a camera: `http://192.168.4.2:8080` or `https://...:443`, with or without `/ccapi`.
+   * Forgets the endpoint list, the latency samples, the Digest challenge and open sockets of the previous one.
+   */
+  use(url: string): void {
+    const root = normaliseCameraUrl(url);
+    if (root === this.root) return;
+    this.root = root;
+    this.endpoints.clear();
+    this.latency.clear();
+    this.challenge = null;
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+    this.httpAgent = CcapiClient.newHttpAgent();
+    this.httpsAgent = CcapiClient.newHttpsAgent();
+  }
+
+  /** Reads `GET /ccapi`, the list of endpoints per API version; paths may be relative or absolute URLs. */
+  async loadEndpoints(): Promise<Map<string, CcapiEndpoint>> {
+    const root = this.requireRoot();
+    const response = await this.enqueue(() => this.send<unknown>('GET', `${root}/ccapi`, 'the endpoint list'));
+    const data = response.data;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's endpoint list is not understood: ${quote(JSON.stringify(data))}`);
+    }
+    const versions = Object.keys(data)
+      .filter((v) => /^ver\d+$/.test(v) && Array.isArray((data as Record<string, unknown>)[v]))
+      .sort((a, b) => rank(a) - rank(b));
+    const endpoints = new Map<string, CcapiEndpoint>();
+    for (const version of versions) {
+      for (const item of (data as Record<string, unknown[]>)[version]) {
+        if (typeof item !== 'object' || item === null || typeof (item as { path?: unknown }).path !== 'string') continue;
+        const entry = item as { path: string; get?: unknown; put?: unknown; post?: unknown; delete?: unknown };
+        let url: URL;
+        try {
+          url = new URL(entry.path, `${root}/`);
+        } catch {
+          continue;
+        }
+        // An absolute path names the camera's own address; keep talking over the connection we chose
+        // (the camera may list http:// URLs while we use https://).
+        const name = url.pathname.replace(/^.*\/ccapi\/ver\d+\//, '').replace(/\/+$/, '');
+        if (!name || endpoints.has(name)) continue;
+        endpoints.set(name, { url: `${root}${url.pathname}${url.search}`, get: entry.get === true, put: entry.put === true, post: entry.post === true, delete: entry.delete === true });
+      }
+    }
+    this.endpoints = endpoints;
+    return endpoints;
+  }
+
+  /** The endpoint as listed by the camera, or null if the list does not have it (or was not read). */
+  endpoint(name: CcapiEndpointName): CcapiEndpoint | null {
+    return this.endpoints.get(name) ?? null;
+  }
+
+  get<T = unknown>(name: CcapiEndpointName): Promise<CcapiResponse<T>> {
+    return this.enqueue(() => this.call<T>('GET', name));
+  }
+
+  put<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>> {
+    return this.enqueue(() => this.call<T>('PUT', name, options));
+  }
+
+  post<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>> {
+    return this.enqueue(() => this.call<T>('POST', name, options));
+  }
+
+  /**
+   * Runs `fn` with the camera to itself: queued requests wait until it is done. For sequences whose timing
+   * matters (a clock sync). Use only the session's methods inside, the client's own would wait forever.
+   */
+  exclusive<T>(fn: (session: CcapiSession) => Promise<T>): Promise<T> {
+    const session: CcapiSession = {
+      get: (name) => this.call('GET', name),
+      put: (name, options) => this.call('PUT', name, options),
+      post: (name, options) => this.call('POST', name, options),
+    };
+    return this.enqueue(() => fn(session));
+  }
+
+  onModuleDestroy(): void {
+    this.close();
+  }
+
+  /** Closes the keep-alive sockets. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private requireRoot(): string {
+    if (!this.root) throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
+    return this.root;
+  }
+
+  private call<T>(method: string, name: CcapiEndpointName, options: CcapiRequestOptions = {}): Promise<CcapiResponse<T>> {
+    const url = this.endpoint(name)?.url ?? `${this.requireRoot()}/ccapi/ver100/${name}`;
+    return this.send<T>(method, url, name, options);
+  }
+
+  /** One exchange, with a single resend when Digest asks for credentials (or a fresh nonce). */
+  private async send<T>(
+    method: string,
+    url: string,
+    what: string,
+    options: CcapiRequestOptions = {},
+    retried: { socket?: boolean; auth?: boolean } = {},
+  ): Promise<CcapiResponse<T>> {
+    const user = this.config.CAMERA_USER;
+    const password = this.config.CAMERA_PASSWORD ?? '';
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const parsedUrl = new URL(url);
+    if (user && this.challenge) {
+      this.challenge.nc += 1;
+      headers.Authorization = digestAuthorization({
+        challenge: this.challenge.challenge,
+        username: user,
+        password,
+        method,
+        uri: `${parsedUrl.pathname}${parsedUrl.search}`,
+        nc: this.challenge.nc,
+      });
+    }
+    let raw: { status: number; headers: Record<string, unknown>; text: string; sentAtMs: number; receivedAtMs: number };
+    try {
+      raw = await this.exchange(method, url, headers, options.body);
+    } catch (error) {
+      // A keep-alive socket the camera had already closed: safe to send a GET again, once, on a new socket.
+      if (method === 'GET' && !retried.socket && isStaleSocketReset(error)) return this.send<T>(method, url, what, options, { ...retried, socket: true });
+      throw this.transportError(error, method, url, what);
+    }
+    this.latency.add(raw.receivedAtMs - raw.sentAtMs, this.clock.monotonic());
+
+    if (raw.status === 401) {
+      const challenges = parseDigestChallenges(raw.headers['www-authenticate'] as string | string[] | undefined);
+      if (!user) {
+        throw new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, 'The camera asks for a user name and password: set CAMERA_USER and CAMERA_PASSWORD', { status: 401 });
+      }
+      // Answer a new challenge once: the first one, or one replacing a nonce the camera no longer takes.
+      if (challenges.length && !retried.auth) {
+        this.challenge = { challenge: challenges[0], nc: 0 };
+        return this.send<T>(method, url, what, options, { ...retried, auth: true });
+      }
+      this.challenge = null;
+      throw new DomainError(
+        ErrorCode.CAMERA_AUTH_REQUIRED,
+        challenges.length || headers.Authorization ? 'The camera refused the user name and password (CAMERA_USER / CAMERA_PASSWORD)' : 'The camera asks for an authentication this product does not speak',
+        { status: 401 },
+      );
+    }
+
+    const parsed = parseJson(raw.text);
+    const cameraMessage = parsed.ok && typeof (parsed.value as { message?: unknown })?.message === 'string' ? ((parsed.value as { message: string }).message) : null;
+    const said = cameraMessage ?? (raw.text.trim() ? quote(raw.text) : null);
+    const details = { status: raw.status, endpoint: what, method, cameraMessage: cameraMessage ?? undefined };
+    if (raw.status >= 200 && raw.status < 300) {
+      if (!parsed.ok) {
+        throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${what} is not JSON: ${quote(raw.text)}`, { ...details, answer: quote(raw.text) });
+      }
+      return { status: raw.status, data: parsed.value as T, sentAtMs: raw.sentAtMs, receivedAtMs: raw.receivedAtMs };
+    }
+    if (raw.status === 503) {
+      throw new DomainError(ErrorCode.CAMERA_BUSY, said ? `Camera is busy: ${said}` : 'Camera is busy', details);
+    }
+    if (raw.status >= 400 && raw.status < 500) {
+      const why = raw.status === 400 ? said ?? 'Invalid parameter' : `HTTP ${raw.status}${said ? `, ${said}` : ''}`;
+      throw new DomainError(ErrorCode.CAMERA_REJECTED, `The camera rejected ${method} ${what}: ${why}`, details);
+    }
+    throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera answered ${method} ${what} with an error (HTTP ${raw.status}${said ? `, ${said}` : ''})`, details);
+  }
+
+  private async exchange(method: string, url: string, headers: Record<string, string>, body?: () => unknown) {
+    const timeoutMs = this.config.CAMERA_TIMEOUT;
+    const controller = new AbortController();
+    let timedOut = false;
+    let stream: Readable | null = null;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      stream?.destroy(new TimeoutError());
+    }, timeoutMs);
+    try {
+      const data = body ? JSON.stringify(body()) : undefined;
+      if (data !== undefined) headers['Content-Type'] = 'application/json';
+      const sentAtMs = this.clock.now();
+      const response: AxiosResponse<Readable> = await this.http.axiosRef.request({
+        method,
+        url,
+        data,
+        headers,
+        responseType: 'stream',
+        decompress: true,
+        validateStatus: () => true,
+        maxRedirects: 0,
+        maxContentLength: MAX_ANSWER_BYTES,
+        proxy: false,
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+        signal: controller.signal,
+        transformRequest: [(d: unknown) => d],
+      });
+      stream = response.data;
+      if (timedOut) stream.destroy(new TimeoutError());
+      const text = await readCapped(stream, MAX_ANSWER_BYTES, method, url);
+      const receivedAtMs = this.clock.now();
+      return { status: response.status, headers: response.headers as Record<string, unknown>, text, sentAtMs, receivedAtMs };
+    } catch (error) {
+      if (timedOut) throw new TimeoutError();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private transportError(error: unknown, method: string, url: string, what: string): DomainError {
+    if (error instanceof DomainError) return error;
+    const host = safeHost(url);
+    const details = { endpoint: what, method, host };
+    if (error instanceof TimeoutError) {
+      return new DomainError(ErrorCode.CAMERA_TIMEOUT, `The camera did not answer ${method} ${what} within ${formatSeconds(this.config.CAMERA_TIMEOUT)}`, details);
+    }
+    const code = errorCode(error);
+    switch (code) {
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return new DomainError(ErrorCode.CAMERA_CONNECTION_RESET, `The camera closed the connection during ${method} ${what}`, { ...details, cause: code });
+      case 'ECONNREFUSED':
+        return new DomainError(ErrorCode.CAMERA_UNREACHABLE, `The camera at ${host} refused the connection (is its CCAPI function on?)`, { ...details, cause: code });
+      case 'ETIMEDOUT':
+        return new DomainError(ErrorCode.CAMERA_TIMEOUT, `The camera at ${host} did not answer (${method} ${what})`, { ...details, cause: code });
+      default:
+        return new DomainError(ErrorCode.CAMERA_UNREACHABLE, `The camera at ${host} cannot be reached${code ? ` (${code})` : ''}`, { ...details, cause: code ?? undefined });
+    }
+  }
+}
+
+class TimeoutError extends Error {
+  constructor() {
+    super('camera request timed out');
+  }
+}
+
+/** `http://h:p/x/ccapi/` -> `http://h:p/x`. Throws DomainError for anything that is not an http(s) URL. */
+export function normaliseCameraUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    throw new DomainError(ErrorCode.BAD_REQUEST, `${quote(url)} is not a camera URL (e.g. http://192.168.4.2:8080)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new DomainError(ErrorCode.BAD_REQUEST, `${quote(url)} is not an http:// or https:// camera URL`);
+  }
+  const path = parsed.pathname.replace(/\/+$/, '').replace(/\/ccapi$/, '');
+  return `${parsed.protocol}//${parsed.host}${path}`;
+}
+
+function rank(version: string): number {
+  const preferred = CCAPI_VERSIONS_PREFERRED.indexOf(version);
+  return preferred >= 0 ? preferred - 1000 : -Number(version.slice(3)); // ver100 first, then the newest
+}
+
+async function readCapped(stream: Readable, max: number, method: string, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const tooBig = () => {
+    stream.destroy();
+    const start = Buffer.concat(chunks).toString('utf8', 0, 200);
+    return new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${new URL(url).pathname} is larger than ${max / 1024} KiB: ${quote(start)}`, {
+      answer: quote(start),
+    });
+  };
+  try {
+    for await (const chunk of stream) {
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      size += buffer.length;
+      chunks.push(buffer);
+      if (size > max) throw tooBig();
+    }
+  } catch (error) {
+    // axios enforces maxContentLength on the stream itself; what came before is the start to quote.
+    if ((error as { code?: string }).code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test((error as Error).message)) throw tooBig();
+    throw error;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (!text.trim()) return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function errorCode(error: unknown): string | null {
+  const e = error as { code?: unknown; cause?: { code?: unknown }; errors?: Array<{ code?: unknown }> } | null;
+  if (!e) return null;
+  for (const candidate of [e.cause?.code, ...(e.errors ?? []).map((x) => x?.code), e.code]) {
+    if (typeof candidate === 'string' && /^E[A-Z]+$/.test(candidate)) return candidate;
+  }
+  return null;
+}
+
+function isStaleSocketReset(error: unknown): boolean {
+  const e = error as { request?: { reusedSocket?: boolean } } | null;
+  return errorCode(error) === 'ECONNRESET' && e?.request?.reusedSocket === true;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The start of a camera answer, printable, for a message. */
+export function quote(text: string, max = 80): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?');
+  return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
+}
