@@ -282,7 +282,6 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
       this.adopt(event.camera);
       await this.check();
     } else if (event.type === 'byebye' && this.connected && this.discovered && event.usn === this.discovered.usn) {
-      this.discovered = null;
       this.setConnected(false, 'the camera signed off the network');
     }
   }
@@ -296,6 +295,8 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
       this.activity.add('camera', `Camera connected: ${name} at ${this.client.baseUrl}`, true, { baseUrl: this.client.baseUrl, ...this.info });
     } else {
       this.lastError = reason ?? null;
+      // Discovered cameras may come back at another address: search again.
+      if (this.discovering()) this.discovered = null;
       this.activity.add('camera', `Camera disconnected: ${reason ?? 'no answer'}`, false, { error: reason, baseUrl: this.client.baseUrl });
     }
     const status = this.status();
