@@ -1,7 +1,5 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { ServeStaticModule } from '@nestjs/serve-static';
-import { join } from 'node:path';
 import { ActivityLogModule } from './activity-log/activity-log.module';
 import { CameraModule } from './camera/camera.module';
 import { CommonModule } from './common/common.module';
@@ -10,9 +8,6 @@ import { AppConfigModule } from './config/config.module';
 import { SystemClockModule } from './system-clock/system-clock.module';
 import { TimeModule } from './time/time.module';
 import { TimeSyncModule } from './time-sync/time-sync.module';
-
-/** The built page, served at `/`. */
-export const FRONTEND_DIR = join(__dirname, '..', '..', 'dist', 'frontend');
 
 @Module({
   imports: [
@@ -23,7 +18,6 @@ export const FRONTEND_DIR = join(__dirname, '..', '..', 'dist', 'frontend');
     SystemClockModule,
     CameraModule,
     TimeSyncModule,
-    ServeStaticModule.forRoot({ rootPath: FRONTEND_DIR, exclude: ['/api/{*path}', '/ws'] }),
   ],
   providers: [
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },

@@ -7,12 +7,16 @@ import { json, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
+import { join } from 'node:path';
 import { createFrameParser } from './time-sync/ws-frames';
+
+/** The built page (`npm run build:frontend`). */
+export const FRONTEND_DIR = join(__dirname, '..', '..', 'dist', 'frontend');
 
 /**
  * Everything `main.ts` does except listening, so the e2e tests get exactly what production gets.
  */
-export async function createApp(options: { logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] } = {}): Promise<INestApplication> {
+export async function createApp(options: { logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error', 'fatal'] });
   const clock = app.get(Clock);
   // A manual set adds the time spent between arrival and the write to the operator's timestamp.
@@ -22,20 +26,24 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
   });
   app.use(json({ limit: MAX_FRAME_BYTES }), bodyErrors);
   app.useWebSocketAdapter(new WsAdapter(app, { messageParser: createFrameParser(() => clock.monotonic()) }));
+  // The built page at `/` (express.static through Nest's own adapter).
+  app.useStaticAssets(FRONTEND_DIR);
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Pi Camera TimeSync')
-      .setDescription(
-        'REST API of the clock-synchronisation kiosk. The live protocol (time-sync-request/response, events, ' +
-          'activity_log) runs over the WebSocket at /ws; see the README.',
-      )
-      .setVersion('1')
-      .build(),
-  );
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  // Built on the first request to /api/docs, not at start: the kiosk boots faster.
+  const documentFactory = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Pi Camera TimeSync')
+        .setDescription(
+          'REST API of the clock-synchronisation kiosk. The live protocol (time-sync-request/response, events, ' +
+            'activity_log) runs over the WebSocket at /ws; see the README.',
+        )
+        .setVersion('1')
+        .build(),
+    );
+  SwaggerModule.setup('api/docs', app, documentFactory, { jsonDocumentUrl: 'api/docs-json' });
   return app;
 }
 

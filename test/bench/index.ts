@@ -1,0 +1,58 @@
+// `npm run bench`: every benchmark of the project, each beside its baseline measured in the same run.
+import { measureServers } from './server.bench';
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
+}
+
+async function serverSection(): Promise<void> {
+  console.log('\n## Server: idle RSS and start time (median of runs), against a bare NestJS app (one controller, ws adapter, Swagger)\n');
+  const { bare, ours } = await measureServers();
+  const rssRatio = ours.rssMb / bare.rssMb;
+  console.log(
+    table([
+      ['figure', 'bare NestJS', 'ours', 'ours/bare', 'goal', 'met'],
+      ['idle RSS (MB)', bare.rssMb.toFixed(1), ours.rssMb.toFixed(1), rssRatio.toFixed(2), 'within 10 % of bare', rssRatio <= 1.1 ? 'yes' : 'NO'],
+      ['start to listening (s)', (bare.startMs / 1000).toFixed(3), (ours.startMs / 1000).toFixed(3), (ours.startMs / bare.startMs).toFixed(2), '<= 0.6 s', ours.startMs <= 600 ? 'yes' : 'NO'],
+    ]),
+  );
+}
+
+async function frontendSection(): Promise<void> {
+  console.log('\n## Page: JS+CSS gzipped and first render in Chromium over loopback\n');
+  const { measureFrontend } = await import('./frontend.bench');
+  const f = await measureFrontend();
+  console.log(
+    table([
+      ['figure', 'measured', 'goal', 'met'],
+      ['JS gzipped (KB)', (f.jsGzipBytes / 1024).toFixed(1), '', ''],
+      ['CSS gzipped (KB)', (f.cssGzipBytes / 1024).toFixed(1), '', ''],
+      ['JS+CSS gzipped (KB)', (f.totalGzipBytes / 1024).toFixed(1), '<= 90 KB', f.totalGzipBytes <= 90 * 1024 ? 'yes' : 'NO'],
+      ['first render (ms)', f.firstRenderMs.toFixed(0), '', ''],
+    ]),
+  );
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const sections: Array<[string, () => Promise<void>]> = [
+    ['server', serverSection],
+    ['frontend', frontendSection],
+    ['sync', async () => (await import('./sync.bench')).main()],
+    ['camera', async () => (await import('./camera.bench')).main()],
+  ];
+  let failed = false;
+  for (const [name, run] of sections) {
+    if (only.length && !only.includes(name)) continue;
+    try {
+      await run();
+    } catch (error) {
+      failed = true;
+      console.error(`\n${name} benchmark failed: ${error instanceof Error ? error.stack : error}`);
+    }
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
