@@ -1,0 +1,79 @@
+/**
+ * `npm run camera-sim -- [options]`: a simulated Canon camera speaking CCAPI, for trying the product without one.
+ *
+ *   --host ADDR            address to listen on (CAMERA_SIM_HOST, default 127.0.0.1)
+ *   --http-port N          CCAPI over HTTP (CAMERA_SIM_HTTP_PORT, default 8080; 0 = any free port)
+ *   --https-port N|off     CCAPI over HTTPS, self-signed (CAMERA_SIM_HTTPS_PORT, default 8443)
+ *   --ssdp-port N|off      SSDP responder, unicast (CAMERA_SIM_SSDP_PORT, default off)
+ *   --description-port N   UPnP description (CAMERA_SIM_DESCRIPTION_PORT, default 0)
+ *   --offset-ms N          camera clock minus host clock at start (CAMERA_SIM_OFFSET_MS, default 0)
+ *   --std-offset +hhmm     the camera's zone setting (default +0000), --dst to start with DST on
+ *   --latency-ms N         added round-trip latency per request (CAMERA_SIM_LATENCY_MS)
+ *   --user U --password P  require Digest authentication (CAMERA_SIM_USER / CAMERA_SIM_PASSWORD)
+ */
+import { startCameraSim } from './sim';
+
+function option(name: string, env: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  return process.env[env];
+}
+
+function port(value: string | undefined, fallback: number | false): number | false {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'off' || value === 'false') return false;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`not a port: ${value}`);
+  return n;
+}
+
+function minutes(offset: string | undefined): number {
+  if (!offset) return 0;
+  const m = /^([+-])(\d\d)(\d\d)$/.exec(offset);
+  if (!m) throw new Error(`--std-offset must look like +0100 or -0800, not ${offset}`);
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+async function main(): Promise<void> {
+  const user = option('user', 'CAMERA_SIM_USER');
+  const latency = option('latency-ms', 'CAMERA_SIM_LATENCY_MS');
+  const sim = await startCameraSim({
+    host: option('host', 'CAMERA_SIM_HOST') ?? '127.0.0.1',
+    httpPort: (port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080) || 0) as number,
+    httpsPort: port(option('https-port', 'CAMERA_SIM_HTTPS_PORT'), 8443),
+    ssdpPort: port(option('ssdp-port', 'CAMERA_SIM_SSDP_PORT'), false),
+    descriptionPort: (port(option('description-port', 'CAMERA_SIM_DESCRIPTION_PORT'), 0) || 0) as number,
+    clockOffsetMs: Number(option('offset-ms', 'CAMERA_SIM_OFFSET_MS') ?? 0),
+    stdOffsetMinutes: minutes(option('std-offset', 'CAMERA_SIM_STD_OFFSET')),
+    dst: process.argv.includes('--dst'),
+    latencyMs: latency ? Number(latency) : undefined,
+    auth: user ? { user, password: option('password', 'CAMERA_SIM_PASSWORD') ?? '' } : null,
+  });
+  const lines = [
+    'Simulated Canon camera (CCAPI) ready:',
+    `  HTTP         ${sim.httpUrl}/ccapi`,
+    sim.httpsUrl ? `  HTTPS        ${sim.httpsUrl}/ccapi (self-signed)` : null,
+    `  description  ${sim.descriptionUrl}`,
+    sim.ssdp ? `  SSDP         udp ${sim.ssdp.address}:${sim.ssdp.port}` : null,
+    `  clock        ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`,
+  ];
+  console.log(lines.filter(Boolean).join('\n'));
+  let lastPuts = 0;
+  const report = setInterval(() => {
+    const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/datetime') && r.status === 200).length;
+    if (puts !== lastPuts) console.log(`camera clock set: now ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`);
+    lastPuts = puts;
+  }, 1000);
+  const stop = async () => {
+    clearInterval(report);
+    await sim.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
