@@ -14,7 +14,7 @@ import { isDst, utcOffsetMinutes, assertValidTimezone } from '../time/timezone';
 import { assertPlausibleTime } from '../time/validation';
 import { AccessPointPolicy } from './access-point';
 import { CameraClockPort } from './camera-port';
-import { detectClockJump, estimateOffset, OffsetEstimate, planBurst, ProbeSample } from './estimator';
+import { DEFAULT_BURST, detectClockJump, estimateOffset, OffsetEstimate, planBurst, ProbeSample } from './estimator';
 import { mulberry32 } from './prng';
 import { isDrop, SyncState } from './sync-state';
 
@@ -48,10 +48,8 @@ interface Burst {
 
 /** Responses later than this are refused. */
 export const RESPONSE_TIMEOUT_MS = 5000;
-/** How long a burst waits for its last answers after the last probe went out. */
-const BURST_GRACE_MS = 400;
 /** A burst needs this many answers to be trusted. */
-const MIN_SAMPLES = 4;
+const MIN_BURST_ANSWERS = 4;
 /** How often reliability is re-evaluated (it changes only with age). */
 const RELIABILITY_TICK_MS = 10_000;
 /** Failed bursts are retried this many times, TIME_SYNC_RETRY_DELAY apart, then wait for the interval. */
@@ -172,7 +170,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       at += gap;
       burst.timers.push(setTimeout(() => this.sendProbe(burst, conn), at));
     }
-    burst.finish = setTimeout(() => void this.finishBurst(burst), at + BURST_GRACE_MS);
+    burst.finish = setTimeout(() => void this.finishBurst(burst), at + DEFAULT_BURST.replyGraceMs);
   }
 
   private sendProbe(burst: Burst, conn: SyncConnection): void {
@@ -251,7 +249,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       this.activity.add('error', `Sync with ${conn.address} discarded: ${why}`, false, { source: 'client', error: why });
       return this.afterFailedBurst();
     }
-    const estimate = burst.samples.length >= MIN_SAMPLES ? estimateOffset(burst.samples) : null;
+    const estimate = burst.samples.length >= MIN_BURST_ANSWERS ? estimateOffset(burst.samples) : null;
     if (!estimate) {
       const message = `Sync with ${conn.address} failed: ${burst.samples.length} of ${burst.sent} probes answered`;
       this.activity.add('error', message, false, { source: 'client', error: 'too few answers' });
