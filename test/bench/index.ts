@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of the project, each beside its baseline measured in the same run.
-import { measureServers } from './server.bench';
+import { measureConnectToSync, measureServers } from './server.bench';
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -15,6 +15,20 @@ async function serverSection(): Promise<void> {
       ['figure', 'bare NestJS', 'ours', 'ours/bare', 'goal', 'met'],
       ['idle RSS (MB)', bare.rssMb.toFixed(1), ours.rssMb.toFixed(1), rssRatio.toFixed(2), 'within 10 % of bare', rssRatio <= 1.1 ? 'yes' : 'NO'],
       ['start to listening (s)', (bare.startMs / 1000).toFixed(3), (ours.startMs / 1000).toFixed(3), (ours.startMs / bare.startMs).toFixed(2), '<= 0.6 s', ours.startMs <= 600 ? 'yes' : 'NO'],
+    ]),
+  );
+}
+
+async function connectSection(): Promise<void> {
+  console.log('\n## Connection to applied sync, real app and ws client over loopback (10 runs, client 3 h ahead)\n');
+  const r = await measureConnectToSync();
+  const worstError = Math.max(...r.errorMs);
+  console.log(
+    table([
+      ['figure', 'measured', 'goal', 'met'],
+      ['connect -> clock stepped, median (ms)', r.medianMs.toFixed(0), '', ''],
+      ['connect -> clock stepped, max (ms)', r.maxMs.toFixed(0), '<= 1000', r.maxMs <= 1000 ? 'yes' : 'NO'],
+      ['Pi clock vs client after sync, max (ms, read over HTTP, ± half its round trip)', worstError.toFixed(0), '', ''],
     ]),
   );
 }
@@ -38,6 +52,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const sections: Array<[string, () => Promise<void>]> = [
     ['server', serverSection],
+    ['connect', connectSection],
     ['frontend', frontendSection],
     ['sync', async () => (await import('./sync.bench')).main()],
     ['camera', async () => (await import('./camera.bench')).main()],

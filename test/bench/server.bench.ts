@@ -59,3 +59,32 @@ export async function measureServers(): Promise<{ bare: ServerFigures; ours: Ser
   const pick = (xs: ServerFigures[]) => ({ startMs: median(xs.map((x) => x.startMs)), rssMb: median(xs.map((x) => x.rssMb)) });
   return { bare: pick(bare), ours: pick(ours) };
 }
+
+/**
+ * Connection to applied sync over loopback, through the real app and a real ws client whose clock is three
+ * hours ahead: from opening the socket to the pi-sync event (the clock has been stepped by then).
+ */
+export async function measureConnectToSync(runs = 10): Promise<{ medianMs: number; maxMs: number; errorMs: number[] }> {
+  const { startApp } = await import('../support/app');
+  const { TestClient, isEvent } = await import('../support/ws-client');
+  const times: number[] = [];
+  const errors: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const app = await startApp({ SIMULATED_CLOCK_OFFSET_MS: '-259200000' });
+    try {
+      const t0 = performance.now();
+      const client = await TestClient.connect(app.wsUrl, { offsetMs: 3 * 3600_000 });
+      await client.waitFor(isEvent('pi-sync'), 5000);
+      times.push(performance.now() - t0);
+      // The Pi's clock read over HTTP, against the client's clock at the middle of that request.
+      const before = Date.now();
+      const body = (await (await fetch(`${app.url}/api/system/time`)).json()) as { epochMs: number };
+      const after = Date.now();
+      errors.push(Math.abs(body.epochMs - ((before + after) / 2 + 3 * 3600_000)));
+      await client.close();
+    } finally {
+      await app.close();
+    }
+  }
+  return { medianMs: median(times), maxMs: Math.max(...times), errorMs: errors };
+}
