@@ -60,7 +60,7 @@ const RESIDUAL_WINDOW_MS = 1200;
 /** Room left between the last read while waiting and the PUT. */
 const PUT_GUARD_MS = 15;
 /** Pace of those reads, ms. */
-const WAIT_READ_SPACING_MS = 40;
+const WAIT_READ_SPACING_MS = 25;
 /** An old error known to this many ms is enough. */
 const TIGHT_ENOUGH_MS = 10;
 

@@ -1,0 +1,109 @@
+import { HttpService } from '@nestjs/axios';
+import { Readable } from 'node:stream';
+import { ErrorCode } from '../common/domain-error';
+import { AppConfig } from '../config/app.config';
+import { ManualClock } from '../time/clock';
+import { CcapiClient, normaliseCameraUrl } from './ccapi-client';
+
+type Request = { method: string; url: string; httpsAgent?: { options: { rejectUnauthorized?: boolean } }; proxy?: unknown };
+
+/** An HttpService whose axios answers from a script; any request beyond the script fails the test. */
+function fakeHttp(script: Array<(req: Request) => Promise<{ status: number; body: string }>>) {
+  const requests: Request[] = [];
+  const http = {
+    axiosRef: {
+      request: jest.fn(async (req: Request) => {
+        requests.push(req);
+        const next = script.shift();
+        if (!next) throw new Error(`unexpected request ${req.method} ${req.url}`);
+        const { status, body } = await next(req);
+        return { status, headers: {}, data: Readable.from([Buffer.from(body)]) };
+      }),
+    },
+  };
+  return { http: http as unknown as HttpService, requests };
+}
+
+const json = (body: unknown, status = 200) => async () => ({ status, body: JSON.stringify(body) });
+const config = (o: Partial<AppConfig> = {}) => Object.assign(new AppConfig(), { CAMERA_TIMEOUT: 1000 }, o);
+
+describe(CcapiClient.name, () => {
+  describe(normaliseCameraUrl.name, () => {
+    it.each([
+      ['http://192.168.4.2:8080', 'http://192.168.4.2:8080'],
+      ['http://192.168.4.2:8080/', 'http://192.168.4.2:8080'],
+      ['http://192.168.4.2:8080/ccapi', 'http://192.168.4.2:8080'],
+      ['https://192.168.4.2:443/ccapi/', 'https://192.168.4.2'],
+      ['https://cam.local/prefix/ccapi', 'https://cam.local/prefix'],
+      ['  http://[fe80::1]:8080/ccapi ', 'http://[fe80::1]:8080'],
+    ])('%s -> %s', (input, root) => {
+      expect(normaliseCameraUrl(input)).toBe(root);
+    });
+
+    it.each(['ftp://camera', 'camera:8080', ''])('refuses %j', (input) => {
+      expect(() => normaliseCameraUrl(input)).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }));
+    });
+  });
+
+  it('reads the endpoint list: absolute URLs mapped onto our connection, ver100 preferred, newer versions as fallback', async () => {
+    const { http } = fakeHttp([
+      json({
+        ver110: [{ path: '/ccapi/ver110/functions/datetime', get: true, put: true }, { path: '/ccapi/ver110/devicestatus/storage', get: true }],
+        ver100: [{ path: 'http://192.168.4.2:8080/ccapi/ver100/functions/datetime', get: true, put: true, post: false, delete: false }, { nonsense: 1 }],
+      }),
+    ]);
+    const sut = new CcapiClient(http, config(), new ManualClock());
+    sut.use('https://192.168.4.2/ccapi');
+    await sut.loadEndpoints();
+    expect(sut.endpoint('functions/datetime')).toEqual({ url: 'https://192.168.4.2/ccapi/ver100/functions/datetime', get: true, put: true, post: false, delete: false });
+    expect(sut.endpoint('devicestatus/storage' as never)?.url).toBe('https://192.168.4.2/ccapi/ver110/devicestatus/storage');
+    expect(sut.endpoint('deviceinformation')).toBeNull();
+    sut.close();
+  });
+
+  it('uses agents of its own, certificate checks off only there, and never a proxy', async () => {
+    const { http, requests } = fakeHttp([json({})]);
+    const sut = new CcapiClient(http, config(), new ManualClock());
+    sut.use('https://192.168.4.2');
+    await sut.get('functions/datetime');
+    expect(requests[0].httpsAgent?.options.rejectUnauthorized).toBe(false);
+    expect(requests[0].proxy).toBe(false);
+    expect(requests[0].url).toBe('https://192.168.4.2/ccapi/ver100/functions/datetime');
+    sut.close();
+  });
+
+  it('sends one request at a time', async () => {
+    let release!: () => void;
+    const { http } = fakeHttp([() => new Promise((resolve) => (release = () => resolve({ status: 200, body: '{}' }))), json({})]);
+    const sut = new CcapiClient(http, config(), new ManualClock());
+    sut.use('http://cam');
+    const first = sut.get('functions/datetime');
+    const second = sut.get('deviceinformation');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(http.axiosRef.request).toHaveBeenCalledTimes(1);
+    release();
+    await Promise.all([first, second]);
+    expect(http.axiosRef.request).toHaveBeenCalledTimes(2);
+    sut.close();
+  });
+
+  it.each([
+    ['ECONNREFUSED', ErrorCode.CAMERA_UNREACHABLE, 'refused the connection'],
+    ['EHOSTUNREACH', ErrorCode.CAMERA_UNREACHABLE, 'cannot be reached (EHOSTUNREACH)'],
+    ['ENETUNREACH', ErrorCode.CAMERA_UNREACHABLE, 'cannot be reached'],
+    ['ECONNRESET', ErrorCode.CAMERA_CONNECTION_RESET, 'closed the connection'],
+    ['ETIMEDOUT', ErrorCode.CAMERA_TIMEOUT, 'did not answer'],
+  ])('maps %s to %s in plain words', async (code, domainCode, words) => {
+    const { http } = fakeHttp([async () => Promise.reject(Object.assign(new Error('boom'), { code }))]);
+    const sut = new CcapiClient(http, config(), new ManualClock());
+    sut.use('http://192.168.4.2:8080');
+    await expect(sut.get('functions/datetime')).rejects.toMatchObject({ code: domainCode, message: expect.stringContaining(words) });
+    sut.close();
+  });
+
+  it('says NO_CAMERA before it knows where the camera is', async () => {
+    const { http } = fakeHttp([]);
+    const sut = new CcapiClient(http, config(), new ManualClock());
+    await expect(sut.get('functions/datetime')).rejects.toMatchObject({ code: ErrorCode.NO_CAMERA });
+  });
+});

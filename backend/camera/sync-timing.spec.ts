@@ -1,0 +1,86 @@
+import { estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite } from './sync-timing';
+
+describe('camera sync timing', () => {
+  describe(LatencyEstimator.name, () => {
+    it('takes the median of recent round trips, so one slow handshake does not count', () => {
+      const sut = new LatencyEstimator(5, 60_000);
+      for (const rtt of [90, 20, 22, 18, 21]) sut.add(rtt, 0);
+      expect(sut.roundTripMs(0)).toBe(21);
+      expect(sut.oneWayMs(0)).toBe(10.5);
+    });
+
+    it('keeps only the last samples and forgets old ones', () => {
+      const sut = new LatencyEstimator(3, 1000);
+      for (const rtt of [100, 100, 100, 10]) sut.add(rtt, 0);
+      sut.add(12, 900);
+      expect(sut.count(900)).toBe(3);
+      expect(sut.count(1500)).toBe(1);
+      expect(sut.roundTripMs(1500)).toBe(12);
+      expect(sut.roundTripMs(5000)).toBeNull();
+    });
+
+    it('ignores nonsense', () => {
+      const sut = new LatencyEstimator();
+      sut.add(-1, 0);
+      sut.add(Number.NaN, 0);
+      expect(sut.count(0)).toBe(0);
+    });
+  });
+
+  describe(planSecondAlignedSend.name, () => {
+    it('sends one latency before the next boundary', () => {
+      expect(planSecondAlignedSend(10_400, 20)).toEqual({ sendAtMs: 10_980, boundaryMs: 11_000 });
+    });
+
+    it('takes the following boundary when there is no time to get ready', () => {
+      expect(planSecondAlignedSend(10_960, 20, 30)).toEqual({ sendAtMs: 11_980, boundaryMs: 12_000 });
+    });
+
+    it('handles a latency longer than a second', () => {
+      const plan = planSecondAlignedSend(10_000, 1500);
+      expect(plan.boundaryMs % 1000).toBe(0);
+      expect(plan.sendAtMs - 10_000).toBeGreaterThanOrEqual(30);
+      expect(plan.sendAtMs + 1500).toBe(plan.boundaryMs);
+    });
+  });
+
+  describe(secondToWrite.name, () => {
+    it('writes the second the request arrives at, even if the timer fired a little early or late', () => {
+      expect(secondToWrite(10_980, 20)).toEqual({ secondMs: 11_000, missMs: 0 });
+      expect(secondToWrite(10_975, 20)).toEqual({ secondMs: 11_000, missMs: -5 });
+      expect(secondToWrite(11_300, 20)).toEqual({ secondMs: 11_000, missMs: 320 });
+      expect(secondToWrite(11_700, 20)).toEqual({ secondMs: 12_000, missMs: -280 });
+    });
+  });
+
+  describe(estimateClockError.name, () => {
+    it('is ±500 ms around the middle of the second from one instantaneous reading', () => {
+      expect(estimateClockError([{ cameraMs: 5000, sentAtMs: 5200, receivedAtMs: 5200 }])).toEqual({ errorMs: 300, boundMs: 500 });
+    });
+
+    it('pins the error to about a round trip across a tick', () => {
+      // The camera is 30 ms ahead: its second 6000 starts at Pi time 5970.
+      const before = { cameraMs: 5000, sentAtMs: 5955, receivedAtMs: 5965 };
+      const after = { cameraMs: 6000, sentAtMs: 5966, receivedAtMs: 5976 };
+      const { errorMs, boundMs } = estimateClockError([before, after]);
+      expect(boundMs).toBe(10.5);
+      expect(Math.abs(errorMs - 30)).toBeLessThanOrEqual(boundMs);
+    });
+
+    it('falls back to the last reading when the readings contradict each other', () => {
+      const result = estimateClockError([
+        { cameraMs: 5000, sentAtMs: 5000, receivedAtMs: 5010 },
+        { cameraMs: 9000, sentAtMs: 5020, receivedAtMs: 5030 },
+      ]);
+      expect(result.boundMs).toBe(505);
+    });
+
+    it('needs a reading', () => {
+      expect(() => estimateClockError([])).toThrow();
+    });
+  });
+
+  it('places the handling of a request half way through it', () => {
+    expect(handledAt({ sentAtMs: 100, receivedAtMs: 140 })).toEqual({ atMs: 120, boundMs: 20 });
+  });
+});
