@@ -11,7 +11,9 @@ type StrictApi = { [K in keyof TimeSyncApi]: jest.Mock<ReturnType<TimeSyncApi[K]
 /** An api whose every call fails the test unless the test has said what it returns. */
 function strictApi(): StrictApi {
   const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
-  return { setPiTime: unexpected('setPiTime'), syncCamera: unexpected('syncCamera') } as unknown as StrictApi;
+  // The clock probe runs after every status; by default it never answers, so the status stamp is used.
+  const pending = jest.fn(() => new Promise<never>(() => undefined));
+  return { setPiTime: unexpected('setPiTime'), syncCamera: unexpected('syncCamera'), probePiClock: pending } as unknown as StrictApi;
 }
 
 const NOW = Date.parse('2026-11-25T08:02:00.000Z');
@@ -87,6 +89,26 @@ describe(App.name, () => {
       expect(screen.getByTestId('device-time')).toHaveTextContent(/08:02:03|09:02:03|\d\d:02:03/);
     });
 
+    it("prefers the measured difference to the status's own stamp once the probe answers", async () => {
+      api.probePiClock.mockResolvedValue({ piMinusDeviceMs: 2300, rttMs: 2 });
+      renderApp();
+      sendStatus(makeStatus({ pi: { ...makeStatus().pi, epochMs: NOW - 90_000, timezone: 'UTC' } }));
+      expect(screen.getByTestId('time-difference')).toHaveTextContent('Pi is 1 min 30 s behind');
+      await act(async () => {
+        jest.advanceTimersByTime(250);
+      });
+      expect(api.probePiClock).toHaveBeenCalledTimes(1);
+      expect(screen.getByTestId('time-difference')).toHaveTextContent('Pi is 2.3 s ahead');
+      expect(screen.getByTestId('pi-time')).toHaveTextContent('2026-11-25 08:02:02');
+    });
+
+    it('compares both clocks at the same moment when a status arrives between ticks', () => {
+      renderApp();
+      act(() => jest.advanceTimersByTime(600)); // after the tick at NOW, before the next one
+      sendStatus(makeStatus({ pi: { ...makeStatus().pi, epochMs: Date.now(), timezone: 'UTC' } }));
+      expect(screen.getByTestId('time-difference')).toHaveTextContent('in step (within 0.1 s)');
+    });
+
     it('says so when the Pi has NTP', () => {
       renderApp();
       sendStatus(makeStatus({ syncSource: 'ntp', pi: { ...makeStatus().pi, ntpSynchronized: true } }));
@@ -115,7 +137,7 @@ describe(App.name, () => {
       );
       expect(screen.getByTestId('camera-name')).toHaveTextContent('Canon EOS R6 · serial 012345678901');
       expect(screen.getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
-      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was off by +3.200 s');
+      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was 3.2 s behind, now 150 ms ahead');
     });
 
     it('shows the simulated-clock banner only for the simulated backend', () => {
@@ -224,13 +246,13 @@ describe(App.name, () => {
       expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('The camera is busy (Device busy). Try again in a moment');
     });
 
-    it('reports success', async () => {
-      api.syncCamera.mockResolvedValue({});
+    it('reports success with how far off the camera was', async () => {
+      api.syncCamera.mockResolvedValue({ success: true, offset: 2400, residualMs: 3 });
       renderApp();
       await act(async () => {
         fireEvent.click(screen.getByTestId('sync-camera'));
       });
-      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent("Camera clock set to the Pi's time");
+      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent("Camera clock set to the Pi's time (it was 2.4 s behind)");
     });
   });
 

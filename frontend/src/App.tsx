@@ -1,5 +1,5 @@
-import { useSyncExternalStore } from 'react';
-import type { TimeSyncApi } from './api';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { PiClockProbe, TimeSyncApi } from './api';
 import { useTick } from './clock-store';
 import { ActivityLog } from './components/ActivityLog';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
@@ -23,8 +23,13 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const [night, setNight] = useNightMode();
   const status = snap.status;
   const deviceZone = deviceTimeZone();
-  const sinceStatus = status ? Math.max(0, tick.mono - snap.statusAt) : 0;
-  const piNow = status ? status.pi.epochMs + sinceStatus : null;
+  const probe = usePiClockProbe(api, status);
+  // Both clocks are read at the last tick; a status newer than the tick gives a negative elapsed time.
+  const elapsed = status ? tick.mono - snap.statusAt : 0;
+  const sinceStatus = Math.max(0, elapsed);
+  // The probe measured the Pi against this device directly; the status's own stamp may have waited in a
+  // busy page (it arrives while the page starts) and is only the fallback.
+  const piNow = probe ? tick.wall + probe.piMinusDeviceMs : status ? status.pi.epochMs + elapsed : null;
 
   return (
     <div className="app">
@@ -79,4 +84,26 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
       </main>
     </div>
   );
+}
+
+/** Measures the Pi's clock against this device's after each status (each change), shortly after it arrives. */
+function usePiClockProbe(api: TimeSyncApi, status: TimeSyncSnapshot['status']): PiClockProbe | null {
+  const [probe, setProbe] = useState<{ for: TimeSyncSnapshot['status']; result: PiClockProbe } | null>(null);
+  useEffect(() => {
+    if (!status) return;
+    let cancelled = false;
+    const timer = setTimeout(() => {
+      api.probePiClock().then(
+        (result) => {
+          if (!cancelled) setProbe({ for: status, result });
+        },
+        () => undefined, // the status stamp stays in use
+      );
+    }, 250);
+    return () => {
+      cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [api, status]);
+  return probe && probe.for === status ? probe.result : null;
 }

@@ -16,6 +16,13 @@ export interface TimeSyncApi {
   setPiTime(timestamp: string, timezone: string): Promise<Record<string, unknown>>;
   /** POST /api/timesync/camera */
   syncCamera(): Promise<Record<string, unknown>>;
+  /** The Pi's clock minus this device's, from a few GETs of /api/system/time (the lowest round trip wins). */
+  probePiClock(): Promise<PiClockProbe>;
+}
+
+export interface PiClockProbe {
+  piMinusDeviceMs: number;
+  rttMs: number;
 }
 
 export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args), timeoutMs = 30_000): TimeSyncApi {
@@ -53,9 +60,25 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     return payload;
   }
 
+  async function probePiClock(samples = 4): Promise<PiClockProbe> {
+    let best: PiClockProbe | null = null;
+    for (let i = 0; i < samples; i++) {
+      const t0 = Date.now();
+      const res = await fetchImpl('/api/system/time', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      const body = (await res.json()) as { epochMs?: unknown };
+      const t1 = Date.now();
+      if (!res.ok || typeof body.epochMs !== 'number') throw new ActionError(`HTTP_${res.status}`, 'The Pi did not tell its time');
+      // The Pi read its clock somewhere inside the round trip: the middle is off by at most half of it.
+      const sample = { piMinusDeviceMs: body.epochMs - (t0 + t1) / 2, rttMs: t1 - t0 };
+      if (!best || sample.rttMs < best.rttMs) best = sample;
+    }
+    return best!;
+  }
+
   return {
     setPiTime: (timestamp, timezone) => post('/api/system/time', { timestamp, timezone }),
     syncCamera: () => post('/api/timesync/camera', {}),
+    probePiClock: () => probePiClock(),
   };
 }
 

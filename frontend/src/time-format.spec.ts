@@ -1,4 +1,4 @@
-import { epochOfWall, formatAge, formatBound, formatDateTime, formatDifference, formatOffset, formatUtcOffset, stepWall, wallFields, zoneOffsetMs } from './time-format';
+import { epochOfWall, formatAge, formatAheadBehind, formatAmount, formatBound, formatDateTime, formatDifference, formatOffset, formatUtcOffset, stepWall, wallFields, zoneOffsetMs } from './time-format';
 
 describe('time-format', () => {
   it('reads wall fields in a zone', () => {
@@ -52,6 +52,10 @@ describe('time-format', () => {
     expect(formatOffset(3 * 3_600_000 + 3000)).toBe('+3 h 0 min 3 s');
     expect(formatBound(0.4)).toBe('0.4 ms');
     expect(formatBound(3)).toBe('3 ms');
+    expect(formatAheadBehind(-2400)).toBe('2.4 s behind');
+    expect(formatAheadBehind(150)).toBe('150 ms ahead');
+    expect(formatAheadBehind(0.2)).toBe('in step');
+    expect(formatAmount(5 * 3_600_000 + 2000)).toBe('5 h 0 min 2 s');
     expect(formatDifference(40)).toBe('in step (within 0.1 s)');
     expect(formatDifference(2300)).toBe('Pi is 2.3 s ahead');
     expect(formatDifference(-3 * 86_400_000)).toBe('Pi is 3 d 0 h 0 min behind');

@@ -168,6 +168,20 @@ function formatLongDuration(abs: number): string {
   return `${m} min ${s} s`;
 }
 
+/** An unsigned amount of time: "3 ms", "2.4 s", "5 h 0 min 2 s". */
+export function formatAmount(absMs: number): string {
+  const abs = Math.abs(absMs);
+  if (abs < 1000) return `${Math.round(abs)} ms`;
+  if (abs < 60_000) return `${(abs / 1000).toFixed(1)} s`;
+  return formatLongDuration(abs);
+}
+
+/** "2.4 s behind", "300 ms ahead", "in step" for a clock minus its reference. */
+export function formatAheadBehind(diffMs: number): string {
+  if (Math.abs(diffMs) < 1) return 'in step';
+  return `${formatAmount(diffMs)} ${diffMs > 0 ? 'ahead' : 'behind'}`;
+}
+
 /** How far the Pi is from this device, in words: "Pi is 2.3 s ahead", "in step (within 0.1 s)". */
 export function formatDifference(piMinusDeviceMs: number): string {
   const abs = Math.abs(piMinusDeviceMs);

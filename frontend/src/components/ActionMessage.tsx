@@ -5,7 +5,7 @@ export function ActionMessage({ result, testId }: { result: ActionResult | null;
   if (!result) return null;
   return (
     <p className={result.ok ? 'action-message ok' : 'action-message error'} data-testid={testId} role={result.ok ? 'status' : 'alert'}>
-      <span aria-hidden="true">{result.ok ? '✓ ' : '⚠ '}</span>
+      <span aria-hidden="true">{result.ok ? '✓ ' : '⚠\uFE0E '}</span>
       {result.text}
     </p>
   );

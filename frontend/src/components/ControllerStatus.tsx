@@ -3,6 +3,7 @@ import type { CameraStatus, Reliability, TimeSyncStatus } from '../../../backend
 import type { TimeSyncApi } from '../api';
 import {
   formatAge,
+  formatAheadBehind,
   formatBound,
   formatDateTime,
   formatDifference,
@@ -137,8 +138,9 @@ function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStat
 export function CameraStatusCard({ camera, piNow, api }: { camera: CameraStatus | null; piNow: number | null; api: TimeSyncApi }) {
   const run = useCallback(async () => {
     const res = await api.syncCamera();
-    const offset = typeof res.offsetMs === 'number' ? res.offsetMs : typeof res.offset === 'number' ? res.offset : null;
-    return offset === null ? "Camera clock set to the Pi's time" : `Camera clock set (it was off by ${formatOffset(offset)})`;
+    // offset: Pi minus camera before the sync.
+    const offset = typeof res.offset === 'number' ? res.offset : null;
+    return offset === null ? "Camera clock set to the Pi's time" : `Camera clock set to the Pi's time (it was ${formatAheadBehind(-offset)})`;
   }, [api]);
   const action = useAction(run);
   const connected = !!camera?.connected;
@@ -189,9 +191,10 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
       <span className="badge reliability-high">Synced</span> {age}
       {last.offsetMs !== null || last.residualMs !== null ? (
         <span className="detail">
-          {last.offsetMs !== null ? `was off by ${formatOffset(last.offsetMs)}` : ''}
+          {/* offsetMs: Pi minus camera before; residualMs: camera minus Pi after. */}
+          {last.offsetMs !== null ? `was ${formatAheadBehind(-last.offsetMs)}` : ''}
           {last.offsetMs !== null && last.residualMs !== null ? ', ' : ''}
-          {last.residualMs !== null ? `now off by ${formatOffset(last.residualMs)}` : ''}
+          {last.residualMs !== null ? `now ${formatAheadBehind(last.residualMs)}` : ''}
         </span>
       ) : null}
     </span>

@@ -10,7 +10,7 @@ export function SocketErrorNotice({ error }: { error: SocketError | null }) {
   return (
     <div className="notice error" role="alert" data-testid="socket-error" data-code={error.code}>
       <span>
-        <span aria-hidden="true">⚠ </span>The Pi reported: {text}
+        <span aria-hidden="true">{'⚠\uFE0E '}</span>The Pi reported: {text}
       </span>
       <button type="button" className="btn btn-small" onClick={() => setDismissed(error.seq)}>
         Dismiss
