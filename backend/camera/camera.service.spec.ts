@@ -22,7 +22,7 @@ const ONE_WAY_MS = 10;
  * is not expected to call are absent, so calling them fails.
  */
 function fakeCamera(clock: ManualClock) {
-  const camera = { errorMs: 37_250, ignorePut: false, failPut: null as DomainError | null, failInfo: null as DomainError | null };
+  const camera = { errorMs: 37_250, ignorePut: false, stepPiDuringPutMs: 0, failPut: null as DomainError | null, failInfo: null as DomainError | null };
   const latency = new LatencyEstimator();
   const puts: Array<{ atMs: number; body: { datetime: string; dst: boolean } }> = [];
   const exchange = async <T>(handle: () => T): Promise<CcapiResponse<T>> => {
@@ -46,6 +46,10 @@ function fakeCamera(clock: ManualClock) {
       return exchange(() => {
         if (camera.failPut) throw camera.failPut;
         if (!camera.ignorePut) camera.errorMs = parseCameraDateTime(body).epochMs - clock.now();
+        if (camera.stepPiDuringPutMs) {
+          clock.step(clock.now() + camera.stepPiDuringPutMs);
+          camera.errorMs -= camera.stepPiDuringPutMs;
+        }
         return {};
       });
     }),
@@ -223,6 +227,11 @@ describe(CameraService.name, () => {
     it('fails when the camera does not keep the time it was given', async () => {
       fake.camera.ignorePut = true;
       await expect(sut.syncClock('test')).rejects.toMatchObject({ code: ErrorCode.CAMERA_REJECTED, message: expect.stringContaining('reads back') });
+    });
+
+    it('claims no residual when the Pi clock is stepped during the sync', async () => {
+      fake.camera.stepPiDuringPutMs = 300;
+      await expect(sut.syncClock('test')).resolves.toMatchObject({ success: true, residualMs: null, residualBoundMs: null });
     });
 
     it('runs one sync for calls that overlap', async () => {

@@ -63,6 +63,8 @@ const PUT_GUARD_MS = 15;
 const WAIT_READ_SPACING_MS = 25;
 /** An old error known to this many ms is enough. */
 const TIGHT_ENOUGH_MS = 10;
+/** A change of wall minus monotonic beyond this means the Pi clock was stepped. */
+const STEP_TOLERANCE_MS = 20;
 
 /**
  * The camera: connection (periodic light check, SSDP), its clock (read, set on a second boundary, verify,
@@ -357,6 +359,7 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async setAndVerify(session: CcapiSession, previous: ClockReading, timezone: string, reason: string): Promise<CameraSyncResult> {
+    const epoch = this.clock.epochOfMonotonic();
     const before: ClockReading[] = [previous];
     // Enough fresh latency samples to time the write (cheap reads; the first one on a new socket is slow).
     for (let i = 0; i < MIN_LATENCY_SAMPLES && this.client.latency.count(this.clock.monotonic()) < MIN_LATENCY_SAMPLES; i++) {
@@ -398,8 +401,14 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
         { readBack: check.datetime, dst: check.dst },
       );
     }
-    const residual = await this.measureResidual(session, check);
+    let residual = await this.measureResidual(session, check);
     const old = estimateClockError(before);
+    if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS) {
+      // The Pi's clock was stepped while this ran: the write used the time before or after, and the
+      // readings mix both. The camera has a Pi time; how good it is cannot be told.
+      this.logger.warn('The Pi clock was stepped during the camera sync; its residual error is unknown');
+      residual = null;
+    }
     return {
       success: true,
       reason,
@@ -449,7 +458,9 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`Measuring the camera's residual error failed: ${messageOf(error)}`);
       return null;
     }
-    return estimateClockError(readings);
+    const estimate = estimateClockError(readings);
+    // Readings that contradict each other (the camera or the Pi clock jumped) measure nothing.
+    return estimate.consistent ? estimate : null;
   }
 
   private async readOn(session: CcapiSession): Promise<ClockReading & { datetime: string; dst: boolean }> {

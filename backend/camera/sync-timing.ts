@@ -94,7 +94,7 @@ export interface ClockReading extends Exchange {
  * round trip around a tick of the camera's second. `boundMs` is half the width of what is left.
  * Readings that contradict each other (a clock step in between) leave the last reading's ±500 ms.
  */
-export function estimateClockError(readings: readonly ClockReading[]): { errorMs: number; boundMs: number } {
+export function estimateClockError(readings: readonly ClockReading[]): { errorMs: number; boundMs: number; consistent: boolean } {
   if (!readings.length) throw new Error('no readings');
   let low = -Infinity;
   let high = Infinity;
@@ -102,10 +102,11 @@ export function estimateClockError(readings: readonly ClockReading[]): { errorMs
     low = Math.max(low, r.cameraMs - r.receivedAtMs);
     high = Math.min(high, r.cameraMs + 1000 - r.sentAtMs);
   }
-  if (low > high) {
+  const consistent = low <= high;
+  if (!consistent) {
     const last = readings[readings.length - 1];
     low = last.cameraMs - last.receivedAtMs;
     high = last.cameraMs + 1000 - last.sentAtMs;
   }
-  return { errorMs: (low + high) / 2, boundMs: (high - low) / 2 };
+  return { errorMs: (low + high) / 2, boundMs: (high - low) / 2, consistent };
 }

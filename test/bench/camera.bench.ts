@@ -60,7 +60,20 @@ export interface CameraBenchResult {
   goalMet: { median: boolean; max: boolean };
 }
 
-export async function main(options: { instances?: number; rounds?: number; minLatencyMs?: number; maxLatencyMs?: number } = {}): Promise<CameraBenchResult> {
+export interface CameraBenchOptions {
+  instances?: number;
+  rounds?: number;
+  minLatencyMs?: number;
+  maxLatencyMs?: number;
+}
+
+/** Prints the table (what `npm run bench` and `npm run bench:camera` call). */
+export async function main(options: CameraBenchOptions = {}): Promise<void> {
+  await runCameraBench(options);
+}
+
+/** Runs the syncs, prints the table and returns the figures. */
+export async function runCameraBench(options: CameraBenchOptions = {}): Promise<CameraBenchResult> {
   const instances = options.instances ?? 4;
   const rounds = options.rounds ?? 14;
   const [lo, hi] = [options.minLatencyMs ?? 5, options.maxLatencyMs ?? 80];
