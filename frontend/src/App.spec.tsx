@@ -129,7 +129,7 @@ describe(App.name, () => {
           camera: {
             connected: true,
             baseUrl: 'http://192.168.4.2:8080',
-            info: { manufacturer: 'Canon', productName: 'Canon EOS R6', serialNumber: '012345678901' },
+            info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R6', serialNumber: '012345678901' },
             lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150 },
             lastError: null,
           },
@@ -238,12 +238,21 @@ describe(App.name, () => {
     });
 
     it('shows a busy camera in plain words', async () => {
-      api.syncCamera.mockRejectedValue(new ActionError('CAMERA_BUSY', 'Device busy', 503));
+      api.syncCamera.mockRejectedValueOnce(new ActionError('CAMERA_BUSY', 'Camera is busy: Device busy', 503));
       renderApp();
       await act(async () => {
         fireEvent.click(screen.getByTestId('sync-camera'));
       });
-      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('The camera is busy (Device busy). Try again in a moment');
+      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('Camera is busy: Device busy. Try again in a moment');
+    });
+
+    it('explains a busy camera whose message does not say so', async () => {
+      api.syncCamera.mockRejectedValue(new ActionError('CAMERA_BUSY', 'Taken in preparation', 503));
+      renderApp();
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
+      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('The camera is busy (Taken in preparation). Try again in a moment');
     });
 
     it('reports success with how far off the camera was', async () => {

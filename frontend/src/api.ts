@@ -95,11 +95,13 @@ export function describeError(e: unknown): string {
     case 'CLOCK_PERMISSION_DENIED':
       return `The Pi is not allowed to change its clock: ${e.message}`;
     case 'CAMERA_BUSY':
-      return `The camera is busy (${e.message}). Try again in a moment`;
+      return /busy/i.test(e.message) ? `${capitalize(e.message)}. Try again in a moment` : `The camera is busy (${e.message}). Try again in a moment`;
     case 'NETWORK':
     case 'TIMEOUT':
       return `${e.message}. Check the connection and try again`;
     default:
-      return e.message.charAt(0).toUpperCase() + e.message.slice(1);
+      return capitalize(e.message);
   }
 }
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

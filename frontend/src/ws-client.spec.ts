@@ -121,6 +121,22 @@ describe(TimeSyncSocket.name, () => {
     const event = { type: 'event', eventType: 'reliability-lost', timestamp: '', data: { lastSyncTime: null, reliability: 'low' } } as const;
     ws.serverSend(event);
     expect(sut.getSnapshot().lastEvent).toEqual(event);
+    expect(ws.sentFrames).toEqual([{ type: 'get-time-sync-status', data: {} }]);
+  });
+
+  it('asks for a fresh status after each event, and applies camera connection changes at once', () => {
+    sut.start();
+    const ws = FakeWebSocket.last;
+    ws.serverOpen();
+    ws.serverSend({ type: 'time-sync-status', timestamp: '', data: makeStatus() });
+    const camera = { connected: true, baseUrl: 'http://192.168.4.2:8080', info: { productName: 'Canon EOS R50' }, lastSync: null, lastError: null };
+    ws.serverSend({ type: 'event', eventType: 'camera-connected', timestamp: '', data: camera });
+    expect(sut.getSnapshot().status?.camera).toEqual(camera);
+    ws.serverSend({ type: 'event', eventType: 'camera-sync', timestamp: '', data: { success: true, previousTime: null, newTime: null, offset: 1000 } });
+    expect(ws.sentFrames).toEqual([
+      { type: 'get-time-sync-status', data: {} },
+      { type: 'get-time-sync-status', data: {} },
+    ]);
   });
 
   describe('activity log', () => {

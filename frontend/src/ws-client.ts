@@ -265,9 +265,18 @@ export class TimeSyncSocket {
           lastError: { code: frame.data?.code ?? 'UNKNOWN', message: frame.data?.message ?? 'Unknown error', requestId: frame.data?.requestId, seq: ++this.errorSeq },
         });
         break;
-      case 'event':
-        this.update({ lastEvent: frame });
+      case 'event': {
+        const patch: Partial<TimeSyncSnapshot> = { lastEvent: frame };
+        const status = this.snapshot.status;
+        if ((frame.eventType === 'camera-connected' || frame.eventType === 'camera-disconnected') && status && frame.data) {
+          patch.status = { ...status, camera: frame.data };
+        }
+        this.update(patch);
+        // An event may change what the status shows (a camera sync, a reliability change) without a status
+        // frame of its own: ask for a fresh one.
+        this.requestStatus();
         break;
+      }
       case 'manual-time-sync-result':
         this.update({ lastManualResult: frame.data });
         break;

@@ -169,7 +169,10 @@ export function CameraStatusCard({ camera, piNow, api }: { camera: CameraStatus 
 
 function cameraName(camera: CameraStatus): string {
   const info = camera.info ?? {};
-  const name = [info.manufacturer && !info.productName?.startsWith(info.manufacturer) ? info.manufacturer : null, info.productName].filter(Boolean).join(' ') || 'Camera';
+  // "Canon Inc." + "Canon EOS R50" reads as "Canon EOS R50".
+  const brand = info.manufacturer?.split(/[\s,]/)[0] ?? '';
+  const named = info.productName && brand && info.productName.toLowerCase().startsWith(brand.toLowerCase());
+  const name = [info.manufacturer && !named ? info.manufacturer : null, info.productName].filter(Boolean).join(' ') || 'Camera';
   return info.serialNumber ? `${name} · serial ${info.serialNumber}` : name;
 }
 
