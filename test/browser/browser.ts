@@ -74,14 +74,14 @@ export function screenshotPath(name: string): string {
 }
 
 /** Polls `probe` until it returns a truthy value or the time is up (then throws with the last value). */
-export async function eventually<T>(probe: () => Promise<T>, what: string, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(probe: () => Promise<T>, what: string, timeoutMs = 15_000, everyMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       last = await probe();
-      if (last) return last;
+      if (last) return last as NonNullable<T>;
     } catch (e) {
       lastError = e;
     }
@@ -99,7 +99,7 @@ export function piMinusBrowser(page: Page): Promise<{ diffMs: number; rttMs: num
     let best: { diffMs: number; rttMs: number } | null = null;
     for (let i = 0; i < 7; i++) {
       const t0 = Date.now();
-      const res = await fetch('/api/system/time', { cache: 'no-store' });
+      const res = await fetch('/api/system/time', { headers: { 'Cache-Control': 'no-store' } });
       const body = (await res.json()) as { epochMs: number };
       const t1 = Date.now();
       const sample = { diffMs: body.epochMs - (t0 + t1) / 2, rttMs: t1 - t0 };
