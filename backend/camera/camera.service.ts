@@ -444,7 +444,8 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
   private async measureResidual(session: CcapiSession, last: ClockReading): Promise<{ errorMs: number; boundMs: number } | null> {
     const deadline = this.clock.monotonic() + RESIDUAL_WINDOW_MS;
     const rtt = this.client.latency.roundTripMs(this.clock.monotonic()) ?? 0;
-    const startAt = last.cameraMs + 1000 - Math.max(40, rtt * 1.5 + 20);
+    // Start a little early: a timer that fires late on a busy event loop must not miss the tick.
+    const startAt = last.cameraMs + 1000 - Math.max(100, rtt * 2 + 40);
     const now = this.clock.now();
     if (startAt > now) await this.waiter.until(this.clock.monotonic() + Math.min(startAt - now, RESIDUAL_WINDOW_MS));
     const readings: ClockReading[] = [last];
