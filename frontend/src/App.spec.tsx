@@ -153,8 +153,11 @@ describe(App.name, () => {
     it('shows a visible Reconnecting… state after the socket drops, and Connected again after', () => {
       renderApp();
       expect(screen.getByTestId('connection')).toHaveTextContent('Connected');
+      sendStatus(makeStatus());
+      expect(screen.queryByTestId('stale-note')).not.toBeInTheDocument();
       act(() => ws().serverClose());
       expect(screen.getByTestId('connection')).toHaveAttribute('data-state', 'reconnecting');
+      expect(screen.getByTestId('stale-note')).toHaveTextContent('last known, not connected');
       expect(screen.getByTestId('connection')).toHaveTextContent('Reconnecting…');
       act(() => jest.advanceTimersByTime(500));
       act(() => ws().serverOpen());

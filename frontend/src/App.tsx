@@ -60,7 +60,15 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
 
       <main className="layout">
         <section className="panel status-panel" aria-labelledby="controller-status-title" data-testid="controller-status">
-          <h2 id="controller-status-title">Controller Status</h2>
+          <h2 id="controller-status-title">
+            Controller Status
+            {status && snap.connection !== 'open' ? (
+              <span className="stale-note" data-testid="stale-note">
+                {' '}
+                · last known, not connected
+              </span>
+            ) : null}
+          </h2>
           <CameraStatusCard camera={status?.camera ?? null} piNow={piNow} api={api} />
           <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />
         </section>

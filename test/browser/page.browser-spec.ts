@@ -134,11 +134,13 @@ describe('kiosk page (Chromium)', () => {
     const connection = testId(page, 'connection');
     await connection.and(page.locator('[data-state=reconnecting]')).waitFor({ timeout: 10_000 });
     expect(await connection.textContent()).toContain('Reconnecting…');
+    expect(await testId(page, 'stale-note').isVisible()).toBe(true);
     await page.screenshot({ path: screenshotPath('reconnecting-800x480') });
 
     app = await startApp({}, port);
     await connection.and(page.locator('[data-state=open]')).waitFor({ timeout: 20_000 });
     await testId(page, 'pi-reliability').waitFor();
+    expect(await testId(page, 'stale-note').count()).toBe(0);
     expect(page.url()).toBe(`${app.url}/`);
   });
 
