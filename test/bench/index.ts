@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     ['server', serverSection],
     ['connect', connectSection],
     ['frontend', frontendSection],
-    ['sync', async () => (await import('./sync.bench')).main()],
+    ['sync', async () => void (await import('./sync.bench')).main()],
     ['camera', async () => (await import('./camera.bench')).main()],
   ];
   let failed = false;
