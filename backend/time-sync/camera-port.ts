@@ -9,6 +9,7 @@ export abstract class CameraClockPort {
   abstract status(): CameraStatus;
   abstract isConnected(): boolean;
   abstract readonly connection$: Observable<CameraStatus>;
-  abstract readClock(): Promise<{ epochMs: number; datetime: string; dst: boolean }>;
+  /** `epochMs`: the start of the second the camera showed at Pi wall time `piTimeMs`. */
+  abstract readClock(): Promise<{ epochMs: number; datetime: string; dst: boolean; piTimeMs: number }>;
   abstract syncClock(reason: string): Promise<unknown>;
 }

@@ -58,7 +58,7 @@ class FakeCamera extends CameraClockPort {
     return this.connected;
   }
   async readClock() {
-    return { epochMs: this.cameraEpoch, datetime: '', dst: false };
+    return { epochMs: this.cameraEpoch, datetime: '', dst: false, piTimeMs: Date.now() };
   }
   async syncClock(reason: string) {
     this.syncs.push(reason);
@@ -364,6 +364,8 @@ describe(TimeSyncService.name, () => {
       camera.connection$.next(camera.status());
       await jest.advanceTimersByTimeAsync(10);
       expect(system.writes).toHaveLength(1);
+      // The middle of the camera's displayed second.
+      expect(Math.abs(clock.now() - (camera.cameraEpoch + 500))).toBeLessThan(20);
       expect(await sut.status()).toMatchObject({ syncSource: 'camera', reliability: 'medium', isSynchronized: true });
       expect(camera.syncs).toEqual([]);
     });

@@ -385,11 +385,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     let offsetMs: number | null = null;
     try {
       const read = await this.camera.readClock();
-      const readMono = this.clock.monotonic();
       assertPlausibleTime(read.epochMs, 'camera time');
-      offsetMs = round3(read.epochMs - this.clock.now());
-      // One-second resolution: the camera's true time is anywhere in [read, read + 1 s); take the middle.
-      await this.stepper.step(() => read.epochMs + 500 + (this.clock.monotonic() - readMono), { source: 'camera', errorBoundMs: 500 });
+      // One-second resolution: at Pi time piTimeMs the camera was somewhere in [epochMs, epochMs + 1 s); take the middle.
+      const cameraMinusPi = read.epochMs + 500 - read.piTimeMs;
+      offsetMs = round3(cameraMinusPi);
+      await this.stepper.step(() => this.clock.now() + cameraMinusPi, { source: 'camera', errorBoundMs: 500 });
     } catch (error) {
       return this.failSync(`Setting the Pi's clock from the camera failed: ${messageOf(error)}`, 'camera', offsetMs, error);
     }
