@@ -222,6 +222,20 @@ describe(TimeSyncSocket.name, () => {
       expect(FakeWebSocket.instances.length).toBe(count + 1);
     });
 
+    it('when the page becomes visible: reconnects at once if down, asks for a fresh status if up', () => {
+      sut.start();
+      FakeWebSocket.last.serverClose();
+      visible = false;
+      document.dispatchEvent(new Event('visibilitychange'));
+      expect(FakeWebSocket.instances).toHaveLength(1);
+      visible = true;
+      document.dispatchEvent(new Event('visibilitychange'));
+      expect(FakeWebSocket.instances).toHaveLength(2);
+      FakeWebSocket.last.serverOpen();
+      document.dispatchEvent(new Event('visibilitychange'));
+      expect(FakeWebSocket.last.sentFrames).toEqual([{ type: 'get-time-sync-status', data: {} }]);
+    });
+
     it('stops for good when stopped', () => {
       sut.start();
       const ws = FakeWebSocket.last;

@@ -161,9 +161,14 @@ export class TimeSyncSocket {
     this.connect();
   }
 
+  /**
+   * The page is visible again or the network is back: reconnect now, or, if the socket survived, ask for a
+   * fresh status (a phone that slept may not have counted the time on its monotonic clock).
+   */
   private readonly onWake = () => {
-    if (typeof document !== 'undefined' && document.visibilityState !== 'visible') return;
-    this.reconnectNow();
+    if (!this.opts.isVisible()) return;
+    if (this.snapshot.connection === 'open') this.requestStatus();
+    else this.reconnectNow();
   };
 
   private connect(): void {

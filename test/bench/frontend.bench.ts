@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, ensureFrontendBuilt, REPO } from '../browser/browser';
+import { assertServesPage, CHROMIUM, ensureFrontendBuilt, REPO } from '../browser/browser';
 import { startApp } from '../support/app';
 
 export interface FrontendFigures {
@@ -53,6 +53,10 @@ export async function measureFrontend(runs = 7): Promise<FrontendFigures> {
   ensureFrontendBuilt();
   const bundle = measureBundle();
   const app = await startApp();
+  await assertServesPage(app.url).catch(async (e) => {
+    await app.close();
+    throw e;
+  });
   // launch() gives a fresh temporary profile; each run gets its own context, so nothing is cached.
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

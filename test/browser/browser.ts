@@ -108,3 +108,12 @@ export function piMinusBrowser(page: Page): Promise<{ diffMs: number; rttMs: num
     return best!;
   });
 }
+
+/** Fails at once, with the server's answer, when the app does not serve the built page at `/`. */
+export async function assertServesPage(url: string): Promise<void> {
+  const res = await fetch(`${url}/`);
+  const text = await res.text();
+  if (res.status !== 200 || !text.includes('id="root"')) {
+    throw new Error(`The app does not serve dist/frontend at / (HTTP ${res.status}: ${text.slice(0, 200)})`);
+  }
+}

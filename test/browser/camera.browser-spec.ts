@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { startCameraSim, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
-import { ensureFrontendBuilt, eventually, openBrowser, screenshotPath, type BrowserSession } from './browser';
+import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, screenshotPath, type BrowserSession } from './browser';
 
 jest.setTimeout(90_000);
 
@@ -10,38 +10,39 @@ const testId = (page: Page, id: string) => page.getByTestId(id);
 
 /** The page with the camera simulator behind the real backend. */
 describe('kiosk page with a camera (Chromium)', () => {
-  let camera: CameraSim;
-  let app: StartedApp;
-  let browser: BrowserSession;
+  let camera: CameraSim | undefined;
+  let app: StartedApp | undefined;
+  let browser: BrowserSession | undefined;
 
   beforeAll(() => ensureFrontendBuilt());
 
   beforeEach(async () => {
     // The camera's clock is 5 h behind; it is synced once the Pi has good time.
-    camera = await startCameraSim({ clockOffsetMs: -5 * HOURS, httpsPort: false, productName: 'Canon EOS R50', serialNumber: '083021000123' });
-    app = await startApp({ CAMERA_URL: camera.httpUrl, CAMERA_POLL_INTERVAL: '500', CAMERA_SYNC_ON_CONNECT: 'false' });
-    browser = await openBrowser({ viewport: { width: 800, height: 480 } });
-    await browser.page.goto(app.url);
+    const sim = (camera = await startCameraSim({ clockOffsetMs: -5 * HOURS, httpsPort: false, productName: 'Canon EOS R50', serialNumber: '083021000123' }));
+    const started = (app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '500', CAMERA_SYNC_ON_CONNECT: 'false' }));
+    await assertServesPage(started.url);
+    const { page } = (browser = await openBrowser({ viewport: { width: 800, height: 480 } }));
+    await page.goto(started.url);
     // The browser on the trusted loopback makes the Pi reliable; then the camera shows up.
-    await testId(browser.page, 'pi-reliability').and(browser.page.locator('[data-reliability=high]')).waitFor({ timeout: 20_000 });
-    await eventually(async () => (await testId(browser.page, 'camera-name').textContent())?.includes('EOS R50'), 'the camera to connect', 20_000);
+    await testId(page, 'pi-reliability').and(page.locator('[data-reliability=high]')).waitFor({ timeout: 20_000 });
+    await eventually(async () => (await testId(page, 'camera-name').textContent())?.includes('EOS R50'), 'the camera to connect', 20_000);
     // When the Pi gets good time, the server sets the camera from it; the row follows without a reload.
-    await eventually(async () => (await testId(browser.page, 'camera-timesync').textContent())?.startsWith('Synced'), 'the automatic camera sync to show', 20_000);
-    expect(await testId(browser.page, 'camera-timesync').textContent()).toMatch(/was (5 h 0 min \d+ s|4 h 59 min \d+ s) behind/);
+    await eventually(async () => (await testId(page, 'camera-timesync').textContent())?.startsWith('Synced'), 'the automatic camera sync to show', 20_000);
+    expect(await testId(page, 'camera-timesync').textContent()).toMatch(/was (5 h 0 min \d+ s|4 h 59 min \d+ s) behind/);
   });
 
   afterEach(async () => {
-    const errors = browser.pageErrors;
-    await browser.close();
-    await app.close();
-    await camera.close();
+    const errors = browser?.pageErrors ?? [];
+    await browser?.close();
+    await app?.close();
+    await camera?.close();
     expect(errors).toEqual([]);
   });
 
   it('shows the camera and sets its clock from the Pi when asked, with the result in both places', async () => {
-    const page = browser.page;
+    const page = browser!.page;
     expect(await testId(page, 'camera-name').textContent()).toBe('Canon EOS R50 · serial 083021000123');
-    camera.clock.setError(-2 * HOURS);
+    camera!.clock.setError(-2 * HOURS);
 
     await testId(page, 'sync-camera').click();
     const message = testId(page, 'sync-camera-message');
@@ -51,13 +52,13 @@ describe('kiosk page with a camera (Chromium)', () => {
 
     await eventually(async () => /was (2 h 0 min \d+ s|1 h 59 min \d+ s) behind/.test((await testId(page, 'camera-timesync').textContent()) ?? ''), 'the camera row to show the new sync');
     expect(await testId(page, 'camera-timesync').textContent()).toMatch(/^Synced (just now|\d+ s ago)was .* behind, now (in step|\d+ ms (ahead|behind))$/);
-    expect(Math.abs(camera.clock.errorMs())).toBeLessThan(1000);
+    expect(Math.abs(camera!.clock.errorMs())).toBeLessThan(1000);
     await page.screenshot({ path: screenshotPath('camera-800x480') });
   });
 
   it('shows a busy camera in plain words next to the button', async () => {
-    const page = browser.page;
-    camera.setBusy(30_000, 'Device busy');
+    const page = browser!.page;
+    camera!.setBusy(30_000, 'Device busy');
     await testId(page, 'sync-camera').click();
     const message = testId(page, 'sync-camera-message');
     await message.waitFor({ timeout: 20_000 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { startApp, type StartedApp } from '../support/app';
-import { ensureFrontendBuilt, eventually, openBrowser, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
+import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
 import { decodePng } from './png';
 
 jest.setTimeout(90_000);
@@ -27,6 +27,7 @@ describe('kiosk page (Chromium)', () => {
 
   async function open(env: Record<string, string> = {}, options: Parameters<typeof openBrowser>[0] = {}) {
     app = await startApp(env);
+    await assertServesPage(app.url);
     browser = await openBrowser(options);
     return { app, page: browser.page };
   }
