@@ -204,6 +204,28 @@ describe(App.name, () => {
       expect(screen.getByTestId('set-pi-time-message')).toHaveTextContent("Pi's clock set");
     });
 
+    it('steps on and on while a stepper is held, and only once for a tap', () => {
+      renderApp();
+      sendStatus(makeStatus());
+      act(() => {
+        fireEvent.change(screen.getByTestId('manual-zone'), { target: { value: 'UTC' } });
+      });
+      const up = screen.getByTestId('step-second-up');
+      fireEvent.pointerDown(up, { button: 0 });
+      act(() => jest.advanceTimersByTime(450 + 80 * 4));
+      fireEvent.pointerUp(up);
+      fireEvent.click(up);
+      expect(screen.getByTestId('manual-delta')).toHaveTextContent("+5.000 s from this device's time");
+      fireEvent.pointerDown(up, { button: 0 });
+      fireEvent.pointerUp(up);
+      fireEvent.click(up);
+      expect(screen.getByTestId('manual-delta')).toHaveTextContent("+6.000 s from this device's time");
+      fireEvent.pointerDown(up, { button: 0 });
+      fireEvent.pointerCancel(up); // a swipe that scrolls the page
+      act(() => jest.advanceTimersByTime(2000));
+      expect(screen.getByTestId('manual-delta')).toHaveTextContent("+6.000 s from this device's time");
+    });
+
     it("goes back to this device's time", () => {
       renderApp();
       sendStatus(makeStatus());

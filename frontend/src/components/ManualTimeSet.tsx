@@ -159,7 +159,7 @@ function Stepper({ field, label, value, onStep }: { field: WallField; label: str
 
 function RepeatButton({ label, testId, onStep, children }: { label: string; testId: string; onStep: () => void; children: string }) {
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
-  const pressedByPointer = useRef(false);
+  const repeated = useRef(false);
   const stop = useCallback(() => {
     if (timer.current !== null) clearTimeout(timer.current);
     timer.current = null;
@@ -168,12 +168,15 @@ function RepeatButton({ label, testId, onStep, children }: { label: string; test
   const repeat = useCallback(
     (wait: number) => {
       timer.current = setTimeout(() => {
+        repeated.current = true;
         onStep();
         repeat(80);
       }, wait);
     },
     [onStep],
   );
+  // A tap steps once (on click, so a swipe that starts on the button scrolls without stepping: the browser
+  // cancels the pointer); holding the button steps on and on.
   return (
     <button
       type="button"
@@ -181,10 +184,9 @@ function RepeatButton({ label, testId, onStep, children }: { label: string; test
       aria-label={label}
       data-testid={testId}
       onPointerDown={(e) => {
-        if (e.button !== 0) return;
-        pressedByPointer.current = true;
-        onStep();
+        if (e.button > 0) return; // not the primary button (jsdom leaves it undefined)
         stop();
+        repeated.current = false;
         repeat(450);
       }}
       onPointerUp={stop}
@@ -192,8 +194,7 @@ function RepeatButton({ label, testId, onStep, children }: { label: string; test
       onPointerCancel={stop}
       onContextMenu={(e) => e.preventDefault()}
       onClick={() => {
-        // A pointer press already stepped on pointerdown; a click from the keyboard has not.
-        if (pressedByPointer.current) pressedByPointer.current = false;
+        if (repeated.current) repeated.current = false;
         else onStep();
       }}
     >
