@@ -2,6 +2,7 @@ import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ActivityLogModule } from './activity-log/activity-log.module';
 import { CameraModule } from './camera/camera.module';
+import { CaptivePortalController } from './common/captive-portal.controller';
 import { CommonModule } from './common/common.module';
 import { HttpErrorFilter } from './common/error-filters';
 import { AppConfigModule } from './config/config.module';
@@ -19,6 +20,7 @@ import { TimeSyncModule } from './time-sync/time-sync.module';
     CameraModule,
     TimeSyncModule,
   ],
+  controllers: [CaptivePortalController],
   providers: [
     { provide: APP_PIPE, useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }) },
     { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -7,11 +7,11 @@ import { json, NextFunction, Request, Response } from 'express';
 import { AppModule } from './app.module';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createFrameParser } from './time-sync/ws-frames';
 
-/** The built page (`npm run build:frontend`). */
-export const FRONTEND_DIR = join(__dirname, '..', '..', 'dist', 'frontend');
+/** The built page (`npm run build:frontend`), from dist/backend when built or from backend/ under ts-node/jest. */
+export const FRONTEND_DIR = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', 'frontend') : join(__dirname, '..', 'dist', 'frontend');
 
 /**
  * Everything `main.ts` does except listening, so the e2e tests get exactly what production gets.

@@ -27,6 +27,19 @@ describe('TimeSync over a real WebSocket (e2e)', () => {
     await app?.close();
   });
 
+  it('serves the page, Swagger, and redirects captive-portal probes to the page', async () => {
+    app = await startApp({ AUTO_SYNC: 'false' });
+    const page = await request(app.url).get('/').expect(200);
+    expect(page.text).toMatch(/<div id="root">/);
+    const docs = (await request(app.url).get('/api/docs-json').expect(200)).body;
+    for (const path of ['/api/system/time', '/api/timesync/status', '/api/timesync/camera', '/api/timesync/journal', '/api/camera']) expect(docs.paths).toHaveProperty([path]);
+    expect(docs.paths['/api/system/time'].post.requestBody.content['application/json'].schema.$ref).toMatch(/ManualTimeDto/);
+    await request(app.url).get('/api/docs').expect(200);
+    for (const probe of ['/generate_204', '/hotspot-detect.html', '/connecttest.txt']) {
+      expect((await request(app.url).get(probe).expect(302)).headers.location).toBe('/');
+    }
+  });
+
   it('sends the status and the activity log on connect', async () => {
     app = await startApp({ AUTO_SYNC: 'false' });
     const c = await connect();
