@@ -5,7 +5,7 @@ const node = { testEnvironment: 'node', setupFiles: ['reflect-metadata'], transf
 
 module.exports = {
   projects: [
-    { ...node, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/backend/**/*.spec.ts'] },
+    { ...node, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/backend/**/*.spec.ts'], setupFiles: ['reflect-metadata', '<rootDir>/test/support/quiet-nest-logger.ts'] },
     {
       displayName: 'frontend',
       rootDir: '.',
