@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Observable, Subject, Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
+import { formatDuration } from '../time/format';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
 import { CameraInfo, CameraStatus } from '../protocol/messages';
@@ -483,13 +484,8 @@ function isDomain(error: unknown): error is DomainError {
   return error instanceof DomainError;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** "1.2 s behind" style, from Pi minus camera. */
 function formatOffset(piMinusCameraMs: number): string {
-  const abs = Math.abs(piMinusCameraMs);
-  const size = abs >= 1000 ? `${(abs / 1000).toFixed(abs >= 10_000 ? 0 : 1)} s` : `${Math.round(abs)} ms`;
+  const size = formatDuration(Math.abs(piMinusCameraMs));
   return piMinusCameraMs >= 0 ? `${size} behind` : `${size} ahead`;
 }

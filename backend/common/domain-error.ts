@@ -56,3 +56,8 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   CAMERA_UNREACHABLE: 502,
   INTERNAL: 500,
 };
+
+/** The message of anything thrown, for logs and plain-words answers. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

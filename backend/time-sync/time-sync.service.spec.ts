@@ -358,6 +358,16 @@ describe(TimeSyncService.name, () => {
       expect(camera.syncs).toContain('camera connected');
     });
 
+    it('sends every page a fresh status after a camera event', async () => {
+      const p = page('a');
+      p.answer = false;
+      sut.connect(p);
+      const before = p.frames.filter((f) => f.type === 'time-sync-status').length;
+      bus.publish({ type: 'event', eventType: 'camera-sync', timestamp: '', data: { success: true, previousTime: null, newTime: null, offset: 1 } });
+      await jest.advanceTimersByTimeAsync(1);
+      expect(p.frames.filter((f) => f.type === 'time-sync-status').length).toBe(before + 1);
+    });
+
     it('sets the Pi when the Pi has no reliable time, as a medium-reliability source', async () => {
       camera.connected = true;
       camera.cameraEpoch = Date.UTC(2026, 10, 26, 8, 0, 0);

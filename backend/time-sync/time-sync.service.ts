@@ -2,14 +2,14 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { randomUUID } from 'node:crypto';
 import { Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
 import { CameraStatus, PiClockStatus, Reliability, ServerFrame, TimeSyncStatus } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
-import { parseClientTime } from '../time/format';
+import { formatDuration, parseClientTime } from '../time/format';
 import { isDst, utcOffsetMinutes, assertValidTimezone } from '../time/timezone';
 import { assertPlausibleTime } from '../time/validation';
 import { AccessPointPolicy } from './access-point';
@@ -95,6 +95,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.reliabilityTimer = setInterval(() => void this.checkReliability(), RELIABILITY_TICK_MS);
     this.reliabilityTimer.unref?.();
     this.cameraSub = this.camera?.connection$.subscribe((status) => void this.onCameraConnection(status));
+    // Pages show the camera inside the status: send a fresh one after every camera event.
+    this.cameraSub?.add(this.bus.frames$.subscribe((frame) => frame.type === 'event' && frame.eventType.startsWith('camera-') && void this.broadcastStatus()));
   }
 
   onModuleDestroy(): void {
@@ -284,7 +286,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     await this.refreshNtp();
     if (this.ntpSynchronized) {
       this.state.recordMeasurement(offsetMs, bound);
-      this.activity.add('sync', `NTP keeps the Pi's clock; ${conn.address} differs by ${fmt(offsetMs)} ms (±${fmt(bound)} ms), clock left alone`, true, details);
+      this.activity.add('sync', `NTP keeps the Pi's clock; ${conn.address} differs by ${fmt(offsetMs)} (±${formatDuration(bound)}), clock left alone`, true, details);
       this.publishPiSync(true, 'ntp', offsetMs, bound, false);
       this.scheduleResync(this.config.TIME_SYNC_INTERVAL);
       return this.broadcastStatus();
@@ -303,7 +305,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.retries = 0;
     this.state.recordSuccess({ monotonicMs: this.clock.monotonic(), wallMs: this.clock.now(), source: 'client', offsetMs, errorBoundMs: bound, client: conn.address });
     const what = stepped ? 'Time synchronized from client' : 'Time confirmed by client, no step needed';
-    this.activity.add('sync', `${what} (offset: ${fmt(offsetMs)}ms ±${fmt(bound)}ms)`, true, details);
+    this.activity.add('sync', `${what} (offset: ${fmt(offsetMs)} ±${formatDuration(bound)})`, true, details);
     this.publishPiSync(true, 'client', offsetMs, bound, stepped);
     this.scheduleResync(this.config.TIME_SYNC_INTERVAL);
     await this.broadcastStatus();
@@ -346,7 +348,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         throw error;
       }
       this.state.recordSuccess({ monotonicMs: this.clock.monotonic(), wallMs: this.clock.now(), source: 'manual', offsetMs, errorBoundMs: null, client: address });
-      this.activity.add('manual', `Time set by hand from ${address} (offset: ${fmt(offsetMs)}ms)${zone ? `, zone ${zone}` : ''}`, true, { source: 'manual', offset: offsetMs });
+      this.activity.add('manual', `Time set by hand from ${address} (offset: ${fmt(offsetMs)})${zone ? `, zone ${zone}` : ''}`, true, { source: 'manual', offset: offsetMs });
       this.publishPiSync(true, 'manual', offsetMs, null, true);
       await this.broadcastStatus();
       this.afterPiSynced(true);
@@ -394,7 +396,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       return this.failSync(`Setting the Pi's clock from the camera failed: ${messageOf(error)}`, 'camera', offsetMs, error);
     }
     this.state.recordSuccess({ monotonicMs: this.clock.monotonic(), wallMs: this.clock.now(), source: 'camera', offsetMs: offsetMs ?? 0, errorBoundMs: 500, client: null, cap: 'medium' });
-    this.activity.add('sync', `Pi clock set from the camera's clock (offset: ${fmt(offsetMs ?? 0)}ms, ±500ms); a phone on the Wi-Fi gives better time`, true, { source: 'camera', offset: offsetMs ?? 0 });
+    this.activity.add('sync', `Pi clock set from the camera's clock (offset: ${fmt(offsetMs ?? 0)}, ±500 ms); a phone on the Wi-Fi gives better time`, true, { source: 'camera', offset: offsetMs ?? 0 });
     this.publishPiSync(true, 'camera', offsetMs ?? 0, 500, true);
     await this.broadcastStatus();
   }
@@ -501,11 +503,9 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+/** "+3 h", "-850 ms", "+0.42 ms": a signed offset in words. */
 function fmt(x: number): string {
-  return String(Math.round(x * 10) / 10);
-}
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return (x < 0 ? '-' : '+') + formatDuration(Math.abs(x));
 }
 function codeOf(error: unknown): string {
   return error instanceof DomainError ? error.code : ErrorCode.INTERNAL;
