@@ -2,6 +2,7 @@ import { DomainError, ErrorCode } from '../common/domain-error';
 import { ManualClock } from '../time/clock';
 import { restoreProcessTimezone } from '../time/timezone';
 import { CommandError, CommandOptions, CommandOutput, CommandRunner, formatSetTimeArgument, parseTimedatectlShow, TimedatectlClock } from './timedatectl-clock';
+import { rejection } from '../../test/support/domain-errors';
 
 type Outcome = { stdout?: string; stderr?: string } | { fail: Partial<ConstructorParameters<typeof CommandError>[0]> };
 
@@ -57,17 +58,6 @@ const AUTO_SYNC = { fail: { stderr: 'Failed to set time: Automatic time synchron
 const INTERACTIVE = { fail: { stderr: 'Failed to set time: Interactive authentication required.\n' } };
 
 const T = Date.UTC(2026, 10, 25, 8, 12, 0, 123) + 0.456; // 2026-11-25 08:12:00.123456 UTC
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
 
 describe(TimedatectlClock.name, () => {
   let runner: StrictCommandRunner;

@@ -1,18 +1,9 @@
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { ErrorCode } from '../common/domain-error';
 import { formatDuration, formatTimestamp, parseClientTime, parseTimestamp, TimeFormat } from './format';
+import { errorOf } from '../../test/support/domain-errors';
 
 const T = Date.parse('2026-11-25T08:12:00Z'); // 19:12 AEDT, 09:12 CET, 00:12 PST, 13:42 IST
 const ZONES = ['UTC', 'Australia/Sydney', 'Europe/Berlin', 'America/Los_Angeles', 'Asia/Kolkata'];
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
 
 describe(formatTimestamp.name, () => {
   it.each([

@@ -1,15 +1,6 @@
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { ErrorCode } from '../common/domain-error';
 import { assertPlausibleTime, BUILD_DATE_MS, isTimestampValid, MAX_PLAUSIBLE_MS } from './validation';
-
-function errorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
+import { errorOf } from '../../test/support/domain-errors';
 
 describe('plausibility bounds', () => {
   it('are the build date and the start of 2100', () => {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startApp, StartedApp } from '../support/app';
 import { httpJson } from '../support/http';
-import { isEvent, TestClient } from '../support/ws-client';
+import { ClientPool, isEvent, TestClient } from '../support/ws-client';
 
 jest.setTimeout(30_000);
 
@@ -9,12 +9,8 @@ const HOSTILE_ZONES = ['Mars/Base', '../../etc/passwd', '$(reboot)', '', 'x'.rep
 
 describe('Bad input and authority (e2e)', () => {
   let app: StartedApp;
-  const clients: TestClient[] = [];
-  const connect = async (options: Parameters<typeof TestClient.connect>[1] = {}) => {
-    const c = await TestClient.connect(app.wsUrl, options);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const connect = (options: Parameters<typeof TestClient.connect>[1] = {}) => clients.connect(app.wsUrl, options);
   const snapshot = async () => {
     const s = (await request(app.url).get('/api/timesync/status').expect(200)).body;
     return { offset: Math.round((s.pi.epochMs - Date.now()) / 100), zone: s.pi.timezone, source: s.syncSource, reliability: s.reliability, lastOffset: s.lastOffsetMs };
@@ -25,7 +21,7 @@ describe('Bad input and authority (e2e)', () => {
     app = await startApp({ AP_SUBNETS: '127.0.0.1/32', AUTO_SYNC: 'false', SIMULATED_CLOCK_OFFSET_MS: '-86400000' });
   });
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await app.close();
   });
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
 import { startApp, StartedApp } from '../support/app';
-import { isEvent, TestClient } from '../support/ws-client';
+import { ClientPool, isEvent } from '../support/ws-client';
 
 jest.setTimeout(30_000);
 
@@ -20,10 +20,10 @@ async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs 
 describe('The camera through the whole app (e2e, CCAPI simulator on real sockets)', () => {
   let app: StartedApp | undefined;
   let sim: CameraSim | undefined;
-  const clients: TestClient[] = [];
+  const clients = new ClientPool();
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await app?.close();
     await sim?.close();
     app = sim = undefined;
@@ -47,8 +47,7 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     expect(Math.abs(fromCamera.pi.epochMs - (Date.now() - 83_000))).toBeLessThan(1500);
 
     // The phone arrives: the Pi steps to it and the camera follows at once.
-    const phone = await TestClient.connect(app.wsUrl, { offsetMs: 0, timezone: 'Europe/Berlin' });
-    clients.push(phone);
+    const phone = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'Europe/Berlin' });
     const piSync = await phone.waitFor(isEvent('pi-sync'));
     expect(piSync.data).toMatchObject({ source: 'client', stepped: true });
     const cameraSync = await phone.waitFor((f) => isEvent('camera-sync')(f) && f.data.success, 8000);
@@ -79,8 +78,7 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 5000 });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
     await statusWhen(app, (s) => s.camera.connected);
-    const page = await TestClient.connect(app.wsUrl);
-    clients.push(page);
+    const page = await clients.connect(app.wsUrl);
     const event = page.next((f) => isEvent('camera-sync')(f) && f.data.success !== undefined, 8000);
     page.send({ type: 'sync-camera', data: {} });
     expect((await event).data.success).toBe(true);

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startApp, StartedApp } from '../support/app';
-import { isEvent, TestClient } from '../support/ws-client';
+import { ClientPool, isEvent, TestClient } from '../support/ws-client';
 
 jest.setTimeout(30_000);
 
@@ -15,15 +15,11 @@ async function piEpoch(app: StartedApp): Promise<{ epochMs: number; hostMid: num
 
 describe('TimeSync over a real WebSocket (e2e)', () => {
   let app: StartedApp;
-  const clients: TestClient[] = [];
-  const connect = async (options: Parameters<typeof TestClient.connect>[1] = {}) => {
-    const c = await TestClient.connect(app.wsUrl, options);
-    clients.push(c);
-    return c;
-  };
+  const clients = new ClientPool();
+  const connect = (options: Parameters<typeof TestClient.connect>[1] = {}) => clients.connect(app.wsUrl, options);
 
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await clients.closeAll();
     await app?.close();
   });
 

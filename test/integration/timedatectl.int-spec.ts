@@ -10,11 +10,12 @@
 import { execFileSync } from 'node:child_process';
 import { readlinkSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { DomainError, ErrorCode } from '../../backend/common/domain-error';
+import { ErrorCode } from '../../backend/common/domain-error';
 import { HostClock } from '../../backend/time/clock';
 import { restoreProcessTimezone } from '../../backend/time/timezone';
 import { CommandError, CommandRunner, formatSetTimeArgument, TimedatectlClock } from '../../backend/system-clock/timedatectl-clock';
 import { DbusSandbox, missingTools } from './dbus-sandbox';
+import { rejection } from '../support/domain-errors';
 
 const missing = missingTools();
 if (missing.length) {
@@ -49,17 +50,6 @@ function hostClockSnapshot(): HostClockSnapshot {
     localtime: read(() => readlinkSync('/etc/localtime')),
     timezoneFile: read(() => readFileSync('/etc/timezone', 'utf8')),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 describeIfTools('TimedatectlClock against the real timedatectl and a timedated mock', () => {

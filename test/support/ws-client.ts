@@ -80,3 +80,18 @@ export class TestClient {
 }
 
 export const isEvent = (eventType: string) => (f: Frame) => f.type === 'event' && f.eventType === eventType;
+
+/** The clients a test opened, so `afterEach` can close them all. */
+export class ClientPool {
+  private readonly clients: TestClient[] = [];
+
+  async connect(url: string, options: Parameters<typeof TestClient.connect>[1] = {}): Promise<TestClient> {
+    const client = await TestClient.connect(url, options);
+    this.clients.push(client);
+    return client;
+  }
+
+  closeAll(): Promise<void> {
+    return Promise.all(this.clients.splice(0).map((c) => c.close())).then(() => undefined);
+  }
+}
