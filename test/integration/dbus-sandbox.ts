@@ -26,7 +26,7 @@ export interface MockScenario {
   deny?: boolean;
 }
 
-/** Programs the sandbox needs; the integration test skips (saying which) only when one is missing. */
+/** What the sandbox needs; the integration tests skip (saying which) only when something is missing. */
 export function missingTools(): string[] {
   const missing = ['unshare', 'nsenter', 'mount', 'dbus-daemon', 'dbus-send', 'timedatectl'].filter((tool) => !onPath(tool));
   if (!existsSync(DEBIAN_PYTHON)) missing.push(DEBIAN_PYTHON);
@@ -37,6 +37,8 @@ export function missingTools(): string[] {
       missing.push('python3-dbusmock (for /usr/bin/python3)');
     }
   }
+  // A private mount namespace needs root (CI and scripts/test.sh run as root).
+  if (process.getuid?.() !== 0) missing.push('root privileges (unshare --mount)');
   return missing;
 }
 

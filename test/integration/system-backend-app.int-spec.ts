@@ -15,6 +15,10 @@ jest.setTimeout(60_000);
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'backend', 'main.js');
 const missing = missingTools();
+if (missing.length) {
+  // eslint-disable-next-line no-console
+  console.warn(`CLOCK_BACKEND=system integration test SKIPPED: missing ${missing.join(', ')}`);
+}
 const describeIfTools = missing.length ? describe.skip : describe;
 const THREE_HOURS = 3 * 3600_000;
 
