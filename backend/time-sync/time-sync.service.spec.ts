@@ -219,6 +219,19 @@ describe(TimeSyncService.name, () => {
     expect(events('pi-sync')).toHaveLength(2);
   });
 
+  it('hands the source to another access-point page when the source answers nothing (a phone in a pocket)', async () => {
+    const asleep = page('asleep');
+    asleep.answer = false;
+    const awake = page('awake', '10.42.0.3');
+    sut.connect(asleep);
+    sut.connect(awake);
+    await settle();
+    expect(awake.requests().length).toBeGreaterThan(0);
+    await settle();
+    expect((await sut.status()).sourceClient).toBe('10.42.0.3');
+    expect(events('pi-sync')).toHaveLength(1);
+  });
+
   it('re-syncs every TIME_SYNC_INTERVAL while the source is connected', async () => {
     const p = page('a');
     sut.connect(p);

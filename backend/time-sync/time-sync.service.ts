@@ -76,7 +76,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private ntpSynchronized = false;
   private applying: Promise<void> = Promise.resolve();
   private readonly rng = mulberry32(Math.floor(Math.random() * 2 ** 31));
-  private cameraSub?: Subscription;
+  private readonly subscriptions = new Subscription();
 
   constructor(
     private readonly clock: Clock,
@@ -94,15 +94,15 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.lastReliability = this.reliability();
     this.reliabilityTimer = setInterval(() => void this.checkReliability(), RELIABILITY_TICK_MS);
     this.reliabilityTimer.unref?.();
-    this.cameraSub = this.camera?.connection$.subscribe((status) => void this.onCameraConnection(status));
+    if (this.camera) this.subscriptions.add(this.camera.connection$.subscribe((status) => void this.onCameraConnection(status)));
     // Pages show the camera inside the status: send a fresh one after every camera event.
-    this.cameraSub?.add(this.bus.frames$.subscribe((frame) => frame.type === 'event' && frame.eventType.startsWith('camera-') && void this.broadcastStatus()));
+    this.subscriptions.add(this.bus.frames$.subscribe((frame) => frame.type === 'event' && frame.eventType.startsWith('camera-') && void this.broadcastStatus()));
   }
 
   onModuleDestroy(): void {
     clearInterval(this.reliabilityTimer);
     clearTimeout(this.resyncTimer);
-    this.cameraSub?.unsubscribe();
+    this.subscriptions.unsubscribe();
     if (this.burst) this.abortBurst(this.burst);
   }
 
@@ -123,12 +123,19 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     if (this.burst?.connId === connId) this.abortBurst(this.burst);
     this.sourceId = null;
     clearTimeout(this.resyncTimer);
-    const next = [...this.connections.values()].find((c) => c.trusted);
+    const next = this.nextTrusted(connId);
     if (next) {
       this.activity.add('sync', `Time source ${conn.address} left; ${next.address} is the source now`, true, { source: 'client' });
       this.becomeSource(next);
     }
     void this.broadcastStatus();
+  }
+
+  /** The access-point connection after `connId` in connection order, wrapping around; never `connId` itself. */
+  private nextTrusted(connId: string): SyncConnection | undefined {
+    const all = [...this.connections.values()];
+    const at = all.findIndex((c) => c.id === connId);
+    return [...all.slice(at + 1), ...all.slice(0, Math.max(at, 0))].find((c) => c.trusted && c.id !== connId);
   }
 
   private becomeSource(conn: SyncConnection): void {
@@ -255,6 +262,12 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     if (!estimate) {
       const message = `Sync with ${conn.address} failed: ${burst.samples.length} of ${burst.sent} probes answered`;
       this.activity.add('error', message, false, { source: 'client', error: 'too few answers' });
+      // A page that answers nothing is hidden or asleep (a phone in a pocket): another access-point page takes over.
+      const other = burst.samples.length === 0 ? this.nextTrusted(conn.id) : undefined;
+      if (other) {
+        this.activity.add('sync', `${other.address} is the time source now (${conn.address} does not answer)`, true, { source: 'client' });
+        return this.becomeSource(other);
+      }
       return this.afterFailedBurst();
     }
     await this.serialize(() => this.applyEstimate(conn, estimate, burst.timezone));
