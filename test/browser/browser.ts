@@ -11,7 +11,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Builds the page once if `npm run build:frontend` has not run (npm test builds first). */
 export function ensureFrontendBuilt(): void {
   if (existsSync(join(REPO, 'dist', 'frontend', 'index.html'))) return;
-  execFileSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'frontend/vite.config.ts', '--logLevel', 'warn'], {
+  execFileSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'frontend/vite.config.mts', '--logLevel', 'warn'], {
     cwd: REPO,
     stdio: 'inherit',
   });
