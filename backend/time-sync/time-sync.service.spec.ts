@@ -274,6 +274,19 @@ describe(TimeSyncService.name, () => {
     expect(() => sut.handleResponse('a', { clientTime: Date.now(), serverTime: next.serverTime, requestId: next.requestId }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'DUPLICATE_RESPONSE' }));
   });
 
+  it('drops a slow answer to a closed burst quietly, and calls one over 5 s late', async () => {
+    const a = page('a');
+    a.answer = false;
+    sut.connect(a);
+    await settle();
+    const [first, second] = a.requests();
+    const answer = (req: typeof first) => () => sut.handleResponse('a', { clientTime: Date.now(), serverTime: req.serverTime, requestId: req.requestId }, clock.monotonic());
+    expect(answer(first)).not.toThrow();
+    await jest.advanceTimersByTimeAsync(4000);
+    expect(answer(second)).toThrow(expect.objectContaining({ code: 'LATE_RESPONSE' }));
+    expect(await sut.status()).toMatchObject({ isSynchronized: false, syncSource: 'none' });
+  });
+
   it('refuses implausible client times, quoting them (pitfall 10)', () => {
     const a = page('a');
     a.answer = false;

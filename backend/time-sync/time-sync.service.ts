@@ -67,6 +67,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private readonly pending = new Map<string, Pending>();
   /** Answered request ids → monotonic time they may be forgotten, to tell duplicates from unknown ids. */
   private readonly answered = new Map<string, number>();
+  /** Requests of a burst that closed before they were answered: a slow answer is dropped quietly, not called unknown. */
+  private readonly closed = new Map<string, { connId: string; sentMono: number }>();
   private sourceId: string | null = null;
   private burst: Burst | null = null;
   private resyncTimer?: NodeJS.Timeout;
@@ -196,7 +198,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     burst.done = true;
     burst.timers.forEach(clearTimeout);
     clearTimeout(burst.finish);
-    for (const [id, p] of this.pending) if (p.burst === burst) this.pending.delete(id);
+    for (const [id, p] of this.pending) {
+      if (p.burst !== burst) continue;
+      this.pending.delete(id);
+      this.closed.set(id, { connId: p.connId, sentMono: p.sentMono });
+    }
     if (this.burst === burst) this.burst = null;
   }
 
@@ -210,8 +216,15 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       this.refuse(conn?.address ?? 'unknown', 'send its time');
     }
     const requestId = typeof data.requestId === 'string' ? data.requestId : '';
+    this.forgetOldRequests(receivedMono);
+    const closed = this.closed.get(requestId);
+    if (closed?.connId === connId && receivedMono - closed.sentMono <= RESPONSE_TIMEOUT_MS) {
+      this.closed.delete(requestId);
+      return;
+    }
     const pending = this.pending.get(requestId);
     if (!pending || pending.connId !== connId) {
+      if (closed?.connId === connId) throw new DomainError(ErrorCode.LATE_RESPONSE, `requestId "${requestId}" answered after ${Math.round(receivedMono - closed.sentMono)} ms (limit ${RESPONSE_TIMEOUT_MS} ms)`);
       if (this.answered.has(requestId)) throw new DomainError(ErrorCode.DUPLICATE_RESPONSE, `requestId "${requestId}" was already answered`);
       throw new DomainError(ErrorCode.UNKNOWN_REQUEST_ID, `requestId ${JSON.stringify(data.requestId).slice(0, 80)} matches no time-sync-request sent to this connection`);
     }
@@ -228,7 +241,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
     this.pending.delete(requestId);
     this.answered.set(requestId, receivedMono + RESPONSE_TIMEOUT_MS * 2);
-    this.forgetOldAnswers(receivedMono);
     const burst = pending.burst;
     if (burst.done) return;
     burst.samples.push({ requestId, sentMono: pending.sentMono, receivedMono, clientTime });
@@ -239,12 +251,18 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private forgetOldAnswers(nowMono: number): void {
+  /** Answered ids are kept 10 s to recognise replays, closed ones until their answer would be late anyway. */
+  private forgetOldRequests(nowMono: number): void {
     for (const [id, until] of this.answered) {
       if (until > nowMono) break;
       this.answered.delete(id);
     }
+    for (const [id, c] of this.closed) {
+      if (nowMono - c.sentMono <= RESPONSE_TIMEOUT_MS * 2) break;
+      this.closed.delete(id);
+    }
   }
+
 
   private async finishBurst(burst: Burst): Promise<void> {
     if (burst.done) return;
