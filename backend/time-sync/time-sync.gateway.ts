@@ -50,11 +50,12 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     this.ids.set(client, { id, address });
     this.clients.add(client);
     const send = (frame: ServerFrame): number => {
+      const text = JSON.stringify(frame);
+      // Stamped as the frame is handed to the socket: a probe's send time is part of the round trip.
       const sentMono = this.clock.monotonic();
-      if (client.readyState === client.OPEN) client.send(JSON.stringify(frame));
+      if (client.readyState === client.OPEN) client.send(text);
       return sentMono;
     };
-    client.on('close', () => this.clients.delete(client));
     this.service.connect({ id, address, trusted: this.accessPoint.isAccessPointClient(address), send });
     void this.service.status(address).then((data) => {
       send({ type: 'time-sync-status', timestamp: new Date(this.clock.now()).toISOString(), data });
