@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Clock } from '../time/clock';
 import { normalizeAddress } from './access-point';
@@ -33,7 +33,9 @@ export class TimeSyncController {
   @ApiOperation({ summary: 'Set the Pi clock by hand (access-point clients only); source "manual"' })
   @ApiOkResponse({ type: ManualTimeResultDto })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed body, bad timestamp, implausible time or unknown zone' })
-  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'The caller is not on the access point' })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'The caller is not on the access point (NOT_ACCESS_POINT_CLIENT)' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: 'NTP keeps the clock, a better source (NTP_SYNCHRONIZED)' })
+  @ApiInternalServerErrorResponse({ type: ErrorBodyDto, description: 'The clock could not be written: CLOCK_PERMISSION_DENIED (install the polkit rule) or CLOCK_WRITE_FAILED' })
   setSystemTime(@Req() request: Request, @Body() body: ManualTimeDto) {
     const receivedMono = (request as Request & { receivedMono?: number }).receivedMono ?? this.clock.monotonic();
     return this.service.setManually(addressOf(request), body, receivedMono);

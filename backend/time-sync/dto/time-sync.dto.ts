@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ActivityEntryDto } from '../../activity-log/dto/clock-step.dto';
+import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
 
 /** POST /api/system/time and the WebSocket `manual-time-sync`. */
 export class ManualTimeDto {
@@ -45,14 +46,6 @@ export class PiClockDto {
   @ApiProperty({ enum: ['simulated', 'system'], example: 'simulated' }) backend: string;
 }
 
-export class CameraStatusDto {
-  @ApiProperty({ example: true }) connected: boolean;
-  @ApiProperty({ example: 'http://192.168.4.2:8080/ccapi', nullable: true }) baseUrl: string | null;
-  @ApiProperty({ example: { productName: 'Canon EOS R50', serialNumber: '0123456789', firmwareVersion: '1.4.0' }, nullable: true }) info: Record<string, string> | null;
-  @ApiProperty({ example: { success: true, at: '2026-11-25T12:00:01.000Z', offsetMs: -2400, residualMs: 12 }, nullable: true }) lastSync: Record<string, unknown> | null;
-  @ApiProperty({ example: null, nullable: true }) lastError: string | null;
-}
-
 export class TimeSyncStatusDto {
   @ApiProperty({ example: true }) isSynchronized: boolean;
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z', nullable: true }) lastSyncTime: string | null;
@@ -65,7 +58,7 @@ export class TimeSyncStatusDto {
   @ApiPropertyOptional({ example: true, description: 'Whether the caller may set the time' }) canSetTime?: boolean;
   @ApiProperty({ type: ActivityEntryDto, isArray: true }) activityLog: ActivityEntryDto[];
   @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
-  @ApiProperty({ type: CameraStatusDto }) camera: CameraStatusDto;
+  @ApiProperty({ type: CameraStatusResponseDto }) camera: CameraStatusResponseDto;
 }
 
 export class ManualTimeResultDto {
