@@ -26,6 +26,8 @@ export interface PiClockStatus {
   isDst: boolean;
   source: SyncSource;
   reliability: Reliability;
+  /** Error bound of the last sync (ms) when the source gave one; null if unknown. */
+  estimatedErrorMs: number | null;
   ntpSynchronized: boolean;
   backend: ClockBackend;
 }

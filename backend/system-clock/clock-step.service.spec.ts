@@ -1,6 +1,7 @@
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { ManualClock } from '../time/clock';
+import { DurationTracker } from '../time/duration-tracker';
 import { ClockStepService } from './clock-step.service';
 import { SystemClock } from './system-clock';
 
@@ -9,12 +10,14 @@ describe(ClockStepService.name, () => {
   let journal: { append: jest.Mock };
   let setTime: jest.Mock;
   let sut: ClockStepService;
+  let durations: DurationTracker;
 
   beforeEach(() => {
     clock = new ManualClock(Date.UTC(2026, 10, 22), 5000);
     journal = { append: jest.fn().mockResolvedValue(undefined) };
     setTime = jest.fn(async (target: () => number) => clock.step(target()));
-    sut = new ClockStepService(clock, { setTime } as unknown as SystemClock, journal as unknown as ClockJournal);
+    durations = new DurationTracker(clock);
+    sut = new ClockStepService(clock, { setTime } as unknown as SystemClock, journal as unknown as ClockJournal, durations);
   });
 
   it('writes the clock, then journals before, after and the size of the step', async () => {
@@ -23,6 +26,7 @@ describe(ClockStepService.name, () => {
     expect(record).toMatchObject({ beforeMs: Date.UTC(2026, 10, 22), afterMs: target, stepMs: target - Date.UTC(2026, 10, 22), source: 'client', monotonicMs: 5000, errorBoundMs: 0.8, client: '10.42.0.2' });
     expect(record.before).toBe('2026-11-22T00:00:00.000Z');
     expect(journal.append).toHaveBeenCalledWith(record);
+    expect(durations.stats('clock-write')).toMatchObject({ count: 1 });
   });
 
   it('journals nothing when the write fails', async () => {

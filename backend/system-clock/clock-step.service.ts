@@ -3,6 +3,7 @@ import { ClockJournal, ClockStepRecord } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
 import { Clock } from '../time/clock';
+import { DurationTracker } from '../time/duration-tracker';
 import { SystemClock } from './system-clock';
 
 /**
@@ -15,13 +16,14 @@ export class ClockStepService {
     private readonly clock: Clock,
     private readonly systemClock: SystemClock,
     private readonly journal: ClockJournal,
+    private readonly durations: DurationTracker,
   ) {}
 
   async step(target: () => number, meta: { source: SyncSource; errorBoundMs?: number | null; client?: string | null }): Promise<ClockStepRecord> {
     const beforeMs = this.clock.now();
     const beforeMono = this.clock.monotonic();
     try {
-      await this.systemClock.setTime(target);
+      await this.durations.track('clock-write', () => this.systemClock.setTime(target));
     } catch (error) {
       // The clock may have been set although the whole operation failed (e.g. NTP could not be turned
       // back on): that step happened and belongs in the journal all the same.

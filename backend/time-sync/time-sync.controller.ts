@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Clock } from '../time/clock';
+import { DurationTracker } from '../time/duration-tracker';
+import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
 import { normalizeAddress } from './access-point';
-import { ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, TimeSyncStatusDto } from './dto/time-sync.dto';
+import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 
 @ApiTags('time')
@@ -12,6 +14,7 @@ export class TimeSyncController {
   constructor(
     private readonly service: TimeSyncService,
     private readonly clock: Clock,
+    private readonly durations: DurationTracker,
   ) {}
 
   @Get('timesync/status')
@@ -26,6 +29,20 @@ export class TimeSyncController {
   @ApiOkResponse({ type: PiClockDto })
   async systemTime() {
     return (await this.service.status()).pi;
+  }
+
+  @Get('system/info')
+  @ApiOperation({ summary: 'Uptime of the server and the Pi, and how long syncs and clock writes take' })
+  @ApiExtraModels(DurationStatsDto)
+  @ApiOkResponse({ type: SystemInfoDto })
+  systemInfo(): SystemInfoDto {
+    const systemUptime = systemUptimeMs();
+    return {
+      processUptimeMs: processUptimeMs(this.clock),
+      systemUptimeMs: systemUptime,
+      bootTime: new Date(bootTimeMs(this.clock, systemUptime)).toISOString(),
+      durations: this.durations.stats(),
+    };
   }
 
   @Post('system/time')

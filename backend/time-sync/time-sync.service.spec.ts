@@ -7,6 +7,7 @@ import { CameraStatus, ServerFrame } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
+import { DurationTracker } from '../time/duration-tracker';
 import { AccessPointPolicy, NetworkInterfaces } from './access-point';
 import { CameraClockPort } from './camera-port';
 import { SyncConnection, TimeSyncService } from './time-sync.service';
@@ -123,9 +124,9 @@ describe(TimeSyncService.name, () => {
     activity = new ActivityLogService(clock, bus);
     journal = { append: jest.fn().mockResolvedValue(undefined) };
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
-    const stepper = new ClockStepService(clock, system, journal as any);
+    const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), camera);
     await sut.onModuleInit();
   });
 

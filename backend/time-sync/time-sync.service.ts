@@ -9,6 +9,8 @@ import { CameraStatus, PiClockStatus, Reliability, ServerFrame, TimeSyncStatus }
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
+import { DurationTracker } from '../time/duration-tracker';
+import { makeTimestamp } from '../time/timestamp';
 import { formatDuration, parseClientTime } from '../time/format';
 import { isDst, utcOffsetMinutes, assertValidTimezone } from '../time/timezone';
 import { assertPlausibleTime } from '../time/validation';
@@ -39,6 +41,8 @@ interface Burst {
   samples: ProbeSample[];
   timezone?: string;
   wallMinusMonoAtStart: number;
+  /** Stops the burst's duration measurement ('sync-burst'). */
+  stopTimer: () => number;
   sent: number;
   planned: number;
   timers: NodeJS.Timeout[];
@@ -88,6 +92,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly activity: ActivityLogService,
     private readonly bus: EventBus,
     private readonly accessPoint: AccessPointPolicy,
+    private readonly durations: DurationTracker,
     @Optional() private readonly camera?: CameraClockPort,
   ) {}
 
@@ -168,6 +173,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       connId: conn.id,
       samples: [],
       wallMinusMonoAtStart: this.clock.epochOfMonotonic(),
+      stopTimer: this.durations.start('sync-burst'),
       sent: 0,
       planned: gaps.length + 1,
       timers: [],
@@ -267,6 +273,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private async finishBurst(burst: Burst): Promise<void> {
     if (burst.done) return;
     this.abortBurst(burst);
+    burst.stopTimer();
     const conn = this.connections.get(burst.connId);
     if (!conn) return;
     const wallMinusMonoNow = this.clock.epochOfMonotonic();
@@ -501,20 +508,23 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   private piStatus(read: SystemClockState | null, source: TimeSyncStatus['syncSource']): PiClockStatus {
-    const epochMs = this.clock.now();
+    const reliability = this.reliability();
+    const now = makeTimestamp(this.clock, { source, reliability, estimatedErrorMs: source === 'ntp' ? null : this.state.last?.errorBoundMs ?? null });
     const timezone = read?.timezone ?? 'UTC';
     return {
-      timestamp: new Date(epochMs).toISOString(),
-      epochMs,
+      timestamp: now.iso,
+      epochMs: now.epochMs,
       timezone,
-      utcOffsetMinutes: utcOffsetMinutes(timezone, epochMs),
-      isDst: isDst(timezone, epochMs),
+      utcOffsetMinutes: utcOffsetMinutes(timezone, now.epochMs),
+      isDst: isDst(timezone, now.epochMs),
       source,
-      reliability: this.reliability(),
+      reliability,
+      estimatedErrorMs: now.estimatedErrorMs,
       ntpSynchronized: read?.ntpSynchronized ?? false,
       backend: this.systemClock.backend,
     };
   }
+
 
   /** Each page gets the status with its own `canSetTime`. */
   async broadcastStatus(): Promise<void> {

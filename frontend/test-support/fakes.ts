@@ -74,6 +74,7 @@ export function makeStatus(overrides: Partial<TimeSyncStatus> = {}): TimeSyncSta
       epochMs: Date.parse('2026-11-25T08:02:00.000Z'),
       timezone: 'Europe/Berlin',
       utcOffsetMinutes: 60,
+      estimatedErrorMs: 3.2,
       isDst: false,
       source: 'client',
       reliability: 'high',

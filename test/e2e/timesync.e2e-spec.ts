@@ -64,6 +64,7 @@ describe('TimeSync over a real WebSocket (e2e)', () => {
     expect(sys).toMatchObject({ timezone: 'Europe/Berlin', source: 'client', reliability: 'high', backend: 'simulated', ntpSynchronized: false });
     expect([60, 120]).toContain(sys.utcOffsetMinutes);
 
+    expect(sys.estimatedErrorMs).toBeGreaterThan(0);
     const status = (await request(app.url).get('/api/timesync/status').expect(200)).body;
     expect(status).toMatchObject({ isSynchronized: true, syncSource: 'client', reliability: 'high', sourceClient: '127.0.0.1' });
     expect(status.errorBoundMs).toBeGreaterThan(0);
@@ -73,6 +74,13 @@ describe('TimeSync over a real WebSocket (e2e)', () => {
     const journal = (await request(app.url).get('/api/timesync/journal').expect(200)).body;
     expect(journal).toHaveLength(1);
     expect(journal[0]).toMatchObject({ source: 'client', client: '127.0.0.1' });
+
+    const info = (await request(app.url).get('/api/system/info').expect(200)).body;
+    expect(info.durations['sync-burst']).toMatchObject({ count: 1 });
+    expect(info.durations['sync-burst'].lastMs).toBeLessThan(1000);
+    expect(info.durations['clock-write']).toMatchObject({ count: 1 });
+    expect(info.processUptimeMs).toBeGreaterThan(0);
+    expect(info.systemUptimeMs).toBeGreaterThan(info.processUptimeMs);
     expect(journal[0].stepMs).toBeGreaterThan(3 * 86400_000 + THREE_HOURS - 1000);
   });
 

@@ -42,8 +42,29 @@ export class PiClockDto {
   @ApiProperty({ example: false }) isDst: boolean;
   @ApiProperty({ enum: ['client', 'manual', 'ntp', 'camera', 'none'], example: 'client' }) source: string;
   @ApiProperty({ enum: ['high', 'medium', 'low', 'none'], example: 'high' }) reliability: string;
+  @ApiProperty({ example: 0.9, nullable: true, description: 'Error bound of the last sync, ms; null if unknown' }) estimatedErrorMs: number | null;
   @ApiProperty({ example: false }) ntpSynchronized: boolean;
   @ApiProperty({ enum: ['simulated', 'system'], example: 'simulated' }) backend: string;
+}
+
+export class DurationStatsDto {
+  @ApiProperty({ example: 3 }) count: number;
+  @ApiProperty({ example: 702.1 }) minMs: number;
+  @ApiProperty({ example: 705.4 }) avgMs: number;
+  @ApiProperty({ example: 711.9 }) maxMs: number;
+  @ApiProperty({ example: 703.0 }) lastMs: number;
+}
+
+export class SystemInfoDto {
+  @ApiProperty({ example: 3_600_000, description: 'How long the server has run, ms (monotonic)' }) processUptimeMs: number;
+  @ApiProperty({ example: 7_200_000, description: 'How long the Pi has run since boot, ms' }) systemUptimeMs: number;
+  @ApiProperty({ example: '2026-11-25T06:00:00.000Z', description: "Boot time on the Pi's clock (as wrong as the clock was, before the first sync)" }) bootTime: string;
+  @ApiProperty({
+    description: 'Durations of named operations: sync-burst (first probe to estimate), clock-write (the SystemClock write)',
+    additionalProperties: { $ref: '#/components/schemas/DurationStatsDto' },
+    example: { 'sync-burst': { count: 3, minMs: 702.1, avgMs: 705.4, maxMs: 711.9, lastMs: 703 } },
+  })
+  durations: Record<string, DurationStatsDto>;
 }
 
 export class TimeSyncStatusDto {
