@@ -61,6 +61,17 @@ describe('Bad input and authority (e2e)', () => {
     expect((await status).data.canSetTime).toBe(true);
   });
 
+  it('closes a connection that sends a frame over 1 MiB (1009) and keeps serving everyone else', async () => {
+    const other = await connect();
+    const flooder = await connect();
+    const closed = new Promise<number>((resolve) => flooder.socket.once('close', (code) => resolve(code)));
+    flooder.send('x'.repeat(2 * 1024 * 1024));
+    expect(await closed).toBe(1009);
+    const status = other.next((f) => f.type === 'time-sync-status');
+    other.send({ type: 'get-time-sync-status', data: {} });
+    expect((await status).data.pi.backend).toBe('simulated');
+  });
+
   it('refuses bad clientTime values, unknown, replayed and foreign request ids during a real burst', async () => {
     await app.close();
     app = await startApp({ AP_SUBNETS: '127.0.0.1/32', SIMULATED_CLOCK_OFFSET_MS: '-86400000' });
