@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { ConfigError, validateConfig } from './config/app.config';
 
 async function main(): Promise<void> {
+  // Checked here before Nest loads, so a bad setting gives one plain message and exit code 2, not a stack
+  // trace; AppConfigModule validates the same environment again for the app itself.
   let config;
   try {
     config = validateConfig(process.env);
