@@ -37,7 +37,7 @@ export function missingTools(): string[] {
       missing.push('python3-dbusmock (for /usr/bin/python3)');
     }
   }
-  // A private mount namespace needs root (CI and scripts/test.sh run as root).
+  // A private mount namespace needs root (CI and test/run.sh run as root).
   if (process.getuid?.() !== 0) missing.push('root privileges (unshare --mount)');
   return missing;
 }

@@ -15,7 +15,7 @@ const cameraOffsetMs = process.env.DEMO_CAMERA_OFFSET_MS ?? '-83400';
 
 if (!existsSync(join(root, 'dist/backend/main.js')) || !existsSync(join(root, 'dist/frontend/index.html'))) {
   console.log('Building first (dist/ is missing)...');
-  execFileSync(process.execPath, [join(root, 'scripts/build-if-missing.mjs')], { cwd: root, stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }
 
 const children = new Set();
