@@ -1,7 +1,7 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { SystemClockModule } from '../system-clock/system-clock.module';
+import { CameraHttp } from './camera-http';
 import { CameraController } from './camera.controller';
 import { CameraService } from './camera.service';
 import { CcapiClient } from './ccapi-client';
@@ -13,9 +13,9 @@ import { Waiter } from './waiter';
  * TimeSync decides when to sync, this module does it.
  */
 @Module({
-  imports: [HttpModule, ActivityLogModule, SystemClockModule],
+  imports: [ActivityLogModule, SystemClockModule],
   controllers: [CameraController],
-  providers: [CameraService, CcapiClient, Waiter, { provide: SsdpDiscovery, useFactory: () => new SsdpDiscovery() }],
+  providers: [CameraService, CcapiClient, CameraHttp, Waiter, { provide: SsdpDiscovery, useFactory: () => new SsdpDiscovery() }],
   exports: [CameraService],
 })
 export class CameraModule {}

@@ -1,4 +1,3 @@
-import { HttpService } from '@nestjs/axios';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import * as http from 'node:http';
@@ -7,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app.config';
 import { Clock } from '../time/clock';
+import { CameraHttp } from './camera-http';
 import { DigestChallenge, digestAuthorization, parseDigestChallenges } from './digest';
 import { LatencyEstimator } from './sync-timing';
 
@@ -67,7 +67,7 @@ export class CcapiClient implements OnModuleDestroy {
   private challenge: { challenge: DigestChallenge; nc: number } | null = null;
 
   constructor(
-    private readonly http: HttpService,
+    private readonly http: CameraHttp,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -277,7 +277,7 @@ export class CcapiClient implements OnModuleDestroy {
       const data = body ? JSON.stringify(body()) : undefined;
       if (data !== undefined) headers['Content-Type'] = 'application/json';
       const sentAtMs = this.clock.now();
-      const response: AxiosResponse<Readable> = await this.http.axiosRef.request({
+      const response: AxiosResponse<Readable> = await (await this.http.get()).axiosRef.request({
         method,
         url,
         data,

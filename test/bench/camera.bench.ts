@@ -9,6 +9,7 @@
  * Several simulators run at once to keep the run short.
  */
 import { HttpService } from '@nestjs/axios';
+import { CameraHttp } from '../../backend/camera/camera-http';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
 import { ActivityLogService } from '../../backend/activity-log/activity-log.service';
@@ -89,7 +90,7 @@ export async function runCameraBench(options: CameraBenchOptions = {}): Promise<
       const clock = new HostClock();
       const config = Object.assign(new AppConfig(), { CAMERA_URL: sim.httpUrl, CAMERA_TIMEOUT: 5000, CAMERA_DISCOVERY: false });
       const bus = new EventBus();
-      const client = new CcapiClient(new HttpService(axios.create()), config, clock);
+      const client = new CcapiClient(CameraHttp.of(new HttpService(axios.create())), config, clock);
       const camera = new CameraService(config, client, clock, new FixedZone(), new ActivityLogService(clock, bus), bus, new SsdpDiscovery(), new Waiter(clock));
       try {
         await camera.check();

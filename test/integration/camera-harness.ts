@@ -1,4 +1,5 @@
 import { HttpService } from '@nestjs/axios';
+import { CameraHttp } from '../../backend/camera/camera-http';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
 import { ActivityLogService } from '../../backend/activity-log/activity-log.service';
@@ -19,7 +20,7 @@ export function cameraConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 }
 
 export function newClient(config: AppConfig, clock: Clock = new HostClock()): CcapiClient {
-  return new CcapiClient(new HttpService(axios.create()), config, clock);
+  return new CcapiClient(CameraHttp.of(new HttpService(axios.create())), config, clock);
 }
 
 /** Reports a fixed zone; the camera module only reads the zone from it. */
