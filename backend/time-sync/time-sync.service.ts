@@ -321,7 +321,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const offsetMs = round3(estimate.clientMinusMonoMs - this.clock.epochOfMonotonic());
     const bound = round3(estimate.errorBoundMs);
     const details = { source: 'client', offset: offsetMs, errorBoundMs: bound, client: conn.address, samples: estimate.samplesUsed };
-    await this.refreshNtp();
+    const read = await this.refreshNtp();
     if (this.ntpSynchronized) {
       this.state.recordMeasurement(offsetMs, bound);
       this.activity.add('sync', `NTP keeps the Pi's clock; ${conn.address} differs by ${fmt(offsetMs)} (±${formatDuration(bound)}), clock left alone`, true, details);
@@ -336,7 +336,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         await this.stepper.step(() => this.clock.monotonic() + estimate.clientMinusMonoMs, { source: 'client', errorBoundMs: bound, client: conn.address });
         stepped = true;
       }
-      if (timezone) await this.applyTimezone(timezone);
+      if (timezone) await this.applyTimezone(timezone, read?.timezone);
     } catch (error) {
       return this.failSync(`Setting the Pi's clock from ${conn.address} failed: ${messageOf(error)}`, 'client', offsetMs, error);
     }
@@ -350,8 +350,9 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.afterPiSynced(stepped);
   }
 
-  private async applyTimezone(zone: string): Promise<void> {
-    const current = (await this.systemClock.read()).timezone;
+  /** `current`: the zone already read, if it was; otherwise it is read here. */
+  private async applyTimezone(zone: string, current?: string): Promise<void> {
+    current ??= (await this.systemClock.read()).timezone;
     if (current === zone) return;
     await this.systemClock.setTimezone(zone);
     this.activity.add('sync', `Time zone set to ${zone} (was ${current})`, true, { source: 'client' });
@@ -361,7 +362,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.state.recordFailure();
     this.activity.add('error', message, false, { source, offset: offsetMs ?? undefined, error: messageOf(error), code: codeOf(error) });
     this.publishPiSync(false, source, offsetMs ?? 0, null, false);
-    void this.checkReliability();
     return this.broadcastStatus();
   }
 
@@ -456,12 +456,17 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Broadcasts `reliability-lost` once on each drop to low or none. */
+  /** The periodic check: reliability changes only with age; pages hear of it when it does. */
   async checkReliability(): Promise<void> {
+    if (this.noteReliability()) await this.broadcastStatus();
+  }
+
+  /** Records the current reliability and publishes `reliability-lost` once on each drop to low or none. True if it changed. */
+  private noteReliability(): boolean {
     const now = this.reliability();
     const before = this.lastReliability;
     this.lastReliability = now;
-    if (now === before) return;
+    if (now === before) return false;
     if (isDrop(before, now)) {
       const last = this.state.last;
       this.bus.publish({
@@ -471,7 +476,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         data: { lastSyncTime: last ? new Date(last.wallMs).toISOString() : null, reliability: now },
       });
     }
-    await this.broadcastStatus();
+    return true;
   }
 
   private publishPiSync(synchronized: boolean, source: 'client' | 'manual' | 'camera' | 'ntp', offset: number, errorBoundMs: number | null, stepped: boolean): void {
@@ -481,7 +486,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       timestamp: this.isoNow(),
       data: { synchronized, source, offset, reliability: this.reliability(), errorBoundMs: errorBoundMs ?? undefined, stepped },
     });
-    void this.checkReliability();
+    // The caller broadcasts the status that follows.
+    this.noteReliability();
   }
 
   async status(forAddress?: string): Promise<TimeSyncStatus> {
