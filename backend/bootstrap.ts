@@ -4,10 +4,11 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
+import { basename, dirname, join } from 'node:path';
 import { AppModule } from './app.module';
+import { ErrorCode } from './common/domain-error';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
-import { basename, dirname, join } from 'node:path';
 import { createFrameParser } from './time-sync/ws-frames';
 
 /** The built page (`npm run build:frontend`), from dist/backend when built or from backend/ under ts-node/jest. */
@@ -48,14 +49,14 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
 }
 
 /** body-parser's errors happen before Nest's filters: answer them in the API's error shape here. */
-function bodyErrors(error: { type?: string; status?: number; limit?: number } | undefined, _req: Request, res: Response, next: NextFunction): void {
+function bodyErrors(error: { type?: string; status?: number } | undefined, _req: Request, res: Response, next: NextFunction): void {
   if (!error) return next();
   if (error.type === 'entity.too.large') {
     res.status(413).json({ statusCode: 413, code: 'BODY_TOO_LARGE', message: `request body over the limit of ${MAX_FRAME_BYTES} bytes` });
   } else if (error.type === 'entity.parse.failed') {
-    res.status(400).json({ statusCode: 400, code: 'INVALID_JSON', message: 'request body is not valid JSON' });
+    res.status(400).json({ statusCode: 400, code: ErrorCode.INVALID_JSON, message: 'request body is not valid JSON' });
   } else {
-    res.status(error.status ?? 400).json({ statusCode: error.status ?? 400, code: 'BAD_REQUEST', message: 'request body could not be read' });
+    res.status(error.status ?? 400).json({ statusCode: error.status ?? 400, code: ErrorCode.BAD_REQUEST, message: 'request body could not be read' });
   }
 }
 

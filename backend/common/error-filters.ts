@@ -25,9 +25,6 @@ export function mapError(error: unknown, logger: Logger): Mapped {
     return { status: error.getStatus(), code: error.getStatus() === 404 ? 'NOT_FOUND' : `HTTP_${error.getStatus()}`, message: String(message) };
   }
   if (error instanceof WsException) return { status: 400, code: ErrorCode.BAD_REQUEST, message: String(error.message) };
-  if (error instanceof SyntaxError && (error as { type?: string }).type === 'entity.parse.failed') {
-    return { status: 400, code: ErrorCode.INVALID_JSON, message: 'request body is not valid JSON' };
-  }
   logger.error(error instanceof Error ? error.stack ?? error.message : String(error));
   return { status: 500, code: ErrorCode.INTERNAL, message: 'internal error; see the server log' };
 }
