@@ -26,6 +26,9 @@ export function normalizeAddress(address: string): string {
 @Injectable()
 export class AccessPointPolicy {
   private readonly configured: string[];
+  private readonly apInterface: string;
+  /** Built once from AP_SUBNETS; null when the subnets come from the interface, which may change. */
+  private readonly configuredList: BlockList | null;
 
   constructor(
     config: AppConfig,
@@ -33,13 +36,14 @@ export class AccessPointPolicy {
   ) {
     this.configured = (config.AP_SUBNETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     this.apInterface = config.AP_INTERFACE;
+    this.configuredList = this.configured.length ? blockListOf(this.configured) : null;
   }
-  private readonly apInterface: string;
 
   /** The trusted subnets right now, as CIDR strings (for the status page and messages). */
   subnets(): string[] {
     if (this.configured.length) return this.configured;
-    return (this.interfaces.list()[this.apInterface] ?? []).filter((i) => !i.internal && i.cidr).map((i) => networkOf(i));
+    // `cidr` is the interface's own address with its prefix: BlockList takes any address inside the subnet.
+    return (this.interfaces.list()[this.apInterface] ?? []).filter((i) => !i.internal && i.cidr).map((i) => i.cidr as string);
   }
 
   isAccessPointClient(address: string | undefined | null): boolean {
@@ -47,17 +51,16 @@ export class AccessPointPolicy {
     const ip = normalizeAddress(address);
     const family = isIP(ip);
     if (!family) return false;
-    const list = new BlockList();
-    for (const cidr of this.subnets()) {
-      const [net, bits] = cidr.split('/');
-      const netFamily = isIP(net);
-      if (netFamily) list.addSubnet(net, Number(bits), netFamily === 4 ? 'ipv4' : 'ipv6');
-    }
-    return list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
+    return (this.configuredList ?? blockListOf(this.subnets())).check(ip, family === 4 ? 'ipv4' : 'ipv6');
   }
 }
 
-function networkOf(info: NetworkInterfaceInfo): string {
-  // `cidr` is the interface's own address with the prefix; BlockList wants any address inside, which it is.
-  return info.cidr as string;
+function blockListOf(cidrs: string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [net, bits] = cidr.split('/');
+    const family = isIP(net);
+    if (family) list.addSubnet(net, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
+  }
+  return list;
 }
