@@ -27,8 +27,8 @@ export class TimeSyncController {
   @Get('system/time')
   @ApiOperation({ summary: "The Pi's clock: time, zone, offset, DST, source, reliability, NTP state, backend" })
   @ApiOkResponse({ type: PiClockDto })
-  async systemTime() {
-    return (await this.service.status()).pi;
+  systemTime() {
+    return this.service.piClock();
   }
 
   @Get('system/info')

@@ -5,7 +5,7 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
-import { CameraStatus, PiClockStatus, Reliability, ServerFrame, TimeSyncStatus } from '../protocol/messages';
+import { CameraStatus, PiClockStatus, Reliability, ServerFrame, SyncSource, TimeSyncStatus } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
@@ -494,7 +494,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const read = await this.refreshNtp();
     const last = this.state.last;
     const mono = this.clock.monotonic();
-    const source = this.ntpSynchronized ? 'ntp' : last?.source ?? 'none';
+    const source = this.source();
     const pi = this.piStatus(read, source);
     const sourceConn = this.sourceId ? this.connections.get(this.sourceId) : undefined;
     return {
@@ -511,6 +511,17 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       pi,
       camera: this.camera?.status() ?? { connected: false, baseUrl: null, info: null, lastSync: null, lastError: null },
     };
+  }
+
+  /** The Pi's clock alone (GET /api/system/time). */
+  async piClock(): Promise<PiClockStatus> {
+    const read = await this.refreshNtp();
+    return this.piStatus(read, this.source());
+  }
+
+  /** Where the Pi's time comes from now: NTP when it keeps the clock, else the last successful sync. */
+  private source(): SyncSource {
+    return this.ntpSynchronized ? 'ntp' : this.state.last?.source ?? 'none';
   }
 
   private piStatus(read: SystemClockState | null, source: TimeSyncStatus['syncSource']): PiClockStatus {
