@@ -1,4 +1,3 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -55,9 +54,10 @@ const CCAPI_VERSIONS_PREFERRED = ['ver100'];
  *   timeouts CAMERA_TIMEOUT, resets CAMERA_CONNECTION_RESET, refused/unreachable CAMERA_UNREACHABLE,
  *   401 CAMERA_AUTH_REQUIRED, anything that is not JSON (or too big) CAMERA_BAD_ANSWER.
  * - Optional Digest authentication (MD5 / SHA-256, qop=auth), the challenge kept for later requests.
+ *
+ * One client per camera session (CameraSessionFactory): queue, sockets, Digest state and latency are that camera's.
  */
-@Injectable()
-export class CcapiClient implements OnModuleDestroy {
+export class CcapiClient {
   readonly latency = new LatencyEstimator();
   private root: string | null = null;
   private endpoints = new Map<string, CcapiEndpoint>();
@@ -164,10 +164,6 @@ export class CcapiClient implements OnModuleDestroy {
       post: (name, options) => this.call('POST', name, options),
     };
     return this.enqueue(() => fn(session));
-  }
-
-  onModuleDestroy(): void {
-    this.close();
   }
 
   /** Closes the keep-alive sockets. */
