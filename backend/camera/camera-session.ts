@@ -90,8 +90,8 @@ const LATENCY_READS = 5;
 const LATENCY_WINDOW = 9;
 /** Longest the residual measurement may poll after the read-back. */
 const RESIDUAL_WINDOW_MS = 1200;
-/** A residual known only this loosely says nothing (the camera shows whole seconds: ±500 is no measurement). */
-const MEANINGFUL_RESIDUAL_BOUND_MS = 100;
+/** A residual known only this loosely is not reported (the camera shows whole seconds: ±500 is no measurement; ±200 still says which part of the second). */
+const MEANINGFUL_RESIDUAL_BOUND_MS = 200;
 /** Room left between the last read while waiting and the PUT. */
 const PUT_GUARD_MS = 15;
 /** Pace of those reads, ms. */

@@ -33,7 +33,8 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   private readonly sessions: CameraSession[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running = false;
-  private searching: Promise<unknown> | null = null;
+  private searching: Promise<DiscoveredCamera[]> | null = null;
+  private stopped = false;
   private syncingAll: Promise<CameraSyncReport[]> | null = null;
   /** Each camera's sync in progress, reported once however many callers wait for it. */
   private readonly syncing = new Map<CameraSession, Promise<CameraSyncReport>>();
@@ -74,6 +75,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
 
   stop(): void {
     this.running = false;
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.ssdpSubscription?.unsubscribe();
@@ -135,10 +137,13 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     return report;
   }
 
-  /** One connection check of every camera now, and a search when discovering (what the poll runs). Never throws. */
+  /**
+   * One connection check of every camera now and, when discovering, a search whose answers are adopted (what
+   * the poll runs). Never throws.
+   */
   async check(): Promise<CameraStatus[]> {
-    if (this.discovering()) await this.search();
-    await Promise.all(this.sessions.filter((s) => s.polled).map((s) => s.check()));
+    const search = this.discovering() ? this.search().then((found) => Promise.all(found.map((camera) => this.adopt(camera)))) : null;
+    await Promise.all([search, ...this.sessions.filter((s) => s.polled).map((s) => s.check())]);
     return this.statuses();
   }
 
@@ -199,7 +204,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   }
 
   /** One M-SEARCH at a time; the cameras that answer are adopted as they answer (see onSsdp), not when it ends. */
-  private search(): Promise<unknown> {
+  private search(): Promise<DiscoveredCamera[]> {
     this.searching ??= this.ssdp.search().finally(() => {
       this.searching = null;
     });
@@ -220,7 +225,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
 
   /** A camera SSDP saw: the session of the same camera (by id, or address) follows it; else a new session. Checked at once. */
   private adopt(camera: DiscoveredCamera): Promise<void> {
-    if (!this.running) return Promise.resolve();
+    if (this.stopped) return Promise.resolve();
     const id = cameraIdFor({ serialNumber: camera.serialNumber, guid: camera.udn }, camera.accessUrl);
     const known = this.sessions.find((s) => s.id === id || s.discovered?.usn === camera.usn);
     if (known) return known.seen(camera);
