@@ -105,7 +105,8 @@ export interface TimeSyncStatus {
   operatorHold: boolean;
   /** A disagreement waiting for the operator, or null. */
   decision: PendingDecision | null;
-  activityLog: ActivityEntry[];
+  /** The last 100 activity entries (REST). Over the WebSocket they come in `activity_log` frames instead. */
+  activityLog?: ActivityEntry[];
   pi: PiClockStatus;
   /** Every camera known, connected first. */
   cameras: CameraStatus[];
@@ -182,7 +183,7 @@ export interface PiSyncEvent {
   type: 'event';
   eventType: 'pi-sync';
   timestamp: string;
-  data: { synchronized: boolean; source: SyncSource; offset: number; reliability: Reliability; errorBoundMs?: number; stepped?: boolean; error?: string };
+  data: { synchronized: boolean; source: SyncSource; offset: number | null; reliability: Reliability; errorBoundMs?: number; stepped?: boolean; error?: string };
 }
 export interface CameraSyncEvent {
   type: 'event';
