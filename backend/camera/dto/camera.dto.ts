@@ -32,7 +32,7 @@ export class CameraStatusResponseDto implements CameraStatus {
   @ApiProperty({ example: null, nullable: true, type: String }) lastError: string | null;
 }
 
-/** One camera's part of POST /api/timesync/camera. */
+/** One camera's part of POST /api/timesync/camera (CameraService.syncAll / syncOne). */
 export class CameraSyncOutcomeDto {
   @ApiProperty({ example: '083021000123' }) cameraId: string;
   @ApiProperty({ example: true }) success: boolean;
@@ -51,12 +51,6 @@ export class CameraSyncOutcomeDto {
   @ApiPropertyOptional({ example: true, description: 'Written: daylight saving time in effect' }) dst?: boolean;
   @ApiPropertyOptional({ example: 'Australia/Sydney' }) timezone?: string;
   @ApiPropertyOptional({ example: 2.5, description: 'One-way request latency the write was timed with, ms' }) latencyMs?: number;
-}
-
-/** POST /api/timesync/camera. */
-export class CameraSyncResponseDto {
-  @ApiProperty({ example: true, description: 'Every camera synced' }) success: boolean;
-  @ApiProperty({ type: [CameraSyncOutcomeDto] }) outcomes: CameraSyncOutcomeDto[];
 }
 
 export class CameraErrorDto {
