@@ -335,3 +335,20 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
 }
 
 export { CANON_ST };
+
+/**
+ * Several simulated cameras at once, each on its own ports with its own serial number (`serialBase` + index),
+ * clock offset and options; `each(i)` gives camera i's options on top of `common`.
+ */
+export async function startCameraSims(count: number, common: CameraSimOptions = {}, each: (index: number) => CameraSimOptions = () => ({})): Promise<CameraSim[]> {
+  const sims: CameraSim[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      sims.push(await startCameraSim({ serialNumber: String(83021000123 + i).padStart(12, '0'), ...common, ...each(i) }));
+    }
+  } catch (error) {
+    await Promise.all(sims.map((sim) => sim.close()));
+    throw error;
+  }
+  return sims;
+}
