@@ -342,9 +342,12 @@ describe(CameraService.name, () => {
       expect(searchEnded).toBe(false);
     });
 
-    it("adopts what a check's search found, without waiting for the next poll", async () => {
+    it("adopts what a check's search finds as it answers, checked before the check resolves", async () => {
       const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
-      ssdp.search.mockResolvedValue([discovered(a, '10.0.0.2')]);
+      ssdp.search.mockImplementation(async () => {
+        ssdpEvents.next({ type: 'found', camera: discovered(a, '10.0.0.2') });
+        return [discovered(a, '10.0.0.2')];
+      });
       await sut.check();
       expect(sut.statuses().map((s) => [s.id, s.state])).toEqual([['AAA1', 'connected']]);
     });

@@ -39,6 +39,8 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   /** Each camera's sync in progress, reported once however many callers wait for it. */
   private readonly syncing = new Map<CameraSession, Promise<CameraSyncReport>>();
   private ssdpSubscription: Subscription | null = null;
+  /** Cameras SSDP reported that are being checked. */
+  private readonly adopting = new Set<Promise<void>>();
 
   constructor(
     private readonly config: AppConfig,
@@ -50,6 +52,8 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     private readonly ssdp: SsdpDiscovery,
   ) {
     for (const url of cameraUrls(config.CAMERA_URL)) this.sessions.push(factory.create({ url }, this));
+    // Followed from the start: what a search finds is adopted as it answers, whether the poll or a caller searched.
+    if (this.discovering()) this.ssdpSubscription = this.ssdp.events$.subscribe((event) => this.track(this.onSsdp(event)));
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -66,10 +70,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   start(): void {
     if (this.running) return;
     this.running = true;
-    if (this.discovering()) {
-      this.ssdpSubscription = this.ssdp.events$.subscribe((event) => void this.onSsdp(event));
-      void this.ssdp.listen();
-    }
+    if (this.discovering()) void this.ssdp.listen();
     this.schedule(0);
   }
 
@@ -138,12 +139,12 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   }
 
   /**
-   * One connection check of every camera now and, when discovering, a search whose answers are adopted (what
-   * the poll runs). Never throws.
+   * One connection check of every camera now and, when discovering, a search whose answers are adopted as
+   * they come (what the poll runs); resolves when those are checked too. Never throws.
    */
   async check(): Promise<CameraStatus[]> {
-    const search = this.discovering() ? this.search().then((found) => Promise.all(found.map((camera) => this.adopt(camera)))) : null;
-    await Promise.all([search, ...this.sessions.filter((s) => s.polled).map((s) => s.check())]);
+    await Promise.all([this.discovering() ? this.search() : null, ...this.sessions.filter((s) => s.polled).map((s) => s.check())]);
+    await Promise.all(this.adopting);
     return this.statuses();
   }
 
@@ -209,6 +210,11 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       this.searching = null;
     });
     return this.searching;
+  }
+
+  private track(work: Promise<void>): void {
+    this.adopting.add(work);
+    void work.finally(() => this.adopting.delete(work));
   }
 
   private async onSsdp(event: SsdpEvent): Promise<void> {
