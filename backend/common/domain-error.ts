@@ -17,6 +17,8 @@ export const ErrorCode = {
   NTP_SYNCHRONIZED: 'NTP_SYNCHRONIZED',
   CLOCK_PERMISSION_DENIED: 'CLOCK_PERMISSION_DENIED',
   CLOCK_WRITE_FAILED: 'CLOCK_WRITE_FAILED',
+  JOURNAL_UNWRITABLE: 'JOURNAL_UNWRITABLE',
+  JOURNAL_UNREADABLE: 'JOURNAL_UNREADABLE',
   NO_CAMERA: 'NO_CAMERA',
   CAMERA_BUSY: 'CAMERA_BUSY',
   CAMERA_REJECTED: 'CAMERA_REJECTED',
@@ -47,6 +49,10 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   NO_CAMERA: 409,
   CLOCK_PERMISSION_DENIED: 500,
   CLOCK_WRITE_FAILED: 500,
+  // 503, not 500: nothing is broken in the server; clock changes are unavailable until the operator fixes
+  // DATA_DIR (read-only, full, a file, the journal a folder), and then work again without a restart.
+  JOURNAL_UNWRITABLE: 503,
+  JOURNAL_UNREADABLE: 503,
   CAMERA_BUSY: 503,
   CAMERA_REJECTED: 502,
   CAMERA_TIMEOUT: 504,
