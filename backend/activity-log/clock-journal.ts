@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleInit, Optional } from '@nestjs/common';
-import { closeSync, constants, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, statfsSync } from 'node:fs';
 import { FileHandle, open, readFile, statfs } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AppConfig } from '../config/app.config';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
@@ -81,8 +81,17 @@ export interface JournalFile {
 
 @Injectable()
 export class JournalFiles {
-  openAppend(path: string): Promise<JournalFile> {
-    return open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644).then((h) => appendHandle(h));
+  /** Opens the journal for appending, creating its folder and the file if missing. */
+  async openAppend(path: string): Promise<JournalFile> {
+    mkdirSync(dirname(path), { recursive: true });
+    return appendHandle(await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o644));
+  }
+  /** Synchronous check that an append could work: folder and file can be created and opened, and there is room. */
+  probe(path: string, minFreeBytes: number): void {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644));
+    const s = statfsSync(dirname(path));
+    if (s.bavail * s.bsize < minFreeBytes) throw Object.assign(new Error(`${s.bavail * s.bsize} bytes free`), { code: 'ENOSPC' });
   }
   /** Flushes a folder's entries (a new file's name) to disk. */
   async syncFolder(path: string): Promise<void> {
@@ -143,6 +152,8 @@ class ShortWrite extends Error {
 /** Free space a step must find before it starts: its two records, with room to spare. */
 const RESERVE_FACTOR = 2;
 const RESERVE_SLACK = 512;
+/** About what a step reserves (two records of ~400 bytes, doubled, plus slack): less free space is a full disk. */
+const STEP_BYTES = 2048;
 
 /**
  * Every step of the system clock, one JSON line each, kept across restarts. Photographers use it to correct
@@ -184,8 +195,7 @@ export class ClockJournal implements OnModuleInit {
   health(): JournalHealth {
     if (this.state?.writable) return this.state;
     try {
-      mkdirSync(this.dir, { recursive: true });
-      closeSync(openSync(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o644));
+      this.files.probe(this.file, STEP_BYTES);
       return this.remember(null);
     } catch (error) {
       return this.remember(error);
@@ -207,7 +217,6 @@ export class ClockJournal implements OnModuleInit {
     const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
     let handle: JournalFile | null = null;
     try {
-      mkdirSync(this.dir, { recursive: true });
       if (reserveFor > 0) {
         const free = await this.files.freeBytes(this.dir);
         const needed = line.length * (1 + reserveFor) * RESERVE_FACTOR + RESERVE_SLACK;
