@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test), the npm
-# packages, then runs every jest suite with `npm test`.
+# journal's fsync-order test), the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

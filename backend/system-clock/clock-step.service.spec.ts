@@ -86,7 +86,7 @@ describe(ClockStepService.name, () => {
     journal.fail = () => new DomainError(ErrorCode.JOURNAL_UNWRITABLE, 'The clock-change journal /data/clock-journal.jsonl cannot be written: the file system is read-only (EROFS)');
     const error = await rejection(sut.step(() => TARGET, { source: 'manual' }));
     expect(error.code).toBe(ErrorCode.JOURNAL_UNWRITABLE);
-    expect(error.message).toMatch(/\/data\/clock-journal\.jsonl.*read-only/);
+    expect(error.message).toMatch(/\/data\/clock-journal\.jsonl.*read-only \(EROFS\); the clock was left alone$/);
     expect(events).toEqual([]);
     expect(clock.now()).toBe(START);
   });

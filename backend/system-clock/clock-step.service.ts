@@ -32,7 +32,10 @@ export class ClockStepService {
     // The intended time as of now; setTime reads target() again at the last moment.
     const pending = this.record(id, 'pending', beforeMs, beforeMono, target(), beforeMono, meta);
     // Room for the confirmation too, so that a nearly full disk stops the step before the clock moves.
-    await this.journal.append(pending, { reserveFor: 1 });
+    await this.journal.append(pending, { reserveFor: 1 }).catch((error: unknown) => {
+      if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the clock was left alone`, error.details);
+      throw error;
+    });
 
     try {
       await this.durations.track('clock-write', () => this.systemClock.setTime(target));
