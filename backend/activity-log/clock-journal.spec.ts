@@ -1,4 +1,4 @@
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../common/domain-error';
@@ -82,7 +82,9 @@ class MemoryFiles extends JournalFiles {
 
 describe(ClockJournal.name, () => {
   const make = (dir: string, files?: JournalFiles) => new ClockJournal(Object.assign(new AppConfig(), { DATA_DIR: dir }), files);
-  const tmp = () => mkdtempSync(join(tmpdir(), 'journal-'));
+  const made: string[] = [];
+  const tmp = () => made[made.push(mkdtempSync(join(tmpdir(), 'journal-spec-'))) - 1];
+  afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   describe('on disk', () => {
     it('appends JSON lines, creates the folder, and reads them back in order across instances (restarts)', async () => {

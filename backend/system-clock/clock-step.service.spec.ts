@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClockJournal, ClockStepRecord, JournalFile, JournalFiles } from '../activity-log/clock-journal';
@@ -159,11 +159,16 @@ describe(ClockStepService.name, () => {
         return { ...file, sync: async () => (await file.sync(), void events.push('fsync')) };
       }
     }
-    const real = new ClockJournal(Object.assign(new AppConfig(), { DATA_DIR: mkdtempSync(join(tmpdir(), 'step-')) }), new RecordingFiles());
-    sut = new ClockStepService(clock, system, real, durations);
-    await sut.step(() => TARGET, { source: 'client' });
-    expect(events).toEqual(['fsync', 'setTime', 'fsync']);
-    expect((await real.report()).steps).toEqual([expect.objectContaining({ state: 'confirmed', afterMs: TARGET })]);
+    const dir = mkdtempSync(join(tmpdir(), 'step-spec-'));
+    try {
+      const real = new ClockJournal(Object.assign(new AppConfig(), { DATA_DIR: dir }), new RecordingFiles());
+      sut = new ClockStepService(clock, system, real, durations);
+      await sut.step(() => TARGET, { source: 'client' });
+      expect(events).toEqual(['fsync', 'setTime', 'fsync']);
+      expect((await real.report()).steps).toEqual([expect.objectContaining({ state: 'confirmed', afterMs: TARGET })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

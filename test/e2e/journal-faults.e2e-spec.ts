@@ -4,7 +4,7 @@
  * endpoint answers a coded error instead of a 500. A read-only file system and a full one are in
  * test/reliability (they need a private mount namespace).
  */
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -39,12 +39,15 @@ async function expectRefused(app: StartedApp, journalPath: string, cause: RegExp
 
 describe('The journal when DATA_DIR is broken (e2e)', () => {
   let app: StartedApp | undefined;
-  const tmp = () => mkdtempSync(join(tmpdir(), 'journal-e2e-'));
+  const made: string[] = [];
+  const tmp = () => made[made.push(mkdtempSync(join(tmpdir(), 'journal-e2e-'))) - 1];
 
   afterEach(async () => {
+    if (app && !made.includes(app.dataDir)) made.push(app.dataDir);
     await app?.close();
     app = undefined;
   });
+  afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   it('DATA_DIR is a file: the server starts, sets are refused naming the path, the journal answers JOURNAL_UNREADABLE', async () => {
     const dataDir = join(tmp(), 'data');
