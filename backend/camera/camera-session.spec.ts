@@ -212,6 +212,18 @@ describe(CameraSession.name, () => {
       await expect(sync()).resolves.toMatchObject({ success: true, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: 'the Pi clock was stepped during the sync' });
     });
 
+    it('a stale Digest nonce on the write: not resent at once (a round trip late) but on the next boundary', async () => {
+      camera.fail({ method: 'PUT', times: 1, error: () => new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, 'asked again', { status: 401, challengeRenewed: true }) });
+      const result = (await sync()) as CameraSyncResult;
+      const attempts = camera.requests.filter((r) => r.method === 'PUT');
+      expect(attempts).toHaveLength(2);
+      expect(attempts[0].atMs % 1000).toBe(0);
+      expect(camera.puts).toEqual([expect.objectContaining({ atMs: attempts[0].atMs + 1000, secondUtcMs: attempts[0].atMs + 1000 })]);
+      expect(result).toMatchObject({ success: true, verified: true, newTime: new Date(attempts[0].atMs + 1000).toISOString() });
+      expect(camera.errorMs()).toBe(0);
+      expect(sut.state).toBe('connected');
+    });
+
     it('a 401 on the write makes the camera need credentials', async () => {
       camera.fail({ method: 'PUT', error: cameraErrors.auth });
       await expect(sync()).resolves.toMatchObject({ success: false, code: ErrorCode.CAMERA_AUTH_REQUIRED });

@@ -5,7 +5,7 @@ import { formatCameraDateTime, parseCameraDateTime } from '../time/camera-dateti
 import { Clock } from '../time/clock';
 import { formatDuration } from '../time/format';
 import { cameraIdFor } from './camera-id';
-import { CcapiClient, CcapiSession } from './ccapi-client';
+import { CcapiClient, CcapiSession, isRenewedChallenge } from './ccapi-client';
 import { DiscoveredCamera } from './ssdp';
 import { ClockReading, estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite, SharedSecondBoundary } from './sync-timing';
 import { Waiter } from './waiter';
@@ -426,15 +426,22 @@ export class CameraSession {
       if (Math.abs(secondToWrite(this.clock.now(), oneWayMs).missMs) <= LANDING_TOLERANCE_MS || attempt >= 2) break;
     }
     let written: { secondMs: number; datetime: string; dst: boolean } | null = null;
-    await session.put('functions/datetime', {
-      body: () => {
-        // Built at the last moment, for the second the request will arrive in.
-        const { secondMs } = secondToWrite(this.clock.now(), oneWayMs);
-        const body = formatCameraDateTime(secondMs, timezone);
-        written = { secondMs, ...body };
-        return body;
-      },
-    });
+    const body = () => {
+      // Built at the last moment, for the second the request will arrive in.
+      const { secondMs } = secondToWrite(this.clock.now(), oneWayMs);
+      const value = formatCameraDateTime(secondMs, timezone);
+      written = { secondMs, ...value };
+      return value;
+    };
+    try {
+      await session.put('functions/datetime', { body, resendAfterChallenge: false });
+    } catch (error) {
+      if (!isRenewedChallenge(error)) throw error;
+      // The camera wanted a fresh Digest nonce: resending now would land a round trip late. Take the next boundary.
+      const target = planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
+      await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
+      await session.put('functions/datetime', { body });
+    }
     const sent = written as unknown as { secondMs: number; datetime: string; dst: boolean };
     const old = estimateClockError(readings);
     const base = {

@@ -31,6 +31,17 @@ export interface CcapiResponse<T = unknown> {
 export interface CcapiRequestOptions {
   /** The JSON body, built at the last moment before the request leaves (and again if Digest asks to resend). */
   body?: () => unknown;
+  /**
+   * false: a 401 with a new Digest challenge (a stale nonce) is not answered by resending at once, which
+   * would land one round trip late, but thrown as CAMERA_AUTH_REQUIRED with `details.challengeRenewed`; the
+   * challenge is kept, so the caller can plan the moment again and resend. Default true.
+   */
+  resendAfterChallenge?: boolean;
+}
+
+/** Whether `error` is the 401 of a renewed challenge that was not resent (see `resendAfterChallenge`). */
+export function isRenewedChallenge(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.CAMERA_AUTH_REQUIRED && error.details?.challengeRenewed === true;
 }
 
 /** Requests of an exclusive session: they go straight to the camera, nothing else runs in between. */
@@ -229,6 +240,9 @@ export class CcapiClient {
       // Answer a new challenge once: the first one, or one replacing a nonce the camera no longer takes.
       if (challenges.length && !retried.auth) {
         this.challenge = { challenge: challenges[0], nc: 0 };
+        if (options.resendAfterChallenge === false) {
+          throw new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, `The camera asked for authentication again on ${method} ${what}; not resent at once`, { status: 401, challengeRenewed: true });
+        }
         return this.send<T>(method, url, what, options, { ...retried, auth: true });
       }
       this.challenge = null;

@@ -27,7 +27,9 @@ export type SimFault =
   /** 200 with a body that is not JSON. */
   | { kind: 'garbage'; body?: string }
   /** 200 with a JSON-looking body of `bytes` bytes. */
-  | { kind: 'huge'; bytes?: number };
+  | { kind: 'huge'; bytes?: number }
+  /** Forget every Digest nonce handed out before answering (so this request gets 401 stale=true). */
+  | { kind: 'stale-nonce' };
 
 export interface SimFaultScope {
   /** Only requests whose path contains this. */
@@ -184,6 +186,9 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
           return reply(200, injected.body ?? '<html><body>Internal error 0x2F</body></html>', { 'Content-Type': 'text/html' });
         case 'huge':
           return reply(200, `{"datetime":"${'x'.repeat(injected.bytes ?? 1024 * 1024)}"}`);
+        case 'stale-nonce':
+          digest?.expireNonces();
+          break;
       }
     }
 

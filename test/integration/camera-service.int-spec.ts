@@ -4,6 +4,7 @@ import { CameraService } from '../../backend/camera/camera.service';
 import { ErrorCode } from '../../backend/common/domain-error';
 import { CameraStatus } from '../../backend/protocol/messages';
 import { isDst } from '../../backend/time/timezone';
+import { parseSimDateTime } from '../camera-sim/camera-clock';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
 import { cameraConfig, newService, rejectionOf, ServiceHarness } from './camera-harness';
 
@@ -207,6 +208,22 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
     await sut.check();
     await expect(syncClock('test')).resolves.toMatchObject({ success: true, datetime: expect.stringMatching(/\+0100$/) });
     expect(Math.abs(sim.clock.errorMs())).toBeLessThan(50);
+  });
+
+  it('answers a stale Digest nonce on the PUT by sending it again on the next second boundary, not a round trip late', async () => {
+    h.close();
+    sim.setAuth({ user: 'operator', password: 'secret' });
+    h = newService(cameraConfig({ CAMERA_URL: proto === 'http' ? sim.httpUrl : sim.httpsUrl!, CAMERA_USER: 'operator', CAMERA_PASSWORD: 'secret' }), { zone: 'UTC' });
+    sut = h.service;
+    await sut.check();
+    sim.setFault({ kind: 'stale-nonce' }, { method: 'PUT', times: 1 });
+    const result = await syncClock('test');
+    const puts = sim.requests.filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => r.status)).toEqual([401, 200]);
+    const [first, second] = puts.map((r) => parseSimDateTime(r.body)!.secondUtcMs);
+    expect(second).toBe(first + 1000);
+    expect(Date.parse(result.newTime)).toBe(second);
+    if (result.verified) expect(Math.abs(result.residualMs! - sim.clock.errorMs())).toBeLessThanOrEqual(result.residualBoundMs! + 3);
   });
 
   it('runs the periodic check by itself once started', async () => {
