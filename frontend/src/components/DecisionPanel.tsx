@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { PendingDecision } from '../../../backend/protocol/messages';
 import { ClientFrameType, DecisionKind } from '../../../backend/protocol/vocabulary';
 import { describeCode, NOT_ON_AP_REASON } from '../api';
-import { formatAheadBehind, formatBound } from '../time-format';
+import { formatAmount, formatBound } from '../time-format';
 import type { SocketError } from '../ws-client';
 import { ActionMessage } from './ActionMessage';
 
@@ -51,7 +51,7 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse }
         {decision.message}
       </p>
       <p className="muted small" data-testid="decision-detail">
-        {decision.client} is {formatAheadBehind(decision.offsetMs)} of the Pi (± {formatBound(decision.errorBoundMs)})
+        {decision.client} is {formatAmount(decision.offsetMs)} {decision.offsetMs > 0 ? 'ahead of' : 'behind'} the Pi (± {formatBound(decision.errorBoundMs)})
         {decision.clientZone && decision.clientZone !== decision.piZone ? ` · zone ${decision.clientZone}, the Pi uses ${decision.piZone}` : ''}
       </p>
       <div className="actions">
