@@ -137,9 +137,22 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
 
   // ---- what others ask -------------------------------------------------------------------------
 
+  // Interim port methods until the camera registry lands (one camera, id from its serial).
+  statuses(): CameraStatus[] {
+    return this.client.baseUrl ? [this.status()] : [];
+  }
+  syncAll(reason: string) {
+    return this.syncClock(reason).then((r) => [{ cameraId: this.status().id, success: true as const, offset: r.offset, residualMs: r.residualMs, residualBoundMs: r.residualBoundMs, newTime: r.newTime }]);
+  }
+  syncOne(_id: string, reason: string) {
+    return this.syncClock(reason);
+  }
+
   status(): CameraStatus {
     const base = this.client.baseUrl;
     return {
+      id: this.info?.serialNumber ?? 'camera',
+      state: this.connected ? 'connected' : 'disconnected',
       connected: this.connected,
       baseUrl: base ? `${base}/ccapi` : null,
       info: this.info ? { ...this.info } : null,
@@ -303,7 +316,7 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
       this.activity.add('camera', `Camera disconnected: ${reason ?? 'no answer'}`, false, { error: reason, baseUrl: this.client.baseUrl });
     }
     const status = this.status();
-    this.bus.publish({ type: 'event', eventType: connected ? 'camera-connected' : 'camera-disconnected', timestamp: this.iso(this.clock.now()), data: status });
+    this.bus.emit(connected ? 'camera-connected' : 'camera-disconnected', status);
     this.connection.next(status);
   }
 
@@ -472,7 +485,7 @@ export class CameraService implements OnModuleInit, OnModuleDestroy {
   }
 
   private publishSync(data: { success: boolean; previousTime: string | null; newTime: string | null; offset: number | null; residualMs: number | null; error?: string }): void {
-    this.bus.publish({ type: 'event', eventType: 'camera-sync', timestamp: this.iso(this.clock.now()), data });
+    this.bus.emit('camera-sync', { cameraId: this.status().id, ...data });
   }
 
   private iso(ms: number): string {

@@ -36,6 +36,10 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean()
   SIMULATED_NTP_SYNCHRONIZED = false;
 
+  /** Simulated backend only: how long a clock write takes (a slow timedated), ms. The target is taken at the end. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(60_000)
+  SIMULATED_CLOCK_WRITE_DELAY_MS = 0;
+
   /** Starting error of the simulated clock in ms (e.g. -259200000: "booted three days ago"). */
   @Type(() => Number) @IsInt()
   SIMULATED_CLOCK_OFFSET_MS = 0;

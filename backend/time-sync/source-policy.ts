@@ -306,6 +306,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       s.sourceId = conn.id;
       s.retries = 0;
       startBurst(s, conn.id, out);
+      out.push({ kind: 'status-changed', reason: 'the operator released the hold' });
       return s;
     }
     case 'applied':
@@ -417,17 +418,17 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
 /** One way to fail: one level of reliability lost, logged, reported, and the schedule goes on. */
 function fail(s: PolicyState, message: string, source: SyncSource, offset: number | null, code: string, out: Action[], cfg: PolicySettings, reschedule: boolean): void {
   if (s.last) s.degradedBy = Math.min(s.degradedBy + 1, RELIABILITY_LEVELS.length);
-  out.push(log('error', message, false, { source, offset: offset ?? undefined, error: message, code }));
-  out.push({ kind: 'pi-sync', synchronized: false, source, offset, errorBoundMs: null, stepped: false, error: message });
-  if (!reschedule || !s.sourceId) return;
-  if (s.retries < cfg.maxRetries) {
-    s.retries++;
-    out.push(log('sync', `Retrying in ${words(cfg.retryDelayMs)} (retry ${s.retries} of ${cfg.maxRetries})`, true, { source }));
-    schedule(s, cfg.retryDelayMs, out);
-  } else {
-    s.retries = 0;
-    schedule(s, cfg.resyncIntervalMs, out);
+  let next = '';
+  let delayMs: number | null = null;
+  if (reschedule && s.sourceId) {
+    const retry = s.retries < cfg.maxRetries;
+    s.retries = retry ? s.retries + 1 : 0;
+    delayMs = retry ? cfg.retryDelayMs : cfg.resyncIntervalMs;
+    next = retry ? `; retry ${s.retries} of ${cfg.maxRetries} in ${words(delayMs)}` : `; next attempt in ${words(delayMs)}`;
   }
+  out.push(log('error', message + next, false, { source, offset: offset ?? undefined, error: message, code }));
+  out.push({ kind: 'pi-sync', synchronized: false, source, offset, errorBoundMs: null, stepped: false, error: message });
+  if (delayMs !== null) schedule(s, delayMs, out);
 }
 
 function awaitOperator(s: PolicyState, connId: string | null, r: Reading, piZone: string, kind: PendingDecision['kind'], cfg: PolicySettings, out: Action[]): PolicyState {

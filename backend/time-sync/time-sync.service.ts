@@ -210,13 +210,15 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.state = state;
     const outcomes: StepOutcome[] = [];
     for (const action of actions) {
-      const outcome = await this.execute(action);
+      // Actions that need no waiting run at once (a new source's first probe leaves before connect() returns).
+      const pending = this.execute(action);
+      const outcome = pending instanceof Promise ? await pending : undefined;
       if (outcome) outcomes.push(outcome);
     }
     return outcomes;
   }
 
-  private async execute(action: Action): Promise<StepOutcome | void> {
+  private execute(action: Action): Promise<StepOutcome | void> | void {
     switch (action.kind) {
       case 'start-burst': {
         const conn = this.connections.get(action.connId);

@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CameraState } from '../../protocol/messages';
 import type { CameraInfo, CameraStatus } from '../../protocol/messages';
 import type { CameraSyncResult } from '../camera.service';
 
@@ -19,6 +20,8 @@ export class CameraLastSyncDto {
 
 /** GET /api/camera. Named apart from TimeSync's CameraStatusDto so the two Swagger schemas do not collide. */
 export class CameraStatusResponseDto implements CameraStatus {
+  @ApiProperty({ example: '012345678901', description: 'Serial number, else UPnP id, else a name from the address' }) id: string;
+  @ApiProperty({ enum: Object.values(CameraState), example: CameraState.Connected }) state: CameraState;
   @ApiProperty({ example: true }) connected: boolean;
   @ApiProperty({ example: 'http://192.168.4.2:8080/ccapi', nullable: true, type: String }) baseUrl: string | null;
   @ApiProperty({ type: CameraInfoDto, nullable: true }) info: CameraInfoDto | null;
