@@ -389,6 +389,18 @@ describe(App.name, () => {
       expect(screen.getByTestId('sync-camera-message')).toHaveAttribute('role', 'alert');
     });
 
+    it('says when a camera refused the user name and password', async () => {
+      api.syncCameras.mockRejectedValue(new ActionError(ErrorCode.CAMERA_AUTH_REQUIRED, 'the camera refused the user name and password', 502));
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
+      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent(
+        'The camera needs its user name and password (CAMERA_USER and CAMERA_PASSWORD on the Pi) (the camera refused the user name and password)',
+      );
+    });
+
     it('explains a busy camera whose message does not say so', async () => {
       api.syncCameras.mockRejectedValue(new ActionError(ErrorCode.CAMERA_BUSY, 'Taken in preparation', 503));
       renderApp();

@@ -123,7 +123,7 @@ export function describeCode(code: string, message: string): string {
   }
 }
 
-export const NEEDS_CREDENTIALS = "The camera needs the camera's user name and password (CAMERA_USER, CAMERA_PASSWORD on the Pi)";
+const NEEDS_CREDENTIALS = 'The camera needs its user name and password (CAMERA_USER and CAMERA_PASSWORD on the Pi)';
 
 /** The answer of POST /api/timesync/camera as outcomes: a list (every camera), or one camera's result (`?id=`). */
 function outcomesOf(body: unknown, id: string | undefined): CameraSyncOutcome[] {

@@ -248,7 +248,7 @@ export class TimeSyncSocket {
     const timezone = this.opts.timeZone();
     ws.send(
       JSON.stringify({
-        type: 'time-sync-response',
+        type: ClientFrameType.TimeSyncResponse,
         data: { clientTime: this.opts.wallNow(), serverTime: frame.serverTime, requestId: frame.requestId, timezone },
       }),
     );

@@ -112,7 +112,7 @@ function SyncOneCamera({ id, api, nameOf }: { id: string; api: TimeSyncApi; name
 }
 
 /** The outcomes of one "sync" in a sentence: all set, or which camera failed and why. */
-export function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) => string): ActionResult {
+function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) => string): ActionResult {
   if (!outcomes.length) return { ok: false, text: 'No camera connected' };
   const was = (o: CameraSyncOutcome) => (o.success && o.offset !== null ? formatAheadBehind(-o.offset) : null); // offset: Pi minus camera before
   if (outcomes.length === 1) {
@@ -130,7 +130,7 @@ export function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) =>
   return { ok, text: `${ok ? "Camera clocks set to the Pi's time. " : ''}${parts.join('; ')}` };
 }
 
-export function cameraName(camera: CameraStatus): string {
+function cameraName(camera: CameraStatus): string {
   const info = camera.info ?? {};
   // "Canon Inc." + "Canon EOS R50" reads as "Canon EOS R50".
   const brand = info.manufacturer?.split(/[\s,]/)[0] ?? '';
