@@ -18,5 +18,7 @@ module.exports = {
     { ...node, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     { ...node, displayName: 'integration', rootDir: '.', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...node, displayName: 'browser', rootDir: '.', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    // Faults with real parts: built servers killed, tiny file systems in private mount namespaces, strace.
+    { ...node, displayName: 'reliability', rootDir: '.', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
   ],
 };

@@ -27,6 +27,10 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   SYNC_FAILED: 502,
   CLOCK_PERMISSION_DENIED: 500,
   CLOCK_WRITE_FAILED: 500,
+  // 503, not 500: nothing is broken in the server; clock changes are unavailable until the operator fixes
+  // DATA_DIR (read-only, full, a file, the journal a folder), and then work again without a restart.
+  JOURNAL_UNWRITABLE: 503,
+  JOURNAL_UNREADABLE: 503,
   CAMERA_BUSY: 503,
   CAMERA_REJECTED: 502,
   CAMERA_TIMEOUT: 504,

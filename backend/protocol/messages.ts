@@ -107,6 +107,8 @@ export interface TimeSyncStatus {
   decision: PendingDecision | null;
   /** The last 100 activity entries (REST). Over the WebSocket they come in `activity_log` frames instead. */
   activityLog?: ActivityEntry[];
+  /** Can clock changes be journaled? When not, every change of the Pi's clock is refused (JOURNAL_UNWRITABLE). */
+  journal: { writable: boolean; path: string; error: string | null };
   pi: PiClockStatus;
   /** Every camera known, connected first. */
   cameras: CameraStatus[];

@@ -1,5 +1,6 @@
 import { Subject } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
+import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { DomainEvent, EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
@@ -134,7 +135,7 @@ describe(TimeSyncService.name, () => {
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, camera);
     await sut.onModuleInit();
   });
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
+import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
@@ -68,6 +69,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly bus: EventBus,
     private readonly accessPoint: AccessPointPolicy,
     durations: DurationTracker,
+    private readonly journal: ClockJournal,
     @Optional() private readonly cameras?: CameraClockPort,
   ) {
     this.settings = policySettingsOf(config);
@@ -186,6 +188,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       operatorHold: s.hold,
       decision,
       activityLog: this.activity.entries(),
+      journal: this.journal.health(),
       pi: this.piStatus(read, source, reliability),
       cameras,
       camera: cameras[0] ?? NO_CAMERA_STATUS,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ActivityEntryDto } from '../../activity-log/dto/clock-step.dto';
+import { ActivityEntryDto, JournalHealthDto } from '../../activity-log/dto/clock-step.dto';
 import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
 import { ClockBackend, DecisionKind, ErrorCode, Reliability, SyncSource } from '../../protocol/messages';
 
@@ -92,6 +92,7 @@ export class TimeSyncStatusDto {
   @ApiProperty({ example: false, description: 'The operator set the time by hand: automatic syncs measure but do not step until a client\'s time is chosen (use-client-time)' }) operatorHold: boolean;
   @ApiProperty({ type: () => PendingDecisionDto, nullable: true, description: 'A disagreement waiting for the operator' }) decision: PendingDecisionDto | null;
   @ApiPropertyOptional({ type: ActivityEntryDto, isArray: true, description: 'REST only; over the WebSocket the log comes in activity_log frames' }) activityLog?: ActivityEntryDto[];
+  @ApiProperty({ type: JournalHealthDto, description: 'When the journal cannot be written, clock changes are refused (JOURNAL_UNWRITABLE)' }) journal: JournalHealthDto;
   @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
   @ApiProperty({ type: CameraStatusResponseDto, isArray: true, description: 'Every camera known, connected first' }) cameras: CameraStatusResponseDto[];
   @ApiProperty({ type: CameraStatusResponseDto, description: 'The first camera, for protocol-1 clients' }) camera: CameraStatusResponseDto;
