@@ -88,6 +88,7 @@ export function makeStatus(overrides: Partial<TimeSyncStatus> = {}): TimeSyncSta
     canSetTime: true,
     operatorHold: false,
     decision: null,
+    journal: { writable: true, path: '/var/lib/pi-timesync/clock-journal.jsonl', error: null },
     pi: {
       timestamp: '2026-11-25T08:02:00.000Z',
       epochMs: Date.parse('2026-11-25T08:02:00.000Z'),
