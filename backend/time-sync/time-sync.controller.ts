@@ -8,6 +8,7 @@ import { normalizeAddress } from './access-point';
 import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { CameraSyncOutcomeDto } from '../camera/dto/camera.dto';
 
 @ApiTags('time')
 @Controller('api')
@@ -85,6 +86,7 @@ export class TimeSyncController {
       'does not stop the others (per-camera outcomes). With `id`: that camera only, its failure is the answer. Logged, and published as camera-sync events.',
   })
   @ApiQuery({ name: 'id', required: false, description: 'A camera id from GET /api/cameras (serial number)' })
+  @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Without id: one outcome per connected camera; with id: that camera's result" })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'INVALID_CAMERA_ID: not a camera id (letters, digits, . _ - only)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'UNKNOWN_CAMERA' })

@@ -134,6 +134,9 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     expect(status.activityLog.map((e: any) => e.message)).toContain(`Camera at ${sim.httpUrl} refuses the user name and password: set CAMERA_USER / CAMERA_PASSWORD`);
     const res = await request(app.url).post(`/api/timesync/camera?id=${status.camera.id}`).expect(502);
     expect(res.body).toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    // "Sync cameras" with the only camera locked says what it needs, not "no camera".
+    const all = await request(app.url).post('/api/timesync/camera').expect(502);
+    expect(all.body).toMatchObject({ code: 'CAMERA_AUTH_REQUIRED', message: expect.stringMatching(/user name and password/) });
   });
 
   it('syncs the camera when the page asks over the WebSocket', async () => {
@@ -141,8 +144,25 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
     await statusWhen(app, (s) => s.camera.connected);
     const page = await clients.connect(app.wsUrl);
+    await page.waitFor((f) => f.type === 'activity_log');
+    const from = page.frames.length;
     const event = page.next((f) => isEvent('camera-sync')(f) && f.data.success !== undefined, 8000);
     page.send({ type: 'sync-camera', data: {} });
     expect((await event).data.success).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    // One camera event, one status frame: the page is never sent the same change twice.
+    const after = page.frames.slice(from);
+    expect(after.filter((f) => f.type === 'event').map((f) => f.eventType)).toEqual(['camera-sync']);
+    expect(after.filter((f) => f.type === 'time-sync-status')).toHaveLength(1);
+  });
+
+  it('refuses a camera write over the WebSocket from a page that is not on the access point', async () => {
+    sim = await startCameraSim({ httpsPort: false });
+    app = await startApp({ AP_SUBNETS: '127.0.0.1/32', CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const outsider = await clients.connect(app.wsUrl, { localAddress: '127.0.0.2' });
+    expect(await outsider.expectError({ type: 'sync-camera', data: {} })).toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(await outsider.expectError({ type: 'sync-camera', data: { id: '../etc' } })).toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
   });
 });
