@@ -36,6 +36,12 @@ export const ErrorCode = {
   CAMERA_AUTH_REQUIRED: 'CAMERA_AUTH_REQUIRED',
   CAMERA_BAD_ANSWER: 'CAMERA_BAD_ANSWER',
   CAMERA_UNREACHABLE: 'CAMERA_UNREACHABLE',
+  SESSION_RUNNING: 'SESSION_RUNNING',
+  NO_SESSION: 'NO_SESSION',
+  UNKNOWN_SESSION: 'UNKNOWN_SESSION',
+  INVALID_SESSION_ID: 'INVALID_SESSION_ID',
+  EMPTY_JOURNAL: 'EMPTY_JOURNAL',
+  NO_CORRECTION: 'NO_CORRECTION',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -68,6 +74,8 @@ export const DecisionKind = {
   ManualDisagrees: 'manual-disagrees',
   /** The Pi was synchronized and the client is off by about a whole number of quarter hours: a zone or DST mistake? */
   SuspectedZoneMistake: 'suspected-zone-mistake',
+  /** A capture session runs: nothing is stepped automatically (a step mid-timelapse breaks the sequence). */
+  SessionRunning: 'session-running',
 } as const;
 export type DecisionKind = (typeof DecisionKind)[keyof typeof DecisionKind];
 
@@ -86,6 +94,8 @@ export const ClientFrameType = {
   GetTimeSyncStatus: 'get-time-sync-status',
   SyncCamera: 'sync-camera',
   UseClientTime: 'use-client-time',
+  SessionStart: 'session-start',
+  SessionStop: 'session-stop',
 } as const;
 export type ClientFrameType = (typeof ClientFrameType)[keyof typeof ClientFrameType];
 export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = Object.values(ClientFrameType);
@@ -97,6 +107,7 @@ export const ServerFrameType = {
   ActivityLog: 'activity_log',
   Error: 'error',
   ManualTimeSyncResult: 'manual-time-sync-result',
+  SessionResult: 'session-result',
   Event: 'event',
 } as const;
 export type ServerFrameType = (typeof ServerFrameType)[keyof typeof ServerFrameType];

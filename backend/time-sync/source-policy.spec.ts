@@ -239,6 +239,95 @@ describe('source policy', () => {
         check: (_s, a) => expect(find(a, 'sync-cameras')).toMatchObject({ reason: 'the Pi time zone changed' }),
       },
       {
+        name: 'a capture session starts: the policy knows, pages hear of it',
+        state: synced(0),
+        event: { kind: 'session-started' },
+        expect: ['status-changed'],
+        check: (s) => expect(s.session).toBe(true),
+      },
+      {
+        name: 'in a session, a client 2 s away is measured, not stepped: the operator decides (session-running)',
+        state: synced(0, { session: true }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 2000), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+        check: (s, a) => {
+          expect(s.decision).toMatchObject({ kind: 'session-running', offsetMs: 2000, connId: phone.id });
+          expect(find(a, 'log')?.message).toMatch(/capture session is running/);
+        },
+      },
+      {
+        name: 'in a session, a Pi that never had time is not stepped either',
+        state: { ...INITIAL_STATE, connections: [phone], sourceId: phone.id, session: true },
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 3 * 24 * H), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+        check: (s) => expect(s.decision?.kind).toBe('session-running'),
+      },
+      {
+        name: 'in a session, another zone alone is not applied',
+        state: synced(0, { session: true }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 20, { zone: 'Asia/Tokyo' }), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+      },
+      {
+        name: 'in a session, an agreeing client confirms the time; no camera is set',
+        state: synced(0, { session: true }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 40), piZone: 'UTC' },
+        expect: ['log', 'pi-sync', 'schedule'],
+        check: (s) => expect(s.deferredCameraSync).toBeNull(),
+      },
+      {
+        name: 'in a session, the operator set by hand still steps (their confirmation)',
+        state: synced(0, { session: true }),
+        event: { kind: 'manual', reading: reading('manual', 3000), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'in a session, a step applied leaves the cameras alone (said in the log) until the session stops',
+        state: synced(0, { session: true }),
+        event: { kind: 'applied', reading: reading('manual', 3000), stepped: true, zoneChanged: null },
+        expect: ['log', 'pi-sync', 'schedule', 'log'],
+        check: (s, a) => {
+          expect(s.deferredCameraSync).toBe('the Pi clock was set');
+          expect(a.filter((x) => x.kind === 'log').at(-1)).toMatchObject({ type: 'camera', message: expect.stringMatching(/left alone while the capture session runs/) });
+        },
+      },
+      {
+        name: 'in a session, use-client-time is the confirmation: the accepted client is stepped',
+        state: synced(0, { session: true, acceptFrom: phone.id }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 2000), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'in a session, a camera that connects is not set',
+        state: synced(0, { session: true }),
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        expect: ['log'],
+        check: (s) => expect(s.deferredCameraSync).toBe('camera connected'),
+      },
+      {
+        name: 'the session stops: the measurement it held back is taken again under the ordinary rules',
+        state: synced(0, { session: true, decision: { ...decisionOf(phone.id), kind: 'session-running' } }),
+        event: { kind: 'session-stopped' },
+        expect: ['start-burst', 'status-changed'],
+        check: (s) => expect(s).toMatchObject({ session: false, decision: null, burstTo: phone.id }),
+      },
+      {
+        name: 'the session stops: the cameras it held back follow',
+        state: synced(0, { session: true, deferredCameraSync: 'the Pi clock was set' }),
+        event: { kind: 'session-stopped' },
+        expect: ['sync-cameras', 'status-changed'],
+        check: (s, a) => {
+          expect(s.deferredCameraSync).toBeNull();
+          expect(find(a, 'sync-cameras')?.reason).toMatch(/during the capture session/);
+        },
+      },
+      {
+        name: 'a stop without a session changes nothing',
+        state: synced(0),
+        event: { kind: 'session-stopped' },
+        expect: [],
+      },
+      {
         name: 'time passing: high to medium is a change, not a loss',
         state: synced(0),
         event: { kind: 'tick' },

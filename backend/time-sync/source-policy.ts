@@ -116,6 +116,10 @@ export interface PolicyState {
   /** The operator chose this connection's time: its next measurement is applied without guard or hold. */
   acceptFrom: string | null;
   lastReliability: Reliability;
+  /** A capture session runs: automatic sources measure but step neither the Pi nor a camera. */
+  session: boolean;
+  /** Why the cameras were left alone during the session (they follow when it stops), or null. */
+  deferredCameraSync: string | null;
 }
 
 export const INITIAL_STATE: PolicyState = {
@@ -130,6 +134,8 @@ export const INITIAL_STATE: PolicyState = {
   decision: null,
   acceptFrom: null,
   lastReliability: 'none',
+  session: false,
+  deferredCameraSync: null,
 };
 
 // ---- events and actions ----------------------------------------------------------------------------
@@ -166,6 +172,9 @@ export type PolicyEvent =
   | { kind: 'apply-failed'; reading: Reading; error: string; code: string }
   | { kind: 'camera-connected'; cameraId: string; name: string }
   | { kind: 'ntp'; synchronized: boolean }
+  /** A capture session started / stopped (authority checked, cameras measured by the session). */
+  | { kind: 'session-started' }
+  | { kind: 'session-stopped' }
   /** Time passed (reliability ages). */
   | { kind: 'tick' };
 
@@ -228,8 +237,21 @@ export function looksLikeZoneMistake(offsetMs: number, settings: PolicySettings)
  * (only for the words and times shown to people).
  */
 export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings = DEFAULT_POLICY): Decision {
-  const out: Action[] = [];
+  let out: Action[] = [];
   const next = handle({ ...state }, event, nowMono, settings, out);
+  // During a capture session the cameras are never set automatically; those that should have followed do so when it stops.
+  if (next.session && out.some((a) => a.kind === 'sync-cameras')) {
+    for (const a of out) {
+      if (a.kind !== 'sync-cameras' || a.onlyUnsynced) continue;
+      next.deferredCameraSync = a.reason;
+    }
+    const kept: Action[] = [];
+    for (const a of out) {
+      if (a.kind !== 'sync-cameras') kept.push(a);
+      else if (!a.onlyUnsynced) kept.push(log('camera', `The cameras are left alone while the capture session runs (${a.reason}); they follow when it stops`, true, { source: 'camera', reason: a.reason, session: true }));
+    }
+    out = kept;
+  }
   // Reliability is compared once, after every event: whatever changed it, pages hear of it once.
   const now = reliabilityOf(next, nowMono, settings);
   if (now !== next.lastReliability) {
@@ -335,6 +357,26 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       out.push({ kind: 'status-changed', reason: e.synchronized ? 'NTP synchronized' : 'NTP lost' });
       return s;
     }
+    case 'session-started': {
+      if (s.session) return s;
+      s.session = true;
+      s.deferredCameraSync = null;
+      out.push({ kind: 'status-changed', reason: 'capture session started' });
+      return s;
+    }
+    case 'session-stopped': {
+      if (!s.session) return s;
+      s.session = false;
+      // What the session held back: the waiting measurement is taken again under the ordinary rules, the cameras follow.
+      if (s.decision?.kind === DecisionKind.SessionRunning) {
+        s.decision = null;
+        if (s.sourceId && !s.burstTo) startBurst(s, s.sourceId, out);
+      }
+      if (s.deferredCameraSync) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
+      s.deferredCameraSync = null;
+      out.push({ kind: 'status-changed', reason: 'capture session stopped' });
+      return s;
+    }
     case 'tick':
       return s;
   }
@@ -373,6 +415,8 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
       out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${current.source} (${reliability})`, true, details));
       return s;
     }
+    // A capture session runs: a step in the middle of a timelapse breaks the sequence. Measured and shown; the operator decides.
+    if (s.session && candidate.automatic && (beyond || zone)) return awaitOperator(s, connId, r, piZone, DecisionKind.SessionRunning, cfg, out);
     // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
     // exactly the kind of clock that carries a zone or DST mistake, so a phone may correct it by whole hours.
     if (candidate.automatic && beyond && current.rank >= candidate.rank && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
@@ -443,7 +487,9 @@ function awaitOperator(s: PolicyState, connId: string | null, r: Reading, piZone
   const message =
     kind === DecisionKind.ManualDisagrees
       ? `${sourceWords(r)} says ${clientWall}, the Pi was set by hand to ${piWall} (${signed(r.offsetMs)}${zones}). Use the phone's time?`
-      : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
+      : kind === DecisionKind.SessionRunning
+        ? `${sourceWords(r)} says ${clientWall}, the Pi ${piWall} (${signed(r.offsetMs)}${zones}). A capture session is running, so the clock is left alone until it stops. Step it now anyway?`
+        : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
   const previous = s.decision;
   s.decision = { kind, client: r.who, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs ?? 0, clientTime, piTime, clientZone: r.zone ?? null, piZone, piSource: s.last?.source ?? 'none', at: piTime, message, connId: connId ?? '' };
   // Logged when it is new or changed by more than the threshold, not at every interval.

@@ -9,6 +9,7 @@ import { ActionMessage } from './ActionMessage';
 const TITLE: Record<DecisionKind, string> = {
   [DecisionKind.ManualDisagrees]: 'A phone disagrees with the time set by hand',
   [DecisionKind.SuspectedZoneMistake]: 'Time zone or daylight-saving mistake?',
+  [DecisionKind.SessionRunning]: 'A capture session is running: step the clock anyway?',
 };
 
 interface Props {
