@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { AppConfig } from '../config/app.config';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
+import { isEventRecord, JournalEvent, JournalEventRecord } from './journal-records';
 
 /**
  * `pending`: written (and synced) before the clock is written; after/afterMs/stepMs are what was intended.
@@ -16,6 +17,8 @@ export const STEP_STATES = ['pending', 'confirmed', 'failed', 'unknown'] as cons
 export type StepState = (typeof STEP_STATES)[number];
 
 export interface ClockStepRecord {
+  /** Steps have no kind (or `step`); the other records are in journal-records.ts. */
+  kind?: 'step';
   /** Joins a step's pending record to the record of its outcome. */
   id?: string;
   state?: StepState;
@@ -31,6 +34,8 @@ export interface ClockStepRecord {
   monotonicMs: number;
   /** The kernel's boot id (/proc/sys/kernel/random/boot_id): which boot `monotonicMs` belongs to. */
   bootId?: string | null;
+  /** The journal's boot counter (see ClockJournal.boot): absent in steps journaled before it existed. */
+  boot?: number;
   /** Estimated error of the new time, if known. */
   errorBoundMs?: number | null;
   client?: string | null;
@@ -60,6 +65,8 @@ export interface JournalReport {
   /** Attempts that left the clock alone. */
   failed: JournalStep[];
   damaged: DamagedLine[];
+  /** Everything else, oldest first: camera measurements and writes, zone changes, steps the product did not make, sessions. */
+  events: JournalEvent[];
   health: JournalHealth;
 }
 
@@ -171,6 +178,9 @@ export class ClockJournal implements OnModuleInit {
   readonly file: string;
   readonly dir: string;
   readonly bootId: string | null = readBootId();
+  /** The kernel's clock runs on across server restarts of one boot; the simulated clock starts afresh with each. */
+  private readonly clockSurvivesRestart: boolean;
+  private bootNumber: number | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private state: JournalHealth | null = null;
 
@@ -180,6 +190,30 @@ export class ClockJournal implements OnModuleInit {
   ) {
     this.dir = resolve(config.DATA_DIR);
     this.file = join(this.dir, 'clock-journal.jsonl');
+    this.clockSurvivesRestart = config.CLOCK_BACKEND === 'system';
+  }
+
+  /**
+   * Which boot of the Pi's clock this is, counted in the journal: the boot of its last record if that was
+   * this kernel boot (system clock), else one more. Offsets measured against the Pi's clock are comparable
+   * only within a boot (it starts wrong at every boot), so every record carries it.
+   */
+  get boot(): number {
+    if (this.bootNumber === null) this.bootNumber = nextBoot(this.readSync(), this.clockSurvivesRestart ? this.bootId : null);
+    return this.bootNumber;
+  }
+
+  /** The boot counter and the kernel's boot id, for a record. */
+  bootInfo(): { boot: number; bootId: string | null } {
+    return { boot: this.boot, bootId: this.bootId };
+  }
+
+  private readSync(): string {
+    try {
+      return readFileSync(this.file, 'utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** At boot: one clear line if the journal cannot be written; the server still starts. */
@@ -207,13 +241,13 @@ export class ClockJournal implements OnModuleInit {
    * `reserveFor`: refuse unless the disk has room for this many more records of this size (a pending
    * record reserves its confirmation, so a full disk stops a step before the clock moves).
    */
-  append(record: ClockStepRecord, options: { reserveFor?: number } = {}): Promise<void> {
+  append(record: ClockStepRecord | JournalEventRecord, options: { reserveFor?: number } = {}): Promise<void> {
     const write = this.queue.then(() => this.appendNow(record, options.reserveFor ?? 0));
     this.queue = write.catch(() => undefined);
     return write;
   }
 
-  private async appendNow(record: ClockStepRecord, reserveFor: number): Promise<void> {
+  private async appendNow(record: ClockStepRecord | JournalEventRecord, reserveFor: number): Promise<void> {
     const line = Buffer.from(JSON.stringify(record) + '\n', 'utf8');
     let handle: JournalFile | null = null;
     try {
@@ -287,6 +321,8 @@ export function parseJournal(text: string): Omit<JournalReport, 'health'> {
   const byId = new Map<string, JournalStep>();
   const all: JournalStep[] = [];
   const damaged: DamagedLine[] = [];
+  const events: JournalEvent[] = [];
+  const eventsById = new Map<string, JournalEvent>();
   const lines = text.split('\n');
   lines.forEach((raw, index) => {
     if (!raw.trim()) return;
@@ -294,11 +330,23 @@ export function parseJournal(text: string): Omit<JournalReport, 'health'> {
     const cut = index === lines.length - 1; // no line end after it: its write never finished
     const damage = (reason: string) => damaged.push({ state: 'damaged', line, preview: raw.slice(0, 120), reason });
     if (cut) return damage('the line has no end: its write was cut short and never acknowledged');
-    let record: ClockStepRecord;
+    let record: ClockStepRecord | JournalEventRecord;
     try {
       record = JSON.parse(raw);
     } catch {
       return damage('not valid JSON');
+    }
+    if (typeof record === 'object' && record !== null && 'kind' in record && record.kind !== undefined && record.kind !== 'step') {
+      if (!isEventRecord(record)) return damage('not a journal record of a known kind');
+      const earlier = record.id ? eventsById.get(record.id) : undefined;
+      if (earlier) {
+        Object.assign(earlier, record, { line: earlier.line });
+        return;
+      }
+      const event = { ...record, line } as JournalEvent;
+      events.push(event);
+      if (record.id) eventsById.set(record.id, event);
+      return;
     }
     if (!isRecord(record)) return damage('not a clock-step record');
     const state: StepState = record.state ?? 'confirmed';
@@ -316,7 +364,25 @@ export function parseJournal(text: string): Omit<JournalReport, 'health'> {
     pending: all.filter((s) => s.state === 'pending'),
     failed: all.filter((s) => s.state === 'failed'),
     damaged,
+    events,
   };
+}
+
+/** The boot counter of a new server run: the last record's boot, or one more if that was another boot (or unknown). */
+export function nextBoot(text: string, kernelBootId: string | null): number {
+  const lines = text.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].trim()) continue;
+    let record: { boot?: unknown; bootId?: unknown };
+    try {
+      record = JSON.parse(lines[i]);
+    } catch {
+      continue;
+    }
+    if (typeof record?.boot !== 'number' || !Number.isInteger(record.boot)) continue;
+    return kernelBootId !== null && record.bootId === kernelBootId ? record.boot : record.boot + 1;
+  }
+  return 1;
 }
 
 function isRecord(value: unknown): value is ClockStepRecord {

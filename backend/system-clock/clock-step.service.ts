@@ -68,6 +68,7 @@ export class ClockStepService {
       source: meta.source,
       monotonicMs: afterMono,
       bootId: this.journal.bootId ?? null,
+      boot: this.journal.boot,
       errorBoundMs: meta.errorBoundMs ?? null,
       client: meta.client ?? null,
     };

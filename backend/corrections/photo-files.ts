@@ -1,0 +1,218 @@
+/**
+ * What a photographer's tools read, made from the corrections (pure): an ExifTool argument file, ExifTool
+ * -geosync points, and the journal as CSV for a spreadsheet.
+ */
+import type { DamagedLine, JournalStep } from '../activity-log/clock-journal';
+import type { JournalEvent } from '../activity-log/journal-records';
+import { AmbiguousWindow, CameraCorrections, CameraPeriod, JournalModel, localText, normalizeSerial, SkippedRecord, TimelineEntry } from './corrections';
+
+export interface FileContext {
+  /** When it was made (Pi time, ISO) and what it covers, for the header. */
+  generatedAt: string;
+  scope: string;
+  skipped: SkippedRecord[];
+  damaged: DamagedLine[];
+}
+
+/**
+ * The argument file for exactly `exiftool -@ corrections.args -overwrite_original DIR`.
+ *
+ * Why it looks like this (checked with the real exiftool, see test/e2e/photo-fix.e2e-spec.ts):
+ * - no `-execute`: the arguments after `-@ FILE` on the command line (`-overwrite_original DIR`) belong to
+ *   the last group only, so every group before it would run on no file at all; and a photo shifted by one
+ *   group would be tested again by the next group's `-if` with its new time. One group, evaluated once per photo.
+ * - one `-if` that finds the photo's segment by SerialNumber and DateTimeOriginal + SubSecTimeOriginal, and
+ *   one assignment per date that computes that segment's shift in an advanced-formatting expression
+ *   (`-TAG<${DateTimeOriginal#;...}`): a plain `-DateTimeOriginal+=` cannot differ per photo.
+ * - the composite SubSec* tags are written, so DateTimeOriginal, SubSecTimeOriginal and (when the zone is
+ *   corrected) OffsetTimeOriginal move together, sub-second carries included; CreateDate likewise. ModifyDate
+ *   is left alone: it says when the file was last changed.
+ * - Perl variables only inside `${...}` expressions, where exiftool does not interpolate tag names.
+ */
+export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): string {
+  const rows: string[] = [];
+  const lines: string[] = [
+    '# Pi Camera TimeSync: photo time corrections, generated from the clock-change journal',
+    `# ${ctx.scope}; made ${ctx.generatedAt}`,
+    '# Apply to a folder of photos (add -r for sub-folders):',
+    '#   exiftool -@ corrections.args -overwrite_original DIR',
+    '# Each photo whose SerialNumber and DateTimeOriginal (with SubSecTimeOriginal) fall in a range below gets',
+    '# that range\'s shift on DateTimeOriginal and CreateDate; every other photo "fails the condition" and is left alone.',
+    '# Camera times are what the camera showed (its wall time); ranges include their start, not their end.',
+  ];
+  for (const camera of cameras) {
+    if (!SAFE_SERIAL.test(camera.serial)) {
+      lines.push(comment(`a camera (${camera.cameraIds.join(', ')}) is left out: its serial number is not one a photo could carry`));
+      continue;
+    }
+    lines.push(`# camera ${camera.serial} (${camera.cameraIds.join(', ')}):`);
+    for (const period of camera.periods) {
+      if (period.unusable) {
+        lines.push(comment(`  period ${period.index}: not corrected: ${period.unusable}`));
+        continue;
+      }
+      for (const s of period.segments) {
+        lines.push(
+          `#   period ${period.index}: ${s.from ?? '(any earlier)'} to ${s.to ?? '(any later)'}: shift ${signedSeconds(s.shiftMs)}${s.boundMs === null ? '' : ` (±${s.boundMs} ms)`}` +
+            (s.offsetTime ? `, zone ${s.offsetTime}` : '') +
+            (period.extrapolated && (s.from === null || s.to === null) ? ' (beyond the measurements: drift there unknown)' : ''),
+        );
+        rows.push(`['${perlString(normalizeSerial(camera.serial))}',${s.fromLocalMs ?? 'undef'},${s.toLocalMs ?? 'undef'},${s.shiftMs},${s.offsetTime ? `'${s.offsetTime}'` : 'undef'}]`);
+      }
+    }
+    for (const w of camera.ambiguous) lines.push(comment(`  left alone: ${w.from} to ${w.to}: ${w.reason}`));
+  }
+  lines.push(...notes(ctx));
+
+  const lookup =
+    `my @P = (${rows.join(',')}); my $m; my $n = $self->GetValue('SerialNumber'); my $t = Image::ExifTool::GetUnixTime($_); ` +
+    `my $s = $self->GetValue('SubSecTimeOriginal','ValueConv'); ` +
+    `if (defined $n and defined $t) { $n =~ s/^\\s+|\\s+$//g; $n =~ s/^0+(?=.)//; ` +
+    `my $ms = $t * 1000 + ((defined $s and $s =~ /^(\\d+)/) ? substr($1 . '000', 0, 3) : 500); ` +
+    `for my $p (@P) { if ($p->[0] eq $n and (!defined $p->[1] or $ms >= $p->[1]) and (!defined $p->[2] or $ms < $p->[2])) { $m = $p; last } } }`;
+  // The composite tag writes the zone it is given and deletes the one it is not: the photo's own is passed on unless corrected.
+  const shifted = (base: string, subSec: string, offset: string) =>
+    `$_ = undef; if ($m) { my $b = $self->GetValue('${base}','ValueConv'); my $bs = $self->GetValue('${subSec}','ValueConv'); my $bo = $self->GetValue('${offset}','ValueConv'); ` +
+    `my $bt = defined $b ? Image::ExifTool::GetUnixTime($b) : undef; if (defined $bt) { ` +
+    `my ($d, $f) = (0, 500); if (defined $bs and $bs =~ /^(\\d+)/) { $d = length($1); $f = substr($1 . '000', 0, 3) } ` +
+    `my $ms = $bt * 1000 + $f + $m->[3]; my $sec = int($ms / 1000); my $frac = $ms - $sec * 1000; ` +
+    `$_ = Image::ExifTool::ConvertUnixTime($sec) . ($d ? '.' . substr(sprintf('%03d', $frac) . '000000', 0, $d) : '') . (defined $m->[4] ? $m->[4] : (defined $bo ? $bo : '')) } }`;
+  const out = shifted;
+  lines.push('-if', `\${DateTimeOriginal#;${lookup} $_ = $m ? 1 : 0}`);
+  lines.push(`-SubSecDateTimeOriginal<\${DateTimeOriginal#;${lookup} ${out('DateTimeOriginal', 'SubSecTimeOriginal', 'OffsetTimeOriginal')}}`);
+  lines.push(`-SubSecCreateDate<\${DateTimeOriginal#;${lookup} ${out('CreateDate', 'SubSecTimeDigitized', 'OffsetTimeDigitized')}}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * `-geosync=GPSTIME@IMAGETIME` points of one camera's one period: the true time (UTC) at which the camera
+ * showed that time. ExifTool interpolates between them (drift). The camera time carries no zone, so it is
+ * read in the same zone as the photos' DateTimeOriginal, whatever the computer's. One period only: across a
+ * write the camera's time jumps and interpolating between the two sides would be wrong.
+ */
+export function geosyncArgs(camera: CameraCorrections, period: CameraPeriod, ctx: FileContext): string {
+  const lines = [
+    `# Pi Camera TimeSync: -geosync points for camera ${camera.serial}, period ${period.index}; ${ctx.scope}; made ${ctx.generatedAt}`,
+    '# true time (UTC) @ the camera\'s time then. Use with a GPS track, for the photos of this camera and period:',
+    '#   exiftool -@ geosync.args -geotag TRACK.gpx DIR',
+  ];
+  lines.push(...notes(ctx));
+  for (const p of period.points) {
+    const trueText = localText(Math.round(p.trueMs)) + 'Z';
+    const cameraText = localText(Math.round(p.trueMs + p.offsetMs + p.wallOffsetMinutes * 60_000));
+    lines.push(`-geosync=${trueText}@${cameraText}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const CSV_COLUMNS = [
+  'line',
+  'boot',
+  'kind',
+  'state',
+  'pi_time',
+  'pi_time_ms',
+  'pi_error_ms',
+  'source',
+  'camera',
+  'serial',
+  'offset_ms',
+  'bound_ms',
+  'residual_ms',
+  'residual_bound_ms',
+  'step_ms',
+  'zone_from',
+  'zone_to',
+  'session',
+  'detail',
+] as const;
+
+/** The journal, one row per record (damaged lines included, named), for a spreadsheet. */
+export function journalCsv(model: JournalModel): string {
+  const rows: Array<Record<(typeof CSV_COLUMNS)[number], unknown>> = [];
+  for (const e of model.timeline) rows.push(rowOf(e));
+  for (const d of model.damaged) rows.push({ ...empty(), line: d.line, kind: 'damaged', detail: `${d.reason}: ${d.preview}` });
+  rows.sort((a, b) => (a.line as number) - (b.line as number));
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\r\n') + '\r\n';
+}
+
+function empty(): Record<(typeof CSV_COLUMNS)[number], unknown> {
+  return Object.fromEntries(CSV_COLUMNS.map((c) => [c, null])) as Record<(typeof CSV_COLUMNS)[number], unknown>;
+}
+
+function rowOf(e: TimelineEntry): Record<(typeof CSV_COLUMNS)[number], unknown> {
+  const row = empty();
+  row.line = e.line;
+  row.boot = e.bootKey.startsWith('b') ? Number(e.bootKey.slice(1)) : e.bootKey;
+  row.state = e.state ?? null;
+  row.pi_error_ms = e.piErrorMs === null ? null : Math.round(e.piErrorMs * 1000) / 1000;
+  if (!('kind' in e) || e.kind === undefined || e.kind === 'step') {
+    const s = e as JournalStep;
+    Object.assign(row, { kind: 'step', pi_time: s.after, pi_time_ms: s.afterMs, source: s.source, step_ms: s.stepMs, bound_ms: s.errorBoundMs ?? null, detail: [s.client, s.error].filter(Boolean).join('; ') || null });
+    return row;
+  }
+  const ev = e as JournalEvent & TimelineEntry;
+  row.kind = ev.kind;
+  row.pi_time = ev.at;
+  row.pi_time_ms = ev.atMs;
+  switch (ev.kind) {
+    case 'zone':
+      Object.assign(row, { source: ev.source, zone_from: ev.from, zone_to: ev.to, detail: ev.error ?? null });
+      break;
+    case 'external-step':
+      Object.assign(row, { step_ms: ev.stepMs, detail: `the clock moved from ${ev.before} without this product` });
+      break;
+    case 'pi-sync':
+      Object.assign(row, { source: ev.source, offset_ms: ev.offsetMs, bound_ms: ev.errorBoundMs });
+      break;
+    case 'camera-measure':
+    case 'camera-write':
+      Object.assign(row, {
+        camera: ev.cameraId,
+        serial: ev.serial,
+        offset_ms: ev.offsetMs,
+        bound_ms: ev.boundMs,
+        residual_ms: ev.residualMs ?? null,
+        residual_bound_ms: ev.residualBoundMs ?? null,
+        detail: [ev.reason, ev.success ? null : ev.error, ev.timezone ? `zone ${ev.timezone}` : null].filter(Boolean).join('; ') || null,
+      });
+      break;
+    case 'session-start':
+    case 'session-stop':
+      Object.assign(row, { session: ev.sessionId, detail: [ev.by, ev.label].filter(Boolean).join('; ') || null });
+      break;
+  }
+  return row;
+}
+
+/** RFC 4180 quoting; text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Serial numbers written into the file: what a camera body carries, nothing that could end a line or a Perl string. */
+const SAFE_SERIAL = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A comment line: control characters (a line end would start a new argument) become spaces. */
+function comment(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `# ${text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')}`;
+}
+
+function notes(ctx: FileContext): string[] {
+  return [...ctx.skipped.map((s) => comment(`journal line ${s.line} not used: ${s.reason}`)), ...ctx.damaged.map((d) => comment(`journal line ${d.line} skipped: ${d.reason}`))];
+}
+
+function perlString(s: string): string {
+  return s.replace(/[\\']/g, (c) => `\\${c}`);
+}
+
+function signedSeconds(ms: number): string {
+  return `${ms < 0 ? '-' : '+'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+}
+
+export type { AmbiguousWindow };
