@@ -9,6 +9,8 @@ import { AppConfigModule } from './config/config.module';
 import { SystemClockModule } from './system-clock/system-clock.module';
 import { TimeModule } from './time/time.module';
 import { TimeSyncModule } from './time-sync/time-sync.module';
+import { CorrectionsModule } from './corrections/corrections.module';
+import { SessionModule } from './session/session.module';
 
 @Module({
   imports: [
@@ -19,6 +21,8 @@ import { TimeSyncModule } from './time-sync/time-sync.module';
     SystemClockModule,
     CameraModule,
     TimeSyncModule,
+    CorrectionsModule,
+    SessionModule,
   ],
   controllers: [CaptivePortalController],
   providers: [

@@ -304,15 +304,18 @@ export class ClockJournal implements OnModuleInit {
    * their line number and a preview). Throws JOURNAL_UNREADABLE when the path is the wrong kind of thing.
    */
   async report(): Promise<JournalReport> {
-    let text: string;
+    return { ...parseJournal(await this.text()), health: this.health() };
+  }
+
+  /** The journal as it is on disk ('' if there is none yet). Throws JOURNAL_UNREADABLE when the path is the wrong kind of thing. */
+  async text(): Promise<string> {
     try {
-      text = await this.files.readText(this.file);
+      return await this.files.readText(this.file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') text = '';
-      else throw new DomainError(ErrorCode.JOURNAL_UNREADABLE, `The clock-change journal ${this.file} cannot be read: ${describeCause(error)}`, { path: this.file, cause: code ?? null });
+      if (code === 'ENOENT') return '';
+      throw new DomainError(ErrorCode.JOURNAL_UNREADABLE, `The clock-change journal ${this.file} cannot be read: ${describeCause(error)}`, { path: this.file, cause: code ?? null });
     }
-    return { ...parseJournal(text), health: this.health() };
   }
 }
 

@@ -88,6 +88,23 @@ export interface SessionRecord extends JournalEventBase {
   /** Who asked (an address), and a label if they gave one. */
   by: string;
   label?: string | null;
+  /** Each camera after the start's corrections / at the stop's measurement (the camera records before this line hold the details). */
+  cameras?: SessionCamera[];
+}
+
+/** One camera in a session record: camera minus Pi, ms. */
+export interface SessionCamera {
+  cameraId: string;
+  serial: string | null;
+  success: boolean;
+  code?: string;
+  error?: string;
+  /** Before a correction (null: not written). */
+  correctedFromMs: number | null;
+  /** After it (or as measured); null: not known. */
+  offsetMs: number | null;
+  boundMs: number | null;
+  verified?: boolean;
 }
 
 export type JournalEventRecord = ZoneRecord | ExternalStepRecord | PiSyncRecord | CameraRecord | SessionRecord;

@@ -44,6 +44,7 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   INVALID_SESSION_ID: 400,
   EMPTY_JOURNAL: 404,
   NO_CORRECTION: 404,
+  SELECTION_REQUIRED: 400,
   INTERNAL: 500,
 };
 

@@ -110,6 +110,8 @@ export interface TimeSyncStatus {
   operatorHold: boolean;
   /** A disagreement waiting for the operator, or null. */
   decision: PendingDecision | null;
+  /** The capture session running (nothing is stepped automatically), or null. Absent from servers before sessions. */
+  session?: { id: string; startedAt: string } | null;
   /** The last 100 activity entries (REST). Over the WebSocket they come in `activity_log` frames instead. */
   activityLog?: ActivityEntry[];
   /** Can clock changes be journaled? When not, every change of the Pi's clock is refused (JOURNAL_UNWRITABLE). */
@@ -145,7 +147,17 @@ export interface UseClientTimeFrame {
   type: 'use-client-time';
   data?: Record<string, never>;
 }
-export type ClientFrame = TimeSyncResponseFrame | ManualTimeSyncFrame | GetTimeSyncStatusFrame | SyncCameraFrame | UseClientTimeFrame;
+/** Start a capture session (the same authority as setting the clock); answered with `session-result`. */
+export interface SessionStartFrame {
+  type: 'session-start';
+  data?: { label?: string };
+}
+/** Stop the capture session; answered with `session-result` carrying the report. */
+export interface SessionStopFrame {
+  type: 'session-stop';
+  data?: Record<string, never>;
+}
+export type ClientFrame = TimeSyncResponseFrame | ManualTimeSyncFrame | GetTimeSyncStatusFrame | SyncCameraFrame | UseClientTimeFrame | SessionStartFrame | SessionStopFrame;
 
 // ---- server to client -------------------------------------------------------------------------
 
@@ -186,6 +198,30 @@ export interface ManualTimeSyncResultFrame {
   timestamp: string;
   data: { success: boolean; offsetMs: number; newTime: string };
 }
+/** One camera in a session answer: camera minus Pi, ms. */
+export interface SessionCameraResult {
+  cameraId: string;
+  serial: string | null;
+  success: boolean;
+  code?: string;
+  error?: string;
+  correctedFromMs: number | null;
+  offsetMs: number | null;
+  boundMs: number | null;
+  verified?: boolean;
+}
+/** The answer to `session-start` (the session and each camera after the start's corrections) or `session-stop` (the report, as GET /api/session/<id>/report). */
+export interface SessionResultFrame {
+  type: 'session-result';
+  timestamp: string;
+  data: {
+    action: 'start' | 'stop';
+    /** start: the session and each camera after the start's corrections. */
+    session?: { id: string; startedAt: string; label: string | null; cameras: SessionCameraResult[] };
+    /** stop: the report (its other fields as GET /api/session/<id>/report). */
+    report?: { id: string; state: 'running' | 'stopped'; startedAt: string; stoppedAt: string | null };
+  };
+}
 export interface PiSyncEvent {
   type: 'event';
   eventType: 'pi-sync';
@@ -212,3 +248,5 @@ export interface CameraConnectionEvent {
 }
 export type ServerEvent = PiSyncEvent | CameraSyncEvent | ReliabilityLostEvent | CameraConnectionEvent;
 export type ServerFrame = HelloFrame | TimeSyncRequestFrame | StatusFrame | ActivityLogFrame | ErrorFrame | ManualTimeSyncResultFrame | ServerEvent;
+/** Every frame a page can receive, the session answer included (kept apart from ServerFrame, whose fakes in the page's specs it would tighten). */
+export type AnyServerFrame = ServerFrame | SessionResultFrame;

@@ -42,6 +42,7 @@ export const ErrorCode = {
   INVALID_SESSION_ID: 'INVALID_SESSION_ID',
   EMPTY_JOURNAL: 'EMPTY_JOURNAL',
   NO_CORRECTION: 'NO_CORRECTION',
+  SELECTION_REQUIRED: 'SELECTION_REQUIRED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

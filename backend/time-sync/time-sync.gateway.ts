@@ -1,11 +1,11 @@
-import { OnModuleDestroy, UseFilters } from '@nestjs/common';
+import { OnModuleDestroy, Optional, UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { ActivityLogService } from '../activity-log/activity-log.service';
-import { DomainError } from '../common/domain-error';
+import { DomainError, ErrorCode } from '../common/domain-error';
 import { WsErrorFilter } from '../common/error-filters';
 import { DomainEvent, EventBus } from '../common/event-bus';
 import { assertEmpty, assertValid } from '../common/validate';
@@ -16,6 +16,8 @@ import { CameraCommands } from './camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { arrivalOf, INVALID_FRAME } from './ws-frames';
+import { SessionControl } from '../session/session-control';
+import { SessionStartDto } from '../session/dto/session.dto';
 
 /** Frames above this are closed by ws itself; frames between MAX_FRAME_BYTES and this get an error frame. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
@@ -49,6 +51,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly activity: ActivityLogService,
     bus: EventBus,
     private readonly cameras: CameraCommands,
+    @Optional() private readonly sessions?: SessionControl,
   ) {
     this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
   }
@@ -121,6 +124,22 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     return undefined;
   }
 
+  /** The same as POST /api/session/start: the answer (cameras after the start's corrections) comes back to this page; every page sees the status change. */
+  @SubscribeMessage('session-start')
+  async onSessionStart(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
+    const body = assertValid(SessionStartDto, data, 'session-start');
+    const result = await this.sessionControl().start(this.page(client).address, body);
+    return { type: 'session-result', timestamp: this.iso(), data: { action: 'start', session: result } };
+  }
+
+  /** The same as POST /api/session/stop: the report comes back to this page. */
+  @SubscribeMessage('session-stop')
+  async onSessionStop(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
+    assertEmpty(data, 'session-stop');
+    const report = await this.sessionControl().stop(this.page(client).address);
+    return { type: 'session-result', timestamp: this.iso(), data: { action: 'stop', report } };
+  }
+
   @SubscribeMessage(INVALID_FRAME)
   onInvalidFrame(@MessageBody() data: { code: string; message: string }): never {
     throw new DomainError(data.code as DomainError['code'], data.message);
@@ -163,6 +182,11 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   private broadcast(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
     for (const client of this.pages.keys()) if (client.readyState === client.OPEN) client.send(text);
+  }
+
+  private sessionControl(): SessionControl {
+    if (!this.sessions) throw new DomainError(ErrorCode.INTERNAL, 'capture sessions are not available in this server');
+    return this.sessions;
   }
 
   private page(client: WebSocket): Page {

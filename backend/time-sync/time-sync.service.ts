@@ -2,6 +2,8 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal } from '../activity-log/clock-journal';
+import { recordBase, ZoneRecord } from '../activity-log/journal-records';
+import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
@@ -18,7 +20,8 @@ import { AccessPointPolicy } from './access-point';
 import { BurstResult, BurstTracker, ProbeTarget } from './burst-tracker';
 import { CameraClockPort } from './camera-port';
 import { mulberry32 } from './prng';
-import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf } from './source-policy';
+import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed } from './source-policy';
+import { WallJump, WallJumpWatcher } from './wall-jump';
 
 /** A page connected over the WebSocket, as the gateway describes it. */
 export interface SyncConnection extends ProbeTarget {
@@ -27,6 +30,14 @@ export interface SyncConnection extends ProbeTarget {
 
 /** How often reliability is re-evaluated (it changes only with age). */
 const RELIABILITY_TICK_MS = 10_000;
+/** How often the wall clock is compared with the monotonic clock for steps the product did not make. */
+const WALL_WATCH_MS = 1000;
+
+/** The capture session the policy knows of (the Session module owns it). */
+export interface RunningSession {
+  id: string;
+  startedAt: string;
+}
 
 /** What a step action came to, for the caller that asked for it (the manual set). */
 type StepOutcome = { ok: true } | { ok: false; error: unknown };
@@ -59,6 +70,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private tickTimer?: NodeJS.Timeout;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly subscriptions = new Subscription();
+  private readonly wall: WallJumpWatcher;
+  private watchTimer?: NodeJS.Timeout;
+  /** Product steps in progress: the watcher leaves them to the journal's step records. */
+  private stepping = 0;
+  private session: RunningSession | null = null;
 
   constructor(
     private readonly clock: Clock,
@@ -75,12 +91,16 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.settings = policySettingsOf(config);
     const rng = mulberry32(Math.floor(Math.random() * 2 ** 31));
     this.bursts = new BurstTracker(clock, rng, this.settings.minBurstAnswers, (result) => void this.onBurst(result), () => durations.start('sync-burst'));
+    this.wall = new WallJumpWatcher(clock);
   }
 
   async onModuleInit(): Promise<void> {
     await this.readPi();
     this.tickTimer = setInterval(() => void this.dispatch({ kind: 'tick' }), RELIABILITY_TICK_MS);
     this.tickTimer.unref?.();
+    this.wall.rebase();
+    this.watchTimer = setInterval(() => void this.watchWall(), WALL_WATCH_MS);
+    this.watchTimer.unref?.();
     if (this.cameras) {
       this.subscriptions.add(
         this.cameras.connection$.subscribe((camera) => {
@@ -92,6 +112,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.tickTimer);
+    clearInterval(this.watchTimer);
     clearTimeout(this.resyncTimer);
     this.subscriptions.unsubscribe();
     this.bursts.abort();
@@ -158,6 +179,23 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return reliabilityOf(this.state, this.clock.monotonic(), this.settings);
   }
 
+  /** Where the Pi's time comes from and how good it is now: journaled beside every camera measurement. */
+  piTrust(): { source: SyncSource; reliability: Reliability } {
+    return { source: this.source(), reliability: this.reliability() };
+  }
+
+  /** A capture session started (the Session module checked authority): nothing is stepped automatically until it stops. */
+  async sessionStarted(session: RunningSession): Promise<void> {
+    this.session = session;
+    await this.dispatch({ kind: 'session-started' });
+  }
+
+  /** The session stopped: what it held back (a measurement, the cameras) follows under the ordinary rules. */
+  async sessionStopped(): Promise<void> {
+    this.session = null;
+    await this.dispatch({ kind: 'session-stopped' });
+  }
+
   /** The status a page or REST client sees; `forAddress` decides `canSetTime`. */
   async status(forAddress?: string): Promise<TimeSyncStatus> {
     const read = await this.readPi();
@@ -180,6 +218,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       canSetTime: forAddress === undefined ? undefined : this.maySetTime(forAddress),
       operatorHold: s.hold,
       decision,
+      session: this.session,
       activityLog: this.activity.entries(),
       journal: this.journal.health(),
       pi: this.piStatus(read, source, reliability),
@@ -285,6 +324,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const run = this.applying.then(async (): Promise<StepOutcome> => {
       let stepped = false;
       let zoneChanged: { from: string; to: string } | null = null;
+      this.stepping++;
       try {
         if (stepClock) {
           await this.stepper.step(() => this.clock.monotonic() + reading.targetMinusMonoMs, { source: reading.source, errorBoundMs: reading.errorBoundMs, client: reading.who });
@@ -293,19 +333,62 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         if (zone) {
           const from = (await this.systemClock.read()).timezone;
           if (from !== zone) {
-            await this.systemClock.setTimezone(zone);
+            await this.changeZone(from, zone, reading.source);
             zoneChanged = { from, to: zone };
           }
         }
       } catch (error) {
+        this.afterStep();
         await this.dispatch({ kind: 'apply-failed', reading, error: messageOf(error), code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL });
         return { ok: false, error };
       }
+      this.afterStep();
       await this.dispatch({ kind: 'applied', reading, stepped, zoneChanged });
       return { ok: true };
     });
     this.applying = run.catch(() => undefined);
     return run;
+  }
+
+  private afterStep(): void {
+    this.stepping--;
+    this.wall.rebase();
+  }
+
+  /**
+   * Write-ahead, like a step: a `pending` zone record is on disk before the zone is changed (a journal that
+   * cannot be written leaves it alone: JOURNAL_UNWRITABLE), its outcome after. Photos are fixed from these.
+   */
+  private async changeZone(from: string, to: string, source: SyncSource): Promise<void> {
+    const record: ZoneRecord = { kind: 'zone', ...recordBase(this.clock, this.journal.bootInfo()), id: randomUUID(), state: 'pending', from, to, source };
+    await this.journal.append(record, { reserveFor: 1 }).catch((error: unknown) => {
+      if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the time zone was left alone`, error.details);
+      throw error;
+    });
+    try {
+      await this.systemClock.setTimezone(to);
+    } catch (error) {
+      await this.journal.append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'failed', error: messageOf(error) }).catch(() => undefined);
+      throw error;
+    }
+    await this.journal
+      .append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'confirmed' })
+      .catch((error: unknown) => this.logger.error(`Zone change to ${to} left pending in the journal: ${messageOf(error)}`));
+  }
+
+  /** Steps of the wall clock the product did not make: journaled (photos taken across them can be fixed) and shown. */
+  private async watchWall(): Promise<void> {
+    if (this.stepping) return;
+    const jump = this.wall.check();
+    if (jump) await this.externalStep(jump);
+  }
+
+  private async externalStep(jump: WallJump): Promise<void> {
+    const message = `The Pi's clock was moved by ${signed(jump.jumpMs)} by something other than this product (NTP coming online, someone running date); it now reads ${new Date(jump.afterMs).toISOString()}`;
+    this.activity.add('error', message, false, { source: 'external', stepMs: jump.jumpMs, error: 'EXTERNAL_STEP' });
+    await this.journal
+      .append({ kind: 'external-step', ...recordBase(this.clock, this.journal.bootInfo()), stepMs: jump.jumpMs, beforeMs: jump.beforeMs, before: new Date(jump.beforeMs).toISOString() })
+      .catch((error: unknown) => this.logger.error(`A step of the clock by ${signed(jump.jumpMs)} could not be journaled: ${messageOf(error)}`));
   }
 
   private async syncCameras(reason: string, ids: string[] | undefined, onlyUnsynced: boolean | undefined): Promise<void> {

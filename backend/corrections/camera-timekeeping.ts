@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import { filter, map, merge, Observable, Subject } from 'rxjs';
+import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
+import { EventBus } from '../common/event-bus';
+import { CameraState, CameraStatus } from '../protocol/messages';
+import { Clock } from '../time/clock';
+import { parseCameraDateTime } from '../time/camera-datetime';
+import { CameraClockPort } from '../time-sync/camera-port';
+
+/** A camera's clock measured or written, as the journal records it. Offsets: camera minus Pi, ms. */
+export interface CameraObservation {
+  kind: 'measure' | 'write';
+  cameraId: string;
+  serial: string | null;
+  success: boolean;
+  error?: string;
+  /** The Pi's wall clock at the measurement, or at the instant the write took effect. */
+  atMs: number;
+  /** Before the write (or at the measurement); null if it was not read. */
+  offsetMs: number | null;
+  boundMs: number | null;
+  residualMs?: number | null;
+  residualBoundMs?: number | null;
+  verified?: boolean;
+  /** UTC offset of the wall time the camera showed, if read. */
+  wallOffsetMinutes?: number | null;
+  reason?: string;
+}
+
+/** One camera at the start or the end of a capture session. */
+export interface CameraCheck {
+  cameraId: string;
+  serial: string | null;
+  success: boolean;
+  code?: string;
+  error?: string;
+  /** Camera minus Pi before a correction; null when the camera was not written. */
+  correctedFromMs: number | null;
+  /** Camera minus Pi now (after a correction), null if not known (set, not verified). */
+  offsetMs: number | null;
+  boundMs: number | null;
+  verified?: boolean;
+}
+
+/**
+ * What sessions and the journal need of the cameras. Bound to `SyncBasedCameraTimekeeping` until the Camera
+ * module measures without writing (then: `measure` / `measureAll`, and its `measurements$` / `writes$`).
+ */
+export abstract class CameraTimekeeping {
+  /** Every measurement and write of a camera's clock, whoever asked for it. */
+  abstract readonly observations$: Observable<CameraObservation>;
+  /** Every connected camera measured and corrected if beyond the threshold: the start of a session. */
+  abstract measureAndCorrect(reason: string): Promise<CameraCheck[]>;
+  /** Every connected camera measured, nothing written: the end of a session. */
+  abstract measureAll(reason: string): Promise<CameraCheck[]>;
+}
+
+/**
+ * For now: a correction is the Camera module's sync (it writes every camera, then measures the residual at
+ * the camera's next tick) and a read-only measurement is one clock read (to the camera's second, ±500 ms
+ * and half the round trip). Writes are seen through the `camera-sync` events, so every write is recorded
+ * whoever asked for it.
+ */
+@Injectable()
+export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
+  private readonly measured = new Subject<CameraObservation>();
+  readonly observations$: Observable<CameraObservation>;
+
+  constructor(
+    private readonly cameras: CameraClockPort,
+    private readonly clock: Clock,
+    bus: EventBus,
+  ) {
+    super();
+    const writes = bus.events$.pipe(
+      filter((e) => e.name === 'camera-sync'),
+      map((e) => (e as Extract<typeof e, { name: 'camera-sync' }>).data),
+      map((d): CameraObservation => ({
+        kind: 'write',
+        cameraId: d.cameraId,
+        serial: this.serialOf(d.cameraId),
+        success: d.success,
+        ...(d.error ? { error: d.error } : {}),
+        atMs: d.newTime ? Date.parse(d.newTime) : this.clock.now(),
+        offsetMs: d.offset === null ? null : -d.offset,
+        boundMs: null,
+        residualMs: d.residualMs ?? null,
+        residualBoundMs: null,
+        verified: d.success && d.residualMs !== null && d.residualMs !== undefined,
+        wallOffsetMinutes: null,
+      })),
+    );
+    this.observations$ = merge(writes, this.measured.asObservable());
+  }
+
+  async measureAndCorrect(reason: string): Promise<CameraCheck[]> {
+    if (!this.connected().length) return [];
+    const outcomes = await this.cameras.syncAll(reason);
+    return outcomes.map((o): CameraCheck => {
+      const serial = this.serialOf(o.cameraId);
+      if (!o.success) return { cameraId: o.cameraId, serial, success: false, code: o.code, error: o.error, correctedFromMs: null, offsetMs: null, boundMs: null };
+      return {
+        cameraId: o.cameraId,
+        serial,
+        success: true,
+        correctedFromMs: o.offset === null ? null : -o.offset,
+        offsetMs: o.residualMs ?? null,
+        boundMs: o.residualBoundMs ?? null,
+        verified: o.verified ?? o.residualMs !== null,
+      };
+    });
+  }
+
+  async measureAll(reason: string): Promise<CameraCheck[]> {
+    return Promise.all(
+      this.connected().map(async (camera): Promise<CameraCheck> => {
+        const serial = camera.info?.serialNumber ?? null;
+        try {
+          const read = await this.cameras.readClock(camera.id);
+          const roundTrip = (read as { roundTripMs?: number }).roundTripMs ?? 0;
+          // The camera showed a whole second somewhere in [epochMs, epochMs + 1 s) when the Pi read piTimeMs.
+          const offsetMs = read.epochMs + 500 - read.piTimeMs;
+          const boundMs = Math.ceil(500 + roundTrip / 2);
+          let wallOffsetMinutes: number | null = null;
+          try {
+            wallOffsetMinutes = parseCameraDateTime({ datetime: read.datetime, dst: read.dst }).wallOffsetMinutes;
+          } catch {
+            wallOffsetMinutes = null;
+          }
+          this.measured.next({ kind: 'measure', cameraId: camera.id, serial, success: true, atMs: read.piTimeMs, offsetMs, boundMs, wallOffsetMinutes, reason });
+          return { cameraId: camera.id, serial, success: true, correctedFromMs: null, offsetMs, boundMs };
+        } catch (error) {
+          const code = error instanceof DomainError ? error.code : ErrorCode.INTERNAL;
+          this.measured.next({ kind: 'measure', cameraId: camera.id, serial, success: false, error: messageOf(error), atMs: this.clock.now(), offsetMs: null, boundMs: null, reason });
+          return { cameraId: camera.id, serial, success: false, code, error: messageOf(error), correctedFromMs: null, offsetMs: null, boundMs: null };
+        }
+      }),
+    );
+  }
+
+  private connected(): CameraStatus[] {
+    return this.cameras.statuses().filter((c) => c.state === CameraState.Connected);
+  }
+
+  private serialOf(cameraId: string): string | null {
+    return this.cameras.statuses().find((c) => c.id === cameraId)?.info?.serialNumber ?? null;
+  }
+}

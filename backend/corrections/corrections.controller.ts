@@ -1,0 +1,44 @@
+import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
+import { CorrectionsService } from './corrections.service';
+import { CorrectionsQueryDto } from './dto/corrections.dto';
+
+@ApiTags('photo fixes')
+@Controller('api/timesync')
+export class CorrectionsController {
+  constructor(private readonly corrections: CorrectionsService) {}
+
+  @Get('journal.csv')
+  @Header('content-type', 'text/csv; charset=utf-8')
+  @Header('content-disposition', 'attachment; filename="clock-journal.csv"')
+  @ApiOperation({ summary: 'The clock-change journal as CSV, one row per record (steps, camera measurements and writes, zone changes, steps the product did not make, sessions, damaged lines)' })
+  @ApiProduces('text/csv')
+  @ApiOkResponse({ description: 'line,boot,kind,state,pi_time,... ; pi_error_ms is the Pi\'s own error then (true minus Pi), when known' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNREADABLE' })
+  csv(): Promise<string> {
+    return this.corrections.csv();
+  }
+
+  @Get('corrections')
+  @ApiOperation({
+    summary: "What puts every photo on true time: per camera serial and period between two settings of its clock, the shift for photos whose DateTimeOriginal lies in it",
+    description:
+      'format=exiftool: an argument file; `exiftool -@ corrections.args -overwrite_original DIR` applies it (one -if finds each photo\'s range by SerialNumber and ' +
+      'DateTimeOriginal + SubSecTimeOriginal; DateTimeOriginal and CreateDate are shifted with their sub-seconds; the zone too where the camera\'s was wrong). ' +
+      'format=geosync: the `-geosync=TRUE@CAMERA` points of one camera and period, for ExifTool\'s drift-corrected geotagging. session=<id>: only that session\'s photos. ' +
+      'Journal lines that cannot be used (damaged, or measured when the Pi\'s own time was unknown) are named in the answer.',
+  })
+  @ApiProduces('application/json', 'text/plain')
+  @ApiOkResponse({ description: 'json: { cameras: [{ serial, periods: [{ index, segments: [{ from, to, shiftMs, boundMs, offsetTime }] }], ambiguous }], skipped, damaged }; exiftool / geosync: the file' })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'BAD_REQUEST (format, period), INVALID_SESSION_ID, INVALID_CAMERA_ID, SELECTION_REQUIRED (geosync: one camera, one period)' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'EMPTY_JOURNAL, UNKNOWN_SESSION, UNKNOWN_CAMERA, NO_CORRECTION' })
+  @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNREADABLE' })
+  async get(@Query() query: CorrectionsQueryDto, @Res({ passthrough: true }) res: Response): Promise<unknown> {
+    const answer = await this.corrections.corrections(query);
+    res.setHeader('content-type', answer.contentType);
+    if (answer.filename) res.setHeader('content-disposition', `inline; filename="${answer.filename}"`);
+    return answer.body;
+  }
+}
