@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { DomainError } from '../common/domain-error';
 import { normalizeAddress } from '../time-sync/access-point';
 import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
 import { SessionStartDto } from './dto/session.dto';
@@ -15,7 +16,12 @@ export class SessionController {
   @ApiOperation({ summary: 'The capture session running (or null) and every session in the journal, newest first' })
   @ApiOkResponse({ schema: { example: { session: { id: 's-20261202-100000-3f9a2c', startedAt: '2026-12-02T10:00:00.000Z', startedBy: '10.42.0.23', label: null }, sessions: [] } } })
   async get() {
-    return { session: this.sessions.current(), sessions: await this.sessions.list() };
+    // The running session is known without the journal; the list needs it (JOURNAL_UNREADABLE is said, not thrown).
+    const listed = await this.sessions.list().then(
+      (sessions) => ({ sessions }),
+      (error: unknown) => ({ sessions: [], error: error instanceof DomainError ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'the journal could not be read' } }),
+    );
+    return { session: this.sessions.current(), ...listed };
   }
 
   @Post('start')
