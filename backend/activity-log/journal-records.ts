@@ -77,6 +77,8 @@ export interface CameraRecord extends JournalEventBase {
   timezone?: string | null;
   writtenWallOffsetMinutes?: number | null;
   reason?: string;
+  /** The Pi's clock moved while this camera was being written: the write cannot be placed in true time. */
+  piSteppedDuring?: boolean;
   /** What the Pi thought of its own time then (used only for a boot in which no source was ever accepted). */
   piSource?: SyncSource;
   piReliability?: Reliability;

@@ -25,6 +25,8 @@ export interface CameraObservation {
   /** UTC offset of the wall time the camera showed, if read. */
   wallOffsetMinutes?: number | null;
   reason?: string;
+  /** The Pi's clock moved while the camera was being written: its offsets straddle two references. */
+  piSteppedDuring?: boolean;
 }
 
 /** One camera at the start or the end of a capture session. */
@@ -72,23 +74,36 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
     bus: EventBus,
   ) {
     super();
+    // The camera-sync event lacks the bounds; the activity entry just before it has them (until the Camera module publishes its writes).
+    const bounds = new Map<string, { offsetBoundMs: number | null; residualBoundMs: number | null; piStepped: boolean }>();
     const writes = bus.events$.pipe(
-      filter((e) => e.name === 'camera-sync'),
+      filter((e) => {
+        if (e.name === 'activity' && e.data.type === 'camera' && typeof e.data.details.cameraId === 'string' && 'offsetBoundMs' in e.data.details) {
+          const d = e.data.details as { cameraId: string; offsetBoundMs?: unknown; residualBoundMs?: unknown };
+          bounds.set(d.cameraId, { offsetBoundMs: finite(d.offsetBoundMs), residualBoundMs: finite(d.residualBoundMs), piStepped: /clock was stepped during the sync/.test(e.data.message) });
+        }
+        return e.name === 'camera-sync';
+      }),
       map((e) => (e as Extract<typeof e, { name: 'camera-sync' }>).data),
-      map((d): CameraObservation => ({
-        kind: 'write',
-        cameraId: d.cameraId,
-        serial: this.serialOf(d.cameraId),
-        success: d.success,
-        ...(d.error ? { error: d.error } : {}),
-        atMs: d.newTime ? Date.parse(d.newTime) : this.clock.now(),
-        offsetMs: d.offset === null ? null : -d.offset,
-        boundMs: null,
-        residualMs: d.residualMs ?? null,
-        residualBoundMs: null,
-        verified: d.success && d.residualMs !== null && d.residualMs !== undefined,
-        wallOffsetMinutes: null,
-      })),
+      map((d): CameraObservation => {
+        const known = bounds.get(d.cameraId);
+        bounds.delete(d.cameraId);
+        return {
+          kind: 'write',
+          cameraId: d.cameraId,
+          serial: this.serialOf(d.cameraId),
+          success: d.success,
+          ...(d.error ? { error: d.error } : {}),
+          atMs: d.newTime ? Date.parse(d.newTime) : this.clock.now(),
+          offsetMs: d.offset === null ? null : -d.offset,
+          boundMs: d.success ? known?.offsetBoundMs ?? null : null,
+          residualMs: d.residualMs ?? null,
+          residualBoundMs: d.success ? known?.residualBoundMs ?? null : null,
+          verified: d.success && d.residualMs !== null && d.residualMs !== undefined,
+          wallOffsetMinutes: null,
+          ...(known?.piStepped ? { piSteppedDuring: true } : {}),
+        };
+      }),
     );
     this.observations$ = merge(writes, this.measured.asObservable());
   }
@@ -145,4 +160,8 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
   private serialOf(cameraId: string): string | null {
     return this.cameras.statuses().find((c) => c.id === cameraId)?.info?.serialNumber ?? null;
   }
+}
+
+function finite(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }

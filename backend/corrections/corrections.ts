@@ -260,8 +260,13 @@ export function buildModel(text: string, toleranceMs = DEFAULT_TOLERANCE_MS): Jo
     const slot = bySerial.get(serial) ?? { serial: (r.serial ?? r.cameraId).trim(), ids: new Set<string>(), items: [] };
     slot.ids.add(r.cameraId);
     bySerial.set(serial, slot);
-    const pi = errors.get(r.line) ?? null;
     const wrote = r.kind === 'camera-write' && r.success;
+    const pi = r.piSteppedDuring ? null : errors.get(r.line) ?? null;
+    if (r.piSteppedDuring) {
+      skipped.push({ line: r.line, reason: `camera ${r.cameraId}: the Pi's clock moved while it was being set, so this write cannot be placed in true time` });
+      if (wrote) slot.items.push({ kind: 'write', line: r.line, usable: false, writtenWall: r.writtenWallOffsetMinutes ?? null, zone: r.timezone ?? null });
+      continue;
+    }
     if (!pi) {
       skipped.push({ line: r.line, reason: `camera ${r.cameraId}: the Pi's own time is not known then (no accepted sync in that boot), so this ${wrote ? 'write' : 'measurement'} cannot be placed in true time` });
       if (wrote) slot.items.push({ kind: 'write', line: r.line, usable: false, writtenWall: r.writtenWallOffsetMinutes ?? null, zone: r.timezone ?? null });

@@ -95,6 +95,7 @@ export class JournalRecorder implements OnModuleInit, OnModuleDestroy {
       wallOffsetMinutes: o.wallOffsetMinutes ?? null,
       ...(timezone ? { timezone, writtenWallOffsetMinutes: utcOffsetMinutes(timezone, o.atMs) } : {}),
       ...(o.reason ? { reason: o.reason } : {}),
+      ...(o.piSteppedDuring ? { piSteppedDuring: true } : {}),
       piSource: trust.source,
       piReliability: trust.reliability,
     };

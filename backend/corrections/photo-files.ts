@@ -93,14 +93,18 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
 export function geosyncArgs(camera: CameraCorrections, period: CameraPeriod, ctx: FileContext): string {
   const lines = [
     `# Pi Camera TimeSync: -geosync points for camera ${camera.serial}, period ${period.index}; ${ctx.scope}; made ${ctx.generatedAt}`,
-    '# true time (UTC) @ the camera\'s time then. Use with a GPS track, for the photos of this camera and period:',
+    '# true time (UTC) @ the camera\'s time then, to the second. Use with a GPS track, for the photos of this camera and period:',
     '#   exiftool -@ geosync.args -geotag TRACK.gpx DIR',
   ];
   lines.push(...notes(ctx));
   for (const p of period.points) {
-    const trueText = localText(Math.round(p.trueMs)) + 'Z';
-    const cameraText = localText(Math.round(p.trueMs + p.offsetMs + p.wallOffsetMinutes * 60_000));
-    lines.push(`-geosync=${trueText}@${cameraText}`);
+    // Whole seconds on both sides: ExifTool 12.57 counts a fraction of a second in a -geosync time twice
+    // (GetUnixTime reads it, then Geotag adds it again), so a fraction would be wrong in some versions.
+    // Half a second at most, which is finer than a GPS track's one-second fixes.
+    const ahead = p.offsetMs + p.wallOffsetMinutes * 60_000;
+    const camera = Math.round((p.trueMs + ahead) / 1000) * 1000;
+    const truth = Math.round((camera - ahead) / 1000) * 1000;
+    lines.push(`-geosync=${localText(truth).slice(0, 19)}Z@${localText(camera).slice(0, 19)}`);
   }
   return lines.join('\n') + '\n';
 }
