@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ErrorCode } from '../common/domain-error';
 import { AppConfig } from '../config/app.config';
 import { rejection } from '../../test/support/domain-errors';
-import { ClockJournal, ClockStepRecord, JournalFile, JournalFiles, parseJournal } from './clock-journal';
+import { ClockJournal, ClockStepRecord, JournalFile, JournalFiles, nextBoot, parseJournal } from './clock-journal';
 
 const record = (n: number, extra: Partial<ClockStepRecord> = {}): ClockStepRecord => ({
   beforeMs: n,
@@ -242,12 +242,47 @@ describe(ClockJournal.name, () => {
       expect(report.damaged).toEqual([]);
     });
 
+    it('reads the other records as events beside the steps, joins write-ahead ones by id, and names a record of no known kind', () => {
+      const at = { atMs: 5, at: '', monotonicMs: 1, boot: 2, bootId: 'k' };
+      const text = [
+        JSON.stringify(record(1)),
+        JSON.stringify({ kind: 'zone', ...at, id: 'z', state: 'pending', from: 'UTC', to: 'Asia/Tokyo', source: 'client' }),
+        JSON.stringify({ kind: 'camera-write', ...at, cameraId: 'SN1', serial: 'SN1', success: true, offsetMs: 3000, boundMs: 10 }),
+        JSON.stringify({ kind: 'zone', ...at, id: 'z', state: 'confirmed', from: 'UTC', to: 'Asia/Tokyo', source: 'client' }),
+        JSON.stringify({ kind: 'teleport', ...at }),
+        JSON.stringify({ kind: 'camera-write', ...at, cameraId: 'SN1', success: true, offsetMs: 'far' }),
+      ].join('\n') + '\n';
+      const report = parseJournal(text);
+      expect(report.steps.map((s) => s.line)).toEqual([1]);
+      expect(report.events.map((e) => [e.kind, e.line, e.state])).toEqual([
+        ['zone', 2, 'confirmed'],
+        ['camera-write', 3, undefined],
+      ]);
+      expect(report.damaged.map((d) => [d.line, d.reason])).toEqual([
+        [5, 'not a journal record of a known kind'],
+        [6, 'not a journal record of a known kind'],
+      ]);
+    });
+
     it('a line that parses but is no record is damaged too', () => {
       const report = parseJournal('[1,2]\n{"beforeMs":1,"afterMs":2,"source":"client","state":"maybe"}\n\n');
       expect(report.damaged.map((d) => [d.line, d.reason])).toEqual([
         [1, 'not a clock-step record'],
         [2, 'not a clock-step record'],
       ]);
+    });
+  });
+
+  describe(nextBoot.name, () => {
+    const line = (boot: number | undefined, bootId: string | null) => JSON.stringify({ ...record(1), boot, bootId }) + '\n';
+    it.each([
+      ['an empty journal', '', 'k1', 1],
+      ['the same kernel boot (a server restart)', line(3, 'k1'), 'k1', 3],
+      ['another kernel boot', line(3, 'k1'), 'k2', 4],
+      ['a clock that does not survive a restart (simulated)', line(3, 'k1'), null, 4],
+      ['old steps without a counter, then a torn line', line(undefined, 'k1') + line(2, 'k0') + '{"boot":9', 'k1', 3],
+    ])('%s', (_what, text, bootId, expected) => {
+      expect(nextBoot(text, bootId)).toBe(expected);
     });
   });
 });

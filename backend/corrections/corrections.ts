@@ -398,7 +398,19 @@ function toPeriod(index: number, raw: { openedBy: number | null; closedBy: numbe
 function segmentsOf(points: CameraPoint[], openStart: boolean, openEnd: boolean, zoneShiftMs: number, offsetTime: string | null, toleranceMs: number): CorrectionSegment[] {
   const spans: Array<{ a: CameraPoint | null; b: CameraPoint | null }> = [];
   if (openStart) spans.push({ a: null, b: points[0] });
-  for (let i = 0; i + 1 < points.length; i++) spans.push({ a: points[i], b: points[i + 1] });
+  for (let i = 0; i + 1 < points.length; i++) {
+    // Drift across a span beyond the tolerance: cut it into pieces the offset crosses in at most that much.
+    const [a, b] = [points[i], points[i + 1]];
+    const pieces = Math.min(1000, Math.max(1, Math.ceil(Math.abs(b.offsetMs - a.offsetMs) / Math.max(toleranceMs, 1))));
+    let from = a;
+    for (let k = 1; k < pieces; k++) {
+      const f = k / pieces;
+      const mid: CameraPoint = { ...a, trueMs: a.trueMs + f * (b.trueMs - a.trueMs), offsetMs: a.offsetMs + f * (b.offsetMs - a.offsetMs), boundMs: a.boundMs === null || b.boundMs === null ? null : Math.max(a.boundMs, b.boundMs) };
+      spans.push({ a: from, b: mid });
+      from = mid;
+    }
+    spans.push({ a: from, b });
+  }
   if (openEnd) spans.push({ a: points.at(-1)!, b: null });
   if (!spans.length) spans.push({ a: points[0], b: points[0] }); // a single point that both opens and closes
 

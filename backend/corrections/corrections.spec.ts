@@ -1,0 +1,182 @@
+import { ClockStepRecord } from '../activity-log/clock-journal';
+import { JournalEventRecord } from '../activity-log/journal-records';
+import { buildModel, forSession, localText, normalizeSerial, offsetText } from './corrections';
+import { csvField, exiftoolArgs, geosyncArgs, journalCsv } from './photo-files';
+
+const T = Date.UTC(2026, 11, 2, 10, 0, 0);
+const S = 1000;
+const SERIAL = '083021000123';
+
+type Line = ClockStepRecord | JournalEventRecord | string;
+const base = (atMs: number, boot = 1) => ({ atMs, at: new Date(atMs).toISOString(), monotonicMs: 0, boot, bootId: `k${boot}` });
+const journal = (...lines: Line[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+const sync = (atMs: number, offsetMs = 0, boot = 1): JournalEventRecord => ({ kind: 'pi-sync', ...base(atMs, boot), source: 'client', offsetMs, errorBoundMs: 1, reliability: 'high' });
+/** A camera write: camera minus Pi `before` it, `after` it; the Pi's zone UTC unless given. */
+const write = (atMs: number, before: number, after: number, extra: Record<string, unknown> = {}): JournalEventRecord =>
+  ({ kind: 'camera-write', ...base(atMs, (extra.boot as number) ?? 1), cameraId: SERIAL, serial: SERIAL, success: true, offsetMs: before, boundMs: 10, residualMs: after, residualBoundMs: 5, verified: true, writtenWallOffsetMinutes: 0, timezone: 'UTC', ...extra }) as JournalEventRecord;
+const measure = (atMs: number, offset: number, extra: Record<string, unknown> = {}): JournalEventRecord =>
+  ({ kind: 'camera-measure', ...base(atMs), cameraId: SERIAL, serial: SERIAL, success: true, offsetMs: offset, boundMs: 20, ...extra }) as JournalEventRecord;
+const step = (atMs: number, stepMs: number, state: ClockStepRecord['state'] = 'confirmed', source: ClockStepRecord['source'] = 'client', boot = 1): ClockStepRecord => ({
+  id: `s${atMs}`,
+  state,
+  beforeMs: atMs - stepMs,
+  before: '',
+  afterMs: atMs,
+  after: new Date(atMs).toISOString(),
+  stepMs,
+  source,
+  monotonicMs: 0,
+  boot,
+  bootId: `k${boot}`,
+  errorBoundMs: 1,
+});
+
+describe('corrections', () => {
+  it('one write: photos before it get minus the offset measured then, photos after it minus the residual; the camera set back leaves an ambiguous window', () => {
+    const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5)));
+    const [camera] = model.cameras;
+    expect(camera.serial).toBe(SERIAL);
+    expect(camera.periods.map((p) => p.segments.map((s) => s.shiftMs))).toEqual([[-3000], [-5]]);
+    // The overlap, widened by the larger bound of the two points (10 + 1 ms: the camera's and the Pi's).
+    expect(camera.periods[0].segments[0]).toMatchObject({ from: null, to: localText(T + 5 - 11) });
+    expect(camera.periods[1].segments[0]).toMatchObject({ from: localText(T + 3000 + 11), to: null });
+    expect(camera.ambiguous).toEqual([expect.objectContaining({ fromLocalMs: T + 5 - 11, toLocalMs: T + 3000 + 11, reason: expect.stringMatching(/set back by 2995 ms/) })]);
+  });
+
+  it("takes the Pi's own error out: a confirmation 400 ms off, an outside step, a step the product made", () => {
+    const model = buildModel(
+      journal(
+        sync(T - 10 * S, 400), // the Pi is 400 ms behind the phone
+        write(T, 1000, 0), // camera +1000 against the Pi: +600 against true time; set to the Pi: -400
+        { kind: 'external-step', ...base(T + 20 * S + 7500), stepMs: 7500, beforeMs: T + 20 * S, before: '' },
+        write(T + 40 * S + 7500, -7500, 0), // unchanged camera against the moved Pi, then set to it
+        step(T + 60 * S, -7100), // a phone puts the Pi back on true time (it was 7.5 s - 0.4 s ahead)
+        measure(T + 80 * S, 7110), // the camera, against the good Pi: drifted 10 ms
+      ),
+    );
+    const [camera] = model.cameras;
+    const points = camera.periods.map((p) => p.points.map((x) => [x.kind, Math.round(x.offsetMs)]));
+    expect(points).toEqual([
+      [['before-write', 600]],
+      [['after-write', -400], ['before-write', -400]],
+      [['after-write', 7100], ['measure', 7110]],
+    ]);
+    expect(camera.periods[2].segments.map((s) => s.shiftMs)).toEqual([-7105]);
+  });
+
+  it('never mixes boots: a write in a boot with no accepted sync is not placed (and named); the periods around it are not corrected', () => {
+    const model = buildModel(journal(sync(T - 10 * S), write(T, 2000, 0), write(T + 3600 * S, 5000, 0, { boot: 2 }), sync(T + 7200 * S, 0, 3), measure(T + 7300 * S, 0, { boot: 3 })));
+    const [camera] = model.cameras;
+    expect(model.skipped).toEqual([expect.objectContaining({ line: 3, reason: expect.stringMatching(/Pi's own time is not known/) })]);
+    expect(camera.periods.map((p) => [p.index, p.unusable === null])).toEqual([
+      [1, true],
+      [2, false],
+      [3, false],
+    ]);
+    expect(camera.periods[1].unusable).toMatch(/line 3/);
+  });
+
+  it('a boot with no accepted sync falls back on what the Pi said of its own time then', () => {
+    const trusted = buildModel(journal(write(T, 2000, 0, { piSource: 'ntp', piReliability: 'high' })));
+    expect(trusted.cameras[0].periods[0].segments[0].shiftMs).toBe(-2000);
+    const untrusted = buildModel(journal(write(T, 2000, 0, { piSource: 'camera', piReliability: 'medium' })));
+    expect(untrusted.cameras[0].periods.every((p) => p.unusable)).toBe(true);
+  });
+
+  it('a step never confirmed breaks the chain: syncs on one side say nothing of the other', () => {
+    const model = buildModel(journal(sync(T - 10 * S), step(T + 10 * S, 50_000, 'pending'), write(T + 20 * S, 1000, 0)));
+    expect(model.skipped.map((s) => s.line)).toEqual([3]);
+  });
+
+  it("corrects the zone too when the camera's was wrong all period long (OffsetTimeOriginal), not when the Pi travelled", () => {
+    const wrongZone = buildModel(journal(sync(T - 10 * S), measure(T - 5 * S, 0, { wallOffsetMinutes: 0 }), write(T, 0, 0, { writtenWallOffsetMinutes: 60, timezone: 'Europe/Berlin' })));
+    expect(wrongZone.cameras[0].periods[0].zone).toMatchObject({ camera: 0, target: 60, corrected: true });
+    expect(wrongZone.cameras[0].periods[0].segments.at(-1)).toMatchObject({ shiftMs: 3600_000, offsetTime: '+01:00' });
+
+    const travelled = buildModel(
+      journal(
+        sync(T - 10 * S),
+        measure(T - 5 * S, 0, { wallOffsetMinutes: 60 }),
+        { kind: 'zone', ...base(T - 2 * S), id: 'z', state: 'confirmed', from: 'Europe/Berlin', to: 'Asia/Tokyo', source: 'client' },
+        write(T, 0, 0, { writtenWallOffsetMinutes: 540, timezone: 'Asia/Tokyo' }),
+      ),
+    );
+    expect(travelled.cameras[0].periods[0].zone.corrected).toBe(false);
+    expect(travelled.cameras[0].periods[0].segments.every((s) => s.offsetTime === null && Math.abs(s.shiftMs) < 1)).toBe(true);
+  });
+
+  it('a session: only the period the start opened, cut to the session', () => {
+    const model = buildModel(
+      journal(
+        sync(T - 10 * S),
+        write(T, 3000, 4),
+        { kind: 'session-start', ...base(T + 1 * S), sessionId: 's-1', by: '10.42.0.23' },
+        measure(T + 600 * S, 64),
+        { kind: 'session-stop', ...base(T + 601 * S), sessionId: 's-1', by: '10.42.0.23' },
+        write(T + 700 * S, 70, 0),
+      ),
+    );
+    const [span] = model.sessions;
+    expect(span).toMatchObject({ id: 's-1', startLine: 3, stopLine: 5 });
+    const [camera] = forSession(model, span);
+    expect(camera.periods.map((p) => p.index)).toEqual([2]);
+    const segments = camera.periods[0].segments;
+    expect(segments[0].trueFrom).toBe(new Date(T + S).toISOString());
+    expect(segments.at(-1)!.trueTo).toBe(new Date(T + 601 * S).toISOString());
+    expect(segments.map((s) => s.shiftMs)).toEqual([-14, -34, -54, -67]);
+  });
+
+  it('damaged lines are named and never used; a journal with nothing but them holds no record', () => {
+    const model = buildModel('{"kind":"camera-write","atMs":\nnot json\n{"kind":"pi-sync"');
+    expect(model.records).toBe(0);
+    expect(model.damaged.map((d) => d.line)).toEqual([1, 2, 3]);
+  });
+
+  it('serial numbers as photos carry them: leading zeros and spaces do not matter', () => {
+    expect(normalizeSerial(' 083021000123 ')).toBe('83021000123');
+    expect(normalizeSerial('000')).toBe('0');
+    expect(offsetText(-210)).toBe('-03:30');
+    expect(localText(T + 3250)).toBe('2026:12:02 10:00:03.250');
+  });
+});
+
+describe('photo files', () => {
+  const ctx = { generatedAt: 'now', scope: 'all', skipped: [], damaged: [] };
+
+  it('the argument file is one group: a -if and two assignments, no -execute; comments name every range', () => {
+    const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5)));
+    const text = exiftoolArgs(model.cameras, ctx);
+    const args = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(args.map((a) => a.split('<')[0].split('\n')[0].slice(0, 24))).toEqual(['-if', '${DateTimeOriginal#;my @', '-SubSecDateTimeOriginal', '-SubSecCreateDate']);
+    expect(text).not.toMatch(/-execute/);
+    expect(text).toMatch(/# {3}period 1: \(any earlier\) to 2026:12:02 09:59:59\.994: shift -3\.000 s \(±11 ms\)/);
+    expect(text).toContain(`['83021000123',undef,${T - 6},-3000,undef]`);
+  });
+
+  it('a serial number that could break the file is left out, and no comment carries a line end', () => {
+    const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5, { serial: "1'\n-execute\n-rm" })));
+    const text = exiftoolArgs(model.cameras, { ...ctx, skipped: [{ line: 9, reason: 'camera said\n-delete_original' }] });
+    expect(text).toMatch(/is left out: its serial number is not one a photo could carry/);
+    expect(text.split('\n').filter((l) => l.startsWith('-'))).toHaveLength(3);
+    expect(text).not.toMatch(/^-execute|^-rm|^-delete_original/m);
+  });
+
+  it('-geosync points are whole seconds, true time @ camera time', () => {
+    const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 7500)));
+    const text = geosyncArgs(model.cameras[0], model.cameras[0].periods[1], ctx);
+    // The camera showed 10:00:08 at 10:00:00.5 true: to the second, half a second rounded away.
+    expect(text).toMatch(/^-geosync=2026:12:02 10:00:01Z@2026:12:02 10:00:08$/m);
+  });
+
+  it('CSV: a header, one row per record, damaged lines named, formulas defused', () => {
+    const csv = journalCsv(buildModel(journal(sync(T), write(T + S, 3000, 5, { reason: '=HYPERLINK("x")' })) + 'cut'));
+    const rows = csv.trim().split('\r\n');
+    expect(rows[0]).toBe('line,boot,kind,state,pi_time,pi_time_ms,pi_error_ms,source,camera,serial,offset_ms,bound_ms,residual_ms,residual_bound_ms,step_ms,zone_from,zone_to,session,detail');
+    expect(rows).toHaveLength(4);
+    expect(rows[2]).toContain(`'=HYPERLINK(""x"")`);
+    expect(rows[3]).toMatch(/^3,,damaged,/);
+    expect(csvField(-3000)).toBe('-3000');
+    expect(csvField('-3000')).toBe("'-3000");
+    expect(csvField('a,b')).toBe('"a,b"');
+  });
+});
