@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test), the npm packages, then runs every jest suite with `npm test`.
+# journal's fsync-order test, exiftool for the photo-fix suite), the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timedatectl >/dev/null 2>&1 || need+=(systemd)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   SUDO=""

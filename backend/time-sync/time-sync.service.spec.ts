@@ -135,7 +135,8 @@ describe(TimeSyncService.name, () => {
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, camera);
+    const shellJournal = { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }), bootInfo: () => ({ boot: 1, bootId: 'k' }), append: journal.append };
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, camera);
     await sut.onModuleInit();
   });
 
@@ -360,7 +361,9 @@ describe(TimeSyncService.name, () => {
     clock.wallOffset += 10_000;
     await settle();
     expect(syncs()).toHaveLength(0);
-    expect(activity.entries().at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/discarded/) });
+    expect(activity.entries()).toContainEqual(expect.objectContaining({ type: 'error', message: expect.stringMatching(/discarded/) }));
+    // The step was not the product's: it is logged (and journaled) as such too.
+    expect(activity.entries()).toContainEqual(expect.objectContaining({ type: 'error', message: expect.stringMatching(/by something other than this product/) }));
   });
 
   describe('the camera', () => {
@@ -393,5 +396,65 @@ describe(TimeSyncService.name, () => {
       expect(await sut.status()).toMatchObject({ syncSource: 'camera', reliability: 'medium', isSynchronized: true });
       expect(camera.syncs).toEqual([]);
     });
+  });
+
+  describe('steps the product did not make', () => {
+    it('are journaled and logged when the wall clock jumps against the monotonic clock (someone ran date)', async () => {
+      await jest.advanceTimersByTimeAsync(1000);
+      clock.wallOffset += 90_000;
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(journal.append).toHaveBeenCalledWith(expect.objectContaining({ kind: 'external-step', stepMs: 90_000, boot: 1 }));
+      expect(activity.entries().at(-1)).toMatchObject({ type: 'error', success: false, message: expect.stringMatching(/moved by \+1 min 30 s by something other than this product/) });
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(journal.append.mock.calls.filter(([r]) => r.kind === 'external-step')).toHaveLength(1);
+    });
+
+    it("are not the product's own steps", async () => {
+      const p = page('a');
+      p.clientOffsetMs = 3 * 3600_000;
+      sut.connect(p);
+      await settle();
+      await jest.advanceTimersByTimeAsync(3000);
+      expect(system.writes).toHaveLength(1);
+      expect(journal.append.mock.calls.filter(([r]) => r.kind === 'external-step')).toEqual([]);
+    });
+  });
+
+  it('journals a zone change write-ahead, and refuses it when the journal cannot be written', async () => {
+    const p = page('a');
+    (p as unknown as { timezone: string }).timezone = 'Asia/Tokyo';
+    await sut.setManually('10.42.0.2', { timestamp: new Date(Date.now() + 5000).toISOString(), timezone: 'Asia/Tokyo' }, clock.monotonic());
+    const zones = journal.append.mock.calls.map(([r]) => r).filter((r) => r.kind === 'zone');
+    expect(zones.map((r) => [r.state, r.from, r.to])).toEqual([
+      ['pending', 'UTC', 'Asia/Tokyo'],
+      ['confirmed', 'UTC', 'Asia/Tokyo'],
+    ]);
+    expect(zones[0].id).toBe(zones[1].id);
+    journal.append.mockImplementation(async (r: { kind?: string }) => {
+      if (r.kind === 'zone') throw new DomainError('JOURNAL_UNWRITABLE', 'the disk is full');
+    });
+    await expect(sut.setManually('10.42.0.2', { timestamp: new Date(Date.now()).toISOString(), timezone: 'Europe/Berlin' }, clock.monotonic())).rejects.toMatchObject({ code: 'JOURNAL_UNWRITABLE', message: expect.stringMatching(/time zone was left alone/) });
+    expect(system.zone).toBe('Asia/Tokyo');
+  });
+
+  it('in a capture session a client 2 s away is not stepped and no camera is set; after it, both follow', async () => {
+    camera.connected = true;
+    sut.connect(page('a'));
+    await settle();
+    camera.syncs = [];
+    await sut.sessionStarted({ id: 's-1', startedAt: '' });
+    sut.disconnect('a');
+    const far = page('b');
+    far.clientOffsetMs = 2000;
+    sut.connect(far);
+    await settle();
+    expect(system.writes).toEqual([]);
+    expect(camera.syncs).toEqual([]);
+    expect(await sut.status()).toMatchObject({ session: { id: 's-1' }, decision: { kind: 'session-running' } });
+    await sut.sessionStopped();
+    await settle();
+    expect(system.writes).toHaveLength(1);
+    expect(camera.syncs).toEqual(['the Pi clock was set']);
+    expect((await sut.status()).session).toBeNull();
   });
 });
