@@ -88,6 +88,7 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     try {
       // The policy first: nothing automatic moves a clock while the cameras are measured and corrected.
       await this.timeSync.sessionStarted({ id: info.id, startedAt: info.startedAt });
+      await this.timeSync.steady();
       let checks: CameraCheck[];
       try {
         checks = await this.cameras.measureAndCorrect(`capture session ${info.id} starting`);

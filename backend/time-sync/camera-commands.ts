@@ -21,6 +21,8 @@ export class CameraCommands {
   /** Every connected camera, or the one named by `id`. */
   async sync(address: string, id: string | undefined, reason: string): Promise<CameraSyncOutcome[] | unknown> {
     this.timeSync.assertMaySetTime(address, "set a camera's clock");
+    // Not while the Pi's own clock is being stepped (a camera just connected to a Pi without time is read, and may set it).
+    await this.timeSync.steady();
     if (id === undefined) {
       const cameras = this.cameras.statuses();
       if (!cameras.some((c) => c.state === CameraState.Connected)) {

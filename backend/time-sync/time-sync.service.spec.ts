@@ -420,6 +420,24 @@ describe(TimeSyncService.name, () => {
     });
   });
 
+  it('steady() waits for a camera read and the step it leads to (a camera write must not straddle them)', async () => {
+    camera.connected = true;
+    camera.cameraEpoch = Date.UTC(2026, 10, 26, 8, 0, 0);
+    const read = camera.readClock.bind(camera);
+    jest.spyOn(camera, 'readClock').mockImplementation(async (id: string) => {
+      await new Promise((r) => setTimeout(r, 500));
+      return read(id);
+    });
+    camera.connection$.next(camera.status());
+    let steady = false;
+    void sut.steady().then(() => (steady = true));
+    await jest.advanceTimersByTimeAsync(400);
+    expect(steady).toBe(false);
+    await jest.advanceTimersByTimeAsync(200);
+    expect(system.writes).toHaveLength(1);
+    expect(steady).toBe(true);
+  });
+
   it('journals a zone change write-ahead, and refuses it when the journal cannot be written', async () => {
     const p = page('a');
     (p as unknown as { timezone: string }).timezone = 'Asia/Tokyo';

@@ -75,6 +75,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** Product steps in progress: the watcher leaves them to the journal's step records. */
   private stepping = 0;
   private session: RunningSession | null = null;
+  /** Steps of the Pi's clock and camera reads that lead to one, under way: a camera write waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly clock: Clock,
@@ -179,6 +181,23 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return reliabilityOf(this.state, this.clock.monotonic(), this.settings);
   }
 
+  /**
+   * Resolves when no step of the Pi's clock (nor a camera read that may lead to one) is under way: a camera
+   * written while the Pi's clock moves gets neither time, and its sync cannot be verified.
+   */
+  async steady(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
+    return work;
+  }
+
   /** Where the Pi's time comes from and how good it is now: journaled beside every camera measurement. */
   piTrust(): { source: SyncSource; reliability: Reliability } {
     return { source: this.source(), reliability: this.reliability() };
@@ -268,7 +287,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         this.resyncTimer.unref?.();
         return;
       case 'step':
-        return this.step(action.reading, action.stepClock, action.zone);
+        return this.track(this.step(action.reading, action.stepClock, action.zone));
       case 'log':
         this.activity.add(action.type, action.message, action.success, action.details);
         return;
@@ -292,7 +311,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       case 'sync-cameras':
         return this.syncCameras(action.reason, action.cameraIds, action.onlyUnsynced);
       case 'read-camera':
-        return this.readCamera(action.cameraId);
+        return this.track(this.readCamera(action.cameraId));
     }
   }
 

@@ -38,6 +38,13 @@ export class JournalReportDto {
   @ApiProperty({ type: [ClockStepDto], description: 'Steps never confirmed: the clock may or may not have moved' }) pending: ClockStepDto[];
   @ApiProperty({ type: [ClockStepDto], description: 'Attempts that left the clock alone' }) failed: ClockStepDto[];
   @ApiProperty({ type: [DamagedLineDto] }) damaged: DamagedLineDto[];
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'object' },
+    example: [{ kind: 'camera-write', line: 4, atMs: 1796205600000, at: '2026-12-02T10:00:00.000Z', boot: 3, bootId: '6b1f0c58-5a53-4a4e-9d1c-6f9bb0a2e6e1', cameraId: '083021000123', serial: '083021000123', success: true, offsetMs: 2985, boundMs: 9, residualMs: 3, residualBoundMs: 4 }],
+    description: 'The other records, oldest first: camera-measure, camera-write, zone, pi-sync, external-step, session-start, session-stop (offsets: that clock minus the Pi, ms)',
+  })
+  events: Array<Record<string, unknown>>;
   @ApiProperty({ type: JournalHealthDto }) health: JournalHealthDto;
 }
 

@@ -91,6 +91,8 @@ export class TimeSyncStatusDto {
   @ApiPropertyOptional({ example: true, description: 'Whether the caller may set the time' }) canSetTime?: boolean;
   @ApiProperty({ example: false, description: 'The operator set the time by hand: automatic syncs measure but do not step until a client\'s time is chosen (use-client-time)' }) operatorHold: boolean;
   @ApiProperty({ type: () => PendingDecisionDto, nullable: true, description: 'A disagreement waiting for the operator' }) decision: PendingDecisionDto | null;
+  @ApiPropertyOptional({ nullable: true, example: { id: 's-20261202-100000-3f9a2c', startedAt: '2026-12-02T10:00:00.000Z' }, description: 'The capture session running (nothing is stepped automatically until it stops), or null' })
+  session?: { id: string; startedAt: string } | null;
   @ApiPropertyOptional({ type: ActivityEntryDto, isArray: true, description: 'REST only; over the WebSocket the log comes in activity_log frames' }) activityLog?: ActivityEntryDto[];
   @ApiProperty({ type: JournalHealthDto, description: 'When the journal cannot be written, clock changes are refused (JOURNAL_UNWRITABLE)' }) journal: JournalHealthDto;
   @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
