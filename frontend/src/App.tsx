@@ -70,6 +70,11 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
           <span className="title-extra">Pi Camera </span>TimeSync
         </h1>
         <ConnectionIndicator state={snap.connection} attempt={snap.attempt} onRetry={() => socket.reconnectNow()} />
+        {onPiScreen ? (
+          <button type="button" className="btn btn-small" data-testid="open-manual" onClick={() => setSheet('manual')} disabled={!status}>
+            Set time by hand
+          </button>
+        ) : null}
         {onPiScreen && !showConnect ? (
           <button type="button" className="btn btn-small" data-testid="open-connect" onClick={() => setSheet('connect')}>
             Connect a phone
@@ -136,15 +141,18 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             ) : null}
           </h2>
           {onPiScreen ? <KioskPiStatus status={status} piNow={piNow} sinceStatus={sinceStatus} /> : null}
-          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} />
+          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} perCamera={!onPiScreen} />
           {onPiScreen ? null : <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />}
-          <div className="actions">
-            <button type="button" className="btn" data-testid="open-manual" onClick={() => setSheet('manual')} disabled={!status}>
-              Set the Pi's time by hand…
-            </button>
-          </div>
+          {onPiScreen ? null : (
+            <div className="actions">
+              <button type="button" className="btn" data-testid="open-manual" onClick={() => setSheet('manual')} disabled={!status}>
+                Set the Pi's time by hand…
+              </button>
+            </div>
+          )}
         </section>
 
+        <div className="side">
         {showConnect ? (
           <section className="panel connect-panel" aria-labelledby="connect-title">
             <h2 id="connect-title">Connect a phone</h2>
@@ -170,6 +178,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             testId="activity-newest"
           />
         </section>
+        </div>
       </main>
 
       {sheet === 'manual' ? (

@@ -15,10 +15,12 @@ interface Props {
   canSetTime: boolean | undefined;
   /** The page is connected to the Pi (an answer can come back). */
   online: boolean;
+  /** A "Sync this one" button per camera when there are several (not on the Pi's small screen: "Sync cameras now" does all). */
+  perCamera?: boolean;
 }
 
 /** A `TimeSync:` row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
-export function CameraStatusCard({ cameras, piNow, api, canSetTime, online }: Props) {
+export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true }: Props) {
   const list = cameras ?? [];
   const connected = list.filter((c) => c.state === CameraState.Connected);
   const several = connected.length > 1;
@@ -45,7 +47,7 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online }: Pr
       <h3>Camera Status</h3>
       {list.length ? (
         list.map((camera) => (
-          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={several && online && camera.state === CameraState.Connected && canSetTime !== false} />
+          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false} />
         ))
       ) : (
         <dl className="rows">
@@ -86,19 +88,21 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online }: Pr
 
 function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: CameraStatus; piNow: number | null; api: TimeSyncApi; nameOf: (id: string) => string; syncButton: boolean }) {
   return (
-    <dl className="rows camera" data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
-      <div className="row">
-        <dt>TimeSync:</dt>
-        <dd data-testid="camera-timesync">
-          <CameraTimeSync camera={camera} piNow={piNow} />
-        </dd>
-      </div>
-      <div className="row">
-        <dt>Camera</dt>
-        <dd data-testid="camera-name">{cameraName(camera)}</dd>
-      </div>
+    <div className={syncButton ? 'camera with-button' : 'camera'} data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
+      <dl className="rows">
+        <div className="row">
+          <dt>TimeSync:</dt>
+          <dd data-testid="camera-timesync">
+            <CameraTimeSync camera={camera} piNow={piNow} />
+          </dd>
+        </div>
+        <div className="row">
+          <dt>Camera</dt>
+          <dd data-testid="camera-name">{cameraName(camera)}</dd>
+        </div>
+      </dl>
       {syncButton ? <SyncOneCamera id={camera.id} api={api} nameOf={nameOf} /> : null}
-    </dl>
+    </div>
   );
 }
 
@@ -106,12 +110,12 @@ function SyncOneCamera({ id, api, nameOf }: { id: string; api: TimeSyncApi; name
   const run = useCallback(async () => summarize(await api.syncCameras(id), nameOf), [api, id, nameOf]);
   const action = useAction(run);
   return (
-    <div className="actions">
-      <button type="button" className="btn btn-small" data-testid="sync-camera-one" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
-        {action.busy ? 'Syncing…' : 'Sync this camera'}
+    <>
+      <button type="button" className="btn btn-small sync-one" data-testid="sync-camera-one" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
+        {action.busy ? 'Syncing…' : 'Sync this one'}
       </button>
       <ActionMessage result={action.result} testId="sync-camera-one-message" />
-    </div>
+    </>
   );
 }
 

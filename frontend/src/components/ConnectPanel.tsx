@@ -11,7 +11,7 @@ interface Props {
 }
 
 /** The light colour of a QR code by night: red only, like everything else on the screen. */
-export const NIGHT_QR_LIGHT = '#ff0000';
+export const NIGHT_QR_LIGHT = '#b30000';
 
 /** The QR code as a picture: an <img> of the server's SVG (never markup in the page), its light part red at night. */
 function QrImage({ svg, label, testId, night }: { svg: string; label: string; testId: string; night: boolean }) {
@@ -52,42 +52,38 @@ export function ConnectPanel({ api, online, night }: Props) {
       </div>
     );
   }
+  const noName = !info.ssid ? (
+    <p className="muted small" data-testid="connect-unknown">
+      The Wi-Fi name is unknown: set <code>AP_SSID</code> and <code>AP_PASSWORD</code> on the Pi
+    </p>
+  ) : null;
   return (
     <div className="connect" data-testid="connect">
-      <p className="connect-lead">
-        {info.ssid ? (
-          <>
-            Join the Wi-Fi <strong data-testid="connect-ssid">{info.ssid}</strong>
-            {info.password ? (
-              <>
-                {' '}
-                (password <code data-testid="connect-password">{info.password}</code>)
-              </>
-            ) : null}
-            , then open <strong data-testid="connect-url">{info.pageUrl ?? 'this page'}</strong>
-          </>
-        ) : (
-          <>
-            The Wi-Fi name is unknown: set <code>AP_SSID</code> and <code>AP_PASSWORD</code> on the Pi
-            {info.pageUrl ? (
-              <>
-                ; then open <strong data-testid="connect-url">{info.pageUrl}</strong>
-              </>
-            ) : null}
-          </>
-        )}
-      </p>
+      {noName}
       <div className="qr-pair">
         {info.wifiQrSvg ? (
           <figure className="qr-box">
             <QrImage svg={info.wifiQrSvg} label={`QR code: join the Wi-Fi ${info.ssid ?? ''}`} testId="qr-wifi" night={night} />
-            <figcaption>1. Scan to join the Wi-Fi</figcaption>
+            <figcaption>
+              1. Join the Wi-Fi <strong data-testid="connect-ssid">{info.ssid}</strong>
+              {info.password ? (
+                <>
+                  , password <code data-testid="connect-password">{info.password}</code>
+                </>
+              ) : null}
+            </figcaption>
           </figure>
+        ) : info.ssid ? (
+          <p className="small">
+            1. Join the Wi-Fi <strong data-testid="connect-ssid">{info.ssid}</strong>
+          </p>
         ) : null}
         {info.pageQrSvg ? (
           <figure className="qr-box">
             <QrImage svg={info.pageQrSvg} label={`QR code: open ${info.pageUrl ?? 'the page'}`} testId="qr-page" night={night} />
-            <figcaption>{info.wifiQrSvg ? '2. ' : ''}Scan to open the page</figcaption>
+            <figcaption>
+              {info.ssid ? '2. ' : ''}Open <strong data-testid="connect-url">{info.pageUrl}</strong>
+            </figcaption>
           </figure>
         ) : (
           <p className="muted small">The access point's address is unknown (AP_INTERFACE has none; set AP_ADDRESS)</p>

@@ -73,15 +73,15 @@ export function KioskPiStatus({ status, piNow, sinceStatus }: { status: TimeSync
       <dl className="rows">
         <div className="row">
           <dt>TimeSync:</dt>
-          <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={sinceStatus} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
+          <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={sinceStatus} showOffset={false} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
         </div>
         <div className="row">
           <dt>Pi time</dt>
           <dd data-testid="pi-time">
             {status && piNow !== null ? (
               <>
-                <span className={unconfirmed ? 'clock big doubtful' : 'clock big'}>{formatDateTime(piNow, status.pi.timezone)}</span> <ZoneLabel zone={status.pi.timezone} at={piNow} />
-                {unconfirmed ? <span className="detail">as the Pi's clock reads it, unconfirmed</span> : null}
+                <span className="clock big">{formatDateTime(piNow, status.pi.timezone)}</span> <ZoneLabel zone={status.pi.timezone} at={piNow} />
+                {unconfirmed ? <span className="zone-label"> (unconfirmed)</span> : null}
               </>
             ) : (
               '—'
@@ -146,7 +146,7 @@ function ZoneLabel({ zone, at }: { zone: string; at: number }) {
   );
 }
 
-function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStatus: number }) {
+function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSyncStatus; sinceStatus: number; showOffset?: boolean }) {
   if (status.pi.ntpSynchronized) {
     return (
       <span className="timesync" data-testid="ntp-status">
@@ -175,7 +175,7 @@ function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStat
           <span data-testid="pi-bound">± {formatBound(status.errorBoundMs)}</span>
         </>
       ) : null}
-      {status.lastOffsetMs !== null ? (
+      {showOffset && status.lastOffsetMs !== null ? (
         <span className="detail" data-testid="pi-offset">
           offset {formatOffset(status.lastOffsetMs)}
           {status.errorBoundMs !== null ? ` ± ${formatBound(status.errorBoundMs)}` : ''}
