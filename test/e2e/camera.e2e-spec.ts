@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
+import { utcOffsetMinutes } from '../../backend/time/timezone';
 import { startApp, StartedApp } from '../support/app';
 import { httpJson } from '../support/http';
 import { ClientPool, isEvent } from '../support/ws-client';
@@ -154,6 +155,26 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     const after = page.frames.slice(from);
     expect(after.filter((f) => f.type === 'event').map((f) => f.eventType)).toEqual(['camera-sync']);
     expect(after.filter((f) => f.type === 'time-sync-status')).toHaveLength(1);
+  });
+
+  it('a zone change without a step reaches the camera (Berlin, then Chatham)', async () => {
+    sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 0 });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const writes = () => sim!.requests.filter((r) => r.method === 'PUT').length;
+    const berlin = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'Europe/Berlin' });
+    expect((await berlin.waitFor(isEvent('pi-sync'))).data.stepped).toBe(false);
+    await berlin.waitFor((f) => isEvent('camera-sync')(f) && f.data.success, 8000);
+    expect(sim.clock.stdOffsetMinutes + (sim.clock.dst ? 60 : 0)).toBe(utcOffsetMinutes('Europe/Berlin', Date.now()));
+    const before = writes();
+    await berlin.close();
+    const chatham = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'Pacific/Chatham' });
+    expect((await chatham.waitFor(isEvent('pi-sync'))).data.stepped).toBe(false);
+    const event = await chatham.waitFor((f) => isEvent('camera-sync')(f) && f.data.success, 8000);
+    expect(event.data.cameraId).toBe('083021000123');
+    expect(writes()).toBeGreaterThan(before);
+    // Chatham is +12:45 (+13:45 in its summer): the camera's wall offset follows.
+    expect(sim.clock.stdOffsetMinutes + (sim.clock.dst ? 60 : 0)).toBe(utcOffsetMinutes('Pacific/Chatham', Date.now()));
   });
 
   it('refuses a camera write over the WebSocket from a page that is not on the access point', async () => {
