@@ -12,6 +12,16 @@ jest.setTimeout(120_000);
 
 const HOURS = 3_600_000;
 const testId = (page: Page, id: string) => page.getByTestId(id);
+/** In the page: every QR picture has loaded. */
+const QR_LOADED = "[...document.querySelectorAll('img.qr')].every((img) => img.complete)";
+/** In the page: what tells a badge apart without colour (fill or outline, border style, glyph). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const BADGE_LOOK = (el: any): string => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const s = (globalThis as any).getComputedStyle(el);
+  const filled = s.backgroundColor !== 'rgba(0, 0, 0, 0)' && s.backgroundColor !== 'transparent';
+  return `${filled ? 'filled' : 'outline'} ${s.borderTopStyle} ${el.querySelector('.glyph')?.textContent ?? ''}`;
+};
 
 /** The access point as the settings describe it (no NetworkManager here). */
 const AP = { AP_SSID: 'PiTimeSync', AP_PASSWORD: 'correct;horse', AP_ADDRESS: '10.42.0.1' };
@@ -122,7 +132,7 @@ describe("the Pi's own screen (Chromium)", () => {
       await eventually(async () => (await page.getByTestId('activity-entry').count()) >= 2, 'log entries', 20_000);
       await testId(page, 'qr-wifi').waitFor();
       await testId(page, 'qr-page').waitFor();
-      await page.waitForFunction(() => [...document.querySelectorAll('img.qr')].every((img) => (img as HTMLImageElement).complete));
+      await page.waitForFunction(QR_LOADED);
       await page.screenshot({ path: screenshotPath(`kiosk-${size}`) });
 
       expect(await decodeQr(testId(page, 'qr-wifi'), `kiosk-${size}-qr-wifi`)).toBe('WIFI:T:WPA;S:PiTimeSync;P:correct\\;horse;;');
@@ -281,7 +291,7 @@ describe("the Pi's own screen (Chromium)", () => {
     const looks: Record<string, string> = {};
     async function shoot(state: string) {
       await testId(kiosk, 'pi-reliability').and(kiosk.locator(`[data-reliability=${state}]`)).waitFor({ timeout: 20_000 });
-      await kiosk.waitForFunction(() => [...document.querySelectorAll('img.qr')].every((img) => (img as HTMLImageElement).complete));
+      await kiosk.waitForFunction(QR_LOADED);
       const file = screenshotPath(`kiosk-night-${state}-800x480`);
       await kiosk.screenshot({ path: file });
       const { rgba, width, height } = decodePng(readFileSync(file));
@@ -294,11 +304,7 @@ describe("the Pi's own screen (Chromium)", () => {
       expect({ state, lit }).toEqual({ state, lit: 0 });
       expect(red).toBeGreaterThan(1000);
       // What tells the level without colour: the badge's shape (fill, border style) and its glyph.
-      looks[state] = await testId(kiosk, 'pi-reliability').evaluate((el) => {
-        const s = getComputedStyle(el);
-        const filled = s.backgroundColor !== 'rgba(0, 0, 0, 0)' && s.backgroundColor !== 'transparent';
-        return `${filled ? 'filled' : 'outline'} ${s.borderTopStyle} ${el.querySelector('.glyph')?.textContent ?? ''}`;
-      });
+      looks[state] = await testId(kiosk, 'pi-reliability').evaluate(BADGE_LOOK);
     }
 
     await shoot('none');
