@@ -35,7 +35,7 @@ describe(ActivityLogService.name, () => {
     expect(after.monotonicMs! - before.monotonicMs!).toBe(3000);
     // The wall stamps jump three days; the current wall minus monotonic maps both into today's clock, 3 s apart.
     const wallMinusMono = clock.epochOfMonotonic();
-    expect(new Date(wallMinusMono + before.monotonicMs!).toISOString()).toBe('2026-11-28T11:59:57.000Z');
-    expect(new Date(wallMinusMono + after.monotonicMs!).toISOString()).toBe('2026-11-28T12:00:00.000Z');
+    expect(new Date(wallMinusMono + before.monotonicMs!).toISOString()).toBe('2026-11-28T11:59:58.000Z');
+    expect(new Date(wallMinusMono + after.monotonicMs!).toISOString()).toBe('2026-11-28T12:00:01.000Z');
   });
 });
