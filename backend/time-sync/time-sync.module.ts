@@ -9,6 +9,7 @@ import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { KioskToken } from '../screen/kiosk-token';
 
 @Module({
   imports: [ActivityLogModule, SystemClockModule, CameraModule],
@@ -19,8 +20,9 @@ import { CameraCommands } from './camera-commands';
     CameraCommands,
     AccessPointPolicy,
     NetworkInterfaces,
+    KioskToken,
     { provide: CameraClockPort, useExisting: CameraService },
   ],
-  exports: [TimeSyncService],
+  exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces],
 })
 export class TimeSyncModule {}
