@@ -18,5 +18,6 @@ module.exports = {
     { ...node, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     { ...node, displayName: 'integration', rootDir: '.', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...node, displayName: 'browser', rootDir: '.', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    { ...node, displayName: 'kiosk', rootDir: '.', testMatch: ['<rootDir>/test/kiosk/**/*.kiosk-spec.ts'] },
   ],
 };
