@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
@@ -59,10 +60,10 @@ export class TimeSyncController {
   }
 
   @Get('health')
-  @ApiOperation({ summary: 'Liveness, for the kiosk launcher' })
-  @ApiOkResponse({ schema: { example: { ok: true } } })
+  @ApiOperation({ summary: 'Liveness and the running version, for the kiosk launcher and the installer' })
+  @ApiOkResponse({ schema: { example: { ok: true, version: '0.1.0+7f10643' } } })
   health() {
-    return { ok: true };
+    return { ok: true, version: appVersion() };
   }
 }
 
