@@ -85,7 +85,8 @@ run() {
     printf '    +'
     printf ' %q' "$@"
     printf '\n'
-    "$@"
+    # 9: the lock of this run, which no service started from here may keep.
+    "$@" 9>&-
   fi
 }
 
@@ -293,18 +294,31 @@ verify_tree() {
   [ "$listed" = "$present" ]
 }
 
+# The installed version with exactly these SHA256SUMS and VERSION, if its files still match them.
+installed_twin() { # SUMS_FILE VERSION
+  local entry
+  for entry in "$(at "$APP/versions")"/*; do
+    [ -f "$entry/SHA256SUMS" ] && cmp -s "$1" "$entry/SHA256SUMS" && [ "$(head -n 1 "$entry/VERSION")" = "$2" ] && verify_tree "$entry" && {
+      printf '%s' "$entry"
+      return 0
+    }
+  done
+  return 1
+}
+
 unpack_bundle() {
-  local source=$1 archive_dir top
+  local source=$1 archive_dir top sums twin version=''
+
   if [ -z "$source" ]; then
     source=$(cd "$(script_dir)/.." && pwd)
     [ -f "$source/VERSION" ] || die "no bundle given, and $source is not one (a source checkout?): build a bundle with 'npm run package' on a computer, copy the .tar.gz to the Pi and give its path"
   fi
   [ -e "$source" ] || die "$source: no such file"
   mkdir -p "$(at "$APP")"
-  incoming=$(mktemp -d "$(at "$APP")/.incoming.XXXXXX")
+  sums=$(mktemp)
   if [ -d "$source" ]; then
-    cp -R "$source/." "$incoming/"
-    bundle_dir=$incoming
+    cp "$source/SHA256SUMS" "$sums" 2>/dev/null || true
+    version=$(head -n 1 "$source/VERSION" 2>/dev/null || true)
   else
     case "$source" in *.tar.gz | *.tgz) ;; *) die "$source: a bundle is a .tar.gz made by 'npm run package' (or its unpacked folder)" ;; esac
     if [ -f "$source.sha256" ]; then
@@ -313,12 +327,27 @@ unpack_bundle() {
         die "$source does not match its checksum file $source.sha256: a damaged or incomplete copy; copy it again"
       note "checksum of $(basename "$source") verified ($source.sha256)"
     fi
-    tar -xzf "$source" -C "$incoming" --no-same-owner --no-same-permissions 2>/dev/null || die "$source: cannot unpack it (damaged?)"
-    top=$(find "$incoming" -mindepth 1 -maxdepth 1)
-    [ "$(printf '%s\n' "$top" | wc -l)" = 1 ] && [ -d "$top" ] || die "$source: not a bundle (one folder expected inside)"
-    bundle_dir=$top
+    tar -xzOf "$source" --wildcards --no-wildcards-match-slash '*/SHA256SUMS' >"$sums" 2>/dev/null || true
+    version=$(tar -xzOf "$source" --wildcards --no-wildcards-match-slash '*/VERSION' 2>/dev/null | head -n 1 || true)
   fi
-  verify_tree "$bundle_dir" || die "$source: its files do not match its SHA256SUMS (damaged, or changed after packaging); nothing was changed"
+  # Installed already (a rerun, or a rollback target): no need to unpack it again.
+  if [ -s "$sums" ] && [ -n "$version" ] && twin=$(installed_twin "$sums" "$version"); then
+    rm -f "$sums"
+    bundle_dir=$twin
+  else
+    rm -f "$sums"
+    incoming=$(mktemp -d "$(at "$APP")/.incoming.XXXXXX")
+    if [ -d "$source" ]; then
+      cp -R "$source/." "$incoming/"
+      bundle_dir=$incoming
+    else
+      tar -xzf "$source" -C "$incoming" --no-same-owner --no-same-permissions 2>/dev/null || die "$source: cannot unpack it (damaged?)"
+      top=$(find "$incoming" -mindepth 1 -maxdepth 1)
+      [ "$(printf '%s\n' "$top" | wc -l)" = 1 ] && [ -d "$top" ] || die "$source: not a bundle (one folder expected inside)"
+      bundle_dir=$top
+    fi
+    verify_tree "$bundle_dir" || die "$source: its files do not match its SHA256SUMS (damaged, or changed after packaging); nothing was changed"
+  fi
   bundle_version=$(head -n 1 "$bundle_dir/VERSION")
   [[ "$bundle_version" =~ ^[A-Za-z0-9][A-Za-z0-9.+_~-]{0,79}$ ]] || die "$source: strange VERSION '$bundle_version'"
   [ -f "$bundle_dir/dist/backend/main.js" ] && [ -f "$bundle_dir/kiosk/systemd/$SERVER_UNIT" ] || die "$source: not a Pi Camera TimeSync bundle"
@@ -329,6 +358,10 @@ unpack_bundle() {
 # (a rebuilt bundle) gets the start of its checksum list appended.
 version_id() {
   local id=$bundle_version existing
+  if [ -z "$incoming" ]; then
+    basename "$bundle_dir"
+    return 0
+  fi
   existing=$(at "$APP/versions/$id")
   if [ -d "$existing" ] && ! cmp -s "$existing/SHA256SUMS" "$bundle_dir/SHA256SUMS"; then
     id="$bundle_version-$(sha256sum "$bundle_dir/SHA256SUMS" | cut -c1-8)"
@@ -498,6 +531,9 @@ ensure_users() {
     mkdir -p "$(at "$DATA")"
     chmod 0750 "$(at "$DATA")"
     if dry; then run chown "$SERVICE_USER:$SERVICE_USER" "$DATA"; else chown "$SERVICE_USER:$SERVICE_USER" "$DATA"; fi
+  elif ! dry && [ "$(stat -c %U "$DATA")" != "$SERVICE_USER" ]; then
+    # A journal kept by an earlier --uninstall belongs to a user that is gone.
+    run chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA"
   fi
 }
 
@@ -530,7 +566,7 @@ check_health() {
   chmod 0755 "$check_dir"
   install -d -o "$SERVICE_USER" -g "$SERVICE_USER" -m 0700 "$check_dir/data"
   env_args+=(HOST=127.0.0.1 PORT=0 "DATA_DIR=$check_dir/data" CLOCK_BACKEND=simulated CAMERA_URL= CAMERA_DISCOVERY=false AUTO_SYNC=false)
-  (cd "$dir" && exec runuser -u "$SERVICE_USER" -- env -i "${env_args[@]}" "$node_bin" "$dir/dist/backend/main.js") >"$check_dir/log" 2>&1 &
+  (cd "$dir" && exec runuser -u "$SERVICE_USER" -- env -i "${env_args[@]}" "$node_bin" "$dir/dist/backend/main.js") >"$check_dir/log" 2>&1 9>&- &
   pid=$!
   deadline=$((SECONDS + HEALTH_TIMEOUT))
   while :; do
@@ -887,7 +923,7 @@ default_target_was=''
 # ---- the actions -----------------------------------------------------------------------------------------
 
 do_install() {
-  local id dir current value
+  local id dir current value address
   unpack_bundle "$bundle_arg"
   choose_kiosk_mode
   choose_desktop_user
@@ -899,9 +935,8 @@ do_install() {
   id=$(version_id)
   dir=$(at "$APP/versions/$id")
   current=$(readlink "$(at "$APP/current")" 2>/dev/null || true)
-  if [ -d "$dir" ]; then
+  if [ -z "$incoming" ]; then
     note "versions/$id is there already"
-    rm -rf "$incoming"
   else
     mkdir -p "$(at "$APP/versions")"
     if dry; then run chown -R root:root "$APP/versions/$id"; else chown -R root:root "$bundle_dir"; fi
@@ -937,7 +972,8 @@ do_install() {
   prune_versions
   say "Done: $bundle_version${kiosk_mode:+ (kiosk: $kiosk_mode)}"
   if ! dry; then
-    note "the page: http://$(hostname -I 2>/dev/null | awk '{print $1}')$(port_suffix)/   logs: journalctl -u pi-camera-timesync"
+    address=$(hostname -I 2>/dev/null | awk '{print $1}')
+    note "the page: http://${address:-$(hostname)}$(port_suffix)/   logs: journalctl -u pi-camera-timesync"
     note "back to the previous version: sudo $APP/current/kiosk/install.sh --rollback"
   fi
 }
