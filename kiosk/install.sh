@@ -251,8 +251,6 @@ parse_args() {
   if [ -n "${DESTDIR:-}" ] && [ "$dry_run" = 0 ]; then usage_error "DESTDIR is for --dry-run only"; fi
   if [ "$dry_run" = 1 ]; then
     [ -n "${DESTDIR:-}" ] || usage_error "--dry-run needs DESTDIR=<folder> (where every file goes)"
-    mkdir -p "$DESTDIR"
-    DESTDIR=$(cd "$DESTDIR" && pwd)
   fi
   [ "$purge" = 0 ] || [ "$action" = uninstall ] || usage_error "--purge goes with --uninstall"
   if [ -n "$screen_on" ] && [ "$screen_on" != always ]; then
@@ -268,6 +266,10 @@ parse_args() {
   if [ "$action" != install ] && { [ -n "$bundle_arg" ] || [ -n "$ap_ssid" ] || [ -n "$kiosk_mode" ] || [ -n "$rotate" ] || [ -n "$screen_on" ]; }; then
     usage_error "--$action takes no bundle and no install options"
   fi
+  if [ "$dry_run" = 1 ]; then
+    mkdir -p "$DESTDIR"
+    DESTDIR=$(cd "$DESTDIR" && pwd)
+  fi
 }
 
 script_dir() { cd "$(dirname "${BASH_SOURCE[0]}")" && pwd; }
@@ -281,6 +283,8 @@ incoming=''
 cleanup() {
   [ -z "$incoming" ] || rm -rf "$incoming"
   [ -z "${check_dir:-}" ] || rm -rf "$check_dir"
+  # A first install that stopped early leaves no empty folder behind.
+  rmdir "$(at "$APP")" 2>/dev/null || true
 }
 trap cleanup EXIT
 
