@@ -85,6 +85,25 @@ describeSandbox('install.sh, for real, in a root sandbox', () => {
     expect(sandbox.exec(['test', '-e', `${tree}/test`]).status).not.toBe(0);
   });
 
+  it('the installed units pass systemd-analyze verify; security --offline rates both OK or better', () => {
+    const units = ['/etc/systemd/system/pi-camera-timesync.service', '/etc/systemd/system/pi-camera-timesync-kiosk.service'];
+    const verify = sandbox.exec(['systemd-analyze', 'verify', ...units]);
+    expect(verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
+    const scores: Record<string, number> = {};
+    for (const unit of units) {
+      const out = sandbox.ok(['systemd-analyze', 'security', '--offline=yes', '--no-pager', unit]);
+      const match = /Overall exposure level for (\S+): (\d+\.\d) (\S+)/.exec(out);
+      expect(match).not.toBeNull();
+      scores[match![1]] = Number(match![2]);
+      expect(['OK', 'SAFE']).toContain(match![3]);
+    }
+    // Reported in kiosk/README.md; fail here if a change makes either unit worse than its recorded score.
+    console.log(`systemd-analyze security --offline: ${JSON.stringify(scores)}`);
+    expect(scores['pi-camera-timesync.service']).toBeLessThanOrEqual(2.1);
+    expect(scores['pi-camera-timesync-kiosk.service']).toBeLessThanOrEqual(3.0);
+  });
+
   it('a rerun with the same bundle changes nothing and restarts nothing', () => {
     const before = sandbox.ok(['sh', '-c', 'find /etc/systemd/system /etc/polkit-1/rules.d /etc/default/pi-camera-timesync /opt/pi-camera-timesync -maxdepth 2 -printf "%p %y %m %T@ %l\\n" | sort']);
     const pid = serverPid();
