@@ -317,7 +317,7 @@ describeIf(existsSync(CHROMIUM) ? [] : [CHROMIUM], 'the fallback page in Chromiu
       const text = await session.page.locator('body').innerText();
       expect(text).toMatch(/The server does not start:\s*Error: Cannot find module \/opt\/pi-camera-timesync\/current\/dist\/backend\/main\.js/);
       // Light text on a dark background: something to read, not a black screen.
-      const colors = await session.page.evaluate(() => [getComputedStyle(document.querySelector('h1')!).color, getComputedStyle(document.documentElement).backgroundColor]);
+      const colors = (await session.page.evaluate('[getComputedStyle(document.querySelector("h1")).color, getComputedStyle(document.documentElement).backgroundColor]')) as string[];
       expect(colors[0]).not.toBe(colors[1]);
       mkdirSync(join(__dirname, '..', '..', 'test-artifacts', 'screenshots'), { recursive: true });
       await session.page.screenshot({ path: join(__dirname, '..', '..', 'test-artifacts', 'screenshots', 'kiosk-fallback-800x480.png') });

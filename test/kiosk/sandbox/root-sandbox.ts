@@ -74,6 +74,20 @@ export class RootSandbox {
     return this.spawn(['nsenter', `--target=${this.pid}`, '--mount', '--net', '--pid', '--', 'chroot', this.root, '/usr/bin/env', '-i', ...env, ...args], options.input, options.timeoutMs ?? 180_000);
   }
 
+  /** exec without blocking this process (so that it can watch the command meanwhile). */
+  execAsync(args: string[], options: { env?: Record<string, string> } = {}): Promise<Result> {
+    const env = Object.entries({ PATH: SANDBOX_PATH, HOME: '/root', LANG: 'C.UTF-8', ...options.env }).map(([k, v]) => `${k}=${v}`);
+    const child = spawn('nsenter', [`--target=${this.pid}`, '--mount', '--net', '--pid', '--', 'chroot', this.root, '/usr/bin/env', '-i', ...env, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
   /** exec that throws unless the command succeeds; returns its stdout. */
   ok(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): string {
     const r = this.exec(args, options);
