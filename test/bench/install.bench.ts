@@ -5,7 +5,8 @@
 //   - peak memory of the install: every process in the sandbox but the running service, summed, sampled
 //     every 20 ms (the health check's server included), and the largest single process;
 //   - idle memory of the installed server (RSS, PSS) and of headless Chromium showing the page at 800x480.
-// Needs root (namespaces); says so and stops otherwise.
+// Needs root (namespaces); says so and stops otherwise. `-- --chromium-only` measures Chromium alone, with
+// BENCH_CHROMIUM_FLAGS added to its flags (to try what saves memory).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -177,6 +178,7 @@ async function measureChromium(bundle: string): Promise<{ rssKb: number; pssKb: 
         '--disable-quic',
         '--password-store=basic',
         '--check-for-update-interval=31536000',
+        ...(process.env.BENCH_CHROMIUM_FLAGS ?? '').split(' ').filter(Boolean),
         `http://127.0.0.1:${port}/`,
       ],
       { stdio: 'ignore' },
@@ -226,6 +228,11 @@ function unpacked(bundle: string): { kb: number; files: number } {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--chromium-only')) {
+    const r = await measureChromium(testBundles().a);
+    console.log(typeof r === 'string' ? r : `Chromium ${r.processes} processes: RSS ${mb(r.rssKb)} MB, PSS ${mb(r.pssKb)} MB`);
+    return;
+  }
   const lacking = sandboxMissing();
   if (lacking.length) {
     console.error(`bench:install needs ${lacking.join(', ')}: not measured`);
