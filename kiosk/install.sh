@@ -731,11 +731,11 @@ ap_uuid() {
   printf '%s-%s-4%s-8%s-%s' "${h:0:8}" "${h:8:4}" "${h:13:3}" "${h:17:3}" "${h:20:12}"
 }
 
+ap_password=''
+
 configure_access_point() {
-  local password address=${ap_address%/*} changed=0 device_line
+  local password=$ap_password address=${ap_address%/*} changed=0 device_line
   say "Access point '$ap_ssid' on $ap_interface ($ap_address)"
-  if ! dry && ! command -v nmcli >/dev/null; then die "--access-point needs NetworkManager (nmcli), the default of Raspberry Pi OS Bookworm and Trixie"; fi
-  password=$(read_ap_password)
   cat <<EOF | put_file "$AP_FILE" 0600 && changed=1
 # Pi Camera TimeSync access point (kiosk/install.sh --access-point; --uninstall removes it).
 [connection]
@@ -877,8 +877,9 @@ start_kiosk_unit() {
   if desktop_at_boot; then
     if [ "$(state_of DEFAULT_TARGET_WAS)" = "" ] && ! unit_enabled "$KIOSK_UNIT"; then
       if ask "This Pi starts a desktop at boot; the cage kiosk needs the screen to itself. Boot to the console (and the kiosk) instead?"; then
+        # What --uninstall puts back: the link as it was, or none.
+        default_target_was=$(readlink "$(at /etc/systemd/system/default.target)" 2>/dev/null || echo none)
         run systemctl set-default multi-user.target
-        default_target_was=graphical.target
       else
         note "the kiosk unit is installed but not enabled (for a kiosk inside the desktop: --kiosk=desktop)"
         return 0
@@ -928,6 +929,11 @@ default_target_was=''
 
 do_install() {
   local id dir current value address
+  if [ -n "$ap_ssid" ]; then
+    # Asked (or read) first: a missing password stops the install before it changes anything.
+    if ! dry && ! command -v nmcli >/dev/null; then die "--access-point needs NetworkManager (nmcli), the default of Raspberry Pi OS Bookworm and Trixie"; fi
+    ap_password=$(read_ap_password)
+  fi
   unpack_bundle "$bundle_arg"
   choose_kiosk_mode
   choose_desktop_user
@@ -1030,7 +1036,11 @@ do_uninstall() {
   fi
   remove_file "$DNS_FILE" || true
   if [ -n "$desktop_user" ]; then configure_desktop absent; fi
-  if [ -n "$default_target_was" ]; then run systemctl set-default "$default_target_was" || true; fi
+  if [ "$default_target_was" = none ]; then
+    remove_file /etc/systemd/system/default.target && note "the Pi boots to its desktop again"
+  elif [ -n "$default_target_was" ]; then
+    link /etc/systemd/system/default.target "$default_target_was" && note "the Pi boots to its desktop again"
+  fi
   if [ -e "$(at "$APP")" ]; then
     rm -rf "$(at "$APP")"
     note "removed $APP"

@@ -188,4 +188,30 @@ describeSandbox('install.sh, for real, in a root sandbox', () => {
     const left = sandbox.changes().filter((c) => !baseline.has(c) && !BOOKKEEPING.some((re) => re.test(c)));
     expect(left).toEqual([]);
   });
+
+  it('on a Pi that boots to a desktop, cage takes the screen only when told: no terminal, no --yes, no switch', () => {
+    // A desktop at boot: display-manager.service enabled (the default target is graphical, as on this machine).
+    sandbox.ok(['ln', '-s', '/usr/lib/systemd/system/lightdm.service', '/etc/systemd/system/display-manager.service']);
+    expect(sandbox.exec(['test', '-e', '/etc/systemd/system/default.target']).status).not.toBe(0);
+    clearCalls();
+    let r = install(bundle(bundles.a), '--kiosk=cage', '--no-packages');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Boot to the console \(and the kiosk\) instead\? no \(not asked: no terminal; --yes says yes\)/);
+    expect(r.stdout).toMatch(/the kiosk unit is installed but not enabled/);
+    expect(sandbox.exec(['test', '-e', '/etc/systemd/system/multi-user.target.wants/pi-camera-timesync-kiosk.service']).status).not.toBe(0);
+    expect(sandbox.exec(['test', '-e', '/etc/systemd/system/default.target']).status).not.toBe(0);
+    expect(calls()).not.toContain('restart pi-camera-timesync-kiosk.service');
+
+    r = install(bundle(bundles.a), '--kiosk=cage', '--no-packages', '--yes');
+    expect(r.status).toBe(0);
+    expect(readlink('/etc/systemd/system/default.target')).toMatch(/\/multi-user\.target$/);
+    expect(readlink('/etc/systemd/system/multi-user.target.wants/pi-camera-timesync-kiosk.service')).toBe('/etc/systemd/system/pi-camera-timesync-kiosk.service');
+    expect(sandbox.ok(['cat', '/opt/pi-camera-timesync/install-state'])).toBe('KIOSK_MODE=cage\nDEFAULT_TARGET_WAS=none\n');
+
+    // --uninstall puts the desktop back exactly as it was: no default.target link of ours.
+    expect(install('--uninstall', '--purge').status).toBe(0);
+    expect(sandbox.exec(['test', '-e', '/etc/systemd/system/default.target']).status).not.toBe(0);
+    sandbox.ok(['rm', '/etc/systemd/system/display-manager.service']);
+    expect(sandbox.changes().filter((c) => !baseline.has(c) && !BOOKKEEPING.some((re) => re.test(c)))).toEqual([]);
+  });
 });
