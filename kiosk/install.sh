@@ -925,6 +925,19 @@ prune_versions() {
 
 default_target_was=''
 
+# The first install.sh copied a checkout into /opt/pi-camera-timesync itself and built it there; once a
+# version from versions/ runs, those files go.
+remove_legacy_layout() {
+  local entry
+  [ -f "$(at "$APP/package.json")" ] || return 0
+  for entry in "$(at "$APP")"/* "$(at "$APP")"/.[!.]*; do
+    [ -e "$entry" ] || continue
+    case "$(basename "$entry")" in versions | current | previous | install-state | .incoming.*) continue ;; esac
+    rm -rf "$entry"
+  done
+  note "removed the earlier install's files (the checkout built in $APP)"
+}
+
 # ---- the actions -----------------------------------------------------------------------------------------
 
 do_install() {
@@ -980,6 +993,7 @@ do_install() {
   [ -z "$ap_ssid" ] || configure_access_point
   write_state
   prune_versions
+  remove_legacy_layout
   say "Done: $bundle_version${kiosk_mode:+ (kiosk: $kiosk_mode)}"
   if ! dry; then
     address=$(hostname -I 2>/dev/null | awk '{print $1}')

@@ -214,4 +214,15 @@ describeSandbox('install.sh, for real, in a root sandbox', () => {
     sandbox.ok(['rm', '/etc/systemd/system/display-manager.service']);
     expect(sandbox.changes().filter((c) => !baseline.has(c) && !BOOKKEEPING.some((re) => re.test(c)))).toEqual([]);
   });
+
+  it('replaces an install made by the first install.sh (the checkout built in /opt/pi-camera-timesync)', () => {
+    sandbox.ok(['sh', '-c', 'mkdir -p /opt/pi-camera-timesync/dist/backend /opt/pi-camera-timesync/node_modules/typescript /opt/pi-camera-timesync/kiosk && echo {} >/opt/pi-camera-timesync/package.json && touch /opt/pi-camera-timesync/.gitignore']);
+    sandbox.ok(['sh', '-c', 'printf "[Service]\\nExecStart=/usr/bin/node /opt/pi-camera-timesync/dist/backend/main.js\\n" >/etc/systemd/system/pi-camera-timesync.service']);
+    expect(install(bundle(bundles.a), '--kiosk=none', '--no-packages').status).toBe(0);
+    expect(sandbox.ok(['ls', '-A', '/opt/pi-camera-timesync']).split('\n').filter(Boolean).sort()).toEqual(['current', 'install-state', 'versions']);
+    expect(sandbox.ok(['cat', '/etc/systemd/system/pi-camera-timesync.service'])).toMatch(/current\/dist\/backend\/main\.js/);
+    expect(health().version).toBe(VERSIONS.a);
+    expect(install('--uninstall', '--purge').status).toBe(0);
+    expect(sandbox.changes().filter((c) => !baseline.has(c) && !BOOKKEEPING.some((re) => re.test(c)))).toEqual([]);
+  });
 });
