@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
-# (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite; shellcheck,
-# polkitd, duktape, iw, iproute2 and curl for the kiosk suite), the npm packages, then runs every jest
-# suite with `npm test`.
+# (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
+# journal's fsync-order test; shellcheck, polkitd, duktape, iw, iproute2 and curl for the kiosk suite),
+# the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,7 @@ command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 /usr/bin/python3 -c 'import dbusmock' >/dev/null 2>&1 || need+=(python3-dbusmock)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timedatectl >/dev/null 2>&1 || need+=(systemd)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 [ -x /usr/lib/polkit-1/polkitd ] && command -v pkcheck >/dev/null 2>&1 || need+=(polkitd)
 command -v duk >/dev/null 2>&1 || need+=(duktape)

@@ -10,6 +10,7 @@ export const MAX_ACTIVITY_ENTRIES = 100;
 export class ActivityLogService {
   private readonly logger = new Logger('Activity');
   private readonly log: ActivityEntry[] = [];
+  private seq = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -17,20 +18,16 @@ export class ActivityLogService {
   ) {}
 
   add(type: ActivityType, message: string, success: boolean, details: ActivityEntry['details'] = {}): ActivityEntry {
-    const entry: ActivityEntry = { timestamp: new Date(this.clock.now()).toISOString(), type, message, success, details };
+    const entry: ActivityEntry = { seq: ++this.seq, timestamp: new Date(this.clock.now()).toISOString(), type, message, success, details };
     this.log.push(entry);
     if (this.log.length > MAX_ACTIVITY_ENTRIES) this.log.splice(0, this.log.length - MAX_ACTIVITY_ENTRIES);
     (success ? this.logger.log : this.logger.warn).call(this.logger, `[${type}] ${message}`);
-    this.bus.publish(this.frame());
+    this.bus.emit('activity', entry);
     return entry;
   }
 
-  /** Oldest first. */
+  /** In the order they happened (oldest first). */
   entries(): ActivityEntry[] {
     return [...this.log];
-  }
-
-  frame() {
-    return { type: 'activity_log' as const, timestamp: new Date(this.clock.now()).toISOString(), data: { entries: this.entries() } };
   }
 }

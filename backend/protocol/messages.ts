@@ -1,16 +1,18 @@
 /**
- * The WebSocket wire protocol, shared by the backend and the page (imported type-only by the frontend).
- * Every frame is `{ type, ... }` as in the design document; no enums, so the frontend can erase it.
+ * The WebSocket wire protocol, shared by the backend and the page. Every frame is `{ type, ... }` as in the
+ * design document. The words (codes, levels, sources, frame and event types) live in `vocabulary.ts`.
+ * Every time on the wire is an integer number of milliseconds or an ISO 8601 string.
  */
-export const PROTOCOL_VERSION = 1 as const;
+import type { ActivityType, CameraState, ClockBackend, DecisionKind, Reliability, SyncSource } from './vocabulary';
+
+export * from './vocabulary';
+
 export const MAX_FRAME_BYTES = 16 * 1024;
 
-export type Reliability = 'high' | 'medium' | 'low' | 'none';
-export type SyncSource = 'client' | 'manual' | 'ntp' | 'camera' | 'none';
-export type ActivityType = 'sync' | 'error' | 'manual' | 'camera';
-export type ClockBackend = 'simulated' | 'system';
-
 export interface ActivityEntry {
+  /** Increases by one per entry within a server run: the order things happened in, whatever the clock did. */
+  seq: number;
+  /** Wall time when it happened (the Pi's clock then, which may since have been stepped). */
   timestamp: string;
   type: ActivityType;
   message: string;
@@ -37,21 +39,59 @@ export interface CameraInfo {
   serialNumber?: string;
   firmwareVersion?: string;
   manufacturer?: string;
+  /** SSDP/UPnP unique id, when discovered. */
+  guid?: string;
+}
+
+export interface CameraSyncSummary {
+  success: boolean;
+  at: string;
+  /** Pi minus camera before the write, ms. */
+  offsetMs: number | null;
+  /** Camera minus Pi after the write, ms, when it was measured with a bound that means something. */
+  residualMs: number | null;
+  residualBoundMs?: number | null;
+  /** True when the write was read back and its residual measured; false: "set, not verified". */
+  verified?: boolean;
+  error?: string;
 }
 
 export interface CameraStatus {
+  /** The camera's key: its serial number, else its UPnP id, else a name made from its address. [A-Za-z0-9._-] only. */
+  id: string;
+  state: CameraState;
+  /** `state === 'connected'`, kept for older clients. */
   connected: boolean;
   baseUrl: string | null;
   info: CameraInfo | null;
   /** Last camera clock sync, if any. */
-  lastSync: {
-    success: boolean;
-    at: string;
-    offsetMs: number | null;
-    residualMs: number | null;
-    error?: string;
-  } | null;
+  lastSync: CameraSyncSummary | null;
   lastError: string | null;
+}
+
+/** One camera's part of a "sync cameras" (POST /api/timesync/camera): its result, or why it failed. */
+export type CameraSyncOutcome =
+  | { cameraId: string; success: true; offset: number | null; residualMs: number | null; residualBoundMs?: number | null; verified?: boolean; newTime?: string }
+  | { cameraId: string; success: false; code: string; error: string };
+
+/** An automatic sync that measured but did not step: the operator decides (`use-client-time`). */
+export interface PendingDecision {
+  kind: DecisionKind;
+  /** The client whose time disagrees (its address). */
+  client: string;
+  /** Client minus Pi, ms, and how far that can be off. */
+  offsetMs: number;
+  errorBoundMs: number;
+  /** The client's and the Pi's time at the measurement (ISO), and zones, for the sentence on the page. */
+  clientTime: string;
+  piTime: string;
+  clientZone: string | null;
+  piZone: string;
+  /** Where the Pi's current time came from (e.g. `manual`). */
+  piSource: SyncSource;
+  at: string;
+  /** The decision in plain words. */
+  message: string;
 }
 
 export interface TimeSyncStatus {
@@ -61,13 +101,23 @@ export interface TimeSyncStatus {
   reliability: Reliability;
   lastOffsetMs: number | null;
   errorBoundMs: number | null;
-  /** Seconds since the last successful sync on the monotonic clock, null if never. */
+  /** Milliseconds since the last successful sync on the monotonic clock, null if never. */
   lastSyncAgeMs: number | null;
   sourceClient: string | null;
   /** Whether the connection that receives this status may set the time. */
   canSetTime?: boolean;
-  activityLog: ActivityEntry[];
+  /** The operator set the time by hand: automatic syncs measure but do not step until they choose a client's time. */
+  operatorHold: boolean;
+  /** A disagreement waiting for the operator, or null. */
+  decision: PendingDecision | null;
+  /** The last 100 activity entries (REST). Over the WebSocket they come in `activity_log` frames instead. */
+  activityLog?: ActivityEntry[];
+  /** Can clock changes be journaled? When not, every change of the Pi's clock is refused (JOURNAL_UNWRITABLE). */
+  journal: { writable: boolean; path: string; error: string | null };
   pi: PiClockStatus;
+  /** Every camera known, connected first. */
+  cameras: CameraStatus[];
+  /** The first of `cameras` (or a disconnected placeholder), for clients of protocol version 1. */
   camera: CameraStatus;
 }
 
@@ -87,13 +137,26 @@ export interface GetTimeSyncStatusFrame {
 }
 export interface SyncCameraFrame {
   type: 'sync-camera';
+  /** No id: every connected camera. */
+  data?: { id?: string };
+}
+/** The operator's answer to a pending decision: take this client's time (a fresh burst, then a step). */
+export interface UseClientTimeFrame {
+  type: 'use-client-time';
   data?: Record<string, never>;
 }
-export type ClientFrame = TimeSyncResponseFrame | ManualTimeSyncFrame | GetTimeSyncStatusFrame | SyncCameraFrame;
-export const CLIENT_FRAME_TYPES = ['time-sync-response', 'manual-time-sync', 'get-time-sync-status', 'sync-camera'] as const;
+export type ClientFrame = TimeSyncResponseFrame | ManualTimeSyncFrame | GetTimeSyncStatusFrame | SyncCameraFrame | UseClientTimeFrame;
 
 // ---- server to client -------------------------------------------------------------------------
 
+/** First frame on every connection. */
+export interface HelloFrame {
+  type: 'hello';
+  protocolVersion: number;
+  connectionId: string;
+  /** Whether this connection may be a time source and set the time. */
+  trusted: boolean;
+}
 export interface TimeSyncRequestFrame {
   type: 'time-sync-request';
   serverTime: number;
@@ -104,10 +167,14 @@ export interface StatusFrame {
   timestamp: string;
   data: TimeSyncStatus;
 }
+/**
+ * The design's activity log frame. `full: true` (sent on connect): `entries` is the whole log, oldest first.
+ * `full: false`: `entries` are new ones to append (by `seq`).
+ */
 export interface ActivityLogFrame {
   type: 'activity_log';
   timestamp: string;
-  data: { entries: ActivityEntry[] };
+  data: { entries: ActivityEntry[]; full: boolean };
 }
 export interface ErrorFrame {
   type: 'error';
@@ -123,13 +190,13 @@ export interface PiSyncEvent {
   type: 'event';
   eventType: 'pi-sync';
   timestamp: string;
-  data: { synchronized: boolean; source: SyncSource; offset: number; reliability: Reliability; errorBoundMs?: number; stepped?: boolean };
+  data: { synchronized: boolean; source: SyncSource; offset: number | null; reliability: Reliability; errorBoundMs?: number; stepped?: boolean; error?: string };
 }
 export interface CameraSyncEvent {
   type: 'event';
   eventType: 'camera-sync';
   timestamp: string;
-  data: { success: boolean; previousTime: string | null; newTime: string | null; offset: number | null; residualMs?: number | null; error?: string };
+  data: { cameraId: string; success: boolean; previousTime: string | null; newTime: string | null; offset: number | null; residualMs?: number | null; error?: string };
 }
 export interface ReliabilityLostEvent {
   type: 'event';
@@ -141,13 +208,7 @@ export interface CameraConnectionEvent {
   type: 'event';
   eventType: 'camera-connected' | 'camera-disconnected';
   timestamp: string;
-  data: CameraStatus;
+  data: CameraStatus & { cameraId: string };
 }
 export type ServerEvent = PiSyncEvent | CameraSyncEvent | ReliabilityLostEvent | CameraConnectionEvent;
-export type ServerFrame =
-  | TimeSyncRequestFrame
-  | StatusFrame
-  | ActivityLogFrame
-  | ErrorFrame
-  | ManualTimeSyncResultFrame
-  | ServerEvent;
+export type ServerFrame = HelloFrame | TimeSyncRequestFrame | StatusFrame | ActivityLogFrame | ErrorFrame | ManualTimeSyncResultFrame | ServerEvent;

@@ -1,17 +1,23 @@
-import { Injectable } from '@nestjs/common';
-import { ClockJournal, ClockStepRecord } from '../activity-log/clock-journal';
-import { DomainError } from '../common/domain-error';
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ClockJournal, ClockStepRecord, StepState } from '../activity-log/clock-journal';
+import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { SystemClock } from './system-clock';
 
+type StepMeta = { source: SyncSource; errorBoundMs?: number | null; client?: string | null };
+
 /**
- * The one way the product steps the Pi's clock: write it, then journal the step (flushed to disk) before
- * anyone is told about it.
+ * The one way the product steps the Pi's clock, write-ahead: a `pending` record of the intended step is on
+ * disk before the clock is written, and its outcome is journaled after. A journal that cannot be written
+ * means no step (JOURNAL_UNWRITABLE); a step is reported only once its confirmation is on disk.
  */
 @Injectable()
 export class ClockStepService {
+  private readonly logger = new Logger(ClockStepService.name);
+
   constructor(
     private readonly clock: Clock,
     private readonly systemClock: SystemClock,
@@ -19,26 +25,41 @@ export class ClockStepService {
     private readonly durations: DurationTracker,
   ) {}
 
-  async step(target: () => number, meta: { source: SyncSource; errorBoundMs?: number | null; client?: string | null }): Promise<ClockStepRecord> {
+  async step(target: () => number, meta: StepMeta): Promise<ClockStepRecord> {
     const beforeMs = this.clock.now();
     const beforeMono = this.clock.monotonic();
+    const id = randomUUID();
+    // The intended time as of now; setTime reads target() again at the last moment.
+    const pending = this.record(id, 'pending', beforeMs, beforeMono, target(), beforeMono, meta);
+    // Room for the confirmation too, so that a nearly full disk stops the step before the clock moves.
+    await this.journal.append(pending, { reserveFor: 1 }).catch((error: unknown) => {
+      if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the clock was left alone`, error.details);
+      throw error;
+    });
+
     try {
       await this.durations.track('clock-write', () => this.systemClock.setTime(target));
     } catch (error) {
-      // The clock may have been set although the whole operation failed (e.g. NTP could not be turned
-      // back on): that step happened and belongs in the journal all the same.
-      if (error instanceof DomainError && error.details?.clockSet) await this.journal.append(this.record(beforeMs, beforeMono, meta));
+      const closing = { ...this.record(id, outcomeOf(error), beforeMs, beforeMono, this.clock.now(), this.clock.monotonic(), meta), error: messageOf(error) };
+      // If this fails too, the pending record stays: the journal reports the step as pending (unconfirmed).
+      await this.journal.append(closing).catch((journalError: unknown) => this.logger.error(`Step ${id} (${closing.state}) left pending in the journal: ${messageOf(journalError)}`));
       throw error;
     }
-    const record = this.record(beforeMs, beforeMono, meta);
-    await this.journal.append(record);
-    return record;
+
+    const confirmed = this.record(id, 'confirmed', beforeMs, beforeMono, this.clock.now(), this.clock.monotonic(), meta);
+    try {
+      await this.journal.append(confirmed);
+    } catch (error) {
+      const details = error instanceof DomainError ? error.details : undefined;
+      throw new DomainError(ErrorCode.JOURNAL_UNWRITABLE, `The clock was set to ${confirmed.after}, but ${messageOf(error)}; the journal keeps this step as pending`, { ...details, clockSet: true });
+    }
+    return confirmed;
   }
 
-  private record(beforeMs: number, beforeMono: number, meta: { source: SyncSource; errorBoundMs?: number | null; client?: string | null }): ClockStepRecord {
-    const afterMs = this.clock.now();
-    const afterMono = this.clock.monotonic();
+  private record(id: string, state: StepState, beforeMs: number, beforeMono: number, afterMs: number, afterMono: number, meta: StepMeta): ClockStepRecord {
     return {
+      id,
+      state,
       beforeMs,
       before: new Date(beforeMs).toISOString(),
       afterMs,
@@ -46,8 +67,20 @@ export class ClockStepService {
       stepMs: Math.round((afterMs - beforeMs - (afterMono - beforeMono)) * 1000) / 1000,
       source: meta.source,
       monotonicMs: afterMono,
+      bootId: this.journal.bootId ?? null,
       errorBoundMs: meta.errorBoundMs ?? null,
       client: meta.client ?? null,
     };
   }
+}
+
+/**
+ * What a failed write did to the clock. `details.clockSet` (from the SystemClock adapters): true, it moved
+ * although the operation failed afterwards; 'unknown', it may have (e.g. timedatectl killed mid-call).
+ * A DomainError without it is a refusal: the clock did not move. Anything else is unexpected: unknown.
+ */
+export function outcomeOf(error: unknown): Exclude<StepState, 'pending'> {
+  if (!(error instanceof DomainError)) return 'unknown';
+  const set = error.details?.clockSet;
+  return set === true ? 'confirmed' : set === 'unknown' ? 'unknown' : 'failed';
 }

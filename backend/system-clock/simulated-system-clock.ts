@@ -20,6 +20,8 @@ export class SimulatedSystemClock extends SystemClock {
     clock: Clock,
     /** Pretend NTP keeps this clock (SIMULATED_NTP_SYNCHRONIZED): writes are refused as timedated would. */
     private readonly ntpSynchronized = false,
+    /** A write that takes this long, as timedated under load may (SIMULATED_CLOCK_WRITE_DELAY_MS). */
+    private readonly writeDelayMs = 0,
   ) {
     super();
     if (!(clock instanceof SimulatedWallClock)) {
@@ -34,6 +36,8 @@ export class SimulatedSystemClock extends SystemClock {
 
   async setTime(target: () => number): Promise<void> {
     if (this.ntpSynchronized) throw new DomainError(ErrorCode.NTP_SYNCHRONIZED, "The Pi's clock is synchronized by NTP, a better source than any phone; leaving it alone");
+    if (this.writeDelayMs) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
+    // The target is asked for at the moment of the write, as the real backend does.
     this.clock.stepTo(target());
   }
 

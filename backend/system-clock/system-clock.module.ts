@@ -20,7 +20,7 @@ import { CommandRunner, TimedatectlClock } from './timedatectl-clock';
       provide: SystemClock,
       inject: [AppConfig, Clock, CommandRunner],
       useFactory: (config: AppConfig, clock: Clock, runner: CommandRunner): SystemClock =>
-        config.CLOCK_BACKEND === 'system' ? new TimedatectlClock(runner, clock) : new SimulatedSystemClock(clock, config.SIMULATED_NTP_SYNCHRONIZED),
+        config.CLOCK_BACKEND === 'system' ? new TimedatectlClock(runner, clock) : new SimulatedSystemClock(clock, config.SIMULATED_NTP_SYNCHRONIZED, config.SIMULATED_CLOCK_WRITE_DELAY_MS),
     },
     ClockStepService,
   ],

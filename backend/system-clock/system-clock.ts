@@ -23,7 +23,9 @@ export abstract class SystemClock {
   /**
    * Sets the wall clock. `target()` is called at the last moment before the write, so the time spent
    * getting there (D-Bus round trips, turning NTP off) does not make the clock late.
-   * Throws DomainError NTP_SYNCHRONIZED, CLOCK_PERMISSION_DENIED or CLOCK_WRITE_FAILED.
+   * Throws DomainError NTP_SYNCHRONIZED, CLOCK_PERMISSION_DENIED or CLOCK_WRITE_FAILED; `details.clockSet`
+   * is true when the clock moved although the operation failed, 'unknown' when it may have (the journal
+   * records the step's outcome from it).
    */
   abstract setTime(target: () => number): Promise<void>;
   /** Sets the system zone (validated IANA name) and makes the running process follow it. */

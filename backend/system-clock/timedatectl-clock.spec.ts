@@ -230,6 +230,19 @@ describe(TimedatectlClock.name, () => {
       expect(error.details).toMatchObject({ ntpRestored: false });
     });
 
+    it('says the clock may have moved when set-time was killed mid-call (the journal marks the step unknown)', async () => {
+      runner.expect(SHOW, show({ ntp: false, synced: false })).expect(setTimeArgv(formatSetTimeArgument(T)), { fail: { reason: 'timeout', exitCode: null } });
+      const error = await rejection(sut.setTime(() => T));
+      expect(error.code).toBe(ErrorCode.CLOCK_WRITE_FAILED);
+      expect(error.details).toMatchObject({ clockSet: 'unknown' });
+    });
+
+    it('says nothing of clockSet when timedated refused the write (the clock did not move)', async () => {
+      runner.expect(SHOW, show({ ntp: false, synced: false })).expect(setTimeArgv(formatSetTimeArgument(T)), { fail: { stderr: 'Failed to set time: Input/output error\n' } });
+      const error = await rejection(sut.setTime(() => T));
+      expect(error.details?.clockSet).toBeUndefined();
+    });
+
     it('maps "Interactive authentication required" to CLOCK_PERMISSION_DENIED naming the polkit rule', async () => {
       runner.expect(SHOW, show({ ntp: false, synced: false })).expect(setTimeArgv(formatSetTimeArgument(T)), INTERACTIVE);
       const error = await rejection(sut.setTime(() => T));

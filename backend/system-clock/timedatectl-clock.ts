@@ -235,7 +235,12 @@ export class TimedatectlClock extends SystemClock {
           await sleep(this.retryDelaysMs[attempt]);
           continue;
         }
-        throw this.toDomainError(error, 'Could not set the clock');
+        const mapped = this.toDomainError(error, 'Could not set the clock');
+        // Killed while timedated may already have been asked: the clock may or may not have moved.
+        if (error instanceof CommandError && error.reason === 'timeout' && mapped instanceof DomainError) {
+          throw new DomainError(mapped.code, mapped.message, { ...mapped.details, clockSet: 'unknown' });
+        }
+        throw mapped;
       }
     }
   }

@@ -1,15 +1,30 @@
 import { Observable } from 'rxjs';
-import { CameraStatus } from '../protocol/messages';
+import { CameraStatus, CameraSyncOutcome } from '../protocol/messages';
+
+export type { CameraSyncOutcome };
+
+/** A camera's clock as read: `epochMs` is the start of the second it showed at Pi wall time `piTimeMs`. */
+export interface CameraClockRead {
+  cameraId: string;
+  epochMs: number;
+  datetime: string;
+  dst: boolean;
+  piTimeMs: number;
+}
 
 /**
- * What TimeSync needs of the camera: bound to CameraService in TimeSyncModule, faked in unit tests.
- * Keeps the decision "when to touch the camera" here and the CCAPI details in the Camera module.
+ * What TimeSync needs of the cameras: bound to CameraService in TimeSyncModule, faked in unit tests.
+ * TimeSync decides when to touch the cameras; the Camera module knows CCAPI.
  */
 export abstract class CameraClockPort {
-  abstract status(): CameraStatus;
-  abstract isConnected(): boolean;
+  /** Every camera known, connected first. */
+  abstract statuses(): CameraStatus[];
+  /** Emits a camera's status on every connect, disconnect and change of state. */
   abstract readonly connection$: Observable<CameraStatus>;
-  /** `epochMs`: the start of the second the camera showed at Pi wall time `piTimeMs`. */
-  abstract readClock(): Promise<{ epochMs: number; datetime: string; dst: boolean; piTimeMs: number }>;
-  abstract syncClock(reason: string): Promise<unknown>;
+  /** Reads one camera's clock (no write). Throws UNKNOWN_CAMERA / NO_CAMERA / the camera's error. */
+  abstract readClock(cameraId: string): Promise<CameraClockRead>;
+  /** Writes every connected camera on the same second boundary and verifies each; one camera's failure does not stop the others. */
+  abstract syncAll(reason: string): Promise<CameraSyncOutcome[]>;
+  /** One camera. Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA, NO_CAMERA or the camera's error. */
+  abstract syncOne(cameraId: string, reason: string): Promise<unknown>;
 }

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
@@ -8,6 +8,8 @@ import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
 import { normalizeAddress } from './access-point';
 import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
+import { CameraCommands } from './camera-commands';
+import { CameraSyncOutcomeDto } from '../camera/dto/camera.dto';
 
 @ApiTags('time')
 @Controller('api')
@@ -16,6 +18,7 @@ export class TimeSyncController {
     private readonly service: TimeSyncService,
     private readonly clock: Clock,
     private readonly durations: DurationTracker,
+    private readonly cameras: CameraCommands,
   ) {}
 
   @Get('timesync/status')
@@ -57,6 +60,43 @@ export class TimeSyncController {
   setSystemTime(@Req() request: Request, @Body() body: ManualTimeDto) {
     const receivedMono = (request as Request & { receivedMono?: number }).receivedMono ?? this.clock.monotonic();
     return this.service.setManually(addressOf(request), body, receivedMono);
+  }
+
+  @Post('timesync/use-client-time')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "The operator's answer to a pending decision: use the phone's time",
+    description:
+      'After a manual set (or a suspected time-zone mistake) automatic syncs measure but do not step the clock. This releases that hold and ' +
+      'takes a fresh measurement of the client named in the pending decision (else the current source), then steps the clock to it. Access-point clients only.',
+  })
+  @ApiOkResponse({ schema: { example: { accepted: true } } })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: 'NO_TIME_SOURCE: no phone on the access point is connected' })
+  async useClientTime(@Req() request: Request) {
+    await this.service.useClientTime(addressOf(request), null);
+    return { accepted: true };
+  }
+
+  @Post('timesync/camera')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Set the cameras' clocks to the Pi's time now (access-point clients only)",
+    description:
+      "Without `id`: every connected camera, each write aligned to the same second boundary, each read back and its residual measured; one camera's failure " +
+      'does not stop the others (per-camera outcomes). With `id`: that camera only, its failure is the answer. Logged, and published as camera-sync events.',
+  })
+  @ApiQuery({ name: 'id', required: false, description: 'A camera id from GET /api/cameras (serial number)' })
+  @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Without id: one outcome per connected camera; with id: that camera's result" })
+  @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'INVALID_CAMERA_ID: not a camera id (letters, digits, . _ - only)' })
+  @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'UNKNOWN_CAMERA' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: 'NO_CAMERA: no camera connected' })
+  @ApiResponse({ status: 503, type: ErrorBodyDto, description: 'CAMERA_BUSY (with id)' })
+  @ApiResponse({ status: 502, type: ErrorBodyDto, description: 'CAMERA_REJECTED, CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE... (with id)' })
+  @ApiResponse({ status: 504, type: ErrorBodyDto, description: 'CAMERA_TIMEOUT (with id)' })
+  syncCameras(@Req() request: Request, @Query('id') id?: string) {
+    return this.cameras.sync(addressOf(request), id, 'requested by the operator');
   }
 
   @Get('health')

@@ -7,26 +7,40 @@ import type { WebSocket } from 'ws';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError } from '../common/domain-error';
 import { WsErrorFilter } from '../common/error-filters';
-import { EventBus } from '../common/event-bus';
+import { DomainEvent, EventBus } from '../common/event-bus';
 import { assertEmpty, assertValid } from '../common/validate';
-import { ServerFrame } from '../protocol/messages';
+import { EventType, PROTOCOL_VERSION, ServerFrame } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { AccessPointPolicy, normalizeAddress } from './access-point';
-import { CameraClockPort } from './camera-port';
-import { ManualTimeDto, TimeSyncResponseDto } from './dto/time-sync.dto';
+import { CameraCommands } from './camera-commands';
+import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { arrivalOf, INVALID_FRAME } from './ws-frames';
 
 /** Frames above this are closed by ws itself; frames between MAX_FRAME_BYTES and this get an error frame. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
 
-/** `/ws`: the design's frames; every page gets the status and the activity log on connect. */
+const EVENT_FRAMES = new Set<string>(Object.values(EventType));
+
+interface Page {
+  id: string;
+  address: string;
+  trusted: boolean;
+  send(frame: ServerFrame): number;
+}
+
+/**
+ * `/ws`: the design's frames, and the only place domain events become frames (one way out). On connect a
+ * page gets `hello` (protocol version), the status and the whole activity log; then each event as an event
+ * frame, each new activity entry as an `activity_log` update, and exactly one status frame per change.
+ */
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ path: '/ws', maxPayload: HARD_PAYLOAD_LIMIT })
 export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
-  private readonly ids = new WeakMap<WebSocket, { id: string; address: string }>();
-  private readonly clients = new Set<WebSocket>();
+  private readonly pages = new Map<WebSocket, Page>();
   private readonly subscription: Subscription;
+  /** A status broadcast is pending: changes that come together (an event, its log entries) share one status frame. */
+  private statusDue: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly service: TimeSyncService,
@@ -34,21 +48,19 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly accessPoint: AccessPointPolicy,
     private readonly activity: ActivityLogService,
     bus: EventBus,
-    private readonly camera: CameraClockPort,
+    private readonly cameras: CameraCommands,
   ) {
-    this.subscription = bus.frames$.subscribe((frame) => this.broadcast(frame));
+    this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
   }
 
   onModuleDestroy(): void {
     this.subscription.unsubscribe();
+    if (this.statusDue) clearImmediate(this.statusDue);
   }
 
   /** Synchronous on purpose: the page is known to the service before its first frame can be handled. */
   handleConnection(client: WebSocket, request: IncomingMessage): void {
     const address = normalizeAddress(request.socket.remoteAddress ?? '');
-    const id = randomUUID();
-    this.ids.set(client, { id, address });
-    this.clients.add(client);
     const send = (frame: ServerFrame): number => {
       const text = JSON.stringify(frame);
       // Stamped as the frame is handed to the socket: a probe's send time is part of the round trip.
@@ -56,44 +68,56 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       if (client.readyState === client.OPEN) client.send(text);
       return sentMono;
     };
-    this.service.connect({ id, address, trusted: this.accessPoint.isAccessPointClient(address), send });
-    void this.service.status(address).then((data) => {
-      send({ type: 'time-sync-status', timestamp: new Date(this.clock.now()).toISOString(), data });
-      send(this.activity.frame());
+    const page: Page = { id: randomUUID(), address, trusted: this.accessPoint.isAccessPointClient(address), send };
+    this.pages.set(client, page);
+    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted });
+    this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe: (serverTime, requestId) => send({ type: 'time-sync-request', serverTime, requestId }) });
+    void this.statusFor(page).then((frame) => {
+      page.send(frame);
+      page.send({ type: 'activity_log', timestamp: this.iso(), data: { entries: this.activity.entries(), full: true } });
     });
   }
 
   handleDisconnect(client: WebSocket): void {
-    const known = this.ids.get(client);
-    this.clients.delete(client);
-    if (known) this.service.disconnect(known.id);
+    const page = this.pages.get(client);
+    this.pages.delete(client);
+    if (page) this.service.disconnect(page.id);
   }
 
   @SubscribeMessage('time-sync-response')
   onTimeSyncResponse(@ConnectedSocket() client: WebSocket, @MessageBody() data: object): void {
     const receivedMono = arrivalOf(data) ?? this.clock.monotonic();
     assertValid(TimeSyncResponseDto, data, 'time-sync-response');
-    this.service.handleResponse(this.who(client).id, data as TimeSyncResponseDto, receivedMono);
+    this.service.handleResponse(this.page(client).id, data as TimeSyncResponseDto, receivedMono);
   }
 
   @SubscribeMessage('manual-time-sync')
   async onManualTimeSync(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const receivedMono = arrivalOf(data) ?? this.clock.monotonic();
     const body = assertValid(ManualTimeDto, data, 'manual-time-sync');
-    const result = await this.service.setManually(this.who(client).address, body, receivedMono);
-    return { type: 'manual-time-sync-result', timestamp: new Date(this.clock.now()).toISOString(), data: { success: true, ...result } };
+    const result = await this.service.setManually(this.page(client).address, body, receivedMono);
+    return { type: 'manual-time-sync-result', timestamp: this.iso(), data: { success: true, ...result } };
   }
 
   @SubscribeMessage('get-time-sync-status')
   async onGetStatus(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     assertEmpty(data, 'get-time-sync-status');
-    return { type: 'time-sync-status', timestamp: new Date(this.clock.now()).toISOString(), data: await this.service.status(this.who(client).address) };
+    return this.statusFor(this.page(client));
   }
 
   @SubscribeMessage('sync-camera')
-  async onSyncCamera(@MessageBody() data: object) {
-    assertEmpty(data, 'sync-camera');
-    await this.camera.syncClock('requested from the page');
+  async onSyncCamera(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
+    const body = assertValid(SyncCameraDto, data, 'sync-camera');
+    // The outcome reaches every page as camera-sync events and the status; nothing more to answer.
+    await this.cameras.sync(this.page(client).address, body.id, 'requested from a page');
+    return undefined;
+  }
+
+  @SubscribeMessage('use-client-time')
+  async onUseClientTime(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
+    assertEmpty(data, 'use-client-time');
+    const page = this.page(client);
+    await this.service.useClientTime(page.address, page.id);
     return undefined;
   }
 
@@ -102,12 +126,50 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     throw new DomainError(data.code as DomainError['code'], data.message);
   }
 
-  private who(client: WebSocket): { id: string; address: string } {
-    return this.ids.get(client) ?? { id: '', address: '' };
+  // ---- one way out ----------------------------------------------------------------------------------
+
+  private onEvent(event: DomainEvent): void {
+    if (event.name === 'activity') {
+      this.broadcast({ type: 'activity_log', timestamp: this.iso(), data: { entries: [event.data], full: false } });
+      return;
+    }
+    if (EVENT_FRAMES.has(event.name)) {
+      const data = event.name === 'camera-connected' || event.name === 'camera-disconnected' ? { ...event.data, cameraId: event.data.id } : event.data;
+      this.broadcast({ type: 'event', eventType: event.name, timestamp: this.iso(), data } as ServerFrame);
+    }
+    this.statusSoon();
+  }
+
+  private statusSoon(): void {
+    if (this.statusDue || !this.pages.size) return;
+    this.statusDue = setImmediate(() => {
+      this.statusDue = null;
+      void this.broadcastStatus();
+    });
+  }
+
+  /** Each page gets the status with its own `canSetTime`; the activity log travels in its own frames. */
+  private async broadcastStatus(): Promise<void> {
+    const { activityLog: _log, ...base } = await this.service.status();
+    const timestamp = this.iso();
+    for (const page of this.pages.values()) page.send({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: page.trusted } });
+  }
+
+  private async statusFor(page: Page): Promise<ServerFrame> {
+    const { activityLog: _log, ...data } = await this.service.status(page.address);
+    return { type: 'time-sync-status', timestamp: this.iso(), data };
   }
 
   private broadcast(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
-    for (const client of this.clients) if (client.readyState === client.OPEN) client.send(text);
+    for (const client of this.pages.keys()) if (client.readyState === client.OPEN) client.send(text);
+  }
+
+  private page(client: WebSocket): Page {
+    return this.pages.get(client) ?? { id: '', address: '', trusted: false, send: () => 0 };
+  }
+
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 }

@@ -9,6 +9,7 @@ import { CameraClockPort } from './camera-port';
 import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
+import { CameraCommands } from './camera-commands';
 
 @Module({
   imports: [ActivityLogModule, SystemClockModule, CameraModule],
@@ -16,6 +17,7 @@ import { TimeSyncService } from './time-sync.service';
   providers: [
     TimeSyncService,
     TimeSyncGateway,
+    CameraCommands,
     AccessPointPolicy,
     NetworkInterfaces,
     CommandRunner,

@@ -1,9 +1,10 @@
 import { Subject } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
+import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
-import { EventBus } from '../common/event-bus';
+import { DomainEvent, EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
-import { CameraStatus, ServerFrame } from '../protocol/messages';
+import { CameraStatus, TimeSyncRequestFrame } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
@@ -53,15 +54,20 @@ class FakeCamera extends CameraClockPort {
   syncs: string[] = [];
   cameraEpoch = 0;
   status(): CameraStatus {
-    return { connected: this.connected, baseUrl: null, info: null, lastSync: null, lastError: null };
+    const state = this.connected ? 'connected' : 'disconnected';
+    return { id: 'SN1', state, connected: this.connected, baseUrl: null, info: null, lastSync: null, lastError: null };
   }
-  isConnected() {
-    return this.connected;
+  statuses() {
+    return [this.status()];
   }
-  async readClock() {
-    return { epochMs: this.cameraEpoch, datetime: '', dst: false, piTimeMs: Date.now() };
+  async readClock(cameraId: string) {
+    return { cameraId, epochMs: this.cameraEpoch, datetime: '', dst: false, piTimeMs: Date.now() };
   }
-  async syncClock(reason: string) {
+  async syncAll(reason: string) {
+    this.syncs.push(reason);
+    return [];
+  }
+  async syncOne(_id: string, reason: string) {
     this.syncs.push(reason);
     return {};
   }
@@ -69,7 +75,7 @@ class FakeCamera extends CameraClockPort {
 
 /** A page: records what it was sent; can answer probes with its own clock after a delay. */
 class FakePage implements SyncConnection {
-  readonly frames: ServerFrame[] = [];
+  readonly frames: TimeSyncRequestFrame[] = [];
   /** Client clock minus true time. */
   clientOffsetMs = 0;
   answer = true;
@@ -82,10 +88,11 @@ class FakePage implements SyncConnection {
     private readonly service: () => TimeSyncService,
     private readonly clock: FakeTimersClock,
   ) {}
-  send(frame: ServerFrame): number {
+  sendProbe(serverTime: number, requestId: string): number {
+    const frame: TimeSyncRequestFrame = { type: 'time-sync-request', serverTime, requestId };
     this.frames.push(frame);
     const sentMono = this.clock.monotonic();
-    if (frame.type === 'time-sync-request' && this.answer) {
+    if (this.answer) {
       // True time when the client stamps = host time + out delay; the service sees it after out + back.
       const trueAtClient = Date.now() + this.outMs;
       const clientTime = trueAtClient + this.clientOffsetMs;
@@ -94,7 +101,7 @@ class FakePage implements SyncConnection {
     return sentMono;
   }
   requests() {
-    return this.frames.filter((f) => f.type === 'time-sync-request') as Array<{ type: 'time-sync-request'; requestId: string; serverTime: number }>;
+    return this.frames;
   }
 }
 
@@ -103,14 +110,16 @@ describe(TimeSyncService.name, () => {
   let system: FakeSystemClock;
   let camera: FakeCamera;
   let bus: EventBus;
-  let published: ServerFrame[];
+  let published: DomainEvent[];
   let activity: ActivityLogService;
   let journal: { append: jest.Mock };
   let sut: TimeSyncService;
   let config: AppConfig;
 
   const page = (id: string, address = '10.42.0.2', trusted = true) => new FakePage(id, address, trusted, () => sut, clock);
-  const events = (type: string) => published.filter((f) => f.type === 'event' && f.eventType === type) as any[];
+  const events = (name: string) => published.filter((e) => e.name === name) as any[];
+  /** Successful syncs (failures are pi-sync events too, with synchronized: false). */
+  const syncs = () => events('pi-sync').filter((e) => e.data.synchronized);
   const settle = () => jest.advanceTimersByTimeAsync(1500);
 
   beforeEach(async () => {
@@ -120,13 +129,13 @@ describe(TimeSyncService.name, () => {
     camera = new FakeCamera();
     bus = new EventBus();
     published = [];
-    bus.frames$.subscribe((f) => published.push(f));
+    bus.events$.subscribe((e) => published.push(e));
     activity = new ActivityLogService(clock, bus);
     journal = { append: jest.fn().mockResolvedValue(undefined) };
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, camera);
     await sut.onModuleInit();
   });
 
@@ -155,7 +164,8 @@ describe(TimeSyncService.name, () => {
     await settle();
     const status = await sut.status();
     expect(status).toMatchObject({ isSynchronized: false, reliability: 'none', syncSource: 'none' });
-    expect(events('pi-sync')).toHaveLength(0);
+    expect(syncs()).toHaveLength(0);
+    expect(events('pi-sync')[0].data).toMatchObject({ synchronized: false, offset: null, error: expect.stringMatching(/0 of 32/) });
     expect(camera.syncs).toEqual([]);
     expect(activity.entries().at(-1)).toMatchObject({ type: 'error', success: false });
   });
@@ -230,7 +240,7 @@ describe(TimeSyncService.name, () => {
     expect(awake.requests().length).toBeGreaterThan(0);
     await settle();
     expect((await sut.status()).sourceClient).toBe('10.42.0.3');
-    expect(events('pi-sync')).toHaveLength(1);
+    expect(syncs()).toHaveLength(1);
   });
 
   it('re-syncs every TIME_SYNC_INTERVAL while the source is connected', async () => {
@@ -332,19 +342,6 @@ describe(TimeSyncService.name, () => {
     expect(events('reliability-lost')).toHaveLength(1);
   });
 
-  it('sends status frames as objects, each page with its own canSetTime (pitfall 14)', async () => {
-    const inside = page('a');
-    inside.answer = false;
-    const outside = page('x', '192.168.1.50', false);
-    sut.connect(inside);
-    sut.connect(outside);
-    await sut.broadcastStatus();
-    const statusOf = (p: FakePage) => p.frames.filter((f) => f.type === 'time-sync-status').at(-1) as any;
-    expect(typeof statusOf(inside).data).toBe('object');
-    expect(statusOf(inside).data.canSetTime).toBe(true);
-    expect(statusOf(outside).data.canSetTime).toBe(false);
-  });
-
   it('measures but never steps while NTP keeps the clock', async () => {
     system.ntpSynchronized = true;
     const p = page('a');
@@ -362,7 +359,7 @@ describe(TimeSyncService.name, () => {
     await jest.advanceTimersByTimeAsync(100);
     clock.wallOffset += 10_000;
     await settle();
-    expect(events('pi-sync')).toHaveLength(0);
+    expect(syncs()).toHaveLength(0);
     expect(activity.entries().at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/discarded/) });
   });
 
@@ -383,16 +380,6 @@ describe(TimeSyncService.name, () => {
       camera.connection$.next(camera.status());
       await jest.advanceTimersByTimeAsync(10);
       expect(camera.syncs).toContain('camera connected');
-    });
-
-    it('sends every page a fresh status after a camera event', async () => {
-      const p = page('a');
-      p.answer = false;
-      sut.connect(p);
-      const before = p.frames.filter((f) => f.type === 'time-sync-status').length;
-      bus.publish({ type: 'event', eventType: 'camera-sync', timestamp: '', data: { success: true, previousTime: null, newTime: null, offset: 1 } });
-      await jest.advanceTimersByTimeAsync(1);
-      expect(p.frames.filter((f) => f.type === 'time-sync-status').length).toBe(before + 1);
     });
 
     it('sets the Pi when the Pi has no reliable time, as a medium-reliability source', async () => {

@@ -46,9 +46,9 @@ export class SimulatedWallClock extends Clock {
   get offset(): number {
     return this.offsetMs;
   }
-  /** Steps the wall clock so that it reads `epochMs` now. */
+  /** Steps the wall clock so that it reads `epochMs` now, to the millisecond: like Date.now(), it reads whole ms. */
   stepTo(epochMs: number): void {
-    this.offsetMs = epochMs - this.host.now();
+    this.offsetMs = Math.round(epochMs - this.host.now());
   }
 }
 

@@ -33,6 +33,21 @@ async function connectSection(): Promise<void> {
   );
 }
 
+async function framesSection(): Promise<void> {
+  console.log('\n## One sync seen by one page: frames and bytes on the wire, before the core reshape and now (same run)\n');
+  const { measureFrames, BEFORE } = await import('./frames.bench');
+  const { before, after, beforeError } = await measureFrames();
+  const types = [...new Set([...Object.keys(before?.byType ?? {}), ...Object.keys(after.byType)])].sort();
+  const cell = (c: { frames: number; bytes: number } | undefined) => (c ? `${c.frames} / ${c.bytes}` : '0 / 0');
+  console.log(
+    table([
+      ['frames / bytes', `before (${BEFORE}, page re-asks status)`, 'now', 'bytes now/before'],
+      ...types.map((t) => [t, before ? cell(before.byType[t]) : 'n/a', cell(after.byType[t]), before?.byType[t] ? (( after.byType[t]?.bytes ?? 0) / before.byType[t].bytes).toFixed(2) : '']),
+      ['total', before ? cell(before) : `n/a (${beforeError})`, cell(after), before ? (after.bytes / before.bytes).toFixed(2) : ''],
+    ]),
+  );
+}
+
 async function frontendSection(): Promise<void> {
   console.log('\n## Page: JS+CSS gzipped and first render in Chromium over loopback\n');
   const { measureFrontend } = await import('./frontend.bench');
@@ -53,6 +68,7 @@ async function main(): Promise<void> {
   const sections: Array<[string, () => Promise<void>]> = [
     ['server', serverSection],
     ['connect', connectSection],
+    ['frames', framesSection],
     ['frontend', frontendSection],
     ['sync', async () => void (await import('./sync.bench')).main()],
     ['camera', async () => (await import('./camera.bench')).main()],

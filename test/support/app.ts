@@ -25,8 +25,9 @@ export const TEST_ENV: Record<string, string> = {
  * Boots the real AppModule (what `npm start` runs) on `listen(0)` unless a port is given. The environment
  * is applied only while the app reads its configuration, then restored.
  */
-export async function startApp(env: Record<string, string> = {}, port = 0): Promise<StartedApp> {
+export async function startApp(env: Record<string, string> = {}, port = 0, prepare?: (dataDir: string) => void): Promise<StartedApp> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'timesync-data-'));
+  prepare?.(dataDir);
   const wanted = { ...TEST_ENV, DATA_DIR: dataDir, ...env };
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(wanted)) {

@@ -2,26 +2,44 @@ import WebSocket from 'ws';
 
 type Frame = { type: string; [key: string]: any };
 
+export interface ClientOptions {
+  /** This client's clock minus the host's, ms. Can be changed while connected. */
+  offsetMs: number;
+  /** Answer probes (a hidden page does not). */
+  answer: boolean;
+  timezone?: string;
+  /** Echo serverTime rounded to an integer. */
+  integerEcho?: boolean;
+  /** After this many answers, the client's clock jumps by `byMs` (someone set it during the burst). */
+  jumpAfter?: { answers: number; byMs: number };
+}
+
 /**
  * A real `ws` client that behaves like the page: it answers every time-sync-request at once with its own
  * clock (the host's plus `offsetMs`) and records every frame it receives.
  */
 export class TestClient {
   readonly frames: Frame[] = [];
+  /** Each probe as received: the server's time in it and this client's clock at arrival (the naive offset is their difference). */
+  readonly probes: { serverTime: number; clientTime: number }[] = [];
   private waiters: Array<{ pred: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
   answered = 0;
 
   private constructor(
     readonly socket: WebSocket,
-    private readonly options: { offsetMs: number; answer: boolean; timezone?: string },
+    readonly options: ClientOptions,
   ) {
     socket.on('message', (raw) => {
       const frame = JSON.parse(raw.toString()) as Frame;
+      if (frame.type === 'time-sync-request') this.probes.push({ serverTime: frame.serverTime, clientTime: Date.now() + this.options.offsetMs });
       if (frame.type === 'time-sync-request' && this.options.answer) {
+        const jump = this.options.jumpAfter && this.answered >= this.options.jumpAfter.answers ? this.options.jumpAfter.byMs : 0;
+        // A client that keeps "a timestamp in ms" as an integer, as the design's examples do.
+        const serverTime = this.options.integerEcho ? Math.round(frame.serverTime) : frame.serverTime;
         this.socket.send(
           JSON.stringify({
             type: 'time-sync-response',
-            data: { clientTime: Date.now() + this.options.offsetMs, serverTime: frame.serverTime, requestId: frame.requestId, ...(this.options.timezone ? { timezone: this.options.timezone } : {}) },
+            data: { clientTime: Date.now() + this.options.offsetMs + jump, serverTime, requestId: frame.requestId, ...(this.options.timezone ? { timezone: this.options.timezone } : {}) },
           }),
         );
         this.answered++;
@@ -31,9 +49,9 @@ export class TestClient {
     });
   }
 
-  static connect(url: string, options: { offsetMs?: number; answer?: boolean; timezone?: string; localAddress?: string } = {}): Promise<TestClient> {
+  static connect(url: string, options: Partial<ClientOptions> & { localAddress?: string } = {}): Promise<TestClient> {
     const socket = new WebSocket(url, { localAddress: options.localAddress });
-    const client = new TestClient(socket, { offsetMs: options.offsetMs ?? 0, answer: options.answer ?? true, timezone: options.timezone });
+    const client = new TestClient(socket, { offsetMs: 0, answer: true, ...options });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
       socket.once('error', reject);

@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
-import { ActivityEntryDto } from '../../activity-log/dto/clock-step.dto';
+import { ActivityEntryDto, JournalHealthDto } from '../../activity-log/dto/clock-step.dto';
 import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
+import { ClockBackend, DecisionKind, ErrorCode, Reliability, SyncSource } from '../../protocol/messages';
+
+const SOURCES = Object.values(SyncSource);
+const LEVELS = Object.values(Reliability);
 
 /** POST /api/system/time and the WebSocket `manual-time-sync`. */
 export class ManualTimeDto {
@@ -14,6 +18,14 @@ export class ManualTimeDto {
   @IsString()
   @MaxLength(64)
   timezone?: string;
+}
+
+/** WebSocket `sync-camera` data: no id, every connected camera. The id itself is checked by CameraCommands. */
+export class SyncCameraDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  id?: string;
 }
 
 /** `time-sync-response` data (validated field by field; clientTime is checked by the service). */
@@ -40,11 +52,11 @@ export class PiClockDto {
   @ApiProperty({ example: 'Europe/Berlin' }) timezone: string;
   @ApiProperty({ example: 60 }) utcOffsetMinutes: number;
   @ApiProperty({ example: false }) isDst: boolean;
-  @ApiProperty({ enum: ['client', 'manual', 'ntp', 'camera', 'none'], example: 'client' }) source: string;
-  @ApiProperty({ enum: ['high', 'medium', 'low', 'none'], example: 'high' }) reliability: string;
+  @ApiProperty({ enum: SOURCES, example: SyncSource.Client }) source: string;
+  @ApiProperty({ enum: LEVELS, example: Reliability.High }) reliability: string;
   @ApiProperty({ example: 0.9, nullable: true, description: 'Error bound of the last sync, ms; null if unknown' }) estimatedErrorMs: number | null;
   @ApiProperty({ example: false }) ntpSynchronized: boolean;
-  @ApiProperty({ enum: ['simulated', 'system'], example: 'simulated' }) backend: string;
+  @ApiProperty({ enum: Object.values(ClockBackend), example: ClockBackend.Simulated }) backend: string;
 }
 
 export class DurationStatsDto {
@@ -70,16 +82,34 @@ export class SystemInfoDto {
 export class TimeSyncStatusDto {
   @ApiProperty({ example: true }) isSynchronized: boolean;
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z', nullable: true }) lastSyncTime: string | null;
-  @ApiProperty({ enum: ['client', 'manual', 'ntp', 'camera', 'none'], example: 'client' }) syncSource: string;
-  @ApiProperty({ enum: ['high', 'medium', 'low', 'none'], example: 'high' }) reliability: string;
+  @ApiProperty({ enum: SOURCES, example: SyncSource.Client }) syncSource: string;
+  @ApiProperty({ enum: LEVELS, example: Reliability.High }) reliability: string;
   @ApiProperty({ example: 259200012.4, nullable: true, description: 'Last measured offset: source clock minus Pi clock, ms' }) lastOffsetMs: number | null;
   @ApiProperty({ example: 0.9, nullable: true, description: 'Bound on the error of that measurement, ms' }) errorBoundMs: number | null;
   @ApiProperty({ example: 42000, nullable: true, description: 'Age of the last successful sync (monotonic), ms' }) lastSyncAgeMs: number | null;
   @ApiProperty({ example: '10.42.0.23', nullable: true }) sourceClient: string | null;
   @ApiPropertyOptional({ example: true, description: 'Whether the caller may set the time' }) canSetTime?: boolean;
-  @ApiProperty({ type: ActivityEntryDto, isArray: true }) activityLog: ActivityEntryDto[];
+  @ApiProperty({ example: false, description: 'The operator set the time by hand: automatic syncs measure but do not step until a client\'s time is chosen (use-client-time)' }) operatorHold: boolean;
+  @ApiProperty({ type: () => PendingDecisionDto, nullable: true, description: 'A disagreement waiting for the operator' }) decision: PendingDecisionDto | null;
+  @ApiPropertyOptional({ type: ActivityEntryDto, isArray: true, description: 'REST only; over the WebSocket the log comes in activity_log frames' }) activityLog?: ActivityEntryDto[];
+  @ApiProperty({ type: JournalHealthDto, description: 'When the journal cannot be written, clock changes are refused (JOURNAL_UNWRITABLE)' }) journal: JournalHealthDto;
   @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
-  @ApiProperty({ type: CameraStatusResponseDto }) camera: CameraStatusResponseDto;
+  @ApiProperty({ type: CameraStatusResponseDto, isArray: true, description: 'Every camera known, connected first' }) cameras: CameraStatusResponseDto[];
+  @ApiProperty({ type: CameraStatusResponseDto, description: 'The first camera, for protocol-1 clients' }) camera: CameraStatusResponseDto;
+}
+
+export class PendingDecisionDto {
+  @ApiProperty({ enum: Object.values(DecisionKind), example: DecisionKind.ManualDisagrees }) kind: string;
+  @ApiProperty({ example: '10.42.0.23', description: 'The client whose time disagrees' }) client: string;
+  @ApiProperty({ example: 3600000.4, description: 'Client minus Pi, ms' }) offsetMs: number;
+  @ApiProperty({ example: 1.2 }) errorBoundMs: number;
+  @ApiProperty({ example: '2026-11-25T13:03:12.000Z' }) clientTime: string;
+  @ApiProperty({ example: '2026-11-25T12:03:11.000Z' }) piTime: string;
+  @ApiProperty({ example: 'Europe/Berlin', nullable: true }) clientZone: string | null;
+  @ApiProperty({ example: 'Europe/Berlin' }) piZone: string;
+  @ApiProperty({ enum: SOURCES, example: SyncSource.Manual }) piSource: string;
+  @ApiProperty({ example: '2026-11-25T12:03:11.000Z' }) at: string;
+  @ApiProperty({ example: "The phone at 10.42.0.23 says ..., the Pi was set by hand to .... Use the phone's time?" }) message: string;
 }
 
 export class ManualTimeResultDto {
@@ -89,6 +119,6 @@ export class ManualTimeResultDto {
 
 export class ErrorBodyDto {
   @ApiProperty({ example: 403 }) statusCode: number;
-  @ApiProperty({ example: 'NOT_ACCESS_POINT_CLIENT' }) code: string;
+  @ApiProperty({ enum: Object.values(ErrorCode), example: ErrorCode.NOT_ACCESS_POINT_CLIENT }) code: string;
   @ApiProperty({ example: "Only devices on the Pi's Wi-Fi access point may set the time; 192.168.1.20 is not one" }) message: string;
 }

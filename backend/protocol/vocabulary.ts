@@ -1,0 +1,102 @@
+/**
+ * The words the server and the page share: every code, level and source that crosses the wire, as `as const`
+ * objects (no enums: the page compiles with erasableSyntaxOnly). DTOs, Swagger enums and the page derive
+ * from these; nothing else spells them.
+ */
+
+/** Bumped whenever a frame changes shape; the server says it on connect and a page built for another reloads. */
+export const PROTOCOL_VERSION = 2 as const;
+
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  INVALID_JSON: 'INVALID_JSON',
+  UNKNOWN_MESSAGE_TYPE: 'UNKNOWN_MESSAGE_TYPE',
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  INVALID_TIMESTAMP: 'INVALID_TIMESTAMP',
+  IMPLAUSIBLE_TIME: 'IMPLAUSIBLE_TIME',
+  INVALID_TIMEZONE: 'INVALID_TIMEZONE',
+  NOT_ACCESS_POINT_CLIENT: 'NOT_ACCESS_POINT_CLIENT',
+  UNKNOWN_REQUEST_ID: 'UNKNOWN_REQUEST_ID',
+  LATE_RESPONSE: 'LATE_RESPONSE',
+  DUPLICATE_RESPONSE: 'DUPLICATE_RESPONSE',
+  NTP_SYNCHRONIZED: 'NTP_SYNCHRONIZED',
+  NO_TIME_SOURCE: 'NO_TIME_SOURCE',
+  SYNC_FAILED: 'SYNC_FAILED',
+  CLOCK_PERMISSION_DENIED: 'CLOCK_PERMISSION_DENIED',
+  CLOCK_WRITE_FAILED: 'CLOCK_WRITE_FAILED',
+  JOURNAL_UNWRITABLE: 'JOURNAL_UNWRITABLE',
+  JOURNAL_UNREADABLE: 'JOURNAL_UNREADABLE',
+  NO_CAMERA: 'NO_CAMERA',
+  UNKNOWN_CAMERA: 'UNKNOWN_CAMERA',
+  INVALID_CAMERA_ID: 'INVALID_CAMERA_ID',
+  CAMERA_BUSY: 'CAMERA_BUSY',
+  CAMERA_REJECTED: 'CAMERA_REJECTED',
+  CAMERA_TIMEOUT: 'CAMERA_TIMEOUT',
+  CAMERA_CONNECTION_RESET: 'CAMERA_CONNECTION_RESET',
+  CAMERA_AUTH_REQUIRED: 'CAMERA_AUTH_REQUIRED',
+  CAMERA_BAD_ANSWER: 'CAMERA_BAD_ANSWER',
+  CAMERA_UNREACHABLE: 'CAMERA_UNREACHABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** How far the Pi's time can be trusted; ranked high > medium > low > none. */
+export const Reliability = { High: 'high', Medium: 'medium', Low: 'low', None: 'none' } as const;
+export type Reliability = (typeof Reliability)[keyof typeof Reliability];
+export const RELIABILITY_LEVELS: readonly Reliability[] = [Reliability.None, Reliability.Low, Reliability.Medium, Reliability.High];
+
+/** Where the Pi's time came from. */
+export const SyncSource = { Ntp: 'ntp', Manual: 'manual', Client: 'client', Camera: 'camera', None: 'none' } as const;
+export type SyncSource = (typeof SyncSource)[keyof typeof SyncSource];
+
+export const ActivityType = { Sync: 'sync', Error: 'error', Manual: 'manual', Camera: 'camera' } as const;
+export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType];
+
+export const ClockBackend = { Simulated: 'simulated', System: 'system' } as const;
+export type ClockBackend = (typeof ClockBackend)[keyof typeof ClockBackend];
+
+/**
+ * A camera as the operator should understand it: answering and usable; answering but refusing our user
+ * name and password (present, needs credentials); or not answering.
+ */
+export const CameraState = { Connected: 'connected', NeedsCredentials: 'needs-credentials', Disconnected: 'disconnected' } as const;
+export type CameraState = (typeof CameraState)[keyof typeof CameraState];
+
+/** Why an automatic sync measured but did not step: the operator decides. */
+export const DecisionKind = {
+  /** The operator set the time by hand; a client's time disagrees. */
+  ManualDisagrees: 'manual-disagrees',
+  /** The Pi was synchronized and the client is off by about a whole number of quarter hours: a zone or DST mistake? */
+  SuspectedZoneMistake: 'suspected-zone-mistake',
+} as const;
+export type DecisionKind = (typeof DecisionKind)[keyof typeof DecisionKind];
+
+export const EventType = {
+  PiSync: 'pi-sync',
+  CameraSync: 'camera-sync',
+  ReliabilityLost: 'reliability-lost',
+  CameraConnected: 'camera-connected',
+  CameraDisconnected: 'camera-disconnected',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export const ClientFrameType = {
+  TimeSyncResponse: 'time-sync-response',
+  ManualTimeSync: 'manual-time-sync',
+  GetTimeSyncStatus: 'get-time-sync-status',
+  SyncCamera: 'sync-camera',
+  UseClientTime: 'use-client-time',
+} as const;
+export type ClientFrameType = (typeof ClientFrameType)[keyof typeof ClientFrameType];
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = Object.values(ClientFrameType);
+
+export const ServerFrameType = {
+  Hello: 'hello',
+  TimeSyncRequest: 'time-sync-request',
+  TimeSyncStatus: 'time-sync-status',
+  ActivityLog: 'activity_log',
+  Error: 'error',
+  ManualTimeSyncResult: 'manual-time-sync-result',
+  Event: 'event',
+} as const;
+export type ServerFrameType = (typeof ServerFrameType)[keyof typeof ServerFrameType];

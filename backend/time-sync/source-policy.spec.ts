@@ -1,0 +1,327 @@
+import { Action, decide, DEFAULT_POLICY, INITIAL_STATE, isLoss, looksLikeZoneMistake, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, SOURCE_RANKING } from './source-policy';
+
+const cfg: PolicySettings = { ...DEFAULT_POLICY, stepThresholdMs: 1000, resyncIntervalMs: 60_000, retryDelayMs: 5000, maxRetries: 3 };
+const MIN = 60_000;
+const H = 60 * MIN;
+
+const phone = { id: 'p1', address: '10.42.0.23', trusted: true };
+const tab2 = { id: 'p2', address: '10.42.0.24', trusted: true };
+const lan = { id: 'x1', address: '192.168.1.9', trusted: false };
+
+function reading(source: Reading['source'], offsetMs: number, extra: Partial<Reading> = {}): Reading {
+  return { source, offsetMs, errorBoundMs: source === 'manual' ? null : 1, targetMinusMonoMs: 0, who: source === 'client' ? phone.address : source, sourceTimeMs: 1_800_000_000_000 + offsetMs, piTimeMs: 1_800_000_000_000, ...extra };
+}
+
+/** A state after a successful client sync at monotonic `at`. */
+function synced(at: number, over: Partial<PolicyState> = {}): PolicyState {
+  return { ...INITIAL_STATE, connections: [phone], sourceId: phone.id, last: { monotonicMs: at, source: 'client', offsetMs: 0, errorBoundMs: 1, client: phone.address }, lastReliability: 'high', ...over };
+}
+function heldByHand(at: number): PolicyState {
+  return synced(at, { hold: true, last: { monotonicMs: at, source: 'manual', offsetMs: 3 * H, errorBoundMs: null, client: phone.address } });
+}
+
+const kinds = (actions: Action[]) => actions.map((a) => a.kind);
+const find = <K extends Action['kind']>(actions: Action[], kind: K) => actions.find((a) => a.kind === kind) as Extract<Action, { kind: K }> | undefined;
+
+describe('source policy', () => {
+  describe('decide: state, event → actions', () => {
+    const rows: { name: string; state: PolicyState; event: PolicyEvent; now?: number; expect: string[]; check?: (s: PolicyState, a: Action[]) => void }[] = [
+      { name: 'first access-point client becomes the source and is measured', state: INITIAL_STATE, event: { kind: 'connected', conn: phone }, expect: ['start-burst'], check: (s) => expect(s.sourceId).toBe(phone.id) },
+      { name: 'a LAN client is never the source', state: INITIAL_STATE, event: { kind: 'connected', conn: lan }, expect: [], check: (s) => expect(s.sourceId).toBeNull() },
+      { name: 'a second tab waits its turn', state: synced(0), event: { kind: 'connected', conn: tab2 }, expect: [], check: (s) => expect(s.sourceId).toBe(phone.id) },
+      {
+        name: 'the source leaves: the next access-point page takes over at once',
+        state: synced(0, { connections: [phone, lan, tab2], burstTo: phone.id }),
+        event: { kind: 'disconnected', connId: phone.id },
+        expect: ['abort-burst', 'log', 'start-burst'],
+        check: (s) => expect(s.sourceId).toBe(tab2.id),
+      },
+      {
+        name: 'never synchronized, days off: stepped at once, zone taken',
+        state: { ...INITIAL_STATE, connections: [phone], sourceId: phone.id, burstTo: phone.id },
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 3 * 24 * H, { zone: 'Europe/Berlin' }), piZone: 'UTC' },
+        expect: ['step'],
+        check: (_s, a) => expect(find(a, 'step')).toMatchObject({ stepClock: true, zone: 'Europe/Berlin' }),
+      },
+      {
+        name: 'never synchronized, exactly 1 h off: stepped (the zone guard is for synchronized Pis only)',
+        state: { ...INITIAL_STATE, connections: [phone], sourceId: phone.id },
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', H + 3), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'within the threshold: confirmed, no step, next sync at the interval, unsynced cameras follow',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 40), piZone: 'UTC' },
+        now: 10 * MIN,
+        expect: ['log', 'pi-sync', 'schedule', 'sync-cameras'],
+        check: (s, a) => {
+          expect(s.last?.monotonicMs).toBe(10 * MIN);
+          expect(find(a, 'pi-sync')).toMatchObject({ synchronized: true, stepped: false });
+          expect(find(a, 'schedule')?.delayMs).toBe(cfg.resyncIntervalMs);
+          expect(find(a, 'sync-cameras')).toMatchObject({ onlyUnsynced: true });
+        },
+      },
+      {
+        name: 'synchronized Pi, client +1 h: suspected zone mistake, no step, the operator decides',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', H + 800), piZone: 'Europe/Berlin' },
+        now: MIN,
+        expect: ['log', 'status-changed', 'schedule'],
+        check: (s) => {
+          expect(s.decision).toMatchObject({ kind: 'suspected-zone-mistake', connId: phone.id, client: phone.address });
+          // Wall times in the zones, not ISO strings: 2027-01-15T08:00:00Z is 09:00:00 in Berlin.
+          expect(s.decision?.message).toMatch(/says 10:00:00 CET, the Pi 09:00:00 CET: \+1 h/);
+        },
+      },
+      {
+        name: 'synchronized Pi, client -30 min: suspected zone mistake',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', -30 * MIN - 1500), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+      },
+      {
+        name: 'Pi set from a camera, client +5 h: a camera clock carries zone mistakes, the phone corrects it',
+        state: synced(0, { last: { monotonicMs: 0, source: 'camera', offsetMs: 0, errorBoundMs: 500, client: 'SN1' }, lastReliability: 'medium' }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 5 * H + 300), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'synchronized Pi, client +47 s: an ordinary step',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 47_000), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'operator set the time: a client 1 h away measures, does not step, and the disagreement is shown',
+        state: heldByHand(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', -H), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+        check: (s) => {
+          expect(s.decision).toMatchObject({ kind: 'manual-disagrees', offsetMs: -H, piSource: 'manual' });
+          expect(s.hold).toBe(true);
+        },
+      },
+      {
+        name: 'operator set the time: a client with another zone does not change the zone either',
+        state: heldByHand(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 20, { zone: 'UTC' }), piZone: 'Europe/Berlin' },
+        expect: ['log', 'status-changed', 'schedule'],
+      },
+      {
+        name: 'operator set the time: an agreeing client confirms it, the hold stays',
+        state: heldByHand(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 30), piZone: 'UTC' },
+        expect: ['log', 'pi-sync', 'schedule', 'sync-cameras'],
+        check: (s) => expect(s).toMatchObject({ hold: true, last: { source: 'manual' } }),
+      },
+      {
+        name: 'the operator chooses the phone: hold released, a fresh burst, then applied without guard',
+        state: { ...heldByHand(0), decision: { ...decisionOf(phone.id) } },
+        event: { kind: 'accept-client', connId: null },
+        expect: ['log', 'start-burst', 'status-changed'],
+        check: (s) => expect(s).toMatchObject({ hold: false, decision: null, acceptFrom: phone.id, sourceId: phone.id }),
+      },
+      {
+        name: 'an accepted client is applied even at a whole hour on a synchronized Pi',
+        state: synced(0, { acceptFrom: phone.id }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', H), piZone: 'UTC' },
+        expect: ['step'],
+        check: (s) => expect(s.acceptFrom).toBeNull(),
+      },
+      {
+        name: 'a manual set steps at once, whatever the current source',
+        state: synced(0),
+        event: { kind: 'manual', reading: reading('manual', 3 * H, { zone: 'Asia/Tokyo' }), piZone: 'UTC' },
+        expect: ['step'],
+        check: (_s, a) => expect(find(a, 'step')).toMatchObject({ stepClock: true, zone: 'Asia/Tokyo' }),
+      },
+      {
+        name: 'a manual set applied: the hold is on and the cameras follow',
+        state: synced(0),
+        event: { kind: 'applied', reading: reading('manual', 3 * H), stepped: true, zoneChanged: null },
+        expect: ['log', 'pi-sync', 'schedule', 'sync-cameras'],
+        check: (s, a) => {
+          expect(s.hold).toBe(true);
+          expect(find(a, 'sync-cameras')?.onlyUnsynced).toBeUndefined();
+        },
+      },
+      {
+        name: 'NTP keeps the clock: measure only; a manual set is refused',
+        state: synced(0, { ntp: true }),
+        event: { kind: 'manual', reading: reading('manual', 3 * H), piZone: 'UTC' },
+        expect: ['log'],
+      },
+      {
+        name: 'NTP keeps the clock: a client 3 h away is reported, never stepped',
+        state: synced(0, { ntp: true }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 3 * H), piZone: 'UTC' },
+        expect: ['log', 'pi-sync', 'schedule'],
+      },
+      {
+        name: 'a failed burst degrades one level, is reported, and retries',
+        state: synced(0, { burstTo: phone.id }),
+        event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 2, sent: 32, why: '2 of 32 probes answered' },
+        now: MIN,
+        expect: ['log', 'pi-sync', 'schedule'],
+        check: (s, a) => {
+          expect(s.degradedBy).toBe(1);
+          expect(find(a, 'log')?.message).toMatch(/retry 1 of 3 in 5 s/);
+          expect(reliabilityOf(s, MIN, cfg)).toBe('medium');
+          expect(find(a, 'pi-sync')).toMatchObject({ synchronized: false });
+          expect(find(a, 'schedule')?.delayMs).toBe(cfg.retryDelayMs);
+        },
+      },
+      {
+        name: 'the last retry failed: the next attempt is at the interval (the schedule never stops)',
+        state: synced(0, { retries: 3, degradedBy: 1, lastReliability: 'medium' }),
+        event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 1, sent: 32, why: '1 of 32 probes answered' },
+        now: MIN,
+        expect: ['log', 'pi-sync', 'schedule', 'reliability-lost'],
+        check: (s, a) => {
+          expect(find(a, 'schedule')?.delayMs).toBe(cfg.resyncIntervalMs);
+          expect(reliabilityOf(s, MIN, cfg)).toBe('low');
+          expect(find(a, 'reliability-lost')?.reliability).toBe('low');
+        },
+      },
+      {
+        name: 'a silent source hands over to the next access-point page',
+        state: synced(0, { connections: [phone, tab2], burstTo: phone.id }),
+        event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 0, sent: 32, why: '0 of 32 probes answered' },
+        expect: ['log', 'pi-sync', 'log', 'start-burst'],
+        check: (s) => expect(s.sourceId).toBe(tab2.id),
+      },
+      {
+        name: 'a failed clock write is a failure (degraded, reported) and the schedule goes on',
+        state: synced(0),
+        event: { kind: 'apply-failed', reading: reading('client', 5000), error: 'journal not writable', code: 'CLOCK_WRITE_FAILED' },
+        expect: ['log', 'pi-sync', 'schedule'],
+        check: (s) => expect(s.degradedBy).toBe(1),
+      },
+      {
+        name: 'camera connects while the Pi is reliable: it is synced',
+        state: synced(0),
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        expect: ['sync-cameras'],
+        check: (_s, a) => expect(find(a, 'sync-cameras')?.cameraIds).toEqual(['SN1']),
+      },
+      {
+        name: 'camera connects while the Pi time is old (low): synced, with a warning',
+        state: synced(0, { lastReliability: 'low' }),
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        now: 2 * H,
+        expect: ['log', 'sync-cameras'],
+        check: (_s, a) => expect(find(a, 'log')?.message).toMatch(/old/),
+      },
+      {
+        name: 'camera connects while the Pi has no time: its battery clock is read',
+        state: INITIAL_STATE,
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        expect: ['read-camera'],
+      },
+      {
+        name: 'a camera reading sets a Pi that has no time, capped at medium',
+        state: INITIAL_STATE,
+        event: { kind: 'measured', reading: reading('camera', -90_000, { errorBoundMs: 500 }), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
+        name: 'a camera reading never overrides a reliable client time',
+        state: synced(0),
+        event: { kind: 'measured', reading: reading('camera', -90_000, { errorBoundMs: 500 }), piZone: 'UTC' },
+        expect: ['log'],
+      },
+      {
+        name: 'a zone change without a step is a reason to sync every camera',
+        state: synced(0),
+        event: { kind: 'applied', reading: reading('client', 10, { zone: 'Pacific/Chatham' }), stepped: false, zoneChanged: { from: 'Europe/Berlin', to: 'Pacific/Chatham' } },
+        expect: ['log', 'log', 'pi-sync', 'schedule', 'sync-cameras'],
+        check: (_s, a) => expect(find(a, 'sync-cameras')).toMatchObject({ reason: 'the Pi time zone changed' }),
+      },
+      {
+        name: 'time passing: high to medium is a change, not a loss',
+        state: synced(0),
+        event: { kind: 'tick' },
+        now: 6 * MIN,
+        expect: ['status-changed'],
+      },
+      {
+        name: 'time passing: medium to low is announced once',
+        state: synced(0, { lastReliability: 'medium' }),
+        event: { kind: 'tick' },
+        now: 61 * MIN,
+        expect: ['reliability-lost', 'status-changed'],
+      },
+    ];
+
+    it.each(rows)('$name', ({ state, event, now, expect: expected, check }) => {
+      const { state: next, actions } = decide(state, event, now ?? 1000, cfg);
+      expect(kinds(actions)).toEqual(expected);
+      check?.(next, actions);
+    });
+  });
+
+  it('does not change the state it is given', () => {
+    const state = synced(0, { connections: [phone, tab2] });
+    const copy = JSON.parse(JSON.stringify(state));
+    decide(state, { kind: 'disconnected', connId: phone.id }, 1000, cfg);
+    expect(state).toEqual(copy);
+  });
+
+  it('a decision is logged once, not at every interval', () => {
+    const event: PolicyEvent = { kind: 'measured', connId: phone.id, reading: reading('client', -H), piZone: 'UTC' };
+    const first = decide(heldByHand(0), event, 1000, cfg);
+    const again = decide(first.state, event, 61_000, cfg);
+    expect(kinds(first.actions)).toContain('log');
+    expect(kinds(again.actions)).not.toContain('log');
+  });
+
+  describe(reliabilityOf.name, () => {
+    it.each([
+      [0, 0, 'high'],
+      [4 * MIN, 0, 'high'],
+      [6 * MIN, 0, 'medium'],
+      [2 * H, 0, 'low'],
+      [0, 1, 'medium'],
+      [0, 2, 'low'],
+      [0, 3, 'none'],
+      [6 * MIN, 2, 'none'],
+    ])('age %d ms, %d failure(s) since: %s', (age, failures, level) => {
+      expect(reliabilityOf(synced(0, { degradedBy: failures }), age, cfg)).toBe(level);
+    });
+
+    it('caps the camera at medium', () => {
+      expect(reliabilityOf(synced(0, { last: { monotonicMs: 0, source: 'camera', offsetMs: 0, errorBoundMs: 500, client: null } }), 1000, cfg)).toBe('medium');
+    });
+
+    it('is none before any success', () => {
+      expect(reliabilityOf(INITIAL_STATE, 0, cfg)).toBe('none');
+    });
+  });
+
+  describe(looksLikeZoneMistake.name, () => {
+    it.each([
+      [H, true],
+      [-H + 1999, true],
+      [30 * MIN + 1000, true],
+      [45 * MIN, true],
+      [5.75 * H, true],
+      [H + 2500, false],
+      [7 * MIN, false],
+      [1500, false],
+      [0, false],
+    ])('%d ms: %s', (offset, suspect) => {
+      expect(looksLikeZoneMistake(offset, cfg)).toBe(suspect);
+    });
+  });
+
+  it('ranks NTP over the operator over clients over the camera', () => {
+    expect(SOURCE_RANKING.map((r) => r.source)).toEqual(['ntp', 'manual', 'client', 'camera', 'none']);
+    expect(isLoss('high', 'medium')).toBe(false);
+    expect(isLoss('medium', 'low')).toBe(true);
+  });
+});
+
+function decisionOf(connId: string) {
+  return { kind: 'manual-disagrees' as const, client: phone.address, offsetMs: -H, errorBoundMs: 1, clientTime: '', piTime: '', clientZone: null, piZone: 'UTC', piSource: 'manual' as const, at: '', message: '', connId };
+}

@@ -1,0 +1,512 @@
+/**
+ * The source policy: which time source the Pi follows, when its clock is stepped, when the operator must
+ * decide, how reliability ages and degrades, and when the cameras follow. Pure: no Nest, no timers, no
+ * sockets, no clock. `decide(state, event)` returns the next state and the actions the shell
+ * (TimeSyncService) carries out with the real clock, timers, sockets and cameras; the outcome of an action
+ * that takes time (a step, a camera read) comes back as another event.
+ */
+import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, SyncSource } from '../protocol/messages';
+import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
+
+// ---- settings --------------------------------------------------------------------------------------
+
+/** Every threshold of the policy, in one place (the README's table is written from this). */
+export interface PolicySettings {
+  /** A measured offset beyond this steps the clock (TIME_SYNC_THRESHOLD). */
+  stepThresholdMs: number;
+  /** Time between syncs, and after the retries of a failure (TIME_SYNC_INTERVAL). */
+  resyncIntervalMs: number;
+  /** Time before retrying a failed sync (TIME_SYNC_RETRY_DELAY). */
+  retryDelayMs: number;
+  /** Retries of a failed sync before waiting for the interval. */
+  maxRetries: number;
+  /** Answers a burst needs to be trusted. */
+  minBurstAnswers: number;
+  /** Reliability by age of the last success: high below this... */
+  highForMs: number;
+  /** ...medium below this, low beyond. */
+  mediumForMs: number;
+  /** Zone guard: a step within this of a non-zero multiple of `zoneQuantumMs` on a synchronized Pi is suspect. */
+  zoneToleranceMs: number;
+  zoneQuantumMs: number;
+  /** Sync as soon as an access-point client connects (AUTO_SYNC). */
+  autoSync: boolean;
+  /** Set a camera's clock when it connects (CAMERA_SYNC_ON_CONNECT). */
+  syncCameraOnConnect: boolean;
+}
+
+export const DEFAULT_POLICY: PolicySettings = {
+  stepThresholdMs: 1000,
+  resyncIntervalMs: 30 * 60_000,
+  retryDelayMs: 5000,
+  maxRetries: 3,
+  minBurstAnswers: 4,
+  highForMs: 5 * 60_000,
+  mediumForMs: 60 * 60_000,
+  zoneToleranceMs: 2000,
+  zoneQuantumMs: 15 * 60_000,
+  autoSync: true,
+  syncCameraOnConnect: true,
+};
+
+// ---- sources, ranked -------------------------------------------------------------------------------
+
+export interface SourceRule {
+  source: SyncSource;
+  /** Higher wins. A lower-ranked source steps the clock only when the Pi has no reliable time. */
+  rank: number;
+  /** False: it measures and reports but never steps (NTP keeps the clock itself). */
+  steps: boolean;
+  /** Its time is never better than this. */
+  cap?: Reliability;
+  /** Its error bound when it gives none itself, ms. */
+  errorBoundMs?: number;
+  /** Once it set the clock, nothing lower steps it until the operator releases it. */
+  holds?: boolean;
+  /** Automatic sources are checked by the zone guard; the operator is not. */
+  automatic: boolean;
+}
+
+/**
+ * Best first. A new source (GPS, say) is one entry here, between NTP and the operator or below, plus an
+ * adapter that measures it and dispatches `measured` events.
+ */
+export const SOURCE_RANKING: readonly SourceRule[] = [
+  { source: 'ntp', rank: 50, steps: false, automatic: true },
+  { source: 'manual', rank: 40, steps: true, holds: true, automatic: false },
+  { source: 'client', rank: 30, steps: true, automatic: true },
+  { source: 'camera', rank: 10, steps: true, cap: 'medium', errorBoundMs: 500, automatic: true },
+  { source: 'none', rank: 0, steps: false, automatic: true },
+];
+
+export function ruleOf(source: SyncSource): SourceRule {
+  return SOURCE_RANKING.find((r) => r.source === source) ?? SOURCE_RANKING[SOURCE_RANKING.length - 1];
+}
+
+// ---- state -----------------------------------------------------------------------------------------
+
+export interface LastSuccess {
+  /** When (monotonic): the shell shows it in the Pi's current time, whatever steps came since. */
+  monotonicMs: number;
+  source: SyncSource;
+  offsetMs: number;
+  errorBoundMs: number | null;
+  client: string | null;
+}
+
+export interface Connection {
+  id: string;
+  address: string;
+  trusted: boolean;
+}
+
+export interface PolicyState {
+  /** In connection order. */
+  connections: Connection[];
+  sourceId: string | null;
+  burstTo: string | null;
+  retries: number;
+  ntp: boolean;
+  last: LastSuccess | null;
+  /** Levels lost to failures since the last success. */
+  degradedBy: number;
+  /** The operator set the time by hand: automatic sources measure but do not step. */
+  hold: boolean;
+  decision: (PendingDecision & { connId: string }) | null;
+  /** The operator chose this connection's time: its next measurement is applied without guard or hold. */
+  acceptFrom: string | null;
+  lastReliability: Reliability;
+}
+
+export const INITIAL_STATE: PolicyState = {
+  connections: [],
+  sourceId: null,
+  burstTo: null,
+  retries: 0,
+  ntp: false,
+  last: null,
+  degradedBy: 0,
+  hold: false,
+  decision: null,
+  acceptFrom: null,
+  lastReliability: 'none',
+};
+
+// ---- events and actions ----------------------------------------------------------------------------
+
+/** A time somebody says the Pi should have, as target minus monotonic (so the shell computes it at the write). */
+export interface Reading {
+  source: SyncSource;
+  /** Source minus Pi, ms, at the measurement. */
+  offsetMs: number;
+  errorBoundMs: number | null;
+  targetMinusMonoMs: number;
+  /** Who: a client's address, a camera's id, "the Pi's screen". */
+  who: string;
+  zone?: string;
+  /** For the sentence of a decision. */
+  sourceTimeMs: number;
+  piTimeMs: number;
+}
+
+export type PolicyEvent =
+  | { kind: 'connected'; conn: Connection }
+  | { kind: 'disconnected'; connId: string }
+  /** Time to sync with the source (the schedule fired). */
+  | { kind: 'resync' }
+  /** A burst (or another source) measured: `connId` for clients. `piZone` is the zone the Pi has now. */
+  | { kind: 'measured'; connId?: string; reading: Reading; piZone: string }
+  | { kind: 'burst-failed'; connId: string; address: string; answered: number; sent: number; why: string }
+  /** The operator set a time by hand (authority already checked). */
+  | { kind: 'manual'; reading: Reading; piZone: string }
+  /** The operator chose a client's time over the current one. `connId` null: the client of the pending decision, else the source. */
+  | { kind: 'accept-client'; connId: string | null }
+  /** A step action finished. */
+  | { kind: 'applied'; reading: Reading; stepped: boolean; zoneChanged: { from: string; to: string } | null }
+  | { kind: 'apply-failed'; reading: Reading; error: string; code: string }
+  | { kind: 'camera-connected'; cameraId: string; name: string }
+  | { kind: 'ntp'; synchronized: boolean }
+  /** Time passed (reliability ages). */
+  | { kind: 'tick' };
+
+export type Action =
+  | { kind: 'start-burst'; connId: string }
+  | { kind: 'abort-burst' }
+  | { kind: 'schedule'; delayMs: number }
+  /** Step the clock (if `stepClock`) and set the zone (if `zone`), then dispatch `applied` or `apply-failed`. */
+  | { kind: 'step'; reading: Reading; stepClock: boolean; zone?: string }
+  | { kind: 'log'; type: 'sync' | 'error' | 'manual' | 'camera'; message: string; success: boolean; details: Record<string, unknown> }
+  | { kind: 'pi-sync'; synchronized: boolean; source: SyncSource; offset: number | null; errorBoundMs: number | null; stepped: boolean; error?: string }
+  | { kind: 'reliability-lost'; reliability: Reliability; lastSyncMono: number | null }
+  | { kind: 'status-changed'; reason: string }
+  /** `cameraIds` undefined: every connected camera; `onlyUnsynced`: those whose last sync did not succeed. */
+  | { kind: 'sync-cameras'; reason: string; cameraIds?: string[]; onlyUnsynced?: boolean }
+  /** Read a camera's clock and dispatch it as a `measured` reading from source `camera`. */
+  | { kind: 'read-camera'; cameraId: string };
+
+export interface Decision {
+  state: PolicyState;
+  actions: Action[];
+}
+
+// ---- reliability -----------------------------------------------------------------------------------
+
+function rank(r: Reliability): number {
+  return RELIABILITY_LEVELS.indexOf(r);
+}
+
+export function lowerOf(a: Reliability, b: Reliability): Reliability {
+  return rank(a) <= rank(b) ? a : b;
+}
+
+/** Reliability now: NTP is high; else by the age of the last success, capped by its source, lowered by failures since. */
+export function reliabilityOf(state: PolicyState, nowMono: number, settings: PolicySettings): Reliability {
+  if (state.ntp) return 'high';
+  if (!state.last) return 'none';
+  const age = nowMono - state.last.monotonicMs;
+  let level: Reliability = age < settings.highForMs ? 'high' : age < settings.mediumForMs ? 'medium' : 'low';
+  const cap = ruleOf(state.last.source).cap;
+  if (cap) level = lowerOf(level, cap);
+  return RELIABILITY_LEVELS[Math.max(0, rank(level) - state.degradedBy)];
+}
+
+/** A drop to low or none is what `reliability-lost` announces. */
+export function isLoss(from: Reliability, to: Reliability): boolean {
+  return rank(to) < rank(from) && (to === 'low' || to === 'none');
+}
+
+/** Within `tolerance` of a non-zero multiple of `quantum`: what a wrong zone or DST setting looks like. */
+export function looksLikeZoneMistake(offsetMs: number, settings: PolicySettings): boolean {
+  const quarters = Math.round(offsetMs / settings.zoneQuantumMs);
+  return quarters !== 0 && Math.abs(offsetMs - quarters * settings.zoneQuantumMs) <= settings.zoneToleranceMs;
+}
+
+// ---- the policy ------------------------------------------------------------------------------------
+
+/**
+ * The whole policy. `nowMono` is the monotonic time of the event; `wallNow` the Pi's wall clock then
+ * (only for the words and times shown to people).
+ */
+export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings = DEFAULT_POLICY): Decision {
+  const out: Action[] = [];
+  const next = handle({ ...state }, event, nowMono, settings, out);
+  // Reliability is compared once, after every event: whatever changed it, pages hear of it once.
+  const now = reliabilityOf(next, nowMono, settings);
+  if (now !== next.lastReliability) {
+    if (isLoss(next.lastReliability, now)) out.push({ kind: 'reliability-lost', reliability: now, lastSyncMono: next.last?.monotonicMs ?? null });
+    if (!out.some((a) => a.kind === 'status-changed' || a.kind === 'pi-sync')) out.push({ kind: 'status-changed', reason: `reliability ${now}` });
+    next.lastReliability = now;
+  }
+  return { state: next, actions: out };
+}
+
+function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySettings, out: Action[]): PolicyState {
+  switch (e.kind) {
+    case 'connected': {
+      s.connections = [...s.connections.filter((c) => c.id !== e.conn.id), e.conn];
+      if (e.conn.trusted && s.sourceId === null) becomeSource(s, e.conn.id, cfg, out);
+      return s;
+    }
+    case 'disconnected': {
+      const gone = s.connections.find((c) => c.id === e.connId);
+      if (!gone) return s;
+      const nextSource = s.sourceId === e.connId ? nextTrusted(s, e.connId) : undefined;
+      s.connections = s.connections.filter((c) => c.id !== e.connId);
+      if (s.acceptFrom === e.connId) s.acceptFrom = null;
+      if (s.sourceId !== e.connId) return s;
+      if (s.burstTo === e.connId) {
+        out.push({ kind: 'abort-burst' });
+        s.burstTo = null;
+      }
+      s.sourceId = null;
+      if (nextSource) {
+        out.push(log('sync', `The time source ${gone.address} left; ${nextSource.address} is the source now`, true, { source: 'client', client: nextSource.address }));
+        becomeSource(s, nextSource.id, cfg, out);
+      } else {
+        out.push({ kind: 'status-changed', reason: 'the time source left' });
+      }
+      return s;
+    }
+    case 'resync': {
+      if (s.sourceId && !s.burstTo) startBurst(s, s.sourceId, out);
+      return s;
+    }
+    case 'burst-failed': {
+      if (s.burstTo === e.connId) s.burstTo = null;
+      const message = `Sync with ${e.address} failed: ${e.why}`;
+      // A page that answers nothing is hidden or asleep (a phone in a pocket): another access-point page takes over.
+      const other = e.answered === 0 && s.sourceId === e.connId ? nextTrusted(s, e.connId) : undefined;
+      fail(s, message, 'client', null, 'SYNC_FAILED', out, cfg, !other);
+      if (other) {
+        out.push(log('sync', `${other.address} is the time source now (${e.address} does not answer)`, true, { source: 'client', client: other.address }));
+        becomeSource(s, other.id, cfg, out);
+      }
+      return s;
+    }
+    case 'measured':
+      return measured(s, e.connId ?? null, e.reading, e.piZone, nowMono, cfg, out);
+    case 'manual': {
+      if (s.ntp) {
+        // NTP keeps the clock: a hand-set time would be undone by it a moment later.
+        out.push(log('error', `Time not set by hand from ${e.reading.who}: NTP keeps the Pi's clock`, false, { source: 'manual', error: 'NTP_SYNCHRONIZED' }));
+        return s;
+      }
+      out.push({ kind: 'step', reading: e.reading, stepClock: true, zone: e.reading.zone && e.reading.zone !== e.piZone ? e.reading.zone : undefined });
+      return s;
+    }
+    case 'accept-client': {
+      const connId = e.connId ?? s.decision?.connId ?? s.sourceId;
+      const conn = s.connections.find((c) => c.id === connId && c.trusted);
+      if (!conn) return s;
+      s.hold = false;
+      s.decision = null;
+      s.acceptFrom = conn.id;
+      out.push(log('manual', `The operator chose ${conn.address}'s time; measuring it now`, true, { source: 'client', client: conn.address }));
+      if (s.burstTo) out.push({ kind: 'abort-burst' });
+      s.sourceId = conn.id;
+      s.retries = 0;
+      startBurst(s, conn.id, out);
+      out.push({ kind: 'status-changed', reason: 'the operator released the hold' });
+      return s;
+    }
+    case 'applied':
+      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out);
+    case 'apply-failed': {
+      const what = e.reading.source === 'manual' ? 'Setting the time by hand failed' : `Setting the Pi's clock from ${e.reading.who} failed`;
+      fail(s, `${what}: ${e.error}`, e.reading.source, e.reading.offsetMs, e.code, out, cfg, e.reading.source !== 'manual');
+      return s;
+    }
+    case 'camera-connected': {
+      const reliability = reliabilityOf(s, nowMono, cfg);
+      if (reliability === 'none') {
+        if (!s.ntp && !s.hold) out.push({ kind: 'read-camera', cameraId: e.cameraId });
+        return s;
+      }
+      if (!cfg.syncCameraOnConnect) return s;
+      if (reliability === 'low') {
+        out.push(log('camera', `The Pi's time is old (last confirmed ${agoWords(s, nowMono)}): ${e.name} is set from it all the same; connect a phone to refresh it`, false, { source: 'camera', cameraId: e.cameraId, reliability }));
+      }
+      out.push({ kind: 'sync-cameras', reason: 'camera connected', cameraIds: [e.cameraId] });
+      return s;
+    }
+    case 'ntp': {
+      if (s.ntp === e.synchronized) return s;
+      s.ntp = e.synchronized;
+      out.push({ kind: 'status-changed', reason: e.synchronized ? 'NTP synchronized' : 'NTP lost' });
+      return s;
+    }
+    case 'tick':
+      return s;
+  }
+}
+
+function measured(s: PolicyState, connId: string | null, r: Reading, piZone: string, nowMono: number, cfg: PolicySettings, out: Action[]): PolicyState {
+  if (connId !== null && s.burstTo === connId) s.burstTo = null;
+  const details = { source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs ?? undefined, client: r.who };
+  const accepted = connId !== null && s.acceptFrom === connId;
+  if (accepted) s.acceptFrom = null;
+  const beyond = Math.abs(r.offsetMs) > cfg.stepThresholdMs;
+  const zone = r.zone && r.zone !== piZone ? r.zone : undefined;
+
+  if (s.ntp) {
+    // NTP keeps the clock: measure, report, never step. The measurement does not make NTP's time better or worse.
+    if (s.last) s.last = { ...s.last, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs };
+    out.push(log('sync', `NTP keeps the Pi's clock; ${r.who} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}, clock left alone`, true, details));
+    out.push({ kind: 'pi-sync', synchronized: true, source: 'ntp', offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped: false });
+    s.retries = 0;
+    schedule(s, cfg.resyncIntervalMs, out);
+    return s;
+  }
+
+  const reliability = reliabilityOf(s, nowMono, cfg);
+  const current = ruleOf(s.last?.source ?? 'none');
+  const candidate = ruleOf(r.source);
+  if (!accepted) {
+    // The operator wins: after a manual set, nothing lower steps the clock until they choose.
+    if (s.hold && current.holds && candidate.rank < current.rank) {
+      if (beyond || zone) return awaitOperator(s, connId, r, piZone, 'manual-disagrees', cfg, out);
+      // It agrees with the operator's time: the time is confirmed, the hold stays.
+      return confirm(s, r, nowMono, cfg, out);
+    }
+    if (candidate.rank < current.rank && reliability !== 'none') {
+      // A lesser source while a better one is still good: measure only.
+      out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${current.source} (${reliability})`, true, details));
+      return s;
+    }
+    // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
+    // exactly the kind of clock that carries a zone or DST mistake, so a phone may correct it by whole hours.
+    if (candidate.automatic && beyond && current.rank >= candidate.rank && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
+      return awaitOperator(s, connId, r, piZone, 'suspected-zone-mistake', cfg, out);
+    }
+  }
+  if (!beyond && !zone) return confirm(s, r, nowMono, cfg, out);
+  out.push({ kind: 'step', reading: r, stepClock: beyond, zone });
+  return s;
+}
+
+/** The source agrees within the threshold: nothing to write, the time is confirmed. */
+function confirm(s: PolicyState, r: Reading, nowMono: number, cfg: PolicySettings, out: Action[]): PolicyState {
+  return applied(s, r, false, null, nowMono, out, cfg);
+}
+
+function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg?: PolicySettings): PolicyState {
+  const hadHold = s.hold;
+  s.last = { monotonicMs: nowMono, source: hadHold && r.source !== 'manual' && !stepped ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who };
+  s.degradedBy = 0;
+  s.retries = 0;
+  if (s.decision && r.source !== 'manual') s.decision = null;
+  const details = { source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs ?? undefined, client: r.who, stepped };
+  if (r.source === 'manual') {
+    s.hold = true;
+    s.decision = null;
+    out.push(log('manual', `Time set by hand from ${r.who} (offset: ${signed(r.offsetMs)})${zoneChanged ? `, zone ${zoneChanged.to}` : ''}. Automatic syncs now measure but do not change it until you choose a phone's time`, true, details));
+  } else if (r.source === 'camera') {
+    out.push(log('sync', `Pi clock set from the camera ${r.who} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)}); a phone on the Wi-Fi gives better time`, true, details));
+  } else {
+    const what = stepped ? `Time synchronized from ${r.who}` : hadHold ? `${r.who} agrees with the time set by hand` : `Time confirmed by ${r.who}, no step needed`;
+    out.push(log('sync', `${what} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)})`, true, details));
+  }
+  if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
+  out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });
+  if (s.sourceId) schedule(s, (cfg ?? DEFAULT_POLICY).resyncIntervalMs, out);
+  // The cameras follow the Pi: after a step or a zone change all of them, otherwise those not yet set.
+  if (r.source !== 'camera') {
+    if (stepped || zoneChanged) out.push({ kind: 'sync-cameras', reason: zoneChanged && !stepped ? 'the Pi time zone changed' : 'the Pi clock was set' });
+    else out.push({ kind: 'sync-cameras', reason: 'the Pi time was confirmed', onlyUnsynced: true });
+  }
+  return s;
+}
+
+/** One way to fail: one level of reliability lost, logged, reported, and the schedule goes on. */
+function fail(s: PolicyState, message: string, source: SyncSource, offset: number | null, code: string, out: Action[], cfg: PolicySettings, reschedule: boolean): void {
+  if (s.last) s.degradedBy = Math.min(s.degradedBy + 1, RELIABILITY_LEVELS.length);
+  let next = '';
+  let delayMs: number | null = null;
+  if (reschedule && s.sourceId) {
+    const retry = s.retries < cfg.maxRetries;
+    s.retries = retry ? s.retries + 1 : 0;
+    delayMs = retry ? cfg.retryDelayMs : cfg.resyncIntervalMs;
+    next = retry ? `; retry ${s.retries} of ${cfg.maxRetries} in ${words(delayMs)}` : `; next attempt in ${words(delayMs)}`;
+  }
+  out.push(log('error', message + next, false, { source, offset: offset ?? undefined, error: message, code }));
+  out.push({ kind: 'pi-sync', synchronized: false, source, offset, errorBoundMs: null, stepped: false, error: message });
+  if (delayMs !== null) schedule(s, delayMs, out);
+}
+
+function awaitOperator(s: PolicyState, connId: string | null, r: Reading, piZone: string, kind: PendingDecision['kind'], cfg: PolicySettings, out: Action[]): PolicyState {
+  const clientTime = new Date(r.sourceTimeMs).toISOString();
+  const piTime = new Date(r.piTimeMs).toISOString();
+  // In words, in each side's own zone: "14:03:12 CET" reads; an ISO string in UTC does not.
+  const clientWall = wallTime(r.sourceTimeMs, r.zone ?? piZone);
+  const piWall = wallTime(r.piTimeMs, piZone);
+  const zones = r.zone && r.zone !== piZone ? `, zone ${r.zone} instead of ${piZone}` : '';
+  const message =
+    kind === DecisionKind.ManualDisagrees
+      ? `${sourceWords(r)} says ${clientWall}, the Pi was set by hand to ${piWall} (${signed(r.offsetMs)}${zones}). Use the phone's time?`
+      : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
+  const previous = s.decision;
+  s.decision = { kind, client: r.who, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs ?? 0, clientTime, piTime, clientZone: r.zone ?? null, piZone, piSource: s.last?.source ?? 'none', at: piTime, message, connId: connId ?? '' };
+  // Logged when it is new or changed by more than the threshold, not at every interval.
+  if (!previous || previous.kind !== kind || previous.client !== r.who || Math.abs(previous.offsetMs - r.offsetMs) > cfg.stepThresholdMs) {
+    out.push(log('sync', `Clock left alone: ${message}`, false, { source: r.source, offset: r.offsetMs, client: r.who, decision: kind }));
+  }
+  out.push({ kind: 'status-changed', reason: 'the operator must decide' });
+  s.retries = 0;
+  schedule(s, cfg.resyncIntervalMs, out);
+  return s;
+}
+
+function becomeSource(s: PolicyState, connId: string, cfg: PolicySettings, out: Action[]): void {
+  s.sourceId = connId;
+  s.retries = 0;
+  if (cfg.autoSync) startBurst(s, connId, out);
+  else out.push({ kind: 'status-changed', reason: 'new time source' });
+}
+
+function startBurst(s: PolicyState, connId: string, out: Action[]): void {
+  s.burstTo = connId;
+  out.push({ kind: 'start-burst', connId });
+}
+
+function schedule(s: PolicyState, delayMs: number, out: Action[]): void {
+  out.push({ kind: 'schedule', delayMs });
+}
+
+/** The trusted connection after `connId` in connection order, wrapping around; never `connId` itself. */
+function nextTrusted(s: PolicyState, connId: string): Connection | undefined {
+  const at = s.connections.findIndex((c) => c.id === connId);
+  return [...s.connections.slice(at + 1), ...s.connections.slice(0, Math.max(at, 0))].find((c) => c.trusted && c.id !== connId);
+}
+
+function log(type: 'sync' | 'error' | 'manual' | 'camera', message: string, success: boolean, details: Record<string, unknown>): Action {
+  return { kind: 'log', type, message, success, details };
+}
+
+function sourceWords(r: Reading): string {
+  if (r.source === 'client') return `The phone at ${r.who}`;
+  if (r.source === 'camera') return `The camera ${r.who}`;
+  return r.who;
+}
+
+function agoWords(s: PolicyState, nowMono: number): string {
+  return s.last ? `${words(nowMono - s.last.monotonicMs)} ago` : 'never';
+}
+
+/** "14:03:12 CET" (HUMAN format without the date and the UTC offset); the ISO time if the zone is unusable. */
+function wallTime(ms: number, zone: string): string {
+  try {
+    const human = formatTimestamp(ms, TimeFormat.HUMAN, zone);
+    return human.replace(/^.*?, /, '').replace(/ \(UTC[^)]*\)$/, '');
+  } catch {
+    return new Date(ms).toISOString();
+  }
+}
+
+/** "+3 h 2 min", "-850 ms", "+0.42 ms". */
+export function signed(ms: number): string {
+  return (ms < 0 ? '-' : '+') + words(Math.abs(ms));
+}
+
+function bound(errorBoundMs: number | null): string {
+  return errorBoundMs === null ? '' : ` ±${words(errorBoundMs)}`;
+}
