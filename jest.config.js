@@ -22,5 +22,7 @@ module.exports = {
     { ...node, displayName: 'browser-engines', rootDir: '.', testMatch: ['<rootDir>/test/browser-engines/**/*.engine-spec.ts'] },
     // Faults with real parts: built servers killed, tiny file systems in private mount namespaces, strace.
     { ...node, displayName: 'reliability', rootDir: '.', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
+    // The Pi: the bundle installed in a root sandbox, polkit, systemd-analyze, the screen scripts, trust in netns.
+    { ...node, displayName: 'kiosk', rootDir: '.', testMatch: ['<rootDir>/test/kiosk/**/*.kiosk-spec.ts'] },
   ],
 };

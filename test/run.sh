@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test; WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite),
+# journal's fsync-order test; shellcheck, polkitd, duktape, iw, iproute2 and curl for the kiosk suite;
+# WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite),
 # the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,12 @@ command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timedatectl >/dev/null 2>&1 || need+=(systemd)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+[ -x /usr/lib/polkit-1/polkitd ] && command -v pkcheck >/dev/null 2>&1 || need+=(polkitd)
+command -v duk >/dev/null 2>&1 || need+=(duktape)
+command -v iw >/dev/null 2>&1 || need+=(iw)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # The phone's other engines (test/browser-engines). Wanted, not needed: a package the mirror lacks leaves its
 # engine out, and that suite says which one and why (ENGINES_REQUIRED=1 makes it fail instead).
 want=()
