@@ -1074,6 +1074,8 @@ do_uninstall() {
       remove_file "$SETTINGS" || true
       note "removed $DATA"
     else
+      # The kiosk secret is no record: it goes with the screen; a new install writes a new one.
+      rm -f "$(at "$DATA")/kiosk-token"
       note "kept $DATA (the clock-change journal) and $SETTINGS: --uninstall --purge removes them"
     fi
   fi

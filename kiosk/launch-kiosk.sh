@@ -13,7 +13,7 @@
 #
 # Settings (the unit's EnvironmentFile, or read here from /etc/default/pi-camera-timesync):
 #   PORT                  the server's port (80)
-#   KIOSK_URL             page to show (default http://localhost:$PORT/?kiosk=<the secret>: the page is then the
+#   KIOSK_URL             page to show (default http://127.0.0.1:$PORT/?kiosk=<the secret>: the page is then the
 #                         Pi's own screen, which may set the time by hand and is never taken as a time source)
 #   KIOSK_TOKEN_FILE      the kiosk secret the server writes at its first start ($DATA_DIR/kiosk-token, DATA_DIR
 #                         /var/lib/pi-camera-timesync), readable by this user through the server's group
@@ -188,10 +188,10 @@ page_url() {
   if [ -n "${KIOSK_URL:-}" ]; then
     echo "$KIOSK_URL"
   elif token=$(cat "$token_file" 2>/dev/null) && [ -n "$token" ]; then
-    echo "http://localhost:$port/?kiosk=$token"
+    echo "http://127.0.0.1:$port/?kiosk=$token"
   else
     say "cannot read the kiosk secret $token_file: the screen shows the page as a visitor"
-    echo "http://localhost:$port/"
+    echo "http://127.0.0.1:$port/"
   fi
 }
 

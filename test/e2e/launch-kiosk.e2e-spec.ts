@@ -32,7 +32,7 @@ describe('kiosk/launch-kiosk.sh', () => {
     writeFileSync(file, 'S3cr3t_secret-value\n');
     const run = launch({ PORT: '8080', KIOSK_TOKEN_FILE: file });
     expect(run.status).toBe(0);
-    expect(run.args.at(-1)).toBe('http://localhost:8080/?kiosk=S3cr3t_secret-value');
+    expect(run.args.at(-1)).toBe('http://127.0.0.1:8080/?kiosk=S3cr3t_secret-value');
     expect(run.args).toContain('--kiosk');
     expect(run.stderr).not.toContain('S3cr3t');
   });
@@ -40,12 +40,12 @@ describe('kiosk/launch-kiosk.sh', () => {
   it('finds the secret in DATA_DIR by default', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiosk-'));
     writeFileSync(join(dir, 'kiosk-token'), 'abc\n');
-    expect(launch({ DATA_DIR: dir }).args.at(-1)).toBe('http://localhost:80/?kiosk=abc');
+    expect(launch({ DATA_DIR: dir }).args.at(-1)).toBe('http://127.0.0.1:80/?kiosk=abc');
   });
 
   it('without a readable secret, shows the page as a visitor and says why', () => {
     const run = launch({ PORT: '3000', KIOSK_TOKEN_FILE: '/nonexistent/kiosk-token' });
-    expect(run.args.at(-1)).toBe('http://localhost:3000/');
+    expect(run.args.at(-1)).toBe('http://127.0.0.1:3000/');
     expect(run.stderr).toContain('cannot read the kiosk secret /nonexistent/kiosk-token');
   });
 
