@@ -9,6 +9,7 @@ import { AppConfigModule } from './config/config.module';
 import { SystemClockModule } from './system-clock/system-clock.module';
 import { TimeModule } from './time/time.module';
 import { TimeSyncModule } from './time-sync/time-sync.module';
+import { ScreenModule } from './screen/screen.module';
 import { CorrectionsModule } from './corrections/corrections.module';
 import { SessionModule } from './session/session.module';
 
@@ -21,6 +22,7 @@ import { SessionModule } from './session/session.module';
     SystemClockModule,
     CameraModule,
     TimeSyncModule,
+    ScreenModule,
     CorrectionsModule,
     SessionModule,
   ],

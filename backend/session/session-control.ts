@@ -1,5 +1,5 @@
-import type { SessionStartAnswer } from './session-report';
-import type { SessionReport } from './session-report';
+import type { Caller } from '../screen/caller';
+import type { SessionReport, SessionStartAnswer } from './session-report';
 
 /**
  * What the WebSocket gateway needs of capture sessions (the Session module provides it; the gateway lives
@@ -7,7 +7,7 @@ import type { SessionReport } from './session-report';
  */
 export abstract class SessionControl {
   /** Throws NOT_ACCESS_POINT_CLIENT, SESSION_RUNNING, JOURNAL_UNWRITABLE. */
-  abstract start(address: string, input: { label?: string }): Promise<SessionStartAnswer>;
+  abstract start(caller: Caller, input: { label?: string }): Promise<SessionStartAnswer>;
   /** Throws NOT_ACCESS_POINT_CLIENT, NO_SESSION, JOURNAL_UNWRITABLE. */
-  abstract stop(address: string): Promise<SessionReport>;
+  abstract stop(caller: Caller): Promise<SessionReport>;
 }

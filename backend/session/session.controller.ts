@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/commo
 import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { DomainError } from '../common/domain-error';
-import { normalizeAddress } from '../time-sync/access-point';
+import { callerOfRequest } from '../screen/caller';
 import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
 import { SessionStartDto } from './dto/session.dto';
 import { SessionService } from './session.service';
@@ -27,7 +27,7 @@ export class SessionController {
   @Post('start')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Start a capture session (access-point clients; the same authority as setting the clock)',
+    summary: "Start a capture session (the Pi's own screen and access-point clients: the same authority as setting the clock)",
     description:
       'Every connected camera is measured and corrected, and the answer says each camera\'s offset after that (camera minus Pi, ms). Until the stop, neither the Pi nor a camera ' +
       'is stepped automatically: syncs keep measuring and reporting, a step needs the operator (a manual set, or use-client-time on the decision shown).',
@@ -38,7 +38,7 @@ export class SessionController {
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'SESSION_RUNNING' })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNWRITABLE: the session\'s corrections could not be recorded; nothing was touched' })
   start(@Req() request: Request, @Body() body: SessionStartDto) {
-    return this.sessions.start(addressOf(request), body);
+    return this.sessions.start(callerOfRequest(request), body);
   }
 
   @Post('stop')
@@ -49,7 +49,7 @@ export class SessionController {
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'NO_SESSION' })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNWRITABLE: the session runs on' })
   stop(@Req() request: Request) {
-    return this.sessions.stop(addressOf(request));
+    return this.sessions.stop(callerOfRequest(request));
   }
 
   @Get(':id/report')
@@ -60,8 +60,4 @@ export class SessionController {
   report(@Param('id') id: string) {
     return this.sessions.report(id);
   }
-}
-
-function addressOf(request: Request): string {
-  return normalizeAddress(request.socket.remoteAddress ?? '');
 }

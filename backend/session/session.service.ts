@@ -11,6 +11,7 @@ import { CameraCheck, CameraTimekeeping } from '../corrections/camera-timekeepin
 import { SessionSpan } from '../corrections/corrections';
 import { assertSessionId, CorrectionsService } from '../corrections/corrections.service';
 import { JournalRecorder } from '../corrections/journal-recorder';
+import { Caller } from '../screen/caller';
 import { Clock } from '../time/clock';
 import { TimeSyncService } from '../time-sync/time-sync.service';
 import { SessionControl } from './session-control';
@@ -72,8 +73,9 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     return this.running;
   }
 
-  async start(address: string, input: { label?: string } = {}): Promise<SessionStartAnswer> {
-    this.timeSync.assertMaySetTime(address, 'start a capture session');
+  async start(caller: Caller, input: { label?: string } = {}): Promise<SessionStartAnswer> {
+    this.timeSync.assertMaySetTime(caller, 'start a capture session');
+    const address = caller.address;
     if (this.running || this.busy === 'starting') {
       const id = this.running?.id;
       throw new DomainError(ErrorCode.SESSION_RUNNING, id ? `Capture session ${id} is running (since ${this.running!.startedAt}); stop it first` : 'A capture session is starting', { sessionId: id ?? null });
@@ -109,8 +111,9 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     }
   }
 
-  async stop(address: string): Promise<SessionReport> {
-    this.timeSync.assertMaySetTime(address, 'stop a capture session');
+  async stop(caller: Caller): Promise<SessionReport> {
+    this.timeSync.assertMaySetTime(caller, 'stop a capture session');
+    const address = caller.address;
     const info = this.running;
     if (!info || this.busy === 'stopping') throw new DomainError(ErrorCode.NO_SESSION, this.busy === 'stopping' ? 'The capture session is already stopping' : 'No capture session is running');
     this.busy = 'stopping';
