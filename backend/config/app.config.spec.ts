@@ -5,6 +5,7 @@ describe(validateConfig.name, () => {
     const config = validateConfig({});
     expect(config).toBeInstanceOf(AppConfig);
     expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
+    expect(config).toMatchObject({ WS_MAX_FRAMES_PER_SECOND: 100, WS_MAX_BYTES_PER_SECOND: 65_536, HTTP_MAX_WRITES_PER_SECOND: 20 });
   });
 
   it('reads typed values', () => {
@@ -22,6 +23,10 @@ describe(validateConfig.name, () => {
     [{ AP_SUBNETS: '10.42.0.0/40' }, /AP_SUBNETS/],
     [{ CAMERA_URL: 'ftp://camera' }, /CAMERA_URL/],
     [{ CAMERA_SYNC_ON_CONNECT: 'maybe' }, /CAMERA_SYNC_ON_CONNECT/],
+    [{ WS_MAX_FRAMES_PER_SECOND: '10' }, /WS_MAX_FRAMES_PER_SECOND="10"/],
+    [{ WS_MAX_FRAMES_PER_SECOND: 'lots' }, /WS_MAX_FRAMES_PER_SECOND/],
+    [{ WS_MAX_BYTES_PER_SECOND: '1000' }, /WS_MAX_BYTES_PER_SECOND="1000"/],
+    [{ HTTP_MAX_WRITES_PER_SECOND: '0' }, /HTTP_MAX_WRITES_PER_SECOND/],
   ])('stops on %p with a message naming the variable', (env, message) => {
     expect(() => validateConfig(env)).toThrow(ConfigError);
     expect(() => validateConfig(env)).toThrow(message);

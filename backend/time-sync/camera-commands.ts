@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { CameraState } from '../protocol/messages';
+import { RefusalLog } from '../common/refusal-log';
+import { CameraState, Reliability } from '../protocol/messages';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
 
@@ -9,24 +10,34 @@ export const CAMERA_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Writing a camera's clock on request (REST and WebSocket alike): the same authority as setting the Pi's
- * clock, a checked camera id, then the Camera module. Refusals are coded and logged by TimeSyncService.
+ * clock, a checked camera id, a Pi whose time is worth copying (or the operator's confirmation), then the
+ * Camera module. Each refusal is a coded error and one log line (RefusalLog).
  */
 @Injectable()
 export class CameraCommands {
   constructor(
     private readonly timeSync: TimeSyncService,
     private readonly cameras: CameraClockPort,
+    private readonly refusals: RefusalLog,
   ) {}
 
-  /** Every connected camera, or the one named by `id`. */
-  async sync(address: string, id: string | undefined, reason: string): Promise<CameraSyncOutcome[] | unknown> {
+  /**
+   * Every connected camera, or the one named by `id`. `confirmed`: the operator chose to write the Pi's time
+   * although its reliability is none (never synchronized, or its last sync failed).
+   */
+  async sync(address: string, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
     this.timeSync.assertMaySetTime(address, "set a camera's clock");
-    if (id === undefined) {
-      if (!this.cameras.statuses().some((c) => c.state === CameraState.Connected)) throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
-      return this.cameras.syncAll(reason);
+    if (id !== undefined) assertCameraId(id);
+    else if (!this.cameras.statuses().some((c) => c.state === CameraState.Connected)) throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
+    if (!confirmed && this.timeSync.reliability() === Reliability.None) {
+      throw this.refusals.refuse(
+        address,
+        ErrorCode.PI_TIME_UNRELIABLE,
+        "The Pi's own time is not reliable (never synchronized, or its last sync failed), so the camera was left alone: set the Pi's time first, or confirm to write it anyway",
+        { source: 'camera' },
+      );
     }
-    assertCameraId(id);
-    return this.cameras.syncOne(id, reason);
+    return id === undefined ? this.cameras.syncAll(reason) : this.cameras.syncOne(id, reason);
   }
 }
 

@@ -9,6 +9,7 @@ import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { RefusalLog } from '../common/refusal-log';
 
 @Module({
   imports: [ActivityLogModule, SystemClockModule, CameraModule],
@@ -17,10 +18,11 @@ import { CameraCommands } from './camera-commands';
     TimeSyncService,
     TimeSyncGateway,
     CameraCommands,
+    RefusalLog,
     AccessPointPolicy,
     NetworkInterfaces,
     { provide: CameraClockPort, useExisting: CameraService },
   ],
-  exports: [TimeSyncService],
+  exports: [TimeSyncService, RefusalLog],
 })
 export class TimeSyncModule {}

@@ -3,6 +3,7 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { DomainEvent, EventBus } from '../common/event-bus';
+import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { CameraStatus, TimeSyncRequestFrame } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
@@ -135,7 +136,7 @@ describe(TimeSyncService.name, () => {
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, new RefusalLog(clock, activity), camera);
     await sut.onModuleInit();
   });
 
@@ -263,7 +264,12 @@ describe(TimeSyncService.name, () => {
     expect(() => sut.handleResponse('x', { clientTime: Date.now(), serverTime: 1, requestId: 'sync-1' }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
     await expect(sut.setManually('192.168.1.50', { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
     expect(system.writes).toEqual([]);
-    expect(activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT')).toHaveLength(2);
+    // One activity line per client per interval, however often it tries; the next interval gets its own.
+    const refusals = () => activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT');
+    expect(refusals()).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(sut.setManually('192.168.1.50', { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(refusals()).toHaveLength(2);
   });
 
   it('matches responses to requests: unknown, duplicate, foreign and late answers change nothing (pitfall 10)', async () => {

@@ -4,6 +4,7 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
+import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { CameraState, CameraStatus, PiClockStatus, Reliability, SyncSource, TimeSyncStatus } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
@@ -70,6 +71,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly accessPoint: AccessPointPolicy,
     durations: DurationTracker,
     private readonly journal: ClockJournal,
+    private readonly refusals: RefusalLog,
     @Optional() private readonly cameras?: CameraClockPort,
   ) {
     this.settings = policySettingsOf(config);
@@ -359,9 +361,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   private refuse(address: string, what: string): never {
-    const message = `Only devices on the Pi's Wi-Fi access point may ${what}; ${address} is not one`;
-    this.activity.add('error', message, false, { error: ErrorCode.NOT_ACCESS_POINT_CLIENT, client: address });
-    throw new DomainError(ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
+    // One log line per client per interval, however often it tries (RefusalLog).
+    throw this.refusals.refuse(address, ErrorCode.NOT_ACCESS_POINT_CLIENT, `Only devices on the Pi's Wi-Fi access point may ${what}; ${address} is not one`);
   }
 
   /** Reads the Pi's clock (zone, NTP); a change of NTP state goes to the policy. */
