@@ -68,13 +68,23 @@ describe('source policy', () => {
         event: { kind: 'measured', connId: phone.id, reading: reading('client', H + 800), piZone: 'Europe/Berlin' },
         now: MIN,
         expect: ['log', 'status-changed', 'schedule'],
-        check: (s) => expect(s.decision).toMatchObject({ kind: 'suspected-zone-mistake', connId: phone.id, client: phone.address }),
+        check: (s) => {
+          expect(s.decision).toMatchObject({ kind: 'suspected-zone-mistake', connId: phone.id, client: phone.address });
+          // Wall times in the zones, not ISO strings: 2027-01-15T08:00:00Z is 09:00:00 in Berlin.
+          expect(s.decision?.message).toMatch(/says 10:00:00 CET, the Pi 09:00:00 CET: \+1 h/);
+        },
       },
       {
         name: 'synchronized Pi, client -30 min: suspected zone mistake',
         state: synced(0),
         event: { kind: 'measured', connId: phone.id, reading: reading('client', -30 * MIN - 1500), piZone: 'UTC' },
         expect: ['log', 'status-changed', 'schedule'],
+      },
+      {
+        name: 'Pi set from a camera, client +5 h: a camera clock carries zone mistakes, the phone corrects it',
+        state: synced(0, { last: { monotonicMs: 0, source: 'camera', offsetMs: 0, errorBoundMs: 500, client: 'SN1' }, lastReliability: 'medium' }),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 5 * H + 300), piZone: 'UTC' },
+        expect: ['step'],
       },
       {
         name: 'synchronized Pi, client +47 s: an ordinary step',

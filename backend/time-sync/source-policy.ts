@@ -6,7 +6,7 @@
  * that takes time (a step, a camera read) comes back as another event.
  */
 import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, SyncSource } from '../protocol/messages';
-import { formatDuration as words } from '../time/format';
+import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
 
 // ---- settings --------------------------------------------------------------------------------------
 
@@ -373,7 +373,9 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
       out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${current.source} (${reliability})`, true, details));
       return s;
     }
-    if (candidate.automatic && beyond && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
+    // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
+    // exactly the kind of clock that carries a zone or DST mistake, so a phone may correct it by whole hours.
+    if (candidate.automatic && beyond && current.rank >= candidate.rank && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
       return awaitOperator(s, connId, r, piZone, 'suspected-zone-mistake', cfg, out);
     }
   }
@@ -434,10 +436,14 @@ function fail(s: PolicyState, message: string, source: SyncSource, offset: numbe
 function awaitOperator(s: PolicyState, connId: string | null, r: Reading, piZone: string, kind: PendingDecision['kind'], cfg: PolicySettings, out: Action[]): PolicyState {
   const clientTime = new Date(r.sourceTimeMs).toISOString();
   const piTime = new Date(r.piTimeMs).toISOString();
+  // In words, in each side's own zone: "14:03:12 CET" reads; an ISO string in UTC does not.
+  const clientWall = wallTime(r.sourceTimeMs, r.zone ?? piZone);
+  const piWall = wallTime(r.piTimeMs, piZone);
+  const zones = r.zone && r.zone !== piZone ? `, zone ${r.zone} instead of ${piZone}` : '';
   const message =
     kind === DecisionKind.ManualDisagrees
-      ? `${sourceWords(r)} says ${clientTime}, the Pi was set by hand to ${piTime} (${signed(r.offsetMs)}${r.zone && r.zone !== piZone ? `, zone ${r.zone} instead of ${piZone}` : ''}). Use the phone's time?`
-      : `${sourceWords(r)} is ${signed(r.offsetMs)} from the Pi, about a whole number of quarter hours: a time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
+      ? `${sourceWords(r)} says ${clientWall}, the Pi was set by hand to ${piWall} (${signed(r.offsetMs)}${zones}). Use the phone's time?`
+      : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
   const previous = s.decision;
   s.decision = { kind, client: r.who, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs ?? 0, clientTime, piTime, clientZone: r.zone ?? null, piZone, piSource: s.last?.source ?? 'none', at: piTime, message, connId: connId ?? '' };
   // Logged when it is new or changed by more than the threshold, not at every interval.
@@ -484,6 +490,16 @@ function sourceWords(r: Reading): string {
 
 function agoWords(s: PolicyState, nowMono: number): string {
   return s.last ? `${words(nowMono - s.last.monotonicMs)} ago` : 'never';
+}
+
+/** "14:03:12 CET" (HUMAN format without the date and the UTC offset); the ISO time if the zone is unusable. */
+function wallTime(ms: number, zone: string): string {
+  try {
+    const human = formatTimestamp(ms, TimeFormat.HUMAN, zone);
+    return human.replace(/^.*?, /, '').replace(/ \(UTC[^)]*\)$/, '');
+  } catch {
+    return new Date(ms).toISOString();
+  }
 }
 
 /** "+3 h 2 min", "-850 ms", "+0.42 ms". */

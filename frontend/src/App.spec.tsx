@@ -1,10 +1,11 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
-import type { ActivityEntry, ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
-import { FakeWebSocket, makeStatus } from '../test-support/fakes';
+import type { ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
+import { CameraState, ClientFrameType, DecisionKind, ErrorCode, EventType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
+import { FakeStorage, FakeWebSocket, makeCamera, makeDecision, makeEntry, makeStatus } from '../test-support/fakes';
 import { ActionError, type TimeSyncApi } from './api';
 import { App } from './App';
 import { NIGHT_MODE_KEY } from './night-mode';
-import { TimeSyncSocket } from './ws-client';
+import { RELOADED_FOR_KEY, TimeSyncSocket } from './ws-client';
 
 type StrictApi = { [K in keyof TimeSyncApi]: jest.Mock<ReturnType<TimeSyncApi[K]>, Parameters<TimeSyncApi[K]>> };
 
@@ -13,7 +14,7 @@ function strictApi(): StrictApi {
   const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
   // The clock probe runs after every status; by default it never answers, so the status stamp is used.
   const pending = jest.fn(() => new Promise<never>(() => undefined));
-  return { setPiTime: unexpected('setPiTime'), syncCamera: unexpected('syncCamera'), probePiClock: pending } as unknown as StrictApi;
+  return { setPiTime: unexpected('setPiTime'), syncCameras: unexpected('syncCameras'), probePiClock: pending } as unknown as StrictApi;
 }
 
 const NOW = Date.parse('2026-11-25T08:02:00.000Z');
@@ -21,6 +22,8 @@ const NOW = Date.parse('2026-11-25T08:02:00.000Z');
 describe(App.name, () => {
   let socket: TimeSyncSocket;
   let api: StrictApi;
+  let reload: jest.Mock<void, []>;
+  let storage: FakeStorage;
 
   const ws = () => FakeWebSocket.last;
   const serverSend = (frame: ServerFrame) => act(() => ws().serverSend(frame));
@@ -37,7 +40,9 @@ describe(App.name, () => {
     FakeWebSocket.reset();
     localStorage.clear();
     document.documentElement.className = '';
-    socket = new TimeSyncSocket({ url: 'ws://pi.test/ws', WebSocketImpl: FakeWebSocket, isVisible: () => true, random: () => 1 });
+    reload = jest.fn();
+    storage = new FakeStorage();
+    socket = new TimeSyncSocket({ url: 'ws://pi.test/ws', WebSocketImpl: FakeWebSocket, isVisible: () => true, random: () => 1, reload, storage });
     socket.start();
     api = strictApi();
   });
@@ -50,7 +55,7 @@ describe(App.name, () => {
   describe('Controller Status', () => {
     it('shows both TimeSync rows, the camera one blank when no camera is connected', () => {
       renderApp();
-      sendStatus(makeStatus());
+      sendStatus(makeStatus({ cameras: [] }));
       const camera = screen.getByTestId('camera-status');
       const info = screen.getByTestId('controller-info');
       expect(within(camera).getByText('TimeSync:')).toBeVisible();
@@ -120,24 +125,6 @@ describe(App.name, () => {
       sendStatus(makeStatus({ isSynchronized: false, syncSource: 'none', reliability: 'none', lastSyncAgeMs: null, lastOffsetMs: null, errorBoundMs: null }));
       expect(screen.getByTestId('pi-timesync')).toHaveTextContent('Not synchronized yet');
       expect(screen.getByTestId('pi-reliability')).toHaveTextContent('None');
-    });
-
-    it('shows the camera name, serial and its last sync when a camera is connected', () => {
-      renderApp();
-      sendStatus(
-        makeStatus({
-          camera: {
-            connected: true,
-            baseUrl: 'http://192.168.4.2:8080',
-            info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R6', serialNumber: '012345678901' },
-            lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150 },
-            lastError: null,
-          },
-        }),
-      );
-      expect(screen.getByTestId('camera-name')).toHaveTextContent('Canon EOS R6 · serial 012345678901');
-      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
-      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was 3.2 s behind, now 150 ms ahead');
     });
 
     it('shows the simulated-clock banner only for the simulated backend', () => {
@@ -247,15 +234,144 @@ describe(App.name, () => {
     });
   });
 
-  describe('camera sync', () => {
-    it('shows the error next to the button', async () => {
-      api.syncCamera.mockRejectedValue(new ActionError('NO_CAMERA', 'no camera connected', 409));
+  describe('cameras', () => {
+    const r6 = () =>
+      makeCamera({
+        id: '012345678901',
+        lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150, verified: true },
+      });
+    const r50 = () => makeCamera({ id: '083021000123', info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R50', serialNumber: '083021000123' } });
+    const rows = () => screen.getAllByTestId('camera');
+    const row = (id: string) => rows().find((r) => r.dataset.cameraId === id)!;
+
+    it('shows the camera name, serial and its last sync when a camera is connected', () => {
       renderApp();
-      sendStatus(makeStatus());
+      sendStatus(makeStatus({ cameras: [r6()] }));
+      expect(screen.getByTestId('camera-name')).toHaveTextContent('Canon EOS R6 · serial 012345678901');
+      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
+      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was 3.2 s behind, now 150 ms ahead');
+      expect(screen.getByTestId('sync-camera')).toHaveTextContent('Sync camera now');
+      expect(screen.getByTestId('sync-camera')).toBeEnabled();
+      expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
+    });
+
+    it('shows a TimeSync: row per camera with its state in plain words', () => {
+      renderApp();
+      sendStatus(
+        makeStatus({
+          cameras: [
+            r6(),
+            r50(),
+            makeCamera({ id: 'CAM-3', state: CameraState.NeedsCredentials, info: { productName: 'Canon EOS R5' }, lastError: 'the camera refused the user name and password' }),
+            makeCamera({ id: 'CAM-4', state: CameraState.Disconnected, info: null, lastError: 'no answer' }),
+          ],
+        }),
+      );
+      expect(rows()).toHaveLength(4);
+      expect(within(screen.getByTestId('camera-status')).getAllByText('TimeSync:')).toHaveLength(4);
+      expect(within(row('012345678901')).getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
+      expect(within(row('083021000123')).getByTestId('camera-timesync')).toHaveTextContent('Connected, not synced yet');
+      expect(within(row('083021000123')).getByTestId('camera-name')).toHaveTextContent('Canon EOS R50 · serial 083021000123');
+      const locked = within(row('CAM-3')).getByTestId('camera-timesync');
+      expect(locked).toHaveTextContent("needs the camera's user name and password");
+      expect(locked).toHaveTextContent('refused the user name and password');
+      expect(within(row('CAM-4')).getByTestId('camera-timesync')).toHaveTextContent('Not connected');
+      expect(within(row('CAM-4')).getByTestId('camera-name')).toHaveTextContent('Camera · serial CAM-4');
+      // Several connected: "Sync cameras now" for all, and one button per connected camera.
+      expect(screen.getByTestId('sync-camera')).toHaveTextContent('Sync cameras now');
+      expect(within(row('012345678901')).getByTestId('sync-camera-one')).toBeEnabled();
+      expect(within(row('083021000123')).getByTestId('sync-camera-one')).toBeEnabled();
+      expect(within(row('CAM-3')).queryByTestId('sync-camera-one')).not.toBeInTheDocument();
+      expect(within(row('CAM-4')).queryByTestId('sync-camera-one')).not.toBeInTheDocument();
+    });
+
+    it('is disabled with the reason when no camera is connected', () => {
+      renderApp();
+      sendStatus(makeStatus({ cameras: [makeCamera({ state: CameraState.Disconnected })] }));
+      expect(screen.getByTestId('sync-camera')).toBeDisabled();
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent('No camera connected');
+      sendStatus(makeStatus({ cameras: [makeCamera({ state: CameraState.NeedsCredentials })] }));
+      expect(screen.getByTestId('sync-camera')).toBeDisabled();
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent('needs its user name and password');
+      sendStatus(makeStatus({ cameras: [] }));
+      expect(screen.getByTestId('sync-camera')).toBeDisabled();
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent('No camera connected');
+    });
+
+    it("is disabled with the reason when this device is not on the Pi's Wi-Fi", () => {
+      renderApp();
+      sendStatus(makeStatus({ canSetTime: false, cameras: [r6(), r50()] }));
+      expect(screen.getByTestId('sync-camera')).toBeDisabled();
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+      expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
+    });
+
+    it('reports success with how far off the camera was', async () => {
+      api.syncCameras.mockResolvedValue([{ cameraId: '012345678901', success: true, offset: 2400, residualMs: 3 }]);
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
       await act(async () => {
         fireEvent.click(screen.getByTestId('sync-camera'));
       });
-      expect(api.syncCamera).toHaveBeenCalledTimes(1);
+      expect(api.syncCameras).toHaveBeenCalledWith();
+      const message = screen.getByTestId('sync-camera-message');
+      expect(message).toHaveTextContent("Camera clock set to the Pi's time (it was 2.4 s behind)");
+      expect(message).toHaveAttribute('role', 'status');
+    });
+
+    it('syncs all and names each camera that failed, as an alert', async () => {
+      api.syncCameras.mockResolvedValue([
+        { cameraId: '012345678901', success: true, offset: -500, residualMs: 2 },
+        { cameraId: '083021000123', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' },
+      ]);
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6(), r50()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
+      expect(api.syncCameras).toHaveBeenCalledTimes(1);
+      expect(api.syncCameras).toHaveBeenCalledWith();
+      const message = screen.getByTestId('sync-camera-message');
+      expect(message).toHaveAttribute('role', 'alert');
+      expect(message).toHaveTextContent('Canon EOS R6 · serial 012345678901: set (it was 500 ms ahead)');
+      expect(message).toHaveTextContent('Canon EOS R50 · serial 083021000123: Device busy. Try again in a moment');
+    });
+
+    it('says all were set when every camera took the time', async () => {
+      api.syncCameras.mockResolvedValue([
+        { cameraId: '012345678901', success: true, offset: 0.4, residualMs: 2 },
+        { cameraId: '083021000123', success: true, offset: null, residualMs: null },
+      ]);
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6(), r50()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
+      const message = screen.getByTestId('sync-camera-message');
+      expect(message).toHaveAttribute('role', 'status');
+      expect(message).toHaveTextContent("Camera clocks set to the Pi's time. Canon EOS R6 · serial 012345678901: set (it was in step); Canon EOS R50 · serial 083021000123: set");
+    });
+
+    it('syncs one camera of several, with the answer in its own row', async () => {
+      api.syncCameras.mockResolvedValue([{ cameraId: '083021000123', success: true, offset: 7000, residualMs: 1 }]);
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6(), r50()] }));
+      await act(async () => {
+        fireEvent.click(within(row('083021000123')).getByTestId('sync-camera-one'));
+      });
+      expect(api.syncCameras).toHaveBeenCalledWith('083021000123');
+      expect(within(row('083021000123')).getByTestId('sync-camera-one-message')).toHaveTextContent("Camera clock set to the Pi's time (it was 7.0 s behind)");
+      expect(within(row('012345678901')).queryByTestId('sync-camera-one-message')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('sync-camera-message')).not.toBeInTheDocument();
+    });
+
+    it("shows the Pi's refusal next to the button (the camera left between the status and the tap)", async () => {
+      api.syncCameras.mockRejectedValue(new ActionError(ErrorCode.NO_CAMERA, 'no camera connected', 409));
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
       const message = screen.getByTestId('sync-camera-message');
       expect(message).toHaveTextContent('No camera connected');
       expect(message).toHaveAttribute('role', 'alert');
@@ -263,58 +379,181 @@ describe(App.name, () => {
     });
 
     it('shows a busy camera in plain words', async () => {
-      api.syncCamera.mockRejectedValueOnce(new ActionError('CAMERA_BUSY', 'Camera is busy: Device busy', 503));
+      api.syncCameras.mockResolvedValueOnce([{ cameraId: '012345678901', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy' }]);
       renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
       await act(async () => {
         fireEvent.click(screen.getByTestId('sync-camera'));
       });
       expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('Camera is busy: Device busy. Try again in a moment');
+      expect(screen.getByTestId('sync-camera-message')).toHaveAttribute('role', 'alert');
+    });
+
+    it('says when a camera refused the user name and password', async () => {
+      api.syncCameras.mockRejectedValue(new ActionError(ErrorCode.CAMERA_AUTH_REQUIRED, 'the camera refused the user name and password', 502));
+      renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('sync-camera'));
+      });
+      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent(
+        'The camera needs its user name and password (CAMERA_USER and CAMERA_PASSWORD on the Pi) (the camera refused the user name and password)',
+      );
     });
 
     it('explains a busy camera whose message does not say so', async () => {
-      api.syncCamera.mockRejectedValue(new ActionError('CAMERA_BUSY', 'Taken in preparation', 503));
+      api.syncCameras.mockRejectedValue(new ActionError(ErrorCode.CAMERA_BUSY, 'Taken in preparation', 503));
       renderApp();
+      sendStatus(makeStatus({ cameras: [r6()] }));
       await act(async () => {
         fireEvent.click(screen.getByTestId('sync-camera'));
       });
       expect(screen.getByTestId('sync-camera-message')).toHaveTextContent('The camera is busy (Taken in preparation). Try again in a moment');
     });
 
-    it('reports success with how far off the camera was', async () => {
-      api.syncCamera.mockResolvedValue({ success: true, offset: 2400, residualMs: 3 });
+    it('follows camera changes from the status alone, without asking for it', () => {
       renderApp();
-      await act(async () => {
-        fireEvent.click(screen.getByTestId('sync-camera'));
-      });
-      expect(screen.getByTestId('sync-camera-message')).toHaveTextContent("Camera clock set to the Pi's time (it was 2.4 s behind)");
+      sendStatus(makeStatus({ cameras: [] }));
+      const camera = r50();
+      serverSend({ type: ServerFrameType.Event, eventType: EventType.CameraConnected, timestamp: '', data: { ...camera, cameraId: camera.id } });
+      expect(screen.getByTestId('camera-name')).toHaveTextContent('No camera connected');
+      sendStatus(makeStatus({ cameras: [camera] }));
+      expect(screen.getByTestId('camera-name')).toHaveTextContent('Canon EOS R50');
+      expect(ws().sent).toEqual([]);
+    });
+  });
+
+  describe('decision', () => {
+    const decided = (overrides: Partial<TimeSyncStatus> = {}) =>
+      makeStatus({ operatorHold: true, syncSource: 'manual', decision: makeDecision(), ...overrides });
+
+    it("shows the Pi's question and sends use-client-time over the socket", () => {
+      renderApp();
+      sendStatus(decided());
+      const panel = screen.getByTestId('decision');
+      expect(panel).toHaveTextContent('A phone disagrees with the time set by hand');
+      expect(screen.getByTestId('decision-message')).toHaveTextContent("10.42.0.5's clock is 1 h ahead of the time set by hand");
+      expect(screen.getByTestId('decision-message')).toHaveAttribute('role', 'alert');
+      expect(screen.getByTestId('decision-detail')).toHaveTextContent('10.42.0.5 is 1 h 0 min 0 s ahead of the Pi (± 3 ms)');
+      const button = screen.getByTestId('use-client-time');
+      expect(button).toHaveTextContent("Use this phone's time");
+      fireEvent.click(button);
+      expect(ws().sentFrames).toEqual([{ type: ClientFrameType.UseClientTime, data: {} }]);
+      expect(button).toBeDisabled();
+      expect(button).toHaveTextContent('Measuring this phone…');
+      // The Pi took it: the next status has no decision and no hold.
+      sendStatus(makeStatus({ operatorHold: false, decision: null }));
+      expect(screen.queryByTestId('decision')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('operator-hold')).not.toBeInTheDocument();
+    });
+
+    it('names a suspected zone mistake and the two zones', () => {
+      renderApp();
+      sendStatus(decided({ operatorHold: false, decision: makeDecision({ kind: DecisionKind.SuspectedZoneMistake, offsetMs: -1_800_000, clientZone: 'Asia/Kolkata', piZone: 'UTC' }) }));
+      expect(screen.getByTestId('decision')).toHaveTextContent('Time zone or daylight-saving mistake?');
+      expect(screen.getByTestId('decision-detail')).toHaveTextContent('10.42.0.5 is 30 min 0 s behind the Pi');
+      expect(screen.getByTestId('decision-detail')).toHaveTextContent('zone Asia/Kolkata, the Pi uses UTC');
+    });
+
+    it("shows the Pi's refusal next to the button, not as a page-wide error", () => {
+      renderApp();
+      sendStatus(decided());
+      fireEvent.click(screen.getByTestId('use-client-time'));
+      serverSend({ type: 'error', data: { code: ErrorCode.NO_TIME_SOURCE, message: "no phone on the Pi's Wi-Fi is connected whose time could be used" } });
+      const message = screen.getByTestId('use-client-time-message');
+      expect(message).toHaveTextContent("No phone on the Pi's Wi-Fi is connected whose time could be used");
+      expect(message).toHaveAttribute('role', 'alert');
+      expect(screen.queryByTestId('socket-error')).not.toBeInTheDocument();
+      expect(screen.getByTestId('use-client-time')).toBeEnabled();
+    });
+
+    it("is disabled with the reason for a device that is not on the Pi's Wi-Fi", () => {
+      renderApp();
+      sendStatus(decided({ canSetTime: false }));
+      expect(screen.getByTestId('use-client-time')).toBeDisabled();
+      expect(screen.getByTestId('use-client-time-reason')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+    });
+
+    it('is disabled while the socket is down', () => {
+      renderApp();
+      sendStatus(decided());
+      act(() => ws().serverClose());
+      expect(screen.getByTestId('use-client-time')).toBeDisabled();
+      expect(screen.getByTestId('use-client-time-reason')).toHaveTextContent('Not connected to the Pi');
+    });
+
+    it('says when the operator hold is on', () => {
+      renderApp();
+      sendStatus(makeStatus({ operatorHold: true, syncSource: 'manual', decision: null }));
+      expect(screen.queryByTestId('decision')).not.toBeInTheDocument();
+      expect(screen.getByTestId('operator-hold')).toHaveTextContent('Set by hand; automatic syncs only measure');
+      expect(screen.getByTestId('pi-timesync')).toContainElement(screen.getByTestId('operator-hold'));
+    });
+  });
+
+  describe('protocol version', () => {
+    it('reloads itself when the Pi speaks another version', () => {
+      render(<App socket={socket} api={api} />);
+      act(() => ws().serverOpen(PROTOCOL_VERSION + 1));
+      expect(reload).toHaveBeenCalledTimes(1);
+    });
+
+    it('says so, with a Reload button, when a reload did not help', () => {
+      storage.setItem(RELOADED_FOR_KEY, String(PROTOCOL_VERSION + 1));
+      render(<App socket={socket} api={api} />);
+      act(() => ws().serverOpen(PROTOCOL_VERSION + 1));
+      expect(reload).not.toHaveBeenCalled();
+      expect(screen.getByTestId('version-banner')).toHaveTextContent(`page ${PROTOCOL_VERSION}, Pi ${PROTOCOL_VERSION + 1}`);
+      fireEvent.click(screen.getByTestId('reload-page'));
+      expect(reload).toHaveBeenCalledTimes(1);
+    });
+
+    it('shows no banner when the versions agree', () => {
+      renderApp();
+      expect(screen.queryByTestId('version-banner')).not.toBeInTheDocument();
+      expect(reload).not.toHaveBeenCalled();
     });
   });
 
   describe('activity log', () => {
-    const entry = (minute: number, message: string, success = true): ActivityEntry => ({
-      timestamp: `2026-11-25T08:0${minute}:00.000Z`,
-      type: success ? 'sync' : 'error',
-      message,
-      success,
-      details: {},
-    });
+    const log = (full: boolean, ...entries: ReturnType<typeof makeEntry>[]): ServerFrame => ({ type: ServerFrameType.ActivityLog, timestamp: '', data: { entries, full } });
+    const shown = () => screen.getAllByTestId('activity-entry').map((li) => li.querySelector('.activity-message')?.textContent);
 
     it('lists entries newest first with type, message and local time', () => {
       renderApp();
-      serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry(0, 'first'), entry(1, 'second'), entry(2, 'camera failed', false)] } });
+      serverSend(
+        log(
+          true,
+          makeEntry({ seq: 1, timestamp: '2026-11-25T08:00:00.000Z', message: 'first' }),
+          makeEntry({ seq: 2, timestamp: '2026-11-25T08:01:00.000Z', message: 'second' }),
+          makeEntry({ seq: 3, timestamp: '2026-11-25T08:02:00.000Z', type: 'error', success: false, message: 'camera failed' }),
+        ),
+      );
       const items = screen.getAllByTestId('activity-entry');
-      expect(items.map((li) => li.querySelector('.activity-message')?.textContent)).toEqual(['Failed: camera failed', 'second', 'first']);
+      expect(shown()).toEqual(['Failed: camera failed', 'second', 'first']);
       expect(items[0]).toHaveTextContent('Error');
       expect(items[2]).toHaveTextContent('Sync');
       expect(items[2].querySelector('time')).toHaveAttribute('dateTime', '2026-11-25T08:00:00.000Z');
       expect(items[2].querySelector('time')?.textContent).toMatch(/^\d\d:00:00$/);
     });
 
-    it('shows new entries on top as they arrive', () => {
+    it('adds new entries on top as they arrive, without asking for anything', () => {
       renderApp();
-      serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry(0, 'first')] } });
-      serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry(0, 'first'), entry(1, 'second')] } });
-      expect(screen.getAllByTestId('activity-entry')[0]).toHaveTextContent('second');
+      serverSend(log(true, makeEntry({ seq: 1, message: 'first' })));
+      serverSend(log(false, makeEntry({ seq: 2, message: 'second' })));
+      serverSend(log(false, makeEntry({ seq: 2, message: 'second' })));
+      expect(shown()).toEqual(['second', 'first']);
+      expect(ws().sent).toEqual([]);
+    });
+
+    it('starts again from the full list after a reconnect', () => {
+      renderApp();
+      serverSend(log(true, makeEntry({ seq: 1, message: 'before the restart' })));
+      act(() => ws().serverClose());
+      act(() => jest.advanceTimersByTime(500));
+      act(() => ws().serverOpen());
+      serverSend(log(true));
+      expect(screen.getByTestId('activity-empty')).toHaveTextContent('No activity yet');
     });
   });
 

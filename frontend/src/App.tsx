@@ -1,9 +1,13 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import type { ClientFrame } from '../../backend/protocol/messages';
+import { ClientFrameType, ClockBackend } from '../../backend/protocol/vocabulary';
 import type { PiClockProbe, TimeSyncApi } from './api';
 import { useTick } from './clock-store';
 import { ActivityLog } from './components/ActivityLog';
+import { CameraStatusCard } from './components/CameraStatusCard';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
-import { CameraStatusCard, ControllerInfo } from './components/ControllerStatus';
+import { ControllerInfo } from './components/ControllerStatus';
+import { DecisionPanel } from './components/DecisionPanel';
 import { ManualTimeSet } from './components/ManualTimeSet';
 import { SocketErrorNotice } from './components/SocketErrorNotice';
 import { useNightMode } from './night-mode';
@@ -15,8 +19,15 @@ export interface SocketLike {
   subscribe(listener: () => void): () => void;
   getSnapshot(): TimeSyncSnapshot;
   reconnectNow(): void;
+  send(frame: ClientFrame): boolean;
+  reloadPage(): void;
 }
 
+/**
+ * The kiosk page. Actions take one way each: setting the time and syncing cameras are REST calls (each
+ * answer shows next to its button); "Use this phone's time" goes over the WebSocket, because it names this
+ * page's own connection as the time source.
+ */
 export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const snap = useSyncExternalStore(socket.subscribe, socket.getSnapshot);
   const tick = useTick();
@@ -30,6 +41,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   // The probe measured the Pi against this device directly; the status's own stamp may have waited in a
   // busy page (it arrives while the page starts) and is only the fallback.
   const piNow = probe ? tick.wall + probe.piMinusDeviceMs : status ? status.pi.epochMs + elapsed : null;
+  const useClientTime = useCallback(() => socket.send({ type: ClientFrameType.UseClientTime, data: {} }), [socket]);
 
   return (
     <div className="app">
@@ -51,12 +63,32 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
         </button>
       </header>
 
-      {status?.pi.backend === 'simulated' ? (
+      {snap.versionMismatch ? (
+        <div className="notice error" role="alert" data-testid="version-banner">
+          <span>
+            This page is for another version of the Pi's software (page {snap.versionMismatch.page}, Pi {snap.versionMismatch.server}): reload it
+          </span>
+          <button type="button" className="btn btn-small" data-testid="reload-page" onClick={() => socket.reloadPage()}>
+            Reload
+          </button>
+        </div>
+      ) : null}
+      {status?.pi.backend === ClockBackend.Simulated ? (
         <p className="banner" data-testid="simulated-banner" role="note">
           Simulated clock: the system clock is not changed
         </p>
       ) : null}
       <SocketErrorNotice error={snap.lastError} />
+      {status?.decision ? (
+        <DecisionPanel
+          key={status.decision.at}
+          decision={status.decision}
+          canSetTime={status.canSetTime}
+          online={snap.connection === 'open'}
+          lastError={snap.lastError}
+          onUse={useClientTime}
+        />
+      ) : null}
 
       <main className="layout">
         <section className="panel status-panel" aria-labelledby="controller-status-title" data-testid="controller-status">
@@ -69,7 +101,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
               </span>
             ) : null}
           </h2>
-          <CameraStatusCard camera={status?.camera ?? null} piNow={piNow} api={api} />
+          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} />
           <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />
         </section>
 

@@ -1,4 +1,11 @@
-/** The two REST actions of the page. Errors come back as `{ statusCode, code, message }`. */
+/**
+ * The page's REST actions (each gets its own answer, shown next to its button) and the Pi clock probe.
+ * Errors come back as `{ statusCode, code, message }`.
+ */
+import { ErrorCode } from '../../backend/protocol/vocabulary';
+
+/** Codes of failures the page meets before any answer from the Pi. */
+export const PageErrorCode = { Network: 'NETWORK', Timeout: 'TIMEOUT' } as const;
 
 export class ActionError extends Error {
   readonly code: string;
@@ -14,11 +21,16 @@ export class ActionError extends Error {
 export interface TimeSyncApi {
   /** POST /api/system/time; `timestamp` is stamped by the caller right before the call. */
   setPiTime(timestamp: string, timezone: string): Promise<Record<string, unknown>>;
-  /** POST /api/timesync/camera */
-  syncCamera(): Promise<Record<string, unknown>>;
+  /** POST /api/timesync/camera[?id=]: every connected camera, or the one named; one outcome per camera. */
+  syncCameras(id?: string): Promise<CameraSyncOutcome[]>;
   /** The Pi's clock minus this device's, from a few GETs of /api/system/time (the lowest round trip wins). */
   probePiClock(): Promise<PiClockProbe>;
 }
+
+/** One camera's part of a camera sync, as the Pi answers it. */
+export type CameraSyncOutcome =
+  | { cameraId: string; success: true; offset: number | null; residualMs: number | null }
+  | { cameraId: string; success: false; code: string; error: string };
 
 export interface PiClockProbe {
   piMinusDeviceMs: number;
@@ -39,8 +51,8 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
       });
     } catch (e) {
       throw abort.signal.aborted
-        ? new ActionError('TIMEOUT', 'The Pi did not answer in time')
-        : new ActionError('NETWORK', `Could not reach the Pi (${e instanceof Error ? e.message : String(e)})`);
+        ? new ActionError(PageErrorCode.Timeout, 'The Pi did not answer in time')
+        : new ActionError(PageErrorCode.Network, `Could not reach the Pi (${e instanceof Error ? e.message : String(e)})`);
     } finally {
       clearTimeout(timer);
     }
@@ -77,7 +89,7 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
 
   return {
     setPiTime: (timestamp, timezone) => post('/api/system/time', { timestamp, timezone }),
-    syncCamera: () => post('/api/timesync/camera', {}),
+    syncCameras: async (id) => outcomesOf(await post(`/api/timesync/camera${id === undefined ? '' : `?id=${encodeURIComponent(id)}`}`, {}), id),
     probePiClock: () => probePiClock(),
   };
 }
@@ -87,21 +99,44 @@ export const NOT_ON_AP_REASON = "Only devices on the Pi's Wi-Fi can set the time
 /** An error in plain words for the person holding the phone. */
 export function describeError(e: unknown): string {
   if (!(e instanceof ActionError)) return `Something went wrong: ${e instanceof Error ? e.message : String(e)}`;
-  switch (e.code) {
-    case 'NOT_ACCESS_POINT_CLIENT':
+  return describeCode(e.code, e.message);
+}
+
+/** A coded failure (REST error, error frame, one camera's outcome) in plain words. */
+export function describeCode(code: string, message: string): string {
+  switch (code) {
+    case ErrorCode.NOT_ACCESS_POINT_CLIENT:
       return NOT_ON_AP_REASON;
-    case 'NTP_SYNCHRONIZED':
+    case ErrorCode.NTP_SYNCHRONIZED:
       return 'The Pi already has network time (NTP), so its clock is left alone';
-    case 'CLOCK_PERMISSION_DENIED':
-      return `The Pi is not allowed to change its clock: ${e.message}`;
-    case 'CAMERA_BUSY':
-      return /busy/i.test(e.message) ? `${capitalize(e.message)}. Try again in a moment` : `The camera is busy (${e.message}). Try again in a moment`;
-    case 'NETWORK':
-    case 'TIMEOUT':
-      return `${e.message}. Check the connection and try again`;
+    case ErrorCode.CLOCK_PERMISSION_DENIED:
+      return `The Pi is not allowed to change its clock: ${message}`;
+    case ErrorCode.CAMERA_BUSY:
+      return /busy/i.test(message) ? `${capitalize(message)}. Try again in a moment` : `The camera is busy (${message}). Try again in a moment`;
+    case ErrorCode.CAMERA_AUTH_REQUIRED:
+      return `${NEEDS_CREDENTIALS} (${message})`;
+    case PageErrorCode.Network:
+    case PageErrorCode.Timeout:
+      return `${message}. Check the connection and try again`;
     default:
-      return capitalize(e.message);
+      return capitalize(message);
   }
+}
+
+const NEEDS_CREDENTIALS = 'The camera needs its user name and password (CAMERA_USER and CAMERA_PASSWORD on the Pi)';
+
+/** The answer of POST /api/timesync/camera as outcomes: a list (every camera), or one camera's result (`?id=`). */
+function outcomesOf(body: unknown, id: string | undefined): CameraSyncOutcome[] {
+  const list = Array.isArray(body) ? body : [body];
+  return list.map((item) => {
+    const o = (item ?? {}) as Record<string, unknown>;
+    const cameraId = typeof o.cameraId === 'string' ? o.cameraId : (id ?? '');
+    if (o.success === false) {
+      return { cameraId, success: false, code: typeof o.code === 'string' ? o.code : ErrorCode.INTERNAL, error: typeof o.error === 'string' ? o.error : 'the camera did not take the time' };
+    }
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    return { cameraId, success: true, offset: num(o.offset), residualMs: num(o.residualMs) };
+  });
 }
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -7,11 +7,12 @@ export interface ActionResult {
 }
 
 /**
- * Runs a user action once at a time and keeps its outcome in plain words for display next to the button.
+ * Runs a user action once at a time and keeps its outcome in plain words for display next to the button:
+ * a string is a success, a thrown error a failure, an `ActionResult` says which (a partly failed camera sync).
  * `run` is called synchronously from the click, so anything it stamps before its first await is the
  * moment of the tap.
  */
-export function useAction(run: () => Promise<string>) {
+export function useAction(run: () => Promise<string | ActionResult>) {
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<ActionResult | null>(null);
   const running = useRef(false);
@@ -21,7 +22,7 @@ export function useAction(run: () => Promise<string>) {
     setBusy(true);
     setResult(null);
     run().then(
-      (text) => setResult({ ok: true, text }),
+      (outcome) => setResult(typeof outcome === 'string' ? { ok: true, text: outcome } : outcome),
       (e: unknown) => setResult({ ok: false, text: describeError(e) }),
     ).finally(() => {
       running.current = false;

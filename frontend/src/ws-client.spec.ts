@@ -1,13 +1,17 @@
-import type { ActivityEntry } from '../../backend/protocol/messages';
-import { FakeWebSocket, makeStatus } from '../test-support/fakes';
-import { mergeLog, TimeSyncSocket, type TimeSyncSocketOptions } from './ws-client';
+import type { ActivityEntry, ServerFrame } from '../../backend/protocol/messages';
+import { ClientFrameType, ErrorCode, EventType, PROTOCOL_VERSION, Reliability, ServerFrameType } from '../../backend/protocol/vocabulary';
+import { FakeStorage, FakeWebSocket, makeCamera, makeStatus } from '../test-support/fakes';
+import { mergeLog, RELOADED_FOR_KEY, TimeSyncSocket, type TimeSyncSocketOptions } from './ws-client';
 
-const entry = (message: string, timestamp = '2026-11-25T08:00:00.000Z'): ActivityEntry => ({ timestamp, type: 'sync', message, success: true, details: {} });
+const entry = (seq: number, message = `m${seq}`): ActivityEntry => ({ seq, timestamp: '2026-11-25T08:00:00.000Z', type: 'sync', message, success: true, details: {} });
+const log = (full: boolean, ...entries: ActivityEntry[]): ServerFrame => ({ type: ServerFrameType.ActivityLog, timestamp: '', data: { entries, full } });
 
 describe(TimeSyncSocket.name, () => {
   let sut: TimeSyncSocket;
   let visible: boolean;
   let wall: number;
+  let reload: jest.Mock<void, []>;
+  let storage: FakeStorage;
 
   const create = (options: TimeSyncSocketOptions = {}) =>
     new TimeSyncSocket({
@@ -18,6 +22,8 @@ describe(TimeSyncSocket.name, () => {
       wallNow: () => wall,
       isVisible: () => visible,
       timeZone: () => 'Europe/Berlin',
+      reload,
+      storage,
       ...options,
     });
 
@@ -26,6 +32,8 @@ describe(TimeSyncSocket.name, () => {
     FakeWebSocket.reset();
     visible = true;
     wall = 1_764_057_600_000;
+    reload = jest.fn();
+    storage = new FakeStorage();
     sut = create();
   });
 
@@ -55,7 +63,6 @@ describe(TimeSyncSocket.name, () => {
     expect(ws.sentFrames).toEqual([
       { type: 'time-sync-response', data: { clientTime: wall, serverTime: 123456.5, requestId: 'sync-1', timezone: 'Europe/Berlin' } },
     ]);
-    expect(sut.answeredCount).toBe(1);
   });
 
   it('stamps the client time when the answer is sent, not earlier', () => {
@@ -111,60 +118,193 @@ describe(TimeSyncSocket.name, () => {
     expect(sut.getSnapshot()).toBe(before);
   });
 
-  it('records error frames with a sequence number and events', () => {
+  it('records error frames with a sequence number', () => {
     sut.start();
     const ws = FakeWebSocket.last;
     ws.serverOpen();
-    ws.serverSend({ type: 'error', data: { code: 'NOT_ACCESS_POINT_CLIENT', message: 'nope' } });
-    ws.serverSend({ type: 'error', data: { code: 'NOT_ACCESS_POINT_CLIENT', message: 'nope' } });
-    expect(sut.getSnapshot().lastError).toEqual({ code: 'NOT_ACCESS_POINT_CLIENT', message: 'nope', requestId: undefined, seq: 2 });
-    const event = { type: 'event', eventType: 'reliability-lost', timestamp: '', data: { lastSyncTime: null, reliability: 'low' } } as const;
-    ws.serverSend(event);
-    expect(sut.getSnapshot().lastEvent).toEqual(event);
-    expect(ws.sentFrames).toEqual([{ type: 'get-time-sync-status', data: {} }]);
+    ws.serverSend({ type: 'error', data: { code: ErrorCode.NOT_ACCESS_POINT_CLIENT, message: 'nope' } });
+    ws.serverSend({ type: 'error', data: { code: ErrorCode.NOT_ACCESS_POINT_CLIENT, message: 'nope' } });
+    expect(sut.getSnapshot().lastError).toEqual({ code: ErrorCode.NOT_ACCESS_POINT_CLIENT, message: 'nope', action: undefined, seq: 2 });
   });
 
-  it('asks for a fresh status after each event, and applies camera connection changes at once', () => {
+  it('takes an error that comes before the next status as the answer to the request just sent', () => {
+    sut.start();
+    const ws = FakeWebSocket.last;
+    ws.serverOpen();
+    expect(sut.send({ type: ClientFrameType.UseClientTime, data: {} })).toBe(true);
+    ws.serverSend({ type: 'error', data: { code: ErrorCode.NO_TIME_SOURCE, message: 'no phone' } });
+    expect(sut.getSnapshot().lastError).toMatchObject({ code: ErrorCode.NO_TIME_SOURCE, action: ClientFrameType.UseClientTime });
+    // Answered: a later error is not.
+    ws.serverSend({ type: 'error', data: { code: ErrorCode.LATE_RESPONSE, message: 'late' } });
+    expect(sut.getSnapshot().lastError?.action).toBeUndefined();
+    // A status is the answer of a request that worked: an error after it is not the request's.
+    sut.send({ type: ClientFrameType.UseClientTime, data: {} });
+    ws.serverSend({ type: 'time-sync-status', timestamp: '', data: makeStatus() });
+    ws.serverSend({ type: 'error', data: { code: ErrorCode.LATE_RESPONSE, message: 'late' } });
+    expect(sut.getSnapshot().lastError?.action).toBeUndefined();
+  });
+
+  it('never asks for the status: events and manual-set results change nothing, the status frame that follows does', () => {
     sut.start();
     const ws = FakeWebSocket.last;
     ws.serverOpen();
     ws.serverSend({ type: 'time-sync-status', timestamp: '', data: makeStatus() });
-    const camera = { connected: true, baseUrl: 'http://192.168.4.2:8080', info: { productName: 'Canon EOS R50' }, lastSync: null, lastError: null };
-    ws.serverSend({ type: 'event', eventType: 'camera-connected', timestamp: '', data: camera });
-    expect(sut.getSnapshot().status?.camera).toEqual(camera);
-    ws.serverSend({ type: 'event', eventType: 'camera-sync', timestamp: '', data: { success: true, previousTime: null, newTime: null, offset: 1000 } });
-    expect(ws.sentFrames).toEqual([
-      { type: 'get-time-sync-status', data: {} },
-      { type: 'get-time-sync-status', data: {} },
-    ]);
+    const listener = jest.fn();
+    sut.subscribe(listener);
+    const before = sut.getSnapshot();
+    const camera = makeCamera();
+    ws.serverSend({ type: 'event', eventType: EventType.CameraConnected, timestamp: '', data: { ...camera, cameraId: camera.id } });
+    ws.serverSend({ type: 'event', eventType: EventType.CameraSync, timestamp: '', data: { cameraId: camera.id, success: true, previousTime: null, newTime: null, offset: 1000 } });
+    ws.serverSend({ type: 'event', eventType: EventType.ReliabilityLost, timestamp: '', data: { lastSyncTime: null, reliability: Reliability.Low } });
+    ws.serverSend({ type: 'event', eventType: EventType.PiSync, timestamp: '', data: { synchronized: false, source: 'client', offset: null, reliability: Reliability.Low } });
+    ws.serverSend({ type: 'manual-time-sync-result', timestamp: '', data: { success: true, offsetMs: 5, newTime: '' } });
+    expect(sut.getSnapshot()).toBe(before);
+    expect(listener).not.toHaveBeenCalled();
+    expect(ws.sent).toEqual([]);
+    const next = makeStatus({ cameras: [camera] });
+    ws.serverSend({ type: 'time-sync-status', timestamp: '', data: next });
+    expect(sut.getSnapshot().status).toEqual(next);
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+
+  describe('protocol version', () => {
+    it('runs on when the Pi speaks its version, and forgets an earlier reload', () => {
+      storage.setItem(RELOADED_FOR_KEY, String(PROTOCOL_VERSION + 1));
+      sut.start();
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION);
+      expect(reload).not.toHaveBeenCalled();
+      expect(storage.items.size).toBe(0);
+      expect(sut.getSnapshot()).toMatchObject({ connection: 'open', versionMismatch: null });
+    });
+
+    it('reloads itself once when the Pi speaks another version, and stops talking to it', () => {
+      sut.start();
+      const ws = FakeWebSocket.last;
+      ws.serverOpen(PROTOCOL_VERSION + 1);
+      expect(reload).toHaveBeenCalledTimes(1);
+      expect(storage.getItem(RELOADED_FOR_KEY)).toBe(String(PROTOCOL_VERSION + 1));
+      expect(ws.closed).toBe(true);
+      ws.serverSend({ type: 'time-sync-request', serverTime: 1, requestId: 'x' });
+      expect(ws.sent).toEqual([]);
+      jest.advanceTimersByTime(60_000);
+      expect(FakeWebSocket.instances).toHaveLength(1);
+    });
+
+    it('does not reload again for the same version (the reloaded page is still stale): it says so instead', () => {
+      storage.setItem(RELOADED_FOR_KEY, String(PROTOCOL_VERSION + 1));
+      sut.start();
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION + 1);
+      expect(reload).not.toHaveBeenCalled();
+      expect(sut.getSnapshot()).toMatchObject({ connection: 'open', versionMismatch: { page: PROTOCOL_VERSION, server: PROTOCOL_VERSION + 1 } });
+      // A newer server after that is another update: one more reload.
+      FakeWebSocket.last.serverClose();
+      jest.advanceTimersByTime(500);
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION + 2);
+      expect(reload).toHaveBeenCalledTimes(1);
+      expect(storage.getItem(RELOADED_FOR_KEY)).toBe(String(PROTOCOL_VERSION + 2));
+    });
+
+    it('does not reload without storage to remember it (no loop), and clears the notice once the versions agree', () => {
+      sut = create({ storage: null });
+      sut.start();
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION - 1);
+      expect(reload).not.toHaveBeenCalled();
+      expect(sut.getSnapshot().versionMismatch).toEqual({ page: PROTOCOL_VERSION, server: PROTOCOL_VERSION - 1 });
+      FakeWebSocket.last.serverClose();
+      jest.advanceTimersByTime(500);
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION);
+      expect(sut.getSnapshot().versionMismatch).toBeNull();
+    });
+
+    it('does not reload when storage throws', () => {
+      const throwing = { getItem: () => { throw new Error('denied'); }, setItem: jest.fn(), removeItem: jest.fn() };
+      sut = create({ storage: throwing });
+      sut.start();
+      FakeWebSocket.last.serverOpen(PROTOCOL_VERSION + 1);
+      expect(reload).not.toHaveBeenCalled();
+      expect(sut.getSnapshot().versionMismatch).not.toBeNull();
+    });
+
+    it('reloads when the operator asks', () => {
+      sut.reloadPage();
+      expect(reload).toHaveBeenCalledTimes(1);
+    });
   });
 
   describe('activity log', () => {
-    it('takes the first list of a connection as the whole log and merges later ones without duplicates', () => {
+    const messages = () => sut.getSnapshot().activityLog.map((e) => e.message);
+
+    it('takes the full list, then appends updates by seq without duplicates', () => {
       sut.start();
       const ws = FakeWebSocket.last;
       ws.serverOpen();
-      ws.serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry('a'), entry('b')] } });
-      ws.serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry('a'), entry('b'), entry('c')] } });
-      ws.serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry('d')] } });
-      expect(sut.getSnapshot().activityLog.map((e) => e.message)).toEqual(['a', 'b', 'c', 'd']);
+      ws.serverSend(log(true, entry(1), entry(2)));
+      ws.serverSend(log(false, entry(3)));
+      ws.serverSend(log(false, entry(2), entry(3))); // already there
+      ws.serverSend(log(false, entry(4, 'd')));
+      expect(sut.getSnapshot().activityLog.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(messages()).toEqual(['m1', 'm2', 'm3', 'd']);
     });
 
-    it('replaces the log after a reconnect (the server may have restarted with an empty log)', () => {
+    it('orders by seq whatever order the entries come in', () => {
       sut.start();
       FakeWebSocket.last.serverOpen();
-      FakeWebSocket.last.serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry('old')] } });
+      FakeWebSocket.last.serverSend(log(true, entry(2), entry(1)));
+      FakeWebSocket.last.serverSend(log(false, entry(5)));
+      FakeWebSocket.last.serverSend(log(false, entry(3)));
+      expect(sut.getSnapshot().activityLog.map((e) => e.seq)).toEqual([1, 2, 3, 5]);
+    });
+
+    it('keeps the snapshot when an update adds nothing new', () => {
+      sut.start();
+      FakeWebSocket.last.serverOpen();
+      FakeWebSocket.last.serverSend(log(true, entry(1)));
+      const before = sut.getSnapshot().activityLog;
+      FakeWebSocket.last.serverSend(log(false, entry(1)));
+      expect(sut.getSnapshot().activityLog).toBe(before);
+    });
+
+    it('replaces the log with a full list (after a reconnect the server may have restarted: seq starts again)', () => {
+      sut.start();
+      FakeWebSocket.last.serverOpen();
+      FakeWebSocket.last.serverSend(log(true, entry(7, 'old'), entry(8, 'older run')));
       FakeWebSocket.last.serverClose();
       jest.advanceTimersByTime(500);
       FakeWebSocket.last.serverOpen();
-      FakeWebSocket.last.serverSend({ type: 'activity_log', timestamp: '', data: { entries: [entry('new')] } });
-      expect(sut.getSnapshot().activityLog.map((e) => e.message)).toEqual(['new']);
+      FakeWebSocket.last.serverSend(log(true, entry(1, 'new')));
+      expect(messages()).toEqual(['new']);
+      FakeWebSocket.last.serverSend(log(true));
+      expect(messages()).toEqual([]);
     });
 
-    it('keeps the last 100 entries', () => {
-      const many = Array.from({ length: 150 }, (_, i) => entry(`m${i}`));
-      expect(mergeLog([], many)).toHaveLength(100);
-      expect(mergeLog([], many)[99].message).toBe('m149');
+    it('lets a full list that follows an early update replace it', () => {
+      sut.start();
+      FakeWebSocket.last.serverOpen();
+      FakeWebSocket.last.serverSend(log(false, entry(3)));
+      FakeWebSocket.last.serverSend(log(true, entry(1), entry(2), entry(3)));
+      expect(sut.getSnapshot().activityLog.map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('keeps the last 100 entries, by seq', () => {
+      sut.start();
+      FakeWebSocket.last.serverOpen();
+      FakeWebSocket.last.serverSend(log(true, ...Array.from({ length: 100 }, (_, i) => entry(i + 1))));
+      FakeWebSocket.last.serverSend(log(false, entry(101), entry(102)));
+      const seqs = sut.getSnapshot().activityLog.map((e) => e.seq);
+      expect(seqs).toHaveLength(100);
+      expect(seqs[0]).toBe(3);
+      expect(seqs[99]).toBe(102);
+      const many = Array.from({ length: 150 }, (_, i) => entry(150 - i));
+      expect(mergeLog([], many).map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 51));
+    });
+
+    it('ignores entries without a seq and a frame without entries', () => {
+      sut.start();
+      FakeWebSocket.last.serverOpen();
+      FakeWebSocket.last.serverSend(log(true, entry(1)));
+      FakeWebSocket.last.serverSend({ type: ServerFrameType.ActivityLog, timestamp: '', data: { entries: [{ message: 'no seq' }], full: false } });
+      FakeWebSocket.last.serverSend({ type: ServerFrameType.ActivityLog, timestamp: '', data: { full: false } });
+      expect(messages()).toEqual(['m1']);
     });
   });
 
@@ -249,9 +389,9 @@ describe(TimeSyncSocket.name, () => {
 
   it('sends frames only while open', () => {
     sut.start();
-    expect(sut.requestStatus()).toBe(false);
+    expect(sut.send({ type: ClientFrameType.UseClientTime, data: {} })).toBe(false);
     FakeWebSocket.last.serverOpen();
-    expect(sut.requestStatus()).toBe(true);
-    expect(FakeWebSocket.last.sentFrames).toEqual([{ type: 'get-time-sync-status', data: {} }]);
+    expect(sut.send({ type: ClientFrameType.UseClientTime, data: {} })).toBe(true);
+    expect(FakeWebSocket.last.sentFrames).toEqual([{ type: 'use-client-time', data: {} }]);
   });
 });

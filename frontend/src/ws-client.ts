@@ -1,37 +1,34 @@
-import type {
-  ActivityEntry,
-  ClientFrame,
-  ManualTimeSyncResultFrame,
-  ServerEvent,
-  ServerFrame,
-  TimeSyncRequestFrame,
-  TimeSyncStatus,
-} from '../../backend/protocol/messages';
+import type { ActivityEntry, ActivityLogFrame, ClientFrame, HelloFrame, ServerFrame, TimeSyncRequestFrame, TimeSyncStatus } from '../../backend/protocol/messages';
+import { ClientFrameType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
 export interface SocketError {
   code: string;
   message: string;
-  requestId?: string;
+  /** The page's own request this error answers (the last frame it sent before any status came back), if any. */
+  action?: ClientFrameType;
   /** Increases with every error, so the UI can tell a repeated error from the same one. */
   seq: number;
+}
+
+/** The Pi speaks another protocol version than this page was built for, and reloading did not fix it. */
+export interface VersionMismatch {
+  page: number;
+  server: number;
 }
 
 export interface TimeSyncSnapshot {
   connection: ConnectionState;
   /** Failed attempts since the socket was last open. */
   attempt: number;
-  /** `now()` time of the next connection attempt while reconnecting. */
-  nextRetryAt: number | null;
   status: TimeSyncStatus | null;
   /** `now()` (monotonic) time at which `status` arrived, to age its numbers locally. */
   statusAt: number;
-  /** Newest last, as on the wire. */
+  /** Ordered by `seq`, newest last; at most 100. */
   activityLog: ActivityEntry[];
   lastError: SocketError | null;
-  lastEvent: ServerEvent | null;
-  lastManualResult: ManualTimeSyncResultFrame['data'] | null;
+  versionMismatch: VersionMismatch | null;
 }
 
 /** The part of the browser WebSocket this class uses, so tests can hand it a fake. */
@@ -60,10 +57,23 @@ export interface TimeSyncSocketOptions {
   wallNow?: () => number;
   isVisible?: () => boolean;
   timeZone?: () => string;
+  /** Reloads the page (a new build of it is served after an update). */
+  reload?: () => void;
+  /** Where the page notes that it reloaded for a server version, so a page that is still stale does not reload again. Null: no storage. */
+  storage?: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
 }
 
 const OPEN = 1;
 const MAX_LOG = 100;
+export const RELOADED_FOR_KEY = 'pi-timesync.reloaded-for-protocol';
+
+function sessionStore(): Storage | null {
+  try {
+    return typeof sessionStorage === 'undefined' ? null : sessionStorage;
+  } catch {
+    return null; // storage disabled by the browser
+  }
+}
 
 export function defaultSocketUrl(loc: Location = window.location): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
@@ -71,8 +81,9 @@ export function defaultSocketUrl(loc: Location = window.location): string {
 
 /**
  * The page's WebSocket to the Pi: connects, reconnects with capped, jittered exponential backoff, answers
- * the server's time-sync requests, and keeps the latest server state for `useSyncExternalStore`.
- * No React in here.
+ * the server's time-sync requests, and keeps the latest server state for `useSyncExternalStore`: the server
+ * sends one status per change and the activity log whole once per connection, then new entries as they
+ * happen, so the page never asks. No React in here.
  */
 export class TimeSyncSocket {
   private readonly opts: Required<TimeSyncSocketOptions>;
@@ -82,21 +93,17 @@ export class TimeSyncSocket {
   private readonly listeners = new Set<() => void>();
   private started = false;
   private errorSeq = 0;
-  /** Whether an activity_log frame arrived on the current connection (the first one replaces the list). */
-  private logSeenOnThisConnection = false;
+  /** The last request sent that has no answer of its own: an error frame before the next status is its answer. */
+  private awaiting: ClientFrameType | undefined;
   private snapshot: TimeSyncSnapshot = {
     connection: 'connecting',
     attempt: 0,
-    nextRetryAt: null,
     status: null,
     statusAt: 0,
     activityLog: [],
     lastError: null,
-    lastEvent: null,
-    lastManualResult: null,
+    versionMismatch: null,
   };
-  /** Time-sync requests answered (outside the snapshot: answering must not re-render anything). */
-  answeredCount = 0;
 
   constructor(options: TimeSyncSocketOptions = {}) {
     this.opts = {
@@ -110,6 +117,8 @@ export class TimeSyncSocket {
       wallNow: options.wallNow ?? (() => Date.now()),
       isVisible: options.isVisible ?? (() => document.visibilityState === 'visible'),
       timeZone: options.timeZone ?? (() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+      reload: options.reload ?? (() => window.location.reload()),
+      storage: options.storage === undefined ? sessionStore() : options.storage,
     };
   }
 
@@ -147,11 +156,13 @@ export class TimeSyncSocket {
     const ws = this.ws;
     if (!ws || ws.readyState !== OPEN) return false;
     ws.send(JSON.stringify(frame));
+    this.awaiting = frame.type;
     return true;
   }
 
-  requestStatus(): boolean {
-    return this.send({ type: 'get-time-sync-status', data: {} });
+  /** The operator's reload (the version banner's button), unguarded. */
+  reloadPage(): void {
+    this.opts.reload();
   }
 
   /** Skips the backoff wait (the page became visible again, the network came back, or the user asked). */
@@ -167,7 +178,7 @@ export class TimeSyncSocket {
    */
   private readonly onWake = () => {
     if (!this.opts.isVisible()) return;
-    if (this.snapshot.connection === 'open') this.requestStatus();
+    if (this.snapshot.connection === 'open') this.send({ type: ClientFrameType.GetTimeSyncStatus, data: {} });
     else this.reconnectNow();
   };
 
@@ -181,13 +192,12 @@ export class TimeSyncSocket {
       return;
     }
     this.ws = ws;
-    this.logSeenOnThisConnection = false;
-    this.update({ nextRetryAt: null });
+    this.awaiting = undefined;
 
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.clearConnectTimer();
-      this.update({ connection: 'open', attempt: 0, nextRetryAt: null });
+      this.update({ connection: 'open', attempt: 0 });
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws || typeof ev.data !== 'string') return;
@@ -197,7 +207,7 @@ export class TimeSyncSocket {
       } catch {
         return;
       }
-      if (frame && frame.type === 'time-sync-request') {
+      if (frame && frame.type === ServerFrameType.TimeSyncRequest) {
         this.answer(ws, frame);
         return;
       }
@@ -238,56 +248,59 @@ export class TimeSyncSocket {
     const timezone = this.opts.timeZone();
     ws.send(
       JSON.stringify({
-        type: 'time-sync-response',
+        type: ClientFrameType.TimeSyncResponse,
         data: { clientTime: this.opts.wallNow(), serverTime: frame.serverTime, requestId: frame.requestId, timezone },
       }),
     );
-    this.answeredCount++;
   }
 
   private handle(frame: ServerFrame): void {
-    switch (frame.type) {
-      case 'time-sync-status': {
-        const status = frame.data;
-        const patch: Partial<TimeSyncSnapshot> = { status, statusAt: this.opts.now() };
-        if (Array.isArray(status.activityLog) && status.activityLog.length && !this.logSeenOnThisConnection) {
-          patch.activityLog = mergeLog(this.snapshot.activityLog, status.activityLog);
-        }
-        this.update(patch);
+    switch (frame?.type) {
+      case ServerFrameType.Hello:
+        this.checkVersion(frame);
         break;
-      }
-      case 'activity_log': {
-        const entries = Array.isArray(frame.data?.entries) ? frame.data.entries : [];
-        // The first list after (re)connecting is the server's whole log: it replaces what a previous
-        // connection (perhaps to a server that has since restarted) left here.
-        const activityLog = this.logSeenOnThisConnection ? mergeLog(this.snapshot.activityLog, entries) : entries.slice(-MAX_LOG);
-        this.logSeenOnThisConnection = true;
-        this.update({ activityLog });
+      case ServerFrameType.TimeSyncStatus:
+        this.awaiting = undefined;
+        this.update({ status: frame.data, statusAt: this.opts.now() });
         break;
-      }
-      case 'error':
+      case ServerFrameType.ActivityLog:
+        this.update({ activityLog: nextLog(this.snapshot.activityLog, frame.data) });
+        break;
+      case ServerFrameType.Error:
         this.update({
-          lastError: { code: frame.data?.code ?? 'UNKNOWN', message: frame.data?.message ?? 'Unknown error', requestId: frame.data?.requestId, seq: ++this.errorSeq },
+          lastError: { code: frame.data?.code ?? 'UNKNOWN', message: frame.data?.message ?? 'Unknown error', action: this.awaiting, seq: ++this.errorSeq },
         });
-        break;
-      case 'event': {
-        const patch: Partial<TimeSyncSnapshot> = { lastEvent: frame };
-        const status = this.snapshot.status;
-        if ((frame.eventType === 'camera-connected' || frame.eventType === 'camera-disconnected') && status && frame.data) {
-          patch.status = { ...status, camera: frame.data };
-        }
-        this.update(patch);
-        // An event may change what the status shows (a camera sync, a reliability change) without a status
-        // frame of its own: ask for a fresh one.
-        this.requestStatus();
-        break;
-      }
-      case 'manual-time-sync-result':
-        this.update({ lastManualResult: frame.data });
+        this.awaiting = undefined;
         break;
       default:
+        // Events and manual-set results: every change they report also comes as the one status frame that follows.
         break;
     }
+  }
+
+  /**
+   * A page built for another protocol reloads itself once per server version (a kiosk after an update must not
+   * run old code); if it is still stale after that reload, it says so instead of reloading in a loop.
+   */
+  private checkVersion(hello: HelloFrame): void {
+    const storage = this.opts.storage;
+    try {
+      if (hello.protocolVersion === PROTOCOL_VERSION) {
+        storage?.removeItem(RELOADED_FOR_KEY);
+        if (this.snapshot.versionMismatch) this.update({ versionMismatch: null });
+        return;
+      }
+      const mark = String(hello.protocolVersion);
+      if (storage && storage.getItem(RELOADED_FOR_KEY) !== mark) {
+        storage.setItem(RELOADED_FOR_KEY, mark);
+        this.stop();
+        this.opts.reload();
+        return;
+      }
+    } catch {
+      // storage refused: do not risk a reload loop
+    }
+    this.update({ versionMismatch: { page: PROTOCOL_VERSION, server: hello.protocolVersion } });
   }
 
   private scheduleReconnect(): void {
@@ -296,7 +309,7 @@ export class TimeSyncSocket {
     // "Equal jitter": between half and all of the capped delay, so many pages do not retry in step.
     const delay = cap / 2 + (this.opts.random() * cap) / 2;
     this.retryTimer = setTimeout(() => this.connect(), delay);
-    this.update({ connection: 'reconnecting', attempt, nextRetryAt: this.opts.now() + delay });
+    this.update({ connection: 'reconnecting', attempt });
   }
 
   private detach(ws: WebSocketLike): void {
@@ -321,15 +334,23 @@ export class TimeSyncSocket {
   }
 }
 
-const entryKey = (e: ActivityEntry) => `${e.timestamp}|${e.type}|${e.success}|${e.message}`;
-
 /**
- * Adds the entries not yet shown, keeping wire order (newest last) and the last 100. Works whether the
- * server sends only new entries or its whole list each time.
+ * The log after an `activity_log` frame: `full` replaces it (the server's whole log, perhaps of a server that
+ * restarted), otherwise the entries are added. Unique by `seq`, ordered by it, the last 100.
  */
+export function nextLog(current: ActivityEntry[], data: ActivityLogFrame['data'] | undefined): ActivityEntry[] {
+  const entries = Array.isArray(data?.entries) ? data.entries.filter((e) => Number.isFinite(e?.seq)) : [];
+  return mergeLog(data?.full ? [] : current, entries);
+}
+
 export function mergeLog(current: ActivityEntry[], incoming: ActivityEntry[]): ActivityEntry[] {
-  const seen = new Set(current.map(entryKey));
-  const added = incoming.filter((e) => !seen.has(entryKey(e)));
-  if (!added.length) return current;
-  return current.concat(added).slice(-MAX_LOG);
+  const bySeq = new Map(current.map((e) => [e.seq, e]));
+  let added = false;
+  for (const e of incoming) {
+    if (bySeq.has(e.seq)) continue;
+    bySeq.set(e.seq, e);
+    added = true;
+  }
+  if (!added) return current;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(-MAX_LOG);
 }

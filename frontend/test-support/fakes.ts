@@ -1,4 +1,5 @@
-import type { ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
+import type { ActivityEntry, CameraStatus, PendingDecision, ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
+import { ActivityType, CameraState, ClockBackend, DecisionKind, PROTOCOL_VERSION, Reliability, SyncSource } from '../../backend/protocol/vocabulary';
 import type { WebSocketLike } from '../src/ws-client';
 
 /** A WebSocket the test drives by hand: it records what the page sends and opens/closes on request. */
@@ -41,9 +42,11 @@ export class FakeWebSocket implements WebSocketLike {
   }
 
   // ---- driven by the test ----
-  serverOpen(): void {
+  /** Opens, and says hello as the gateway does first on every connection. */
+  serverOpen(protocolVersion: number = PROTOCOL_VERSION): void {
     this.readyState = 1;
     this.onopen?.({});
+    this.serverSend({ type: 'hello', protocolVersion, connectionId: `conn-${FakeWebSocket.instances.indexOf(this)}`, trusted: true });
   }
 
   serverSend(frame: ServerFrame | Record<string, unknown>): void {
@@ -57,18 +60,35 @@ export class FakeWebSocket implements WebSocketLike {
   }
 }
 
+export function makeCamera(overrides: Partial<CameraStatus> = {}): CameraStatus {
+  const state = overrides.state ?? CameraState.Connected;
+  return {
+    id: '012345678901',
+    state,
+    connected: state === CameraState.Connected,
+    baseUrl: 'http://192.168.4.2:8080',
+    info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R6', serialNumber: '012345678901' },
+    lastSync: null,
+    lastError: null,
+    ...overrides,
+  };
+}
+
+/** A status as the gateway sends it (no activity log: that comes in its own frames). */
 export function makeStatus(overrides: Partial<TimeSyncStatus> = {}): TimeSyncStatus {
   const base: TimeSyncStatus = {
     isSynchronized: true,
     lastSyncTime: '2026-11-25T08:00:00.000Z',
-    syncSource: 'client',
-    reliability: 'high',
+    syncSource: SyncSource.Client,
+    reliability: Reliability.High,
     lastOffsetMs: 1502.4,
     errorBoundMs: 3.2,
     lastSyncAgeMs: 120_000,
     sourceClient: '10.42.0.5',
     canSetTime: true,
-    activityLog: [],
+    operatorHold: false,
+    decision: null,
+    journal: { writable: true, path: '/var/lib/pi-timesync/clock-journal.jsonl', error: null },
     pi: {
       timestamp: '2026-11-25T08:02:00.000Z',
       epochMs: Date.parse('2026-11-25T08:02:00.000Z'),
@@ -76,12 +96,51 @@ export function makeStatus(overrides: Partial<TimeSyncStatus> = {}): TimeSyncSta
       utcOffsetMinutes: 60,
       estimatedErrorMs: 3.2,
       isDst: false,
-      source: 'client',
-      reliability: 'high',
+      source: SyncSource.Client,
+      reliability: Reliability.High,
       ntpSynchronized: false,
-      backend: 'system',
+      backend: ClockBackend.System,
     },
-    camera: { connected: false, baseUrl: null, info: null, lastSync: null, lastError: null },
+    cameras: [],
+    camera: makeCamera({ id: 'none', state: CameraState.Disconnected, baseUrl: null, info: null }),
   };
-  return { ...base, ...overrides, pi: { ...base.pi, ...overrides.pi }, camera: { ...base.camera, ...overrides.camera } };
+  const status = { ...base, ...overrides, pi: { ...base.pi, ...overrides.pi } };
+  if (overrides.cameras && !overrides.camera && overrides.cameras[0]) status.camera = overrides.cameras[0];
+  return status;
+}
+
+export function makeDecision(overrides: Partial<PendingDecision> = {}): PendingDecision {
+  return {
+    kind: DecisionKind.ManualDisagrees,
+    client: '10.42.0.5',
+    offsetMs: 3_600_000,
+    errorBoundMs: 3,
+    clientTime: '2026-11-25T09:02:00.000Z',
+    piTime: '2026-11-25T08:02:00.000Z',
+    clientZone: 'Europe/Berlin',
+    piZone: 'Europe/Berlin',
+    piSource: SyncSource.Manual,
+    at: '2026-11-25T08:02:00.000Z',
+    message: "10.42.0.5's clock is 1 h ahead of the time set by hand. Keep the Pi's time, or use the phone's?",
+    ...overrides,
+  };
+}
+
+let seq = 0;
+export function makeEntry(overrides: Partial<ActivityEntry> = {}): ActivityEntry {
+  return { seq: ++seq, timestamp: '2026-11-25T08:00:00.000Z', type: ActivityType.Sync, message: `entry ${seq}`, success: true, details: {}, ...overrides };
+}
+
+/** An in-memory sessionStorage whose items the test can read. */
+export class FakeStorage implements Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> {
+  readonly items = new Map<string, string>();
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.items.set(key, String(value));
+  }
+  removeItem(key: string): void {
+    this.items.delete(key);
+  }
 }

@@ -100,6 +100,7 @@ describe('kiosk page (Chromium)', () => {
     const after = await piMinusBrowser(page);
     expect(Math.abs(after.diffMs - 1 * HOURS)).toBeLessThan(250);
     await eventually(async () => (await testId(page, 'pi-source').textContent())?.includes('set by hand'), 'the source row to say manual');
+    expect(await testId(page, 'operator-hold').textContent()).toBe('Set by hand; automatic syncs only measure');
     await eventually(async () => (await testId(page, 'time-difference').textContent()) === 'Pi is 1 h 0 min 0 s ahead', 'the difference row');
   });
 
@@ -112,15 +113,64 @@ describe('kiosk page (Chromium)', () => {
     expect(await testId(page, 'set-pi-time-reason').textContent()).toBe("Only devices on the Pi's Wi-Fi can set the time");
   });
 
-  it('shows "no camera connected" next to Sync camera now', async () => {
+  it('disables Sync camera now, with the reason, while no camera is connected', async () => {
     const { app, page } = await open();
     await page.goto(app.url);
     await waitForStatus(page);
-    await testId(page, 'sync-camera').click();
-    const message = testId(page, 'sync-camera-message');
-    await message.waitFor();
-    expect((await message.textContent())?.toLowerCase()).toContain('no camera connected');
-    expect(await message.getAttribute('role')).toBe('alert');
+    expect(await testId(page, 'sync-camera').isDisabled()).toBe(true);
+    expect(await testId(page, 'sync-camera-reason').textContent()).toBe('No camera connected');
+    expect(await testId(page, 'camera-name').textContent()).toBe('No camera connected');
+  });
+
+  it("after a time set by hand, asks before taking a phone's time, and takes it when told", async () => {
+    const { app, page } = await open({ SIMULATED_CLOCK_OFFSET_MS: '0' });
+    await page.goto(app.url);
+    await waitForStatus(page);
+    await testId(page, 'step-hour-up').click();
+    await testId(page, 'set-pi-time').click();
+    await page.getByTestId('set-pi-time-message').and(page.locator('.ok')).waitFor();
+    await testId(page, 'operator-hold').waitFor();
+    expect(await testId(page, 'operator-hold').textContent()).toBe('Set by hand; automatic syncs only measure');
+
+    // A new connection is a new source: it is measured, the clock stays, and the page asks.
+    await page.reload();
+    await testId(page, 'decision').waitFor({ timeout: 20_000 });
+    expect(await testId(page, 'decision').getAttribute('data-kind')).toBe('manual-disagrees');
+    expect(await testId(page, 'decision-message').textContent()).toBeTruthy();
+    expect(await testId(page, 'decision-detail').textContent()).toMatch(/^127\.0\.0\.1 is (1 h 0 min 0 s|59 min 59 s) behind the Pi/);
+    expect(Math.abs((await piMinusBrowser(page)).diffMs - 1 * HOURS)).toBeLessThan(250);
+    await page.screenshot({ path: screenshotPath('decision-800x480') });
+
+    await testId(page, 'use-client-time').click();
+    await testId(page, 'decision').waitFor({ state: 'detached', timeout: 20_000 });
+    const measured = await eventually(async () => {
+      const m = await piMinusBrowser(page);
+      return Math.abs(m.diffMs) < 10 ? m : null;
+    }, "the Pi clock to take the browser's time", 20_000, 250);
+    expect(Math.abs(measured.diffMs)).toBeLessThan(10);
+    expect(await testId(page, 'operator-hold').count()).toBe(0);
+    await eventually(async () => (await testId(page, 'pi-source').textContent())?.includes('127.0.0.1'), 'the source row to name the browser');
+  });
+
+  it('reloads itself once when the server speaks another protocol version, then says so instead of looping', async () => {
+    const { app, page } = await open();
+    // The server's hello, rewritten to a future version; everything else passes through.
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; protocolVersion?: number };
+        if (frame.type === 'hello') frame.protocolVersion = 99;
+        ws.send(JSON.stringify(frame));
+      });
+    });
+    let loads = 0;
+    page.on('load', () => loads++);
+    await page.goto(app.url);
+    await testId(page, 'version-banner').waitFor({ timeout: 15_000 });
+    expect(loads).toBe(2);
+    expect(await testId(page, 'version-banner').textContent()).toContain('page 2, Pi 99');
+    await page.waitForTimeout(1000);
+    expect(loads).toBe(2);
   });
 
   it('shows Reconnecting… when the server goes away and recovers by itself when it is back on the same port', async () => {
@@ -187,15 +237,19 @@ describe('kiosk page (Chromium)', () => {
     await page.goto(app.url);
     await waitForStatus(page);
     await testId(page, 'night-toggle').click();
-    // An error message and a disabled button on screen too: every state must stay red.
-    await testId(page, 'sync-camera').click();
-    await testId(page, 'sync-camera-message').waitFor();
     await page.reload();
     await waitForStatus(page);
     expect(await testId(page, 'night-toggle').getAttribute('aria-pressed')).toBe('true');
     expect(await page.evaluate('document.documentElement.className')).toContain('night');
-    await testId(page, 'sync-camera').click();
-    await testId(page, 'sync-camera-message').waitFor();
+    // An error message and a disabled button with its reason on screen too: every state must stay red.
+    await page.route('**/api/system/time', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ statusCode: 500, code: 'CLOCK_PERMISSION_DENIED', message: 'access denied' }) })
+        : route.fallback(),
+    );
+    await testId(page, 'set-pi-time').click();
+    await testId(page, 'set-pi-time-message').and(page.locator('.error')).waitFor();
+    await testId(page, 'sync-camera-reason').waitFor();
     await page.waitForTimeout(300);
 
     for (const [name, fullPage] of [['night-800x480', false], ['night-800x480-full', true]] as const) {

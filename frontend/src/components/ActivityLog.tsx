@@ -1,10 +1,16 @@
-import type { ActivityEntry, ActivityType } from '../../../backend/protocol/messages';
+import type { ActivityEntry } from '../../../backend/protocol/messages';
+import { ActivityType } from '../../../backend/protocol/vocabulary';
 import { formatDate, formatTime, wallFields } from '../time-format';
 
-const TYPE_LABEL: Record<ActivityType, string> = { sync: 'Sync', error: 'Error', manual: 'Manual', camera: 'Camera' };
+const TYPE_LABEL: Record<ActivityType, string> = {
+  [ActivityType.Sync]: 'Sync',
+  [ActivityType.Error]: 'Error',
+  [ActivityType.Manual]: 'Manual',
+  [ActivityType.Camera]: 'Camera',
+};
 
 interface Props {
-  /** Wire order, newest last. */
+  /** Ordered by `seq`, newest last. */
   entries: ActivityEntry[];
   timeZone: string;
   nowWall: number;
@@ -17,13 +23,13 @@ export function ActivityLog({ entries, timeZone, nowWall }: Props) {
   const newestFirst = [...entries].reverse();
   return (
     <ol className="activity" data-testid="activity-log">
-      {newestFirst.map((e, i) => {
+      {newestFirst.map((e) => {
         const at = Date.parse(e.timestamp);
         const f = Number.isFinite(at) ? wallFields(at, timeZone) : null;
         const date = f ? formatDate(f) : '';
-        const failed = !e.success || e.type === 'error';
+        const failed = !e.success || e.type === ActivityType.Error;
         return (
-          <li key={`${e.timestamp}-${i}`} className={failed ? 'activity-entry failed' : 'activity-entry'} data-testid="activity-entry">
+          <li key={e.seq} className={failed ? 'activity-entry failed' : 'activity-entry'} data-testid="activity-entry">
             <time className="activity-time" dateTime={e.timestamp}>
               {f ? (date === today ? formatTime(f) : `${date.slice(5)} ${formatTime(f)}`) : '—'}
             </time>

@@ -1,20 +1,13 @@
-import { useCallback } from 'react';
-import type { CameraStatus, Reliability, TimeSyncStatus } from '../../../backend/protocol/messages';
-import type { TimeSyncApi } from '../api';
-import {
-  formatAge,
-  formatAheadBehind,
-  formatBound,
-  formatDateTime,
-  formatDifference,
-  formatOffset,
-  formatUtcOffset,
-  zoneOffsetMs,
-} from '../time-format';
-import { useAction } from '../use-action';
-import { ActionMessage } from './ActionMessage';
+import type { TimeSyncStatus } from '../../../backend/protocol/messages';
+import { Reliability, SyncSource } from '../../../backend/protocol/vocabulary';
+import { formatAge, formatBound, formatDateTime, formatDifference, formatOffset, formatUtcOffset, zoneOffsetMs } from '../time-format';
 
-const RELIABILITY_LABEL: Record<Reliability, string> = { high: 'High', medium: 'Medium', low: 'Low', none: 'None' };
+const RELIABILITY_LABEL: Record<Reliability, string> = {
+  [Reliability.High]: 'High',
+  [Reliability.Medium]: 'Medium',
+  [Reliability.Low]: 'Low',
+  [Reliability.None]: 'None',
+};
 
 export function ReliabilityBadge({ reliability, testId }: { reliability: Reliability; testId?: string }) {
   return (
@@ -35,13 +28,13 @@ interface Clock {
 
 function sourceWords(status: TimeSyncStatus): string {
   switch (status.syncSource) {
-    case 'client':
+    case SyncSource.Client:
       return status.sourceClient ? `device ${status.sourceClient}` : "a device on the Pi's Wi-Fi";
-    case 'manual':
+    case SyncSource.Manual:
       return 'time set by hand';
-    case 'ntp':
+    case SyncSource.Ntp:
       return 'NTP (network time)';
-    case 'camera':
+    case SyncSource.Camera:
       return 'the camera';
     default:
       return 'no source';
@@ -105,14 +98,15 @@ function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStat
   if (status.pi.ntpSynchronized) {
     return (
       <span className="timesync" data-testid="ntp-status">
-        <ReliabilityBadge reliability="high" testId="pi-reliability" /> NTP synchronized
+        <ReliabilityBadge reliability={Reliability.High} testId="pi-reliability" /> NTP synchronized
       </span>
     );
   }
-  if (status.lastSyncAgeMs === null || status.syncSource === 'none') {
+  if (status.lastSyncAgeMs === null || status.syncSource === SyncSource.None) {
     return (
       <span className="timesync">
         <ReliabilityBadge reliability={status.reliability} testId="pi-reliability" /> Not synchronized yet
+        <OperatorHold status={status} />
       </span>
     );
   }
@@ -129,77 +123,17 @@ function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStat
           {status.errorBoundMs !== null ? ` ± ${formatBound(status.errorBoundMs)}` : ''}
         </span>
       ) : null}
+      <OperatorHold status={status} />
     </span>
   );
 }
 
-// ---- Camera Status --------------------------------------------------------------------------------
-
-export function CameraStatusCard({ camera, piNow, api }: { camera: CameraStatus | null; piNow: number | null; api: TimeSyncApi }) {
-  const run = useCallback(async () => {
-    const res = await api.syncCamera();
-    // offset: Pi minus camera before the sync.
-    const offset = typeof res.offset === 'number' ? res.offset : null;
-    return offset === null ? "Camera clock set to the Pi's time" : `Camera clock set to the Pi's time (it was ${formatAheadBehind(-offset)})`;
-  }, [api]);
-  const action = useAction(run);
-  const connected = !!camera?.connected;
+/** After a manual set the Pi keeps the operator's time until they choose a phone's (the decision above). */
+function OperatorHold({ status }: { status: TimeSyncStatus }) {
+  if (!status.operatorHold) return null;
   return (
-    <div className="card" data-testid="camera-status">
-      <h3>Camera Status</h3>
-      <dl className="rows">
-        <div className="row">
-          <dt>TimeSync:</dt>
-          <dd data-testid="camera-timesync">{connected && camera ? <CameraTimeSync camera={camera} piNow={piNow} /> : null}</dd>
-        </div>
-        <div className="row">
-          <dt>Camera</dt>
-          <dd data-testid="camera-name">{connected && camera ? cameraName(camera) : <span className="muted">No camera connected</span>}</dd>
-        </div>
-      </dl>
-      <div className="actions">
-        <button type="button" className="btn" data-testid="sync-camera" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
-          {action.busy ? 'Syncing camera…' : 'Sync camera now'}
-        </button>
-        <ActionMessage result={action.result} testId="sync-camera-message" />
-      </div>
-    </div>
-  );
-}
-
-function cameraName(camera: CameraStatus): string {
-  const info = camera.info ?? {};
-  // "Canon Inc." + "Canon EOS R50" reads as "Canon EOS R50".
-  const brand = info.manufacturer?.split(/[\s,]/)[0] ?? '';
-  const named = info.productName && brand && info.productName.toLowerCase().startsWith(brand.toLowerCase());
-  const name = [info.manufacturer && !named ? info.manufacturer : null, info.productName].filter(Boolean).join(' ') || 'Camera';
-  return info.serialNumber ? `${name} · serial ${info.serialNumber}` : name;
-}
-
-function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number | null }) {
-  const last = camera.lastSync;
-  if (!last) return <span className="timesync">Not synced yet{camera.lastError ? ` (${camera.lastError})` : ''}</span>;
-  const at = Date.parse(last.at);
-  const age = piNow !== null && Number.isFinite(at) ? formatAge(piNow - at) : '';
-  if (!last.success) {
-    return (
-      <span className="timesync">
-        <span className="badge reliability-none">Failed</span> {last.error ?? 'the camera did not take the time'}
-        {age ? ` · ${age}` : ''}
-      </span>
-    );
-  }
-  return (
-    <span className="timesync">
-      <span className="badge reliability-high">Synced</span> {age}
-      {last.offsetMs !== null || last.residualMs !== null ? (
-        <span className="detail">
-          {/* offsetMs: Pi minus camera before; residualMs: camera minus Pi after. */}
-          {last.offsetMs !== null ? `was ${formatAheadBehind(-last.offsetMs)}` : ''}
-          {last.offsetMs !== null && last.residualMs !== null ? ', ' : ''}
-          {last.residualMs !== null ? `now ${formatAheadBehind(last.residualMs)}` : ''}
-        </span>
-      ) : null}
+    <span className="detail hold" data-testid="operator-hold">
+      Set by hand; automatic syncs only measure
     </span>
   );
 }

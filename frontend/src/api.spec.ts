@@ -1,0 +1,73 @@
+import { ErrorCode } from '../../backend/protocol/vocabulary';
+import { ActionError, createApi, describeError, PageErrorCode } from './api';
+
+type Answer = { status: number; body: unknown } | Error;
+
+/** A fetch that answers each expected call in turn and fails the test on any other. */
+function strictFetch(...answers: Answer[]) {
+  const calls: Array<{ url: string; init?: RequestInit }> = [];
+  const fetchImpl = jest.fn(async (url: RequestInfo | URL, init?: RequestInit) => {
+    calls.push({ url: String(url), init });
+    const answer = answers.shift();
+    if (!answer) throw new Error(`unexpected fetch of ${String(url)}`);
+    if (answer instanceof Error) throw answer;
+    const text = JSON.stringify(answer.body);
+    return { ok: answer.status < 400, status: answer.status, statusText: '', text: async () => text, json: async () => answer.body } as Response;
+  });
+  return { fetchImpl: fetchImpl as unknown as typeof fetch, calls };
+}
+
+describe(createApi.name, () => {
+  describe('syncCameras', () => {
+    it('posts to /api/timesync/camera for every camera and reads one outcome per camera', async () => {
+      const { fetchImpl, calls } = strictFetch({
+        status: 200,
+        body: [
+          { cameraId: 'A1', success: true, offset: 2400, residualMs: 3, residualBoundMs: 1, newTime: '' },
+          { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' },
+        ],
+      });
+      await expect(createApi(fetchImpl).syncCameras()).resolves.toEqual([
+        { cameraId: 'A1', success: true, offset: 2400, residualMs: 3 },
+        { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' },
+      ]);
+      expect(calls.map((c) => [c.url, c.init?.method])).toEqual([['/api/timesync/camera', 'POST']]);
+    });
+
+    it('names one camera with ?id= and reads its single result', async () => {
+      const { fetchImpl, calls } = strictFetch({ status: 200, body: { success: true, offset: -300, residualMs: null } });
+      await expect(createApi(fetchImpl).syncCameras('EOS R5/1')).resolves.toEqual([{ cameraId: 'EOS R5/1', success: true, offset: -300, residualMs: null }]);
+      expect(calls[0].url).toBe('/api/timesync/camera?id=EOS%20R5%2F1');
+    });
+
+    it("turns the Pi's error body into a coded ActionError", async () => {
+      const { fetchImpl } = strictFetch({ status: 409, body: { statusCode: 409, code: ErrorCode.NO_CAMERA, message: 'no camera connected' } });
+      const error = await createApi(fetchImpl).syncCameras().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ActionError);
+      expect(error).toMatchObject({ code: ErrorCode.NO_CAMERA, status: 409, message: 'no camera connected' });
+      expect(describeError(error)).toBe('No camera connected');
+    });
+
+    it('says when the Pi cannot be reached', async () => {
+      const { fetchImpl } = strictFetch(new TypeError('Failed to fetch'));
+      const error = await createApi(fetchImpl).syncCameras().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: PageErrorCode.Network });
+      expect(describeError(error)).toBe('Could not reach the Pi (Failed to fetch). Check the connection and try again');
+    });
+  });
+
+  it('sets the time with POST /api/system/time', async () => {
+    const { fetchImpl, calls } = strictFetch({ status: 200, body: { offsetMs: 5, newTime: '' } });
+    await createApi(fetchImpl).setPiTime('2026-11-25T08:00:00.000Z', 'UTC');
+    expect(calls[0].url).toBe('/api/system/time');
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ timestamp: '2026-11-25T08:00:00.000Z', timezone: 'UTC' });
+  });
+
+  it('describes refusals through the protocol codes', () => {
+    expect(describeError(new ActionError(ErrorCode.NOT_ACCESS_POINT_CLIENT, 'client 192.168.1.9 is not on the access point', 403))).toBe(
+      "Only devices on the Pi's Wi-Fi can set the time",
+    );
+    expect(describeError(new ActionError(ErrorCode.NTP_SYNCHRONIZED, 'ntp'))).toBe('The Pi already has network time (NTP), so its clock is left alone');
+    expect(describeError(new Error('boom'))).toBe('Something went wrong: boom');
+  });
+});

@@ -1,0 +1,187 @@
+import { useCallback } from 'react';
+import type { CameraStatus } from '../../../backend/protocol/messages';
+import { CameraState } from '../../../backend/protocol/vocabulary';
+import { describeCode, NOT_ON_AP_REASON, type CameraSyncOutcome, type TimeSyncApi } from '../api';
+import { formatAge, formatAheadBehind } from '../time-format';
+import { useAction, type ActionResult } from '../use-action';
+import { ActionMessage } from './ActionMessage';
+
+interface Props {
+  /** Every camera the Pi knows, connected first; null before the first status. */
+  cameras: CameraStatus[] | null;
+  piNow: number | null;
+  api: TimeSyncApi;
+  /** From the status: false when this device is not on the Pi's access point. */
+  canSetTime: boolean | undefined;
+}
+
+/** A `TimeSync:` row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
+export function CameraStatusCard({ cameras, piNow, api, canSetTime }: Props) {
+  const list = cameras ?? [];
+  const connected = list.filter((c) => c.state === CameraState.Connected);
+  const several = connected.length > 1;
+  const nameOf = useCallback((id: string) => {
+    const camera = list.find((c) => c.id === id);
+    return camera ? cameraName(camera) : id || 'Camera';
+  }, [list]);
+  const run = useCallback(async () => summarize(await api.syncCameras(), nameOf), [api, nameOf]);
+  const action = useAction(run);
+  const reason = !cameras
+    ? 'Waiting for the Pi…'
+    : canSetTime === false
+      ? NOT_ON_AP_REASON
+      : connected.length
+        ? null
+        : list.some((c) => c.state === CameraState.NeedsCredentials)
+          ? "The camera needs its user name and password before it can be set"
+          : 'No camera connected';
+
+  return (
+    <div className="card" data-testid="camera-status">
+      <h3>Camera Status</h3>
+      {list.length ? (
+        list.map((camera) => (
+          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={several && camera.state === CameraState.Connected && canSetTime !== false} />
+        ))
+      ) : (
+        <dl className="rows">
+          <div className="row">
+            <dt>TimeSync:</dt>
+            <dd data-testid="camera-timesync" />
+          </div>
+          <div className="row">
+            <dt>Camera</dt>
+            <dd data-testid="camera-name">
+              <span className="muted">No camera connected</span>
+            </dd>
+          </div>
+        </dl>
+      )}
+      <div className="actions">
+        <button
+          type="button"
+          className="btn"
+          data-testid="sync-camera"
+          onClick={action.trigger}
+          disabled={!!reason || action.busy}
+          aria-busy={action.busy}
+          aria-describedby={reason ? 'sync-camera-reason' : undefined}
+        >
+          {action.busy ? (several ? 'Syncing cameras…' : 'Syncing camera…') : several ? 'Sync cameras now' : 'Sync camera now'}
+        </button>
+        {reason ? (
+          <p className="reason" id="sync-camera-reason" data-testid="sync-camera-reason">
+            {reason}
+          </p>
+        ) : null}
+        <ActionMessage result={action.result} testId="sync-camera-message" />
+      </div>
+    </div>
+  );
+}
+
+function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: CameraStatus; piNow: number | null; api: TimeSyncApi; nameOf: (id: string) => string; syncButton: boolean }) {
+  return (
+    <dl className="rows camera" data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
+      <div className="row">
+        <dt>TimeSync:</dt>
+        <dd data-testid="camera-timesync">
+          <CameraTimeSync camera={camera} piNow={piNow} />
+        </dd>
+      </div>
+      <div className="row">
+        <dt>Camera</dt>
+        <dd data-testid="camera-name">{cameraName(camera)}</dd>
+      </div>
+      {syncButton ? <SyncOneCamera id={camera.id} api={api} nameOf={nameOf} /> : null}
+    </dl>
+  );
+}
+
+function SyncOneCamera({ id, api, nameOf }: { id: string; api: TimeSyncApi; nameOf: (id: string) => string }) {
+  const run = useCallback(async () => summarize(await api.syncCameras(id), nameOf), [api, id, nameOf]);
+  const action = useAction(run);
+  return (
+    <div className="actions">
+      <button type="button" className="btn btn-small" data-testid="sync-camera-one" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
+        {action.busy ? 'Syncing…' : 'Sync this camera'}
+      </button>
+      <ActionMessage result={action.result} testId="sync-camera-one-message" />
+    </div>
+  );
+}
+
+/** The outcomes of one "sync" in a sentence: all set, or which camera failed and why. */
+function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) => string): ActionResult {
+  if (!outcomes.length) return { ok: false, text: 'No camera connected' };
+  const was = (o: CameraSyncOutcome) => (o.success && o.offset !== null ? formatAheadBehind(-o.offset) : null); // offset: Pi minus camera before
+  if (outcomes.length === 1) {
+    const [o] = outcomes;
+    if (!o.success) return { ok: false, text: describeCode(o.code, o.error) };
+    const before = was(o);
+    return { ok: true, text: before === null ? "Camera clock set to the Pi's time" : `Camera clock set to the Pi's time (it was ${before})` };
+  }
+  const parts = outcomes.map((o) => {
+    if (!o.success) return `${nameOf(o.cameraId)}: ${describeCode(o.code, o.error)}`;
+    const before = was(o);
+    return `${nameOf(o.cameraId)}: set${before === null ? '' : ` (it was ${before})`}`;
+  });
+  const ok = outcomes.every((o) => o.success);
+  return { ok, text: `${ok ? "Camera clocks set to the Pi's time. " : ''}${parts.join('; ')}` };
+}
+
+function cameraName(camera: CameraStatus): string {
+  const info = camera.info ?? {};
+  // "Canon Inc." + "Canon EOS R50" reads as "Canon EOS R50".
+  const brand = info.manufacturer?.split(/[\s,]/)[0] ?? '';
+  const named = info.productName && brand && info.productName.toLowerCase().startsWith(brand.toLowerCase());
+  const name = [info.manufacturer && !named ? info.manufacturer : null, info.productName].filter(Boolean).join(' ') || 'Camera';
+  const serial = info.serialNumber ?? (name === 'Camera' ? camera.id : undefined);
+  return serial ? `${name} · serial ${serial}` : name;
+}
+
+/** The camera's state in plain words, then its last sync. */
+function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number | null }) {
+  const last = camera.lastSync;
+  const at = last ? Date.parse(last.at) : NaN;
+  const age = piNow !== null && Number.isFinite(at) ? formatAge(piNow - at) : '';
+  if (camera.state === CameraState.NeedsCredentials) {
+    return (
+      <span className="timesync">
+        <span className="badge reliability-low">Needs login</span> Found, but it needs the camera's user name and password
+        {camera.lastError ? <span className="detail">{camera.lastError}</span> : null}
+      </span>
+    );
+  }
+  if (camera.state !== CameraState.Connected) {
+    return (
+      <span className="timesync">
+        <span className="badge reliability-none">Offline</span> Not connected{last?.success && age ? ` · last synced ${age}` : ''}
+        {camera.lastError ? <span className="detail">{camera.lastError}</span> : null}
+      </span>
+    );
+  }
+  if (!last) return <span className="timesync">Connected, not synced yet{camera.lastError ? ` (${camera.lastError})` : ''}</span>;
+  if (!last.success) {
+    return (
+      <span className="timesync">
+        <span className="badge reliability-none">Failed</span> {last.error ?? 'the camera did not take the time'}
+        {age ? ` · ${age}` : ''}
+      </span>
+    );
+  }
+  return (
+    <span className="timesync">
+      <span className="badge reliability-high">Synced</span> {age}
+      {last.verified === false ? ' (set, not verified)' : ''}
+      {last.offsetMs !== null || last.residualMs !== null ? (
+        <span className="detail">
+          {/* offsetMs: Pi minus camera before; residualMs: camera minus Pi after. */}
+          {last.offsetMs !== null ? `was ${formatAheadBehind(-last.offsetMs)}` : ''}
+          {last.offsetMs !== null && last.residualMs !== null ? ', ' : ''}
+          {last.residualMs !== null ? `now ${formatAheadBehind(last.residualMs)}` : ''}
+        </span>
+      ) : null}
+    </span>
+  );
+}
