@@ -32,7 +32,7 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
   });
   app.use(writeBudget(app.get(AppConfig).HTTP_MAX_WRITES_PER_SECOND, clock, app.get(RefusalLog)));
   // Depth is checked on the raw text before JSON.parse, keys after it; both before class-transformer runs.
-  app.use(json({ limit: MAX_FRAME_BYTES, verify: (_req, _res, buf) => refuseIf(scanJsonDepth(buf.toString('utf8'))) }), bodyErrors, guardBody);
+  app.use(guardJson((req) => req.query), json({ limit: MAX_FRAME_BYTES, verify: (_req, _res, buf) => refuseIf(scanJsonDepth(buf.toString('utf8'))) }), bodyErrors, guardJson((req) => req.body));
   app.useWebSocketAdapter(new GuardedWsAdapter(app, () => clock.monotonic()));
   // The built page at `/` (express.static through Nest's own adapter).
   app.useStaticAssets(FRONTEND_DIR);
@@ -79,13 +79,14 @@ function refuseIf(problem: JsonProblem | null): void {
   if (problem) throw new JsonGuardError(problem);
 }
 
-/** Forbidden keys in the parsed body or the query string, at any depth, before anything copies them. */
-function guardBody(req: Request, res: Response, next: NextFunction): void {
-  if (!req.path.startsWith('/api/')) return next();
-  const problem = inspectJson(req.body) ?? inspectJson(req.query);
-  if (!problem) return next();
-  const status = HTTP_STATUS_OF[problem.code] ?? 400;
-  res.status(status).json({ statusCode: status, code: problem.code, message: problem.message });
+/** Forbidden keys (and depth) in the query string or the parsed body of an API request, before anything copies them. */
+function guardJson(part: (req: Request) => unknown) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const problem = req.path.startsWith('/api/') ? inspectJson(part(req)) : null;
+    if (!problem) return next();
+    const status = HTTP_STATUS_OF[problem.code] ?? 400;
+    res.status(status).json({ statusCode: status, code: problem.code, message: problem.message });
+  };
 }
 
 /** body-parser's errors happen before Nest's filters: answer them in the API's error shape here. */
