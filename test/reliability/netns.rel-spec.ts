@@ -308,6 +308,8 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
             { do: 'post', name: 'POST /api/timesync/use-client-time', path: '/api/timesync/use-client-time' },
             { do: 'ws-wait', name: 'REST use-client-time applied', event: 'pi-sync', synchronized: true, stepped: true, timeoutMs: 10_000 },
             { do: 'get', name: 'after REST use-client-time', path: '/api/timesync/status' },
+            // Cameras follow every step by themselves; the requests below come after that write.
+            { do: 'ws-wait', name: 'camera followed the step', event: 'camera-sync', timeoutMs: 10_000 },
             { do: 'ws-send', name: 'WS sync-camera', frame: { type: 'sync-camera', data: {} }, until: 'camera-sync', timeoutMs: 10_000 },
             { do: 'post', name: 'POST /api/timesync/camera', path: '/api/timesync/camera' },
           ],
@@ -329,6 +331,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
         expect(byName['POST /api/timesync/use-client-time']).toMatchObject({ status: 200, body: { accepted: true } });
         expect(byName['REST use-client-time applied']).toMatchObject({ event: 'pi-sync', data: { synchronized: true, stepped: true } });
         expect(Math.abs(offsetOf(byName['after REST use-client-time']) - source)).toBeLessThan(1000);
+        expect(byName['camera followed the step']).toMatchObject({ event: 'camera-sync' });
         expect(byName['WS sync-camera']).toMatchObject({ event: 'camera-sync', data: { success: true } });
         expect(byName['POST /api/timesync/camera']).toMatchObject({ status: 200 });
         expect(puts()).toBeGreaterThanOrEqual(camera + 2);
