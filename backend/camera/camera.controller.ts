@@ -1,34 +1,29 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CameraService } from './camera.service';
-import { CameraErrorDto, CameraStatusResponseDto, CameraSyncResultDto } from './dto/camera.dto';
+import { CameraStatusResponseDto } from './dto/camera.dto';
 
+/**
+ * What the cameras are. Their write path, `POST /api/timesync/camera` (all, or `?id=`), is TimeSync's
+ * (CameraCommands): the same access-point authority as setting the Pi's clock, then CameraService.syncAll /
+ * syncOne; its answer is `CameraSyncOutcomeDto[]` (dto/camera.dto.ts).
+ */
 @ApiTags('camera')
 @Controller('api')
 export class CameraController {
-  constructor(private readonly camera: CameraService) {}
+  constructor(private readonly cameras: CameraService) {}
 
-  @Post('timesync/camera')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: "Set the camera's clock to the Pi's time now",
-    description:
-      "Reads the camera's clock, writes the Pi's wall time (in the Pi's zone, DST flag set) so that it lands on a second boundary, " +
-      'reads it back and measures the remaining error. Logged in the activity log and published as a camera-sync event. No automatic retry.',
-  })
-  @ApiOkResponse({ type: CameraSyncResultDto })
-  @ApiResponse({ status: 409, type: CameraErrorDto, description: 'NO_CAMERA: no camera connected' })
-  @ApiResponse({ status: 503, type: CameraErrorDto, description: 'CAMERA_BUSY: the camera is busy (shooting, writing to the card...)' })
-  @ApiResponse({ status: 502, type: CameraErrorDto, description: 'CAMERA_REJECTED, CAMERA_BAD_ANSWER, CAMERA_CONNECTION_RESET, CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE' })
-  @ApiResponse({ status: 504, type: CameraErrorDto, description: 'CAMERA_TIMEOUT: the camera did not answer in time' })
-  sync(): Promise<CameraSyncResultDto> {
-    return this.camera.syncClock('requested by the operator');
+  @Get('cameras')
+  @ApiOperation({ summary: 'Every camera known: connected first, then those that need credentials, then the absent' })
+  @ApiOkResponse({ type: [CameraStatusResponseDto] })
+  list(): CameraStatusResponseDto[] {
+    return this.cameras.statuses();
   }
 
   @Get('camera')
-  @ApiOperation({ summary: 'The camera: connected or not, what it is, its last clock sync' })
+  @ApiOperation({ summary: 'The first camera of GET /api/cameras (or a disconnected placeholder with id "none"): for clients of one camera' })
   @ApiOkResponse({ type: CameraStatusResponseDto })
   status(): CameraStatusResponseDto {
-    return this.camera.status();
+    return this.cameras.status();
   }
 }

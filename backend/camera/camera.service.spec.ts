@@ -1,255 +1,382 @@
-import { Logger } from '@nestjs/common';
-import { NEVER, firstValueFrom } from 'rxjs';
+import { firstValueFrom, Subject, take, toArray } from 'rxjs';
+import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/fake-ccapi';
 import { ActivityLogService } from '../activity-log/activity-log.service';
-import { DomainError, ErrorCode } from '../common/domain-error';
-import { EventBus } from '../common/event-bus';
+import { ErrorCode } from '../common/domain-error';
+import { DomainEvent, EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
-import { ServerFrame } from '../protocol/messages';
+import { ActivityEntry, CameraStatus } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
-import { formatCameraDateTime, parseCameraDateTime } from '../time/camera-datetime';
-import { ManualClock } from '../time/clock';
+import { CameraSession, CameraSessionOwner, CameraSource, CameraSyncFailure, CameraSyncResult } from './camera-session';
+import { CameraSessionFactory } from './camera-session.factory';
 import { CameraService } from './camera.service';
-import { CcapiClient, CcapiResponse } from './ccapi-client';
-import { SsdpDiscovery } from './ssdp';
-import { LatencyEstimator } from './sync-timing';
-import { Waiter } from './waiter';
+import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 
-const ONE_WAY_MS = 10;
+type Entry = Pick<ActivityEntry, 'type' | 'message' | 'success' | 'details'>;
 
-/**
- * A camera and a CCAPI client in one strict fake, on a hand-driven clock: every request takes ONE_WAY_MS
- * each way, the camera keeps `errorMs` (camera minus Pi) with one-second resolution. Methods the service
- * is not expected to call are absent, so calling them fails.
- */
-function fakeCamera(clock: ManualClock) {
-  const camera = { errorMs: 37_250, ignorePut: false, stepPiDuringPutMs: 0, failPut: null as DomainError | null, failInfo: null as DomainError | null };
-  const latency = new LatencyEstimator();
-  const puts: Array<{ atMs: number; body: { datetime: string; dst: boolean } }> = [];
-  const exchange = async <T>(handle: () => T): Promise<CcapiResponse<T>> => {
-    const sentAtMs = clock.now();
-    clock.advance(ONE_WAY_MS);
-    const data = handle();
-    clock.advance(ONE_WAY_MS);
-    latency.add(2 * ONE_WAY_MS, clock.monotonic());
-    return { status: 200, data, sentAtMs, receivedAtMs: clock.now() };
-  };
-  const readDatetime = () => formatCameraDateTime(Math.floor((clock.now() + camera.errorMs) / 1000) * 1000, 'Europe/Berlin');
-  const session = {
-    get: jest.fn(async (name: string) => {
-      if (name !== 'functions/datetime') throw new Error(`unexpected GET ${name}`);
-      return exchange(readDatetime);
-    }),
-    put: jest.fn(async (name: string, options: { body?: () => unknown }) => {
-      if (name !== 'functions/datetime') throw new Error(`unexpected PUT ${name}`);
-      const body = options.body!() as { datetime: string; dst: boolean };
-      puts.push({ atMs: clock.now(), body });
-      return exchange(() => {
-        if (camera.failPut) throw camera.failPut;
-        if (!camera.ignorePut) camera.errorMs = parseCameraDateTime(body).epochMs - clock.now();
-        if (camera.stepPiDuringPutMs) {
-          clock.step(clock.now() + camera.stepPiDuringPutMs);
-          camera.errorMs -= camera.stepPiDuringPutMs;
-        }
-        return {};
-      });
-    }),
-    post: jest.fn(async () => {
-      throw new Error('unexpected POST');
-    }),
-  };
-  const client = {
-    latency,
-    baseUrl: 'http://camera:8080',
-    use: jest.fn(),
-    close: jest.fn(),
-    loadEndpoints: jest.fn(async () => new Map()),
-    endpoint: jest.fn(() => null),
-    get: jest.fn(async (name: string) => {
-      if (name === 'deviceinformation') {
-        return exchange(() => {
-          if (camera.failInfo) throw camera.failInfo;
-          return { manufacturer: 'Canon Inc.', productname: 'Canon EOS RP', serialnumber: '42', firmwareversion: '1.6.0' };
-        });
-      }
-      return session.get(name);
-    }),
-    exclusive: jest.fn((fn: (s: typeof session) => Promise<unknown>) => fn(session)),
-  };
-  return { camera, client, session, puts };
-}
+/** A camera SSDP would describe. */
+const discovered = (camera: FakeCamera, host: string): DiscoveredCamera => ({
+  accessUrl: `http://${host}:8080/ccapi`,
+  usn: `uuid:${camera.guid}::urn:schemas-canon-com:service:ICPO-CameraControlAPIService:1`,
+  location: `http://${host}:49152/upnp/CameraDevDesc.xml`,
+  serialNumber: camera.serialNumber,
+  udn: `uuid:${camera.guid}`,
+});
 
 describe(CameraService.name, () => {
-  let clock: ManualClock;
-  let fake: ReturnType<typeof fakeCamera>;
-  let frames: ServerFrame[];
-  let activity: ActivityLogService;
+  let time: SimulatedTime;
+  /** The fake cameras by the host of their URL. */
+  let cameras: Map<string, FakeCamera>;
+  let entries: Entry[];
+  let events: DomainEvent[];
+  let ssdpEvents: Subject<SsdpEvent>;
+  let ssdp: { events$: Subject<SsdpEvent>; listen: jest.Mock; search: jest.Mock; close: jest.Mock };
+  let created: CameraSource[];
   let sut: CameraService;
 
-  const events = (type: string) => frames.filter((f) => f.type === 'event' && f.eventType === type);
+  const named = (name: DomainEvent['name']) => events.filter((e) => e.name === name).map((e) => e.data);
+  const cameraAt = (host: string, options: ConstructorParameters<typeof FakeCamera>[1] = {}) => {
+    const camera = new FakeCamera(time, options);
+    cameras.set(host, camera);
+    return camera;
+  };
 
-  beforeAll(() => Logger.overrideLogger(false));
-  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn', 'debug', 'verbose']));
-
-  beforeEach(() => {
-    clock = new ManualClock(Date.UTC(2026, 10, 25, 8, 12, 0, 123));
-    fake = fakeCamera(clock);
+  function build(config: Partial<AppConfig>): CameraService {
     const bus = new EventBus();
-    frames = [];
-    bus.frames$.subscribe((f) => frames.push(f));
-    activity = new ActivityLogService(clock, bus);
-    const config = Object.assign(new AppConfig(), { CAMERA_URL: 'http://camera:8080', CAMERA_DISCOVERY: false });
-    const systemClock = { read: jest.fn(async () => ({ epochMs: clock.now(), timezone: 'Australia/Sydney', ntpEnabled: false, ntpSynchronized: false, backend: 'simulated' })) };
-    const ssdp = { events$: NEVER, listen: jest.fn(), searchFirst: jest.fn(), close: jest.fn() };
-    const waiter = {
-      until: jest.fn(async (mono: number) => {
-        if (mono > clock.monotonic()) clock.advance(mono - clock.monotonic());
-      }),
+    bus.events$.subscribe((e) => events.push(e));
+    const factory = {
+      create: (source: CameraSource, owner: CameraSessionOwner) => {
+        created.push(source);
+        const camera = cameras.get(new URL(source.url).hostname);
+        if (!camera) throw new Error(`no fake camera at ${source.url}`);
+        return new CameraSession(source, camera.client(), time.clock, time.waiter, owner);
+      },
     };
-    sut = new CameraService(
-      config,
-      fake.client as unknown as CcapiClient,
-      clock,
+    const activity = {
+      add: (type: Entry['type'], message: string, success: boolean, details: Entry['details'] = {}) => {
+        entries.push({ type, message, success, details });
+        return { seq: entries.length, timestamp: '', type, message, success, details };
+      },
+    };
+    const systemClock = { read: async () => ({ epochMs: time.clock.now(), timezone: 'Europe/Berlin', ntpEnabled: false, ntpSynchronized: false, backend: 'simulated' }) };
+    return new CameraService(
+      Object.assign(new AppConfig(), { CAMERA_DISCOVERY: false, CAMERA_POLL_INTERVAL: 5000 }, config),
+      factory as unknown as CameraSessionFactory,
+      time.clock,
       systemClock as unknown as SystemClock,
-      activity,
+      activity as unknown as ActivityLogService,
       bus,
       ssdp as unknown as SsdpDiscovery,
-      waiter as unknown as Waiter,
     );
+  }
+
+  beforeEach(() => {
+    time = new SimulatedTime();
+    cameras = new Map();
+    entries = [];
+    events = [];
+    created = [];
+    ssdpEvents = new Subject();
+    ssdp = { events$: ssdpEvents, listen: jest.fn(async () => true), search: jest.fn(async () => [] as DiscoveredCamera[]), close: jest.fn() };
+  });
+  afterEach(() => {
+    sut?.stop();
+    for (const camera of cameras.values()) expect(camera.unexpected).toEqual([]);
   });
 
-  it('points the client at CAMERA_URL', () => {
-    expect(fake.client.use).toHaveBeenCalledWith('http://camera:8080');
+  describe('with two cameras in CAMERA_URL', () => {
+    let a: FakeCamera;
+    let b: FakeCamera;
+
+    beforeEach(() => {
+      a = cameraAt('10.0.0.2', { serialNumber: 'AAA1', oneWayMs: 8, errorMs: 37_250 });
+      b = cameraAt('10.0.0.3', { serialNumber: 'BBB2', oneWayMs: 60, errorMs: -4_321 });
+      sut = build({ CAMERA_URL: 'http://10.0.0.2:8080, https://10.0.0.3/ccapi' });
+    });
+
+    it('knows both before they answer, named by address, and nothing else stores a camera', () => {
+      expect(sut.statuses().map((s) => [s.id, s.state])).toEqual([
+        ['10.0.0.2_8080', 'disconnected'],
+        ['10.0.0.3_443', 'disconnected'],
+      ]);
+      expect(created).toEqual([{ url: 'http://10.0.0.2:8080' }, { url: 'https://10.0.0.3/ccapi' }]);
+    });
+
+    it('connects each: statuses, events and activity keyed by serial number', async () => {
+      const emitted = firstValueFrom(sut.connection$.pipe(take(2), toArray()));
+      await sut.check();
+      expect(sut.statuses().map((s) => [s.id, s.state, s.baseUrl])).toEqual([
+        ['AAA1', 'connected', 'http://10.0.0.2:8080/ccapi'],
+        ['BBB2', 'connected', 'https://10.0.0.3/ccapi'],
+      ]);
+      expect(sut.status().id).toBe('AAA1');
+      expect((await emitted).map((s) => s.id).sort()).toEqual(['AAA1', 'BBB2']);
+      expect(named('camera-connected').map((s) => (s as CameraStatus).id).sort()).toEqual(['AAA1', 'BBB2']);
+      expect(entries.map((e) => e.message).sort()).toEqual([
+        'Camera connected: Canon EOS R50 (serial AAA1) at http://10.0.0.2:8080',
+        'Camera connected: Canon EOS R50 (serial BBB2) at https://10.0.0.3',
+      ]);
+    });
+
+    it('syncAll writes both on the same second boundary, each PUT sent its own latency ahead, and verifies each', async () => {
+      await sut.check();
+      // Start late in a second: the quick camera alone would take the next boundary, the slow one cannot make it.
+      await time.sleep((1700 - (time.clock.now() % 1000)) % 1000);
+      const outcomes = (await sut.syncAll('test')) as CameraSyncResult[];
+      expect(a.puts).toHaveLength(1);
+      expect(b.puts).toHaveLength(1);
+      // Both cameras handled their PUT at the very same Pi instant, a whole second, and took that second.
+      expect(a.puts[0].atMs).toBe(b.puts[0].atMs);
+      expect(a.puts[0].atMs % 1000).toBe(0);
+      expect(a.puts[0].secondUtcMs).toBe(a.puts[0].atMs);
+      expect(b.puts[0].secondUtcMs).toBe(b.puts[0].atMs);
+      expect([a.errorMs(), b.errorMs()]).toEqual([0, 0]);
+      expect(outcomes.map((o) => [o.cameraId, o.success, o.verified, o.newTime])).toEqual([
+        ['AAA1', true, true, new Date(a.puts[0].atMs).toISOString()],
+        ['BBB2', true, true, new Date(a.puts[0].atMs).toISOString()],
+      ]);
+      for (const o of outcomes) expect(Math.abs(o.residualMs!)).toBeLessThanOrEqual(o.residualBoundMs!);
+      expect(Math.abs(outcomes[0].offset + 37_250)).toBeLessThanOrEqual(outcomes[0].offsetBoundMs);
+      expect(Math.abs(outcomes[1].offset - 4_321)).toBeLessThanOrEqual(outcomes[1].offsetBoundMs);
+      expect(named('camera-sync')).toEqual([
+        { cameraId: 'AAA1', success: true, previousTime: outcomes[0].previousTime, newTime: outcomes[0].newTime, offset: outcomes[0].offset, residualMs: outcomes[0].residualMs },
+        { cameraId: 'BBB2', success: true, previousTime: outcomes[1].previousTime, newTime: outcomes[1].newTime, offset: outcomes[1].offset, residualMs: outcomes[1].residualMs },
+      ]);
+      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success])).toEqual([
+        ['AAA1', true],
+        ['BBB2', true],
+      ]);
+      expect(sut.statuses().map((s) => s.lastSync?.verified)).toEqual([true, true]);
+    });
+
+    it('one busy camera does not stop the other: its failure is its own outcome, entry and event', async () => {
+      await sut.check();
+      b.fail({ method: 'PUT', error: cameraErrors.busy });
+      const [ok, busy] = await sut.syncAll('test');
+      expect(ok).toMatchObject({ cameraId: 'AAA1', success: true, verified: true });
+      expect(busy).toEqual({ cameraId: 'BBB2', success: false, reason: 'test', code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy', previousTime: expect.any(String), offset: expect.any(Number) });
+      expect(a.errorMs()).toBe(0);
+      expect(named('camera-sync').sort((x, y) => ((x as { cameraId: string }).cameraId < (y as { cameraId: string }).cameraId ? -1 : 1))).toEqual([
+        expect.objectContaining({ cameraId: 'AAA1', success: true }),
+        { cameraId: 'BBB2', success: false, previousTime: (busy as CameraSyncFailure).previousTime, newTime: null, offset: (busy as CameraSyncFailure).offset, residualMs: null, error: 'Camera is busy: Device busy' },
+      ]);
+      expect(entries).toContainEqual({
+        type: 'error',
+        success: false,
+        message: 'Camera BBB2 clock sync failed (test): Camera is busy: Device busy',
+        details: expect.objectContaining({ cameraId: 'BBB2', code: ErrorCode.CAMERA_BUSY }),
+      });
+      expect(sut.statuses().map((s) => s.state)).toEqual(['connected', 'connected']);
+    });
+
+    it('a camera busy before the write leaves the boundary to the other, which still lands on a second', async () => {
+      await sut.check();
+      b.fail({ method: 'GET', name: 'functions/datetime', error: cameraErrors.busy });
+      const [ok, busy] = await sut.syncAll('test');
+      expect([ok.success, busy.success]).toEqual([true, false]);
+      expect(a.puts[0].atMs % 1000).toBe(0);
+      expect(b.puts).toEqual([]);
+    });
+
+    it('syncs only the connected cameras, and none at all gives no outcome and says nothing', async () => {
+      a.fail({ error: cameraErrors.refused });
+      await sut.check();
+      await expect(sut.syncAll('test')).resolves.toEqual([expect.objectContaining({ cameraId: 'BBB2', success: true })]);
+      b.fail({ error: cameraErrors.refused });
+      await sut.check();
+      events = [];
+      entries = [];
+      await expect(sut.syncAll('test')).resolves.toEqual([]);
+      expect([events, entries]).toEqual([[], []]);
+    });
+
+    it('runs one sync for calls that overlap, reported once', async () => {
+      await sut.check();
+      const [first, second, one] = await Promise.all([sut.syncAll('one'), sut.syncAll('two'), sut.syncOne('BBB2', 'three')]);
+      expect(second).toBe(first);
+      expect(one).toBe(first[1]);
+      expect([a.puts.length, b.puts.length]).toEqual([1, 1]);
+      expect(named('camera-sync')).toHaveLength(2);
+    });
+
+    it('syncOne syncs that camera only', async () => {
+      await sut.check();
+      await expect(sut.syncOne('BBB2', 'test')).resolves.toMatchObject({ cameraId: 'BBB2', success: true, verified: true });
+      expect([a.puts.length, b.puts.length]).toEqual([0, 1]);
+    });
+
+    it.each([
+      ['../etc', ErrorCode.INVALID_CAMERA_ID, '"/" is not allowed'],
+      ['<script>', ErrorCode.INVALID_CAMERA_ID, '"<" is not allowed'],
+      ['CCC3', ErrorCode.UNKNOWN_CAMERA, 'There is no camera "CCC3"; known: AAA1, BBB2'],
+    ])('syncOne(%j) is %s, naming the problem, and touches nothing', async (id, code, words) => {
+      await sut.check();
+      const before = [a.requests.length, b.requests.length];
+      await expect(sut.syncOne(id, 'test')).rejects.toMatchObject({ code, message: expect.stringContaining(words) });
+      expect([a.requests.length, b.requests.length]).toEqual(before);
+      expect(named('camera-sync')).toEqual([]);
+    });
+
+    it('syncOne of a camera that is away is NO_CAMERA, readClock too', async () => {
+      a.fail({ error: cameraErrors.refused });
+      await sut.check();
+      await expect(sut.syncOne('10.0.0.2_8080', 'test')).rejects.toMatchObject({ code: ErrorCode.NO_CAMERA });
+      await expect(sut.readClock('10.0.0.2_8080')).rejects.toMatchObject({ code: ErrorCode.NO_CAMERA });
+    });
+
+    it('syncOne re-throws the camera error after logging it', async () => {
+      await sut.check();
+      a.fail({ method: 'PUT', error: cameraErrors.busy });
+      await expect(sut.syncOne('AAA1', 'test')).rejects.toMatchObject({ code: ErrorCode.CAMERA_BUSY, message: 'Camera is busy: Device busy' });
+      expect(named('camera-sync')).toEqual([expect.objectContaining({ cameraId: 'AAA1', success: false })]);
+    });
+
+    it('readClock reads one camera by id', async () => {
+      await sut.check();
+      const reading = await sut.readClock('BBB2');
+      expect(reading.cameraId).toBe('BBB2');
+      expect(Math.abs(reading.epochMs - reading.piTimeMs + 4_321)).toBeLessThanOrEqual(1000);
+    });
+
+    it('a camera that goes away: camera-disconnected with its id, listed last', async () => {
+      await sut.check();
+      a.fail({ error: cameraErrors.refused });
+      await sut.check();
+      expect(named('camera-disconnected')).toEqual([expect.objectContaining({ id: 'AAA1', state: 'disconnected', connected: false })]);
+      expect(entries.at(-1)).toMatchObject({ type: 'camera', success: false, message: expect.stringContaining('Camera AAA1 disconnected: The camera at') });
+      expect(sut.statuses().map((s) => s.id)).toEqual(['BBB2', 'AAA1']);
+      expect(sut.status().id).toBe('BBB2');
+    });
   });
 
-  it('refuses to sync without a camera, touching nothing', async () => {
-    await expect(sut.syncClock('test')).rejects.toEqual(new DomainError(ErrorCode.NO_CAMERA, 'no camera connected'));
-    expect(fake.client.exclusive).not.toHaveBeenCalled();
-    expect(frames).toEqual([]);
-  });
+  describe('a camera that refuses the user name and password', () => {
+    let camera: FakeCamera;
 
-  describe('connection', () => {
-    it('connects: status, camera-connected event, activity entry, connection$', async () => {
+    beforeEach(() => {
+      camera = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      camera.fail({ error: cameraErrors.auth });
+      sut = build({ CAMERA_URL: 'http://10.0.0.2:8080', CAMERA_USER: 'operator', CAMERA_PASSWORD: 'wrong' });
+    });
+
+    it('is present and needs credentials: said once in plain words, camera-changed and connection$', async () => {
       const emitted = firstValueFrom(sut.connection$);
       await sut.check();
-      const status = { connected: true, baseUrl: 'http://camera:8080/ccapi', info: { productName: 'Canon EOS RP', serialNumber: '42', firmwareVersion: '1.6.0', manufacturer: 'Canon Inc.' }, lastSync: null, lastError: null };
-      expect(sut.status()).toEqual(status);
-      await expect(emitted).resolves.toEqual(status);
-      expect(events('camera-connected')).toEqual([{ type: 'event', eventType: 'camera-connected', timestamp: '2026-11-25T08:12:00.143Z', data: status }]);
-      expect(activity.entries()).toEqual([expect.objectContaining({ type: 'camera', success: true, message: 'Camera connected: Canon EOS RP (serial 42) at http://camera:8080' })]);
+      await sut.check();
+      await expect(emitted).resolves.toMatchObject({ state: 'needs-credentials', connected: false });
+      expect(sut.status()).toMatchObject({ state: 'needs-credentials', baseUrl: 'http://10.0.0.2:8080/ccapi' });
+      expect(entries).toEqual([
+        {
+          type: 'camera',
+          success: false,
+          message: 'Camera at http://10.0.0.2:8080 refuses the user name and password: set CAMERA_USER / CAMERA_PASSWORD',
+          details: expect.objectContaining({ cameraId: '10.0.0.2_8080', userSet: true }),
+        },
+      ]);
+      expect(named('camera-changed')).toEqual([expect.objectContaining({ id: '10.0.0.2_8080', state: 'needs-credentials' })]);
+      expect(named('camera-connected')).toEqual([]);
     });
 
-    it.each([ErrorCode.CAMERA_BUSY, ErrorCode.CAMERA_BAD_ANSWER, ErrorCode.CAMERA_REJECTED])('stays connected on %s', async (code) => {
+    it('a sync answers CAMERA_AUTH_REQUIRED, not NO_CAMERA', async () => {
       await sut.check();
-      fake.camera.failInfo = new DomainError(code, 'no');
-      for (let i = 0; i < 3; i++) await sut.check();
-      expect(sut.isConnected()).toBe(true);
-      expect(events('camera-disconnected')).toEqual([]);
+      await expect(sut.syncOne('10.0.0.2_8080', 'test')).rejects.toMatchObject({ code: ErrorCode.CAMERA_AUTH_REQUIRED, message: expect.stringContaining('CAMERA_USER') });
+      await expect(sut.syncAll('test')).resolves.toEqual([expect.objectContaining({ success: false, code: ErrorCode.CAMERA_AUTH_REQUIRED })]);
+      expect(camera.puts).toEqual([]);
     });
 
-    it('counts the camera gone after two timeouts in a row', async () => {
+    it('connects once the camera takes them', async () => {
       await sut.check();
-      fake.camera.failInfo = new DomainError(ErrorCode.CAMERA_TIMEOUT, 'The camera did not answer');
+      camera.faults.length = 0;
       await sut.check();
-      expect(sut.isConnected()).toBe(true);
-      await sut.check();
-      expect(sut.status()).toMatchObject({ connected: false, lastError: 'The camera did not answer' });
-      expect(events('camera-disconnected')).toHaveLength(1);
-      expect(activity.entries().at(-1)).toEqual(expect.objectContaining({ type: 'camera', success: false, message: 'Camera disconnected: The camera did not answer' }));
-    });
-
-    it('counts the camera gone at once when it refuses connections', async () => {
-      await sut.check();
-      fake.camera.failInfo = new DomainError(ErrorCode.CAMERA_UNREACHABLE, 'refused');
-      await sut.check();
-      expect(sut.isConnected()).toBe(false);
-    });
-
-    it('connects a busy camera (it is there) and fills in the details later', async () => {
-      fake.camera.failInfo = new DomainError(ErrorCode.CAMERA_BUSY, 'Camera is busy: Device busy');
-      await sut.check();
-      expect(sut.status()).toMatchObject({ connected: true, info: null });
-      fake.camera.failInfo = null;
-      await sut.check();
-      expect(sut.status().info).toMatchObject({ productName: 'Canon EOS RP' });
+      expect(named('camera-connected')).toEqual([expect.objectContaining({ id: 'AAA1', state: 'connected' })]);
     });
   });
 
-  describe('syncClock', () => {
-    beforeEach(() => sut.check());
-
-    it('times the PUT to arrive on a second boundary, with the body for that second in the Pi zone', async () => {
-      const result = await sut.syncClock('test');
-      expect(fake.puts).toHaveLength(1);
-      const [{ atMs, body }] = fake.puts;
-      expect((atMs + ONE_WAY_MS) % 1000).toBe(0);
-      expect(body).toEqual(formatCameraDateTime(atMs + ONE_WAY_MS, 'Australia/Sydney'));
-      expect(body).toEqual({ datetime: expect.stringMatching(/ \+1000$/), dst: true });
-      expect(fake.camera.errorMs).toBe(0);
-      expect(result).toMatchObject({ success: true, reason: 'test', newTime: new Date(atMs + ONE_WAY_MS).toISOString(), timezone: 'Australia/Sydney', latencyMs: ONE_WAY_MS });
-      expect(Math.abs(result.residualMs!)).toBeLessThanOrEqual(result.residualBoundMs!);
-      expect(result.residualBoundMs).toBeLessThanOrEqual(2 * ONE_WAY_MS);
-      // The old error (Pi minus camera = -37 250 ms) comes out to about a round trip, not ±500 ms.
-      expect(Math.abs(result.offset + 37_250)).toBeLessThanOrEqual(result.offsetBoundMs);
-      expect(result.offsetBoundMs).toBeLessThanOrEqual(2 * ONE_WAY_MS + 25);
-    });
-
-    it('reads the camera first, then writes, then reads back: previousTime is from before the write (pitfall 11)', async () => {
-      const result = await sut.syncClock('test');
-      expect(Date.parse(result.previousTime) - Date.parse(result.newTime)).toBeGreaterThan(35_000);
-      const order = [...fake.session.get.mock.invocationCallOrder, ...fake.session.put.mock.invocationCallOrder].sort((a, b) => a - b);
-      expect(order[0]).toBe(fake.session.get.mock.invocationCallOrder[0]);
-      expect(fake.session.put.mock.invocationCallOrder[0]).toBeLessThan(Math.max(...fake.session.get.mock.invocationCallOrder));
-    });
-
-    it('publishes and logs the success', async () => {
-      const result = await sut.syncClock('test');
-      expect(events('camera-sync')).toEqual([
-        { type: 'event', eventType: 'camera-sync', timestamp: expect.any(String), data: { success: true, previousTime: result.previousTime, newTime: result.newTime, offset: result.offset, residualMs: result.residualMs } },
-      ]);
-      expect(activity.entries().at(-1)).toEqual(expect.objectContaining({ type: 'camera', success: true, message: expect.stringContaining('Camera clock set (test): it was 37 s ahead (±') }));
-      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs });
-    });
-
-    it('reports a failed write everywhere and re-throws it, without retrying', async () => {
-      const busy = new DomainError(ErrorCode.CAMERA_BUSY, 'Camera is busy: Device busy');
-      fake.camera.failPut = busy;
-      await expect(sut.syncClock('test')).rejects.toBe(busy);
-      expect(fake.session.put).toHaveBeenCalledTimes(1);
-      expect(events('camera-sync')).toEqual([
-        { type: 'event', eventType: 'camera-sync', timestamp: expect.any(String), data: { success: false, previousTime: expect.any(String), newTime: null, offset: expect.any(Number), residualMs: null, error: 'Camera is busy: Device busy' } },
-      ]);
-      expect(activity.entries().at(-1)).toEqual(
-        expect.objectContaining({ type: 'error', success: false, message: 'Camera clock sync failed (test): Camera is busy: Device busy', details: expect.objectContaining({ code: ErrorCode.CAMERA_BUSY }) }),
-      );
-      expect(sut.status()).toMatchObject({ connected: true, lastError: 'Camera is busy: Device busy', lastSync: { success: false, error: 'Camera is busy: Device busy' } });
-    });
-
-    it('fails when the camera does not keep the time it was given', async () => {
-      fake.camera.ignorePut = true;
-      await expect(sut.syncClock('test')).rejects.toMatchObject({ code: ErrorCode.CAMERA_REJECTED, message: expect.stringContaining('reads back') });
-    });
-
-    it('claims no residual when the Pi clock is stepped during the sync', async () => {
-      fake.camera.stepPiDuringPutMs = 300;
-      await expect(sut.syncClock('test')).resolves.toMatchObject({ success: true, residualMs: null, residualBoundMs: null });
-    });
-
-    it('runs one sync for calls that overlap', async () => {
-      const [a, b] = await Promise.all([sut.syncClock('one'), sut.syncClock('two')]);
-      expect(b).toBe(a);
-      expect(fake.session.put).toHaveBeenCalledTimes(1);
-    });
-
-    it('syncBeforeSession syncs "before session"', async () => {
-      await expect(sut.syncBeforeSession()).resolves.toMatchObject({ reason: 'before session' });
-    });
-  });
-
-  it('readClock gives the true instant, DST taken off, with the Pi time of the reading', async () => {
+  it('keeps two addresses of the same camera as one: the second stays away and says why', async () => {
+    const camera = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+    cameras.set('cam.local', camera);
+    sut = build({ CAMERA_URL: 'http://10.0.0.2:8080,http://cam.local:8080' });
     await sut.check();
-    const reading = await sut.readClock();
-    expect(reading.datetime).toMatch(/\+0100$/);
-    expect(reading.epochMs).toBe(Math.floor((reading.piTimeMs + 37_250) / 1000) * 1000);
-    expect(reading.roundTripMs).toBe(2 * ONE_WAY_MS);
+    expect(sut.statuses().map((s) => [s.id, s.state, s.lastError])).toEqual([
+      ['AAA1', 'connected', null],
+      ['cam.local_8080', 'disconnected', 'the same camera as the one at http://10.0.0.2:8080'],
+    ]);
+  });
+
+  it('gives a disconnected placeholder as "the" camera when there is none', () => {
+    sut = build({ CAMERA_URL: '' });
+    expect(sut.statuses()).toEqual([]);
+    expect(sut.status()).toEqual({ id: 'none', state: 'disconnected', connected: false, baseUrl: null, info: null, lastSync: null, lastError: null });
+  });
+
+  describe('with SSDP discovery', () => {
+    beforeEach(() => {
+      sut = build({ CAMERA_URL: '', CAMERA_DISCOVERY: true, CAMERA_POLL_INTERVAL: 600_000 });
+    });
+
+    it('adopts every camera that answers a search, as it answers', async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      const b = cameraAt('10.0.0.3', { serialNumber: 'BBB2' });
+      ssdp.search.mockReturnValue(new Promise(() => undefined));
+      sut.start();
+      void sut.check();
+      const connected = firstValueFrom(sut.connection$.pipe(take(2), toArray()));
+      ssdpEvents.next({ type: 'found', camera: discovered(a, '10.0.0.2') });
+      ssdpEvents.next({ type: 'found', camera: discovered(b, '10.0.0.3') });
+      expect((await connected).map((s) => [s.id, s.state])).toEqual([
+        ['AAA1', 'connected'],
+        ['BBB2', 'connected'],
+      ]);
+      // The search that found them never ended.
+      expect(ssdp.search).toHaveBeenCalledTimes(1);
+    });
+
+    it('adopts a camera announcing itself at once, while a search runs', async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      let searchEnded = false;
+      ssdp.search.mockReturnValue(new Promise(() => undefined).finally(() => (searchEnded = true)));
+      sut.start();
+      void sut.check();
+      const connected = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
+      await expect(connected).resolves.toMatchObject({ id: 'AAA1', state: 'connected', baseUrl: 'http://10.0.0.2:8080/ccapi' });
+      expect(ssdp.search).toHaveBeenCalledTimes(1);
+      expect(searchEnded).toBe(false);
+    });
+
+    it("adopts what a check's search finds as it answers, checked before the check resolves", async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      ssdp.search.mockImplementation(async () => {
+        ssdpEvents.next({ type: 'found', camera: discovered(a, '10.0.0.2') });
+        return [discovered(a, '10.0.0.2')];
+      });
+      await sut.check();
+      expect(sut.statuses().map((s) => [s.id, s.state])).toEqual([['AAA1', 'connected']]);
+    });
+
+    it('follows ssdp:byebye: disconnected, not polled, back when it announces itself again (perhaps elsewhere)', async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      cameras.set('10.0.0.7', a);
+      sut.start();
+      let next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
+      await next;
+      next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'byebye', usn: discovered(a, '10.0.0.2').usn });
+      await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'disconnected', lastError: 'the camera signed off the network' });
+      const requests = a.requests.length;
+      await sut.check();
+      expect(a.requests.length).toBe(requests);
+      next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.7') });
+      await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'connected', baseUrl: 'http://10.0.0.7:8080/ccapi' });
+      expect(sut.statuses()).toHaveLength(1);
+    });
+
+    it('does not search when CAMERA_URL names the cameras', async () => {
+      cameraAt('10.0.0.2');
+      sut.stop();
+      sut = build({ CAMERA_URL: 'http://10.0.0.2:8080', CAMERA_DISCOVERY: true });
+      await sut.check();
+      expect(ssdp.search).not.toHaveBeenCalled();
+    });
   });
 });

@@ -1,4 +1,3 @@
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AxiosResponse } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -32,6 +31,17 @@ export interface CcapiResponse<T = unknown> {
 export interface CcapiRequestOptions {
   /** The JSON body, built at the last moment before the request leaves (and again if Digest asks to resend). */
   body?: () => unknown;
+  /**
+   * false: a 401 with a new Digest challenge (a stale nonce) is not answered by resending at once, which
+   * would land one round trip late, but thrown as CAMERA_AUTH_REQUIRED with `details.challengeRenewed`; the
+   * challenge is kept, so the caller can plan the moment again and resend. Default true.
+   */
+  resendAfterChallenge?: boolean;
+}
+
+/** Whether `error` is the 401 of a renewed challenge that was not resent (see `resendAfterChallenge`). */
+export function isRenewedChallenge(error: unknown): boolean {
+  return error instanceof DomainError && error.code === ErrorCode.CAMERA_AUTH_REQUIRED && error.details?.challengeRenewed === true;
 }
 
 /** Requests of an exclusive session: they go straight to the camera, nothing else runs in between. */
@@ -55,9 +65,10 @@ const CCAPI_VERSIONS_PREFERRED = ['ver100'];
  *   timeouts CAMERA_TIMEOUT, resets CAMERA_CONNECTION_RESET, refused/unreachable CAMERA_UNREACHABLE,
  *   401 CAMERA_AUTH_REQUIRED, anything that is not JSON (or too big) CAMERA_BAD_ANSWER.
  * - Optional Digest authentication (MD5 / SHA-256, qop=auth), the challenge kept for later requests.
+ *
+ * One client per camera session (CameraSessionFactory): queue, sockets, Digest state and latency are that camera's.
  */
-@Injectable()
-export class CcapiClient implements OnModuleDestroy {
+export class CcapiClient {
   readonly latency = new LatencyEstimator();
   private root: string | null = null;
   private endpoints = new Map<string, CcapiEndpoint>();
@@ -166,10 +177,6 @@ export class CcapiClient implements OnModuleDestroy {
     return this.enqueue(() => fn(session));
   }
 
-  onModuleDestroy(): void {
-    this.close();
-  }
-
   /** Closes the keep-alive sockets. */
   close(): void {
     this.httpAgent.destroy();
@@ -233,6 +240,9 @@ export class CcapiClient implements OnModuleDestroy {
       // Answer a new challenge once: the first one, or one replacing a nonce the camera no longer takes.
       if (challenges.length && !retried.auth) {
         this.challenge = { challenge: challenges[0], nc: 0 };
+        if (options.resendAfterChallenge === false) {
+          throw new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, `The camera asked for authentication again on ${method} ${what}; not resent at once`, { status: 401, challengeRenewed: true });
+        }
         return this.send<T>(method, url, what, options, { ...retried, auth: true });
       }
       this.challenge = null;

@@ -56,7 +56,8 @@ export interface DiscoveredCamera {
   onService?: boolean;
 }
 
-export type SsdpEvent = { type: 'alive'; camera: DiscoveredCamera } | { type: 'byebye'; usn: string };
+/** `alive`: a NOTIFY ssdp:alive; `found`: an answer to our M-SEARCH; `byebye`: a NOTIFY ssdp:byebye. */
+export type SsdpEvent = { type: 'alive' | 'found'; camera: DiscoveredCamera } | { type: 'byebye'; usn: string };
 
 /** The M-SEARCH datagram, with real CRLF line endings. */
 export function buildMSearch(options: Pick<SsdpOptions, 'searchAddress' | 'searchPort' | 'mx'>, searchTarget = CANON_SEARCH_TARGET): string {
@@ -176,17 +177,29 @@ export class SsdpDiscovery {
     return true;
   }
 
+  /** Whether an M-SEARCH is waiting for answers. */
+  get searching(): boolean {
+    return this.searches.size > 0;
+  }
+
   /**
-   * Sends M-SEARCH and resolves with the first camera whose description has a CCAPI URL, or null after
+   * Sends M-SEARCH. Every camera that answers with a description holding a CCAPI URL is emitted at once as a
+   * `found` event (so it can be adopted while the search still runs); resolves with all of them after
    * `timeoutMs`.
    */
-  async searchFirst(timeoutMs = (this.options.mx + 1) * 1000): Promise<DiscoveredCamera | null> {
+  async search(timeoutMs = (this.options.mx + 1) * 1000): Promise<DiscoveredCamera[]> {
     const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
     this.searches.add(socket);
+    const found: DiscoveredCamera[] = [];
     try {
       await bind(socket, 0, this.options.searchBindAddress);
-      return await new Promise<DiscoveredCamera | null>((resolve) => {
-        const timer = setTimeout(() => resolve(null), timeoutMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        timer.unref?.();
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
         const seen = new Set<string>();
         socket.on('error', () => undefined);
         socket.on('message', async (msg) => {
@@ -197,9 +210,9 @@ export class SsdpDiscovery {
           if (!location || seen.has(location) || (st && st !== CANON_SEARCH_TARGET && st !== 'ssdp:all')) return;
           seen.add(location);
           const camera = await this.describe(location, parsed.headers.get('USN') ?? location);
-          if (camera) {
-            clearTimeout(timer);
-            resolve(camera);
+          if (camera && this.searches.has(socket)) {
+            found.push(camera);
+            this.events.next({ type: 'found', camera });
           }
         });
         const datagram = Buffer.from(buildMSearch(this.options), 'utf8');
@@ -208,20 +221,21 @@ export class SsdpDiscovery {
         socket.send(datagram, this.options.searchPort, this.options.searchAddress);
         setTimeout(() => this.searches.has(socket) && socket.send(datagram, this.options.searchPort, this.options.searchAddress), 100).unref();
       });
+      return found;
     } catch (error) {
       this.logger.warn(`Camera search failed: ${(error as Error).message}`);
-      return null;
+      return found;
     } finally {
-      this.searches.delete(socket);
-      socket.close();
+      if (this.searches.delete(socket)) socket.close();
     }
   }
 
   close(): void {
     this.listener?.close();
     this.listener = null;
-    for (const socket of this.searches) socket.close();
+    const searches = [...this.searches];
     this.searches.clear();
+    for (const socket of searches) socket.close();
   }
 
   private async onNotify(text: string): Promise<void> {

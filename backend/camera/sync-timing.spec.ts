@@ -1,4 +1,4 @@
-import { estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite } from './sync-timing';
+import { estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite, SharedSecondBoundary } from './sync-timing';
 
 describe('camera sync timing', () => {
   describe(LatencyEstimator.name, () => {
@@ -82,5 +82,27 @@ describe('camera sync timing', () => {
 
   it('places the handling of a request half way through it', () => {
     expect(handledAt({ sentAtMs: 100, receivedAtMs: 140 })).toEqual({ atMs: 120, boundMs: 20 });
+  });
+
+  describe(SharedSecondBoundary.name, () => {
+    it('gives every camera the same boundary, planned for the slowest once all have arrived or left', async () => {
+      let now = 10_400;
+      const sut = new SharedSecondBoundary(() => now, 3);
+      const boundaries: number[] = [];
+      void sut.arrive(20).then((b) => boundaries.push(b));
+      now = 10_930;
+      void sut.arrive(60).then((b) => boundaries.push(b));
+      await Promise.resolve();
+      expect(boundaries).toEqual([]);
+      sut.leave();
+      await Promise.resolve();
+      // 10 930 + 60 + 30 of lead passes 11 000: the next boundary, for both.
+      expect(boundaries).toEqual([12_000, 12_000]);
+    });
+
+    it('plans for a lone camera as planSecondAlignedSend does', async () => {
+      const sut = new SharedSecondBoundary(() => 10_400, 1);
+      await expect(sut.arrive(20)).resolves.toBe(planSecondAlignedSend(10_400, 20).boundaryMs);
+    });
   });
 });

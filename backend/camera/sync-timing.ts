@@ -110,3 +110,39 @@ export function estimateClockError(readings: readonly ClockReading[]): { errorMs
   }
   return { errorMs: (low + high) / 2, boundMs: (high - low) / 2, consistent };
 }
+
+/**
+ * One second boundary for several cameras written together. Each camera, once it has measured its latency,
+ * `arrive`s with its one-way time; one that drops out (busy, gone) `leave`s. When every camera has done one
+ * or the other, the boundary is planned once, for the slowest of them, and every arrival gets the same
+ * boundary: each then sends its PUT at `boundary - its own one-way time`.
+ */
+export class SharedSecondBoundary {
+  private readonly waiting: Array<(boundaryMs: number) => void> = [];
+  private slowestOneWayMs = 0;
+  private boundaryMs: number | null = null;
+
+  constructor(
+    private readonly now: () => number,
+    private pending: number,
+    private readonly minLeadMs = 30,
+  ) {}
+
+  arrive(oneWayMs: number): Promise<number> {
+    this.slowestOneWayMs = Math.max(this.slowestOneWayMs, oneWayMs);
+    const boundary = new Promise<number>((resolve) => this.waiting.push(resolve));
+    this.settle();
+    return boundary;
+  }
+
+  leave(): void {
+    this.settle();
+  }
+
+  private settle(): void {
+    this.pending -= 1;
+    if (this.pending > 0) return;
+    this.boundaryMs ??= planSecondAlignedSend(this.now(), this.slowestOneWayMs, this.minLeadMs).boundaryMs;
+    for (const resolve of this.waiting.splice(0)) resolve(this.boundaryMs);
+  }
+}

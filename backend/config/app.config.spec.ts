@@ -1,4 +1,4 @@
-import { AppConfig, ConfigError, validateConfig } from './app.config';
+import { AppConfig, cameraUrls, ConfigError, validateConfig } from './app.config';
 
 describe(validateConfig.name, () => {
   it('gives the design defaults for an empty environment', () => {
@@ -21,7 +21,12 @@ describe(validateConfig.name, () => {
     [{ TIME_SYNC_INTERVAL: '1.5' }, /TIME_SYNC_INTERVAL/],
     [{ AP_SUBNETS: '10.42.0.0' }, /AP_SUBNETS/],
     [{ AP_SUBNETS: '10.42.0.0/40' }, /AP_SUBNETS/],
-    [{ CAMERA_URL: 'ftp://camera' }, /CAMERA_URL/],
+    [{ CAMERA_URL: 'ftp://camera' }, /CAMERA_URL: "ftp:\/\/camera" is not an http:\/\/ or https:\/\/ URL/],
+    [{ CAMERA_URL: 'http://192.168.4.2:8080,camera.local' }, /CAMERA_URL: "camera.local" is not a URL/],
+    [{ CAMERA_URL: 'http://192.168.4.2:8080, ftp://192.168.4.3' }, /"ftp:\/\/192.168.4.3"/],
+    [{ CAMERA_URL: 'http://192.168.4.2:8080,http://192.168.4.2:8080/ccapi/' }, /"http:\/\/192.168.4.2:8080\/ccapi\/" is listed twice/],
+    [{ CAMERA_URL: 'http://admin:secret@192.168.4.2:8080' }, /CAMERA_USER/],
+    [{ CAMERA_URL: ' , ' }, /CAMERA_URL: " , " names no URL/],
     [{ CAMERA_SYNC_ON_CONNECT: 'maybe' }, /CAMERA_SYNC_ON_CONNECT/],
     [{ WS_MAX_FRAMES_PER_SECOND: '10' }, /WS_MAX_FRAMES_PER_SECOND="10"/],
     [{ WS_MAX_FRAMES_PER_SECOND: 'lots' }, /WS_MAX_FRAMES_PER_SECOND/],
@@ -30,5 +35,11 @@ describe(validateConfig.name, () => {
   ])('stops on %p with a message naming the variable', (env, message) => {
     expect(() => validateConfig(env)).toThrow(ConfigError);
     expect(() => validateConfig(env)).toThrow(message);
+  });
+
+  it('reads a comma-separated list of camera URLs, each one checked', () => {
+    const config = validateConfig({ CAMERA_URL: 'http://192.168.4.2:8080 , https://192.168.4.3/ccapi,' });
+    expect(cameraUrls(config.CAMERA_URL)).toEqual(['http://192.168.4.2:8080', 'https://192.168.4.3/ccapi']);
+    expect(cameraUrls(validateConfig({}).CAMERA_URL)).toEqual([]);
   });
 });

@@ -55,8 +55,11 @@ export class AppConfig {
   })
   AP_SUBNETS?: string;
 
-  /** Base URL of the camera's CCAPI (http://192.168.4.2:8080 or https://...:443, with or without /ccapi). Empty: SSDP discovery. */
-  @IsOptional() @IsString() @Matches(/^$|^https?:\/\/[^\s]+$/, { message: 'CAMERA_URL must be an http:// or https:// URL' })
+  /**
+   * Base URLs of the cameras' CCAPI, comma-separated (http://192.168.4.2:8080 or https://...:443, with or
+   * without /ccapi). Empty: SSDP discovery. Each one is checked by `validateConfig` (`cameraUrls`).
+   */
+  @IsOptional() @IsString()
   CAMERA_URL?: string;
 
   @IsOptional() @IsString()
@@ -118,6 +121,8 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(picked[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const badCamera = cameraUrlProblem(config.CAMERA_URL);
+  if (badCamera) throw new ConfigError(`Invalid configuration:\n  CAMERA_URL: ${badCamera}`);
   if (config.AP_SUBNETS) {
     for (const cidr of config.AP_SUBNETS.split(',').map((s) => s.trim()).filter(Boolean)) {
       const [addr, bits] = cidr.split('/');
@@ -126,4 +131,34 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     }
   }
   return config;
+}
+
+/** The camera URLs of CAMERA_URL, in order (empty: none configured, discovery decides). */
+export function cameraUrls(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+}
+
+/** What is wrong with a CAMERA_URL list, naming the URL; null if nothing. */
+export function cameraUrlProblem(value: string | undefined): string | null {
+  const seen = new Set<string>();
+  if (value !== undefined && value.trim() && !cameraUrls(value).length) return `${JSON.stringify(value)} names no URL`;
+  for (const url of cameraUrls(value)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return `${JSON.stringify(url)} is not a URL (e.g. http://192.168.4.2:8080)`;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `${JSON.stringify(url)} is not an http:// or https:// URL`;
+    if (!parsed.hostname) return `${JSON.stringify(url)} has no host`;
+    if (parsed.username || parsed.password) return `${JSON.stringify(url)} carries a user name or password: use CAMERA_USER / CAMERA_PASSWORD`;
+    if (parsed.search || parsed.hash) return `${JSON.stringify(url)} has a query or fragment; a camera URL has none`;
+    const key = `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '').replace(/\/ccapi$/, '')}`;
+    if (seen.has(key)) return `${JSON.stringify(url)} is listed twice`;
+    seen.add(key);
+  }
+  return null;
 }

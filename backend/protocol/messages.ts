@@ -69,6 +69,11 @@ export interface CameraStatus {
   lastError: string | null;
 }
 
+/** One camera's part of a "sync cameras" (POST /api/timesync/camera): its result, or why it failed. */
+export type CameraSyncOutcome =
+  | { cameraId: string; success: true; offset: number | null; residualMs: number | null; residualBoundMs?: number | null; verified?: boolean; newTime?: string }
+  | { cameraId: string; success: false; code: string; error: string };
+
 /** An automatic sync that measured but did not step: the operator decides (`use-client-time`). */
 export interface PendingDecision {
   kind: DecisionKind;

@@ -28,7 +28,15 @@ export class CameraCommands {
   async sync(address: string, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
     this.timeSync.assertMaySetTime(address, "set a camera's clock");
     if (id !== undefined) assertCameraId(id);
-    else if (!this.cameras.statuses().some((c) => c.state === CameraState.Connected)) throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
+    else {
+      const cameras = this.cameras.statuses();
+      if (!cameras.some((c) => c.state === CameraState.Connected)) {
+        // A camera that answers but refuses our credentials is there: say what it needs, not "no camera".
+        const locked = cameras.find((c) => c.state === CameraState.NeedsCredentials);
+        if (locked) throw new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, locked.lastError ?? `the camera ${locked.id} refuses the user name and password: set CAMERA_USER / CAMERA_PASSWORD`);
+        throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
+      }
+    }
     if (!confirmed && this.timeSync.reliability() === Reliability.None) {
       throw this.refusals.refuse(
         address,

@@ -1,5 +1,7 @@
 import { Observable } from 'rxjs';
-import { CameraStatus } from '../protocol/messages';
+import { CameraStatus, CameraSyncOutcome } from '../protocol/messages';
+
+export type { CameraSyncOutcome };
 
 /** A camera's clock as read: `epochMs` is the start of the second it showed at Pi wall time `piTimeMs`. */
 export interface CameraClockRead {
@@ -9,11 +11,6 @@ export interface CameraClockRead {
   dst: boolean;
   piTimeMs: number;
 }
-
-/** One camera's part of a "sync cameras": its result, or why it failed. Never thrown. */
-export type CameraSyncOutcome =
-  | { cameraId: string; success: true; offset: number; residualMs: number | null; residualBoundMs: number | null; newTime: string }
-  | { cameraId: string; success: false; code: string; error: string };
 
 /**
  * What TimeSync needs of the cameras: bound to CameraService in TimeSyncModule, faked in unit tests.

@@ -8,6 +8,7 @@ import { normalizeAddress } from './access-point';
 import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { CameraSyncOutcomeDto } from '../camera/dto/camera.dto';
 
 @ApiTags('time')
 @Controller('api')
@@ -86,6 +87,7 @@ export class TimeSyncController {
   })
   @ApiQuery({ name: 'id', required: false, description: 'A camera id from GET /api/cameras (serial number)' })
   @ApiQuery({ name: 'confirm', required: false, description: "true: write even though the Pi's reliability is none (else 409 PI_TIME_UNRELIABLE)" })
+  @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Without id: one outcome per connected camera; with id: that camera's result" })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'INVALID_CAMERA_ID: not a camera id (letters, digits, . _ - only)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'UNKNOWN_CAMERA' })

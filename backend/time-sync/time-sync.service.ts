@@ -121,13 +121,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.bursts.answer(connId, data, receivedMono);
   }
 
-  /** Starts a burst to the source now, if there is one and none runs. */
-  syncNow(): boolean {
-    if (!this.state.sourceId || this.bursts.running) return false;
-    void this.dispatch({ kind: 'resync' });
-    return true;
-  }
-
   /**
    * Sets the time by hand (REST or WebSocket), from an access-point client only. `receivedMono` is when the
    * request arrived: the time spent before the write is added to the operator's timestamp.

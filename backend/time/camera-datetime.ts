@@ -1,13 +1,23 @@
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { assertValidTimezone, daysInMonth, isDst, quoteValue, standardOffsetMinutes, utcOffsetMinutes } from './timezone';
+import { assertValidTimezone, daysInMonth, isDst, quoteValue, utcOffsetMinutes } from './timezone';
 
 /**
  * The camera's clock format (Canon CCAPI `functions/datetime`, see ccapi-notes.md):
  * `{"datetime": "Wed, 25 Nov 2026 19:12:00 +1000", "dst": true}`.
  *
  * - the clock part is the wall time the camera displays, DST already included;
- * - the offset is the camera's zone setting, the zone's STANDARD offset (never `GMT`, east is `+`);
- * - `dst` says whether daylight saving is on, so the true instant is `parse(datetime) - 1 h` when it is.
+ * - the offset is the camera's zone setting (never `GMT`, east is `+`);
+ * - `dst` says whether daylight saving is on; the camera adds exactly one hour for it, so the true instant
+ *   is `parse(datetime) - 1 h` when it is, and the wall offset is the zone setting + 1 h.
+ *
+ * What is written: with DST off, the zone setting is the WALL offset; with DST on, the wall offset - 1 h.
+ * Both always give the camera the right displayed time and the right instant. For most zones that is the
+ * zone's standard offset either way. Where it is not:
+ * - a zone whose offset drops below its usual one for part of the year (Africa/Casablanca during Ramadan,
+ *   +01 becomes +00, not DST): `+0000` with `dst: false`. Writing the "standard" +0100 there would put the
+ *   camera one hour off;
+ * - a DST that is not one hour (Australia/Lord_Howe, +10:30 / +11:00): in summer `+1000` with `dst: true`,
+ *   so the camera's zone menu reads +10:00 instead of +10:30 while its time and instant are right.
  */
 export interface CameraDateTime {
   datetime: string;
@@ -16,8 +26,9 @@ export interface CameraDateTime {
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
-const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
+/** What a camera adds to its zone setting when `dst` is on, whatever the zone's real DST. */
+const DST_MINUTES = 60;
 /** Real zones span UTC-12:00 to UTC+14:00. */
 const MIN_OFFSET_MINUTES = -12 * 60;
 const MAX_OFFSET_MINUTES = 14 * 60;
@@ -26,11 +37,8 @@ const SHAPE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{2}) (Jan|Feb|Mar|Apr|May|Jun|
 
 /**
  * What to write to the camera so that it shows the wall time of `zone` at `epochMs` (whole seconds, the
- * fraction is dropped) and knows the right UTC instant.
- *
- * The camera adds exactly one hour for DST. For the rare zone whose DST is not one hour (Lord Howe Island,
- * +30 min), the offset written is "wall offset - 1 h", so that both the displayed time and the instant
- * stay right; only the camera's zone setting then differs from the zone's standard offset.
+ * fraction is dropped) and knows the right UTC instant: the zone setting is the wall offset, less the hour
+ * the camera adds when `dst` is on (see the top of this file).
  */
 export function formatCameraDateTime(epochMs: number, zone: string): CameraDateTime {
   assertValidTimezone(zone);
@@ -40,13 +48,18 @@ export function formatCameraDateTime(epochMs: number, zone: string): CameraDateT
   const seconds = Math.floor(epochMs / 1000) * 1000;
   const wallOffset = utcOffsetMinutes(zone, seconds);
   const dst = isDst(zone, seconds);
-  const zoneSetting = dst ? wallOffset - 60 : standardOffsetMinutes(zone, seconds);
+  const zoneSetting = cameraZoneSetting(wallOffset, dst);
   const wall = new Date(seconds + wallOffset * MINUTE_MS);
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   const datetime =
     `${DAYS[wall.getUTCDay()]}, ${pad(wall.getUTCDate())} ${MONTHS[wall.getUTCMonth()]} ${pad(wall.getUTCFullYear(), 4)} ` +
     `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())} ${formatOffset(zoneSetting)}`;
   return { datetime, dst };
+}
+
+/** The camera's zone setting (minutes east) that shows `wallOffsetMinutes`: the camera adds 60 when `dst` is on. */
+export function cameraZoneSetting(wallOffsetMinutes: number, dst: boolean): number {
+  return dst ? wallOffsetMinutes - DST_MINUTES : wallOffsetMinutes;
 }
 
 /** `+hhmm` / `-hhmm`; `+0000` for UTC. */
@@ -57,11 +70,13 @@ export function formatOffset(minutes: number): string {
 }
 
 /**
- * Reads the camera's answer to `GET functions/datetime`. Strict: anything that is not exactly the camera's
+ * Reads the camera's answer to `GET functions/datetime`, the inverse of `formatCameraDateTime`: `epochMs`
+ * is the start of the second shown, and `wallOffsetMinutes` the offset of the wall time it displays (its
+ * zone setting plus the DST hour), which is what to compare with a zone's `utcOffsetMinutes`. Strict: anything that is not exactly the camera's
  * format (day name that does not match the date, offset beyond ±14 h or with minutes >= 60, a missing or
  * non-boolean `dst`) throws DomainError(CAMERA_BAD_ANSWER) quoting the answer.
  */
-export function parseCameraDateTime(body: unknown): CameraDateTime & { epochMs: number } {
+export function parseCameraDateTime(body: unknown): CameraDateTime & { epochMs: number; wallOffsetMinutes: number } {
   const bad = (why: string): never => {
     throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's clock answer ${quoteValue(body, 120)} is not understood: ${why}`, {
       answer: quoteValue(body, 200),
@@ -90,6 +105,7 @@ export function parseCameraDateTime(body: unknown): CameraDateTime & { epochMs: 
   wall.setUTCFullYear(year);
   if (DAYS[wall.getUTCDay()] !== dayName) return bad(`${dd} ${monthName} ${yyyy} is a ${DAYS[wall.getUTCDay()]}, not a ${dayName}`);
 
-  const epochMs = wall.getTime() - offsetMinutes * MINUTE_MS - (dst ? HOUR_MS : 0);
-  return { epochMs, datetime, dst };
+  const wallOffsetMinutes = offsetMinutes + (dst ? DST_MINUTES : 0);
+  const epochMs = wall.getTime() - wallOffsetMinutes * MINUTE_MS;
+  return { epochMs, datetime, dst, wallOffsetMinutes };
 }

@@ -3,6 +3,7 @@
  * Errors come back as `{ statusCode, code, message }`.
  */
 import { ErrorCode } from '../../backend/protocol/vocabulary';
+import type { CameraSyncOutcome } from '../../backend/protocol/messages';
 
 /** Codes of failures the page meets before any answer from the Pi. */
 export const PageErrorCode = { Network: 'NETWORK', Timeout: 'TIMEOUT' } as const;
@@ -27,10 +28,7 @@ export interface TimeSyncApi {
   probePiClock(): Promise<PiClockProbe>;
 }
 
-/** One camera's part of a camera sync, as the Pi answers it. */
-export type CameraSyncOutcome =
-  | { cameraId: string; success: true; offset: number | null; residualMs: number | null }
-  | { cameraId: string; success: false; code: string; error: string };
+export type { CameraSyncOutcome };
 
 export interface PiClockProbe {
   piMinusDeviceMs: number;

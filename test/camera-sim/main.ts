@@ -10,8 +10,10 @@
  *   --std-offset +hhmm     the camera's zone setting (default +0000), --dst to start with DST on
  *   --latency-ms N         added round-trip latency per request (CAMERA_SIM_LATENCY_MS)
  *   --user U --password P  require Digest authentication (CAMERA_SIM_USER / CAMERA_SIM_PASSWORD)
+ *   --count N              N cameras (CAMERA_SIM_COUNT, default 1): camera i listens on each port + i (a port
+ *                          of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
  */
-import { startCameraSim } from './sim';
+import { CameraSim, startCameraSim } from './sim';
 
 function option(name: string, env: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,22 +37,37 @@ function minutes(offset: string | undefined): number {
 }
 
 async function main(): Promise<void> {
+  const count = Number(option('count', 'CAMERA_SIM_COUNT') ?? 1);
+  if (!Number.isInteger(count) || count < 1 || count > 16) throw new Error(`--count must be 1 to 16, not ${option('count', 'CAMERA_SIM_COUNT')}`);
+  const sims: CameraSim[] = [];
+  for (let i = 0; i < count; i++) sims.push(await startOne(i));
+  const stop = async () => {
+    await Promise.all(sims.map((sim) => sim.close()));
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function startOne(index: number): Promise<CameraSim> {
   const user = option('user', 'CAMERA_SIM_USER');
   const latency = option('latency-ms', 'CAMERA_SIM_LATENCY_MS');
+  const shift = (p: number | false) => (p === false || p === 0 ? p : p + index);
   const sim = await startCameraSim({
     host: option('host', 'CAMERA_SIM_HOST') ?? '127.0.0.1',
-    httpPort: (port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080) || 0) as number,
-    httpsPort: port(option('https-port', 'CAMERA_SIM_HTTPS_PORT'), 8443),
-    ssdpPort: port(option('ssdp-port', 'CAMERA_SIM_SSDP_PORT'), false),
-    descriptionPort: (port(option('description-port', 'CAMERA_SIM_DESCRIPTION_PORT'), 0) || 0) as number,
-    clockOffsetMs: Number(option('offset-ms', 'CAMERA_SIM_OFFSET_MS') ?? 0),
+    httpPort: (shift(port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080)) || 0) as number,
+    httpsPort: shift(port(option('https-port', 'CAMERA_SIM_HTTPS_PORT'), 8443)),
+    ssdpPort: shift(port(option('ssdp-port', 'CAMERA_SIM_SSDP_PORT'), false)),
+    descriptionPort: (shift(port(option('description-port', 'CAMERA_SIM_DESCRIPTION_PORT'), 0)) || 0) as number,
+    clockOffsetMs: Number(option('offset-ms', 'CAMERA_SIM_OFFSET_MS') ?? 0) + index * 7_300,
     stdOffsetMinutes: minutes(option('std-offset', 'CAMERA_SIM_STD_OFFSET')),
     dst: process.argv.includes('--dst'),
     latencyMs: latency ? Number(latency) : undefined,
     auth: user ? { user, password: option('password', 'CAMERA_SIM_PASSWORD') ?? '' } : null,
+    serialNumber: String(83021000123 + index).padStart(12, '0'),
   });
   const lines = [
-    'Simulated Canon camera (CCAPI) ready:',
+    `Simulated Canon camera ${index + 1} (CCAPI, serial ${String(83021000123 + index).padStart(12, '0')}) ready:`,
     `  HTTP         ${sim.httpUrl}/ccapi`,
     sim.httpsUrl ? `  HTTPS        ${sim.httpsUrl}/ccapi (self-signed)` : null,
     `  description  ${sim.descriptionUrl}`,
@@ -61,16 +78,11 @@ async function main(): Promise<void> {
   let lastPuts = 0;
   const report = setInterval(() => {
     const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/datetime') && r.status === 200).length;
-    if (puts !== lastPuts) console.log(`camera clock set: now ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`);
+    if (puts !== lastPuts) console.log(`camera ${index + 1} clock set: now ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`);
     lastPuts = puts;
   }, 1000);
-  const stop = async () => {
-    clearInterval(report);
-    await sim.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  report.unref();
+  return sim;
 }
 
 main().catch((error) => {

@@ -65,6 +65,11 @@ export class SsdpResponder {
 
   private onMessage(text: string, rinfo: dgram.RemoteInfo): void {
     this.received.push(text);
+    this.answerSearch(text, rinfo);
+  }
+
+  /** Answers an M-SEARCH (received here or relayed by an SsdpHub) from this responder's own socket. */
+  answerSearch(text: string, rinfo: { address: string; port: number }): void {
     // A real SSDP stack parses CRLF-separated lines; a message joined with a literal "\r\n" is not one.
     const [start, ...headerLines] = text.split('\r\n');
     if (start !== 'M-SEARCH * HTTP/1.1') return;
@@ -93,6 +98,35 @@ export class SsdpResponder {
       if (!this.socket) return resolve();
       this.socket.send(Buffer.from(text, 'utf8'), port, address, () => resolve());
     });
+  }
+}
+
+/**
+ * Several cameras on one loopback "network": the product's M-SEARCH goes unicast to the hub, and every
+ * responder answers it from its own socket, as cameras on a real multicast network would.
+ */
+export class SsdpHub {
+  private socket: dgram.Socket | null = null;
+  readonly received: string[] = [];
+
+  constructor(readonly responders: SsdpResponder[]) {}
+
+  async start(address = '127.0.0.1'): Promise<number> {
+    const socket = dgram.createSocket('udp4');
+    this.socket = socket;
+    socket.on('error', () => undefined);
+    socket.on('message', (msg, rinfo) => {
+      this.received.push(msg.toString('utf8'));
+      for (const responder of this.responders) responder.answerSearch(msg.toString('utf8'), rinfo);
+    });
+    await new Promise<void>((resolve) => socket.bind(0, address, resolve));
+    return socket.address().port;
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = null;
+    return new Promise((resolve) => (socket ? socket.close(() => resolve()) : resolve()));
   }
 }
 

@@ -27,7 +27,9 @@ export type SimFault =
   /** 200 with a body that is not JSON. */
   | { kind: 'garbage'; body?: string }
   /** 200 with a JSON-looking body of `bytes` bytes. */
-  | { kind: 'huge'; bytes?: number };
+  | { kind: 'huge'; bytes?: number }
+  /** Forget every Digest nonce handed out before answering (so this request gets 401 stale=true). */
+  | { kind: 'stale-nonce' };
 
 export interface SimFaultScope {
   /** Only requests whose path contains this. */
@@ -184,6 +186,9 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
           return reply(200, injected.body ?? '<html><body>Internal error 0x2F</body></html>', { 'Content-Type': 'text/html' });
         case 'huge':
           return reply(200, `{"datetime":"${'x'.repeat(injected.bytes ?? 1024 * 1024)}"}`);
+        case 'stale-nonce':
+          digest?.expireNonces();
+          break;
       }
     }
 
@@ -335,3 +340,20 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
 }
 
 export { CANON_ST };
+
+/**
+ * Several simulated cameras at once, each on its own ports with its own serial number (`serialBase` + index),
+ * clock offset and options; `each(i)` gives camera i's options on top of `common`.
+ */
+export async function startCameraSims(count: number, common: CameraSimOptions = {}, each: (index: number) => CameraSimOptions = () => ({})): Promise<CameraSim[]> {
+  const sims: CameraSim[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      sims.push(await startCameraSim({ serialNumber: String(83021000123 + i).padStart(12, '0'), ...common, ...each(i) }));
+    }
+  } catch (error) {
+    await Promise.all(sims.map((sim) => sim.close()));
+    throw error;
+  }
+  return sims;
+}

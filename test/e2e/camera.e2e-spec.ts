@@ -1,6 +1,8 @@
 import request from 'supertest';
-import { CameraSim, startCameraSim } from '../camera-sim/sim';
+import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
+import { utcOffsetMinutes } from '../../backend/time/timezone';
 import { startApp, StartedApp } from '../support/app';
+import { httpJson } from '../support/http';
 import { ClientPool, isEvent } from '../support/ws-client';
 
 jest.setTimeout(30_000);
@@ -20,13 +22,16 @@ async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs 
 describe('The camera through the whole app (e2e, CCAPI simulator on real sockets)', () => {
   let app: StartedApp | undefined;
   let sim: CameraSim | undefined;
+  let sims: CameraSim[] = [];
   const clients = new ClientPool();
 
   afterEach(async () => {
     await clients.closeAll();
     await app?.close();
     await sim?.close();
+    await Promise.all(sims.map((s) => s.close()));
     app = sim = undefined;
+    sims = [];
   });
 
   it('answers "no camera connected" when there is none', async () => {
@@ -60,18 +65,79 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     expect(status.activityLog.some((e: any) => e.type === 'camera' && e.success)).toBe(true);
   });
 
-  it('passes a busy camera on as 503 with its message, logs it, and changes nothing', async () => {
+  it('passes a busy camera on: its outcome says CAMERA_BUSY with its message, ?id= answers 503, logged, nothing changes', async () => {
     sim = await startCameraSim({ httpsPort: false });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
     await statusWhen(app, (s) => s.camera.connected);
     const before = sim.clock.errorMs();
-    sim.setBusy(5000, 'During shooting or recording');
-    const res = await request(app.url).post('/api/timesync/camera').expect(503);
-    expect(res.body).toMatchObject({ code: 'CAMERA_BUSY', message: expect.stringContaining('During shooting or recording') });
+    sim.setBusy(8000, 'During shooting or recording');
+    const all = await request(app.url).post('/api/timesync/camera').expect(200);
+    expect(all.body).toEqual([expect.objectContaining({ cameraId: '083021000123', success: false, code: 'CAMERA_BUSY', error: 'Camera is busy: During shooting or recording' })]);
+    const one = await request(app.url).post('/api/timesync/camera?id=083021000123').expect(503);
+    expect(one.body).toEqual({ statusCode: 503, code: 'CAMERA_BUSY', message: 'Camera is busy: During shooting or recording' });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect(Math.abs(sim.clock.errorMs() - before)).toBeLessThan(5);
     const status = (await request(app.url).get('/api/timesync/status').expect(200)).body;
     expect(status.camera.connected).toBe(true);
     expect(status.activityLog.some((e: any) => !e.success && /During shooting or recording/.test(e.message))).toBe(true);
+  });
+
+  it('two cameras: listed by serial number, synced together by one POST, each in the status and in its own camera-sync event', async () => {
+    sims = await startCameraSims(2, {}, (i) => ({ clockOffsetMs: i ? -41_000 : 23_000 }));
+    app = await startApp({ CAMERA_URL: `${sims[0].httpUrl},${sims[1].httpsUrl}`, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    const ids = ['083021000123', '083021000124'];
+    await statusWhen(app, (s) => s.cameras.length === 2 && s.cameras.every((c: any) => c.state === 'connected'));
+    const listed = (await request(app.url).get('/api/cameras').expect(200)).body;
+    expect(listed.map((c: any) => [c.id, c.state])).toEqual(ids.map((id) => [id, 'connected']));
+    expect((await request(app.url).get('/api/camera').expect(200)).body.id).toBe(ids[0]);
+
+    const page = await clients.connect(app.wsUrl);
+    const res = await request(app.url).post('/api/timesync/camera').expect(200);
+    expect(res.body.map((o: any) => [o.cameraId, o.success])).toEqual(ids.map((id) => [id, true]));
+    expect(new Set(res.body.map((o: any) => o.newTime)).size).toBe(1);
+    const events = await Promise.all(ids.map((id) => page.waitFor((f) => isEvent('camera-sync')(f) && f.data.cameraId === id)));
+    expect(events.map((e) => e.data.success)).toEqual([true, true]);
+    const status = await statusWhen(app, (s) => s.cameras.every((c: any) => c.lastSync?.success));
+    expect(status.cameras.map((c: any) => c.id)).toEqual(ids);
+    expect(status.camera.id).toBe(ids[0]);
+
+    // One camera by id.
+    const one = await request(app.url).post(`/api/timesync/camera?id=${ids[1]}`).expect(200);
+    expect(one.body).toMatchObject({ cameraId: ids[1], success: true });
+  });
+
+  it.each([
+    ['a path', '../etc', 400, 'INVALID_CAMERA_ID'],
+    ['markup', '<script>alert(1)</script>', 400, 'INVALID_CAMERA_ID'],
+    ['an unknown camera', '999999999999', 404, 'UNKNOWN_CAMERA'],
+  ])('refuses %s as a camera id with a code naming the problem, touching nothing', async (_what, id, status, code) => {
+    sim = await startCameraSim({ httpsPort: false });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const res = await request(app.url).post(`/api/timesync/camera?id=${encodeURIComponent(id)}`).expect(status);
+    expect(res.body).toMatchObject({ code, message: expect.stringContaining(JSON.stringify(id).slice(1, 6)) });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+  });
+
+  it('refuses a camera write from a device that is not on the access point', async () => {
+    sim = await startCameraSim({ httpsPort: false });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const res = await httpJson(`${app.url}/api/timesync/camera`, 'POST', {}, '127.0.0.2');
+    expect(res).toMatchObject({ status: 403, body: { code: 'NOT_ACCESS_POINT_CLIENT' } });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+  });
+
+  it('shows a camera that refuses the user name and password as present, needing credentials, in the status and the log', async () => {
+    sim = await startCameraSim({ httpsPort: false, auth: { user: 'operator', password: 'secret' } });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_USER: 'operator', CAMERA_PASSWORD: 'wrong' });
+    const status = await statusWhen(app, (s) => s.camera.state === 'needs-credentials');
+    expect(status.activityLog.map((e: any) => e.message)).toContain(`Camera at ${sim.httpUrl} refuses the user name and password: set CAMERA_USER / CAMERA_PASSWORD`);
+    const res = await request(app.url).post(`/api/timesync/camera?id=${status.camera.id}`).expect(502);
+    expect(res.body).toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    // "Sync cameras" with the only camera locked says what it needs, not "no camera".
+    const all = await request(app.url).post('/api/timesync/camera').expect(502);
+    expect(all.body).toMatchObject({ code: 'CAMERA_AUTH_REQUIRED', message: expect.stringMatching(/user name and password/) });
   });
 
   it('syncs the camera when the page asks over the WebSocket', async () => {
@@ -79,8 +145,45 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
     await statusWhen(app, (s) => s.camera.connected);
     const page = await clients.connect(app.wsUrl);
+    await page.waitFor((f) => f.type === 'activity_log');
+    const from = page.frames.length;
     const event = page.next((f) => isEvent('camera-sync')(f) && f.data.success !== undefined, 8000);
     page.send({ type: 'sync-camera', data: {} });
     expect((await event).data.success).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    // One camera event, one status frame: the page is never sent the same change twice.
+    const after = page.frames.slice(from);
+    expect(after.filter((f) => f.type === 'event').map((f) => f.eventType)).toEqual(['camera-sync']);
+    expect(after.filter((f) => f.type === 'time-sync-status')).toHaveLength(1);
+  });
+
+  it('a zone change without a step reaches the camera (Berlin, then Chatham)', async () => {
+    sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 0 });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const writes = () => sim!.requests.filter((r) => r.method === 'PUT').length;
+    const berlin = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'Europe/Berlin' });
+    expect((await berlin.waitFor(isEvent('pi-sync'))).data.stepped).toBe(false);
+    await berlin.waitFor((f) => isEvent('camera-sync')(f) && f.data.success, 8000);
+    expect(sim.clock.stdOffsetMinutes + (sim.clock.dst ? 60 : 0)).toBe(utcOffsetMinutes('Europe/Berlin', Date.now()));
+    const before = writes();
+    await berlin.close();
+    const chatham = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'Pacific/Chatham' });
+    expect((await chatham.waitFor(isEvent('pi-sync'))).data.stepped).toBe(false);
+    const event = await chatham.waitFor((f) => isEvent('camera-sync')(f) && f.data.success, 8000);
+    expect(event.data.cameraId).toBe('083021000123');
+    expect(writes()).toBeGreaterThan(before);
+    // Chatham is +12:45 (+13:45 in its summer): the camera's wall offset follows.
+    expect(sim.clock.stdOffsetMinutes + (sim.clock.dst ? 60 : 0)).toBe(utcOffsetMinutes('Pacific/Chatham', Date.now()));
+  });
+
+  it('refuses a camera write over the WebSocket from a page that is not on the access point', async () => {
+    sim = await startCameraSim({ httpsPort: false });
+    app = await startApp({ AP_SUBNETS: '127.0.0.1/32', CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    await statusWhen(app, (s) => s.camera.connected);
+    const outsider = await clients.connect(app.wsUrl, { localAddress: '127.0.0.2' });
+    expect(await outsider.expectError({ type: 'sync-camera', data: {} })).toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(await outsider.expectError({ type: 'sync-camera', data: { id: '../etc' } })).toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
   });
 });

@@ -1,19 +1,19 @@
 import { HttpService } from '@nestjs/axios';
-import { CameraHttp } from '../../backend/camera/camera-http';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
 import { ActivityLogService } from '../../backend/activity-log/activity-log.service';
+import { CameraHttp } from '../../backend/camera/camera-http';
+import { CameraSessionFactory } from '../../backend/camera/camera-session.factory';
 import { CameraService } from '../../backend/camera/camera.service';
 import { CcapiClient } from '../../backend/camera/ccapi-client';
 import { SsdpDiscovery, SsdpOptions } from '../../backend/camera/ssdp';
 import { Waiter } from '../../backend/camera/waiter';
-import { EventBus } from '../../backend/common/event-bus';
+import { DomainEvent, DomainEventMap, EventBus } from '../../backend/common/event-bus';
 import { AppConfig } from '../../backend/config/app.config';
-import { ServerFrame } from '../../backend/protocol/messages';
 import { SystemClock, SystemClockState } from '../../backend/system-clock/system-clock';
 import { Clock, HostClock } from '../../backend/time/clock';
 
-/** The real CcapiClient and CameraService, built by hand around a config; only the Pi's zone is faked. */
+/** The real CcapiClient, sessions and CameraService, built by hand around a config; only the Pi's zone is faked. */
 
 export function cameraConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return Object.assign(new AppConfig(), { CAMERA_TIMEOUT: 1500, CAMERA_POLL_INTERVAL: 200, CAMERA_DISCOVERY: false }, overrides);
@@ -45,32 +45,37 @@ export class ZoneOnlySystemClock extends SystemClock {
 
 export interface ServiceHarness {
   service: CameraService;
-  client: CcapiClient;
   activity: ActivityLogService;
-  frames: ServerFrame[];
-  events(eventType: string): Array<ServerFrame & { data: unknown }>;
+  ssdp: SsdpDiscovery;
+  /** Every domain event the service caused, in order. */
+  events: DomainEvent[];
+  /** The data of the events called `name`. */
+  named<K extends keyof DomainEventMap>(name: K): Array<DomainEventMap[K]>;
   systemClock: ZoneOnlySystemClock;
   close(): void;
 }
+
+/** Loopback SSDP that answers nothing unless told where to search. */
+export const QUIET_SSDP: Partial<SsdpOptions> = { searchAddress: '127.0.0.1', searchPort: 9, searchBindAddress: '127.0.0.1', listenAddress: '127.0.0.1', listenPort: 0, multicastGroup: null };
 
 export function newService(config: AppConfig, options: { zone?: string; ssdp?: Partial<SsdpOptions> } = {}): ServiceHarness {
   Logger.overrideLogger(['error']);
   const clock = new HostClock();
   const bus = new EventBus();
-  const frames: ServerFrame[] = [];
-  const subscription = bus.frames$.subscribe((frame) => frames.push(frame));
+  const events: DomainEvent[] = [];
+  const subscription = bus.events$.subscribe((event) => events.push(event));
   const activity = new ActivityLogService(clock, bus);
-  const client = newClient(config, clock);
   const systemClock = new ZoneOnlySystemClock(options.zone ?? 'UTC', clock);
-  const ssdp = new SsdpDiscovery({ searchAddress: '127.0.0.1', searchPort: 9, searchBindAddress: '127.0.0.1', listenAddress: '127.0.0.1', listenPort: 0, multicastGroup: null, ...options.ssdp });
-  const service = new CameraService(config, client, clock, systemClock, activity, bus, ssdp, new Waiter(clock));
+  const ssdp = new SsdpDiscovery({ ...QUIET_SSDP, ...options.ssdp });
+  const factory = new CameraSessionFactory(config, CameraHttp.of(new HttpService(axios.create())), clock, new Waiter(clock));
+  const service = new CameraService(config, factory, clock, systemClock, activity, bus, ssdp);
   return {
     service,
-    client,
     activity,
-    frames,
+    ssdp,
+    events,
+    named: <K extends keyof DomainEventMap>(name: K) => events.filter((e) => e.name === name).map((e) => e.data as DomainEventMap[K]),
     systemClock,
-    events: (eventType) => frames.filter((f) => f.type === 'event' && f.eventType === eventType) as Array<ServerFrame & { data: unknown }>,
     close: () => {
       service.stop();
       subscription.unsubscribe();

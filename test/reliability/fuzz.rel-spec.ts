@@ -106,9 +106,10 @@ const REQUIRED: Record<string, string | null> = { 'manual-time-sync': 'timestamp
 const unknownKey = (type: string) => fc.string({ minLength: 1, maxLength: 16 }).filter((k) => !FIELDS[type].includes(k) && !FORBIDDEN_KEYS.has(k));
 
 /** A payload of `type` broken in one way (or not at all), as JSON object text, with the code it must get. */
-function brokenPayload(type: string, breakages: Breakage[]): fc.Arbitrary<{ data: string; breakage: Breakage; expect: string | null }> {
+type Payload = { data: string; breakage: Breakage; expect: string | null };
+function brokenPayload(type: string, breakages: Breakage[]): fc.Arbitrary<Payload> {
   const usable = breakages.filter((b) => (b !== 'bad-field' || badField[type]) && (b !== 'missing-field' || REQUIRED[type]));
-  return fc.constantFrom(...usable).chain((breakage) => {
+  return fc.constantFrom(...usable).chain((breakage): fc.Arbitrary<Payload> => {
     const base = validData[type];
     switch (breakage) {
       case 'none':
@@ -292,7 +293,7 @@ describe('Hostile frames and bodies (fast-check, one app, a camera connected)', 
     const t0 = Date.now();
     const res = await fetch(`${app.url}/api/timesync/status`);
     const t1 = Date.now();
-    const status = await res.json();
+    const status: any = await res.json();
     const journalFile = join(app.dataDir, 'clock-journal.jsonl');
     return {
       piMinusHostMs: status.pi.epochMs - (t0 + t1) / 2,

@@ -1,4 +1,5 @@
 import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
+import { mulberry32 } from '../../backend/time-sync/prng';
 
 /** One direction's delay: a base, lognormal jitter and rare spikes, as a busy Wi-Fi link looks. */
 export interface DelayProfile {
@@ -12,18 +13,6 @@ export interface DelayProfile {
 }
 
 export const WIFI_LIKE: DelayProfile = { baseMs: 5, jitterMedianMs: 1.5, jitterSigma: 0.8, spikeChance: 0.03, spikeMs: [60, 150] };
-
-/** A seeded generator, so a failing run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A TCP proxy on loopback that delays every chunk, each direction on its own, keeping the order of the bytes
@@ -42,7 +31,7 @@ export class DelayProxy {
   }
 
   static async start(targetPort: number, profile: DelayProfile = WIFI_LIKE, seed = 42): Promise<DelayProxy> {
-    const proxy = new DelayProxy(targetPort, profile, rng(seed));
+    const proxy = new DelayProxy(targetPort, profile, mulberry32(seed));
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
