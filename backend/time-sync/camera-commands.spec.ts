@@ -75,4 +75,13 @@ describe(CameraCommands.name, () => {
     expect((await rejection(sut.sync('10.42.0.2', undefined, 'asked'))).code).toBe('NO_CAMERA');
     expect((await rejection(sut.sync('10.42.0.2', '../etc', 'asked'))).code).toBe('INVALID_CAMERA_ID');
   });
+
+  it("leaves a camera that would not be written (unknown, locked) to the Camera module's own answer", async () => {
+    reliability = 'none';
+    cameras.statuses.mockReturnValue([CONNECTED, { ...CONNECTED, id: 'locked', state: 'needs-credentials', connected: false }]);
+    cameras.syncOne.mockRejectedValue(Object.assign(new Error('refuses the user name and password'), { code: 'CAMERA_AUTH_REQUIRED' }));
+    await expect(sut.sync('10.42.0.2', 'locked', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    await expect(sut.sync('10.42.0.2', 'nobody', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    expect((await rejection(sut.sync('10.42.0.2', 'cam1', 'asked'))).code).toBe('PI_TIME_UNRELIABLE');
+  });
 });

@@ -27,9 +27,9 @@ export class CameraCommands {
    */
   async sync(address: string, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
     this.timeSync.assertMaySetTime(address, "set a camera's clock");
+    const cameras = this.cameras.statuses();
     if (id !== undefined) assertCameraId(id);
     else {
-      const cameras = this.cameras.statuses();
       if (!cameras.some((c) => c.state === CameraState.Connected)) {
         // A camera that answers but refuses our credentials is there: say what it needs, not "no camera".
         const locked = cameras.find((c) => c.state === CameraState.NeedsCredentials);
@@ -37,7 +37,10 @@ export class CameraCommands {
         throw new DomainError(ErrorCode.NO_CAMERA, 'no camera connected');
       }
     }
-    if (!confirmed && this.timeSync.reliability() === Reliability.None) {
+    // Judged only when a camera would really be written: one that is missing or locked gets the Camera
+    // module's own answer (UNKNOWN_CAMERA, CAMERA_AUTH_REQUIRED...), which says what would help.
+    const writes = cameras.some((c) => c.state === CameraState.Connected && (id === undefined || c.id === id));
+    if (writes && !confirmed && this.timeSync.reliability() === Reliability.None) {
       throw this.refusals.refuse(
         address,
         ErrorCode.PI_TIME_UNRELIABLE,

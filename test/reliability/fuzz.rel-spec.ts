@@ -285,7 +285,7 @@ describe('Hostile frames and bodies (fast-check, one app, a camera connected)', 
   let sim: CameraSim;
   let app: StartedApp;
   const sockets: FuzzSocket[] = [];
-  const agents = { [TRUSTED]: new Agent({ keepAlive: true, maxSockets: 1 }), [OUTSIDER]: new Agent({ keepAlive: true, maxSockets: 1 }) };
+  const agents: Record<string, Agent> = { [TRUSTED]: new Agent({ keepAlive: true, maxSockets: 1 }), [OUTSIDER]: new Agent({ keepAlive: true, maxSockets: 1 }) };
   const errorLogs: unknown[] = [];
   let before: Awaited<ReturnType<typeof snapshot>>;
 
@@ -328,7 +328,7 @@ describe('Hostile frames and bodies (fast-check, one app, a camera connected)', 
     });
     // The camera connects and the Pi takes its time (reliability none): let that settle before the baseline.
     for (let i = 0; i < 100; i++) {
-      const s = await (await fetch(`${app.url}/api/timesync/status`)).json();
+      const s: any = await (await fetch(`${app.url}/api/timesync/status`)).json();
       if (s.camera.connected && s.syncSource === 'camera') break;
       await new Promise((r) => setTimeout(r, 100));
     }
