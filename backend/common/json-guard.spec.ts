@@ -21,6 +21,8 @@ describe(inspectJson.name, () => {
       expect(inspectJson(JSON.parse(`{"a":[{"b":{"${key}":1}}]}`))).toEqual({ code: 'FORBIDDEN_KEY', message: expect.stringContaining(`a[0].b.${key}`) });
     }
     expect(inspectJson(JSON.parse('{"\\u005f_proto__":{"x":1}}'))?.code).toBe('FORBIDDEN_KEY');
+    // Named after Object.prototype members: class-transformer would drop them silently, past the whitelist.
+    for (const key of ['valueOf', 'toString', 'hasOwnProperty', '__defineGetter__']) expect(inspectJson({ timestamp: 1, [key]: {} })?.code).toBe('FORBIDDEN_KEY');
   });
 
   it('refuses depth on parsed values without recursing (3000 levels do not overflow)', () => {

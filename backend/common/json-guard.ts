@@ -8,8 +8,12 @@ import { ErrorCode } from '../protocol/vocabulary';
 /** Deepest nesting of objects and arrays accepted; every frame and body of the API is at most 3 deep. */
 export const MAX_JSON_DEPTH = 16;
 
-/** Keys refused at any depth: they reach prototypes when something merges or transforms the object. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Keys refused at any depth: `__proto__`, `constructor` and `prototype` reach prototypes when something merges
+ * or transforms the object, and a key named after any other Object.prototype member (`valueOf`, `toString`,
+ * `hasOwnProperty`...) is skipped by class-transformer without a word, so it would slip past the whitelist.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
 export interface JsonProblem {
   code: typeof ErrorCode.TOO_DEEP | typeof ErrorCode.FORBIDDEN_KEY;

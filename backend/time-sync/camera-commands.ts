@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { assertCameraId } from '../camera/camera-id';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { RefusalLog } from '../common/refusal-log';
 import { CameraState, Reliability } from '../protocol/messages';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
-
-/** A camera id as the Camera module makes them: a serial number, a UPnP id or a name made from an address. */
-export const CAMERA_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Writing a camera's clock on request (REST and WebSocket alike): the same authority as setting the Pi's
@@ -49,12 +47,5 @@ export class CameraCommands {
       );
     }
     return id === undefined ? this.cameras.syncAll(reason) : this.cameras.syncOne(id, reason);
-  }
-}
-
-export function assertCameraId(id: unknown): asserts id is string {
-  if (typeof id !== 'string' || !CAMERA_ID.test(id)) {
-    const shown = JSON.stringify(typeof id === 'string' ? id.slice(0, 40) : id);
-    throw new DomainError(ErrorCode.INVALID_CAMERA_ID, `camera id ${shown} is not a camera id: letters, digits, ".", "_" and "-" only, at most 64`);
   }
 }

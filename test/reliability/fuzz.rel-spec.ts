@@ -76,7 +76,7 @@ function hasForbiddenKey(v: unknown): boolean {
 const cleanJson = anyJson.filter((v) => !hasForbiddenKey(v));
 const CAMERA_SERIAL = '083021000123';
 /** A well-formed id of no camera there is: UNKNOWN_CAMERA. */
-const unknownCameraId = fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/).filter((id) => id !== CAMERA_SERIAL);
+const unknownCameraId = fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/).filter((id) => id !== CAMERA_SERIAL && !/^\.+$/.test(id));
 
 /** Fields of a valid payload of each frame type (the outsider may send these whole). */
 const validData: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
@@ -103,7 +103,8 @@ const badField: Record<string, fc.Arbitrary<[string, unknown]> | null> = {
 };
 const REQUIRED: Record<string, string | null> = { 'manual-time-sync': 'timestamp', 'time-sync-response': 'clientTime', 'sync-camera': null, 'use-client-time': null, 'get-time-sync-status': null };
 
-const unknownKey = (type: string) => fc.string({ minLength: 1, maxLength: 16 }).filter((k) => !FIELDS[type].includes(k) && !FORBIDDEN_KEYS.has(k));
+/** A key the type does not have: random, or named after an Object.prototype member (class-transformer skips those silently). */
+const unknownKey = (type: string) => fc.oneof(fc.string({ minLength: 1, maxLength: 16 }), fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype))).filter((k) => !FIELDS[type].includes(k));
 
 /** A payload of `type` broken in one way (or not at all), as JSON object text, with the code it must get. */
 type Payload = { data: string; breakage: Breakage; expect: string | null };
@@ -200,7 +201,7 @@ function restCase(trusted: boolean): fc.Arbitrary<RestCase> {
   // POST /api/timesync/camera?...: a bad id or a forbidden key in the query, so it never reaches the camera.
   const q = (k: string, v: unknown) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : jsonText(v))}`;
   // In a query every value is a string: only strings that are no camera id (an integer would be one).
-  const badQueryId = badCameraId.filter((id) => typeof id === 'string' && !/^[A-Za-z0-9._-]{1,64}$/.test(id));
+  const badQueryId = badCameraId.filter((id) => typeof id === 'string' && !/^(?!\.+$)[A-Za-z0-9._-]{1,64}$/.test(id));
   const cameraQuery = fc.oneof(
     fc.tuple(fc.oneof(badQueryId, fc.array(badQueryId, { minLength: 2, maxLength: 3 })), fc.constantFrom('', '&confirm=true', '&confirm=1')).map(([id, confirm]) => ({ query: Array.isArray(id) ? id.map((v) => q('id', v)).join('&') : q('id', id), confirm, expect: null as string | null, breakage: 'bad-field' as Breakage })),
     fc.tuple(unknownCameraId, fc.constantFrom('', '&confirm=true')).map(([id, confirm]) => ({ query: q('id', id), confirm, expect: ErrorCode.UNKNOWN_CAMERA as string | null, breakage: 'bad-field' as Breakage })),
