@@ -179,11 +179,19 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     });
   }
 
-  /** Each page gets the status with its own `canSetTime`; the activity log travels in its own frames. */
+  /**
+   * Each page gets the status with its own `canSetTime`; the activity log travels in its own frames. Serialized
+   * once per value of `canSetTime`, not once per page: with 200 pages this was most of the cost of a change.
+   */
   private async broadcastStatus(): Promise<void> {
     const { activityLog: _log, ...base } = await this.service.status();
     const timestamp = this.iso();
-    for (const page of this.pages.values()) page.send({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: page.trusted } });
+    const texts = new Map<boolean, string>();
+    for (const [client, page] of this.pages) {
+      let text = texts.get(page.trusted);
+      if (text === undefined) texts.set(page.trusted, (text = JSON.stringify({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: page.trusted } } satisfies ServerFrame)));
+      if (client.readyState === client.OPEN) client.send(text);
+    }
   }
 
   private async statusFor(page: Page): Promise<ServerFrame> {

@@ -45,7 +45,7 @@ export async function startBuiltServer(env: Record<string, string>, prefix: stri
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
     const check = () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -47,6 +47,12 @@ function once() {
   });
 }
 
+// Ended early by whoever started it (SIGTERM): the figures so far.
+process.on('SIGTERM', () => {
+  process.stdout.write(JSON.stringify(stats) + '\n');
+  process.exit(0);
+});
+
 (async () => {
   while (Date.now() < end) await once();
   process.stdout.write(JSON.stringify(stats) + '\n');
