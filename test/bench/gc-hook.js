@@ -4,5 +4,5 @@
 process.on('SIGWINCH', () => {
   for (let i = 0; i < 3; i++) global.gc();
   const m = process.memoryUsage();
-  process.stdout.write(`GC_MEMORY ${m.rss} ${m.heapUsed}\n`);
+  process.stdout.write(`GC_MEMORY ${m.rss} ${m.heapUsed} ${m.heapTotal} ${m.external} ${m.arrayBuffers}\n`);
 });

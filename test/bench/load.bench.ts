@@ -5,7 +5,8 @@
  *   1. Fan-out at 200 pages: the operator sets the time over the WebSocket 40 times; each page's arrival of the
  *      resulting activity entry is timed from the moment the operator's frame left (that includes the set and
  *      its journal fsync), and from the first page that got it (the fan-out alone).
- *   2. Memory: RSS idle, with 200 pages, with 200 pages after 1 400 churns, and with every page gone again,
+ *   2. Memory: RSS idle, with 200 pages, with 200 pages after 1 400 and after 2 800 churns (a leak would keep
+ *      growing in the second round), and with every page gone again,
  *      each after forced full collections (the server runs with --expose-gc and a bench-only hook,
  *      test/bench/gc-hook.js).
  *   3. Quiet against flood, in the same run: /api/health latency, the source's sync error (a phone 5 min
@@ -82,12 +83,12 @@ async function startServer(env: Record<string, string>): Promise<Server> {
 }
 
 /** Forces full collections in the server and reads its RSS and heap (MB). */
-async function collected(server: Server): Promise<{ rssMb: number; heapMb: number }> {
+async function collected(server: Server): Promise<{ rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number }> {
   const before = server.out().length;
   server.child.kill('SIGWINCH');
   for (let i = 0; i < 200; i++) {
-    const m = /GC_MEMORY (\d+) (\d+)/.exec(server.out().slice(before));
-    if (m) return { rssMb: Number(m[1]) / 2 ** 20, heapMb: Number(m[2]) / 2 ** 20 };
+    const m = /GC_MEMORY (\d+) (\d+) (\d+) (\d+)/.exec(server.out().slice(before));
+    if (m) return { rssMb: Number(m[1]) / 2 ** 20, heapMb: Number(m[2]) / 2 ** 20, heapTotalMb: Number(m[3]) / 2 ** 20, externalMb: Number(m[4]) / 2 ** 20 };
     await sleep(20);
   }
   throw new Error('the server did not report its memory');
@@ -298,16 +299,20 @@ export async function main(): Promise<void> {
       }
     }
 
-    // ---- churn -----------------------------------------------------------------------------
+    // ---- churn, twice: growth that goes on in the second round would be a leak -------------------
     progress('churn');
-    for (let i = 0; i < CHURNS; i++) {
-      const gone = pages.splice(Math.floor(Math.random() * pages.length), 1)[0];
-      errors += gone.errors + gone.gaps();
-      gone.ws.close();
-      pages.push(await Page.open(wsUrl, '127.0.0.3'));
-    }
-    await sleep(1000);
-    const afterChurn = await collected(server);
+    const churn = async () => {
+      for (let i = 0; i < CHURNS; i++) {
+        const gone = pages.splice(Math.floor(Math.random() * pages.length), 1)[0];
+        errors += gone.errors + gone.gaps();
+        gone.ws.close();
+        pages.push(await Page.open(wsUrl, '127.0.0.3'));
+      }
+      await sleep(1000);
+      return collected(server);
+    };
+    const afterChurn = await churn();
+    const afterChurn2 = await churn();
 
     // ---- quiet, then one flooding client ---------------------------------------------------
     progress('quiet phase');
@@ -337,10 +342,14 @@ export async function main(): Promise<void> {
         ['fan-out p50 / p99, first page -> each page (ms)', `${ms(quantile(fromFirst, 0.5))} / ${ms(quantile(fromFirst, 0.99))}`, '', ''],
         ['RSS idle (MB, collected)', idle.rssMb.toFixed(1), '', ''],
         [`RSS with ${PAGES} pages (MB, collected)`, at200.rssMb.toFixed(1), '', ''],
-        [`RSS with ${PAGES} pages after ${CHURNS} churns (MB, collected)`, afterChurn.rssMb.toFixed(1), '', ''],
+        [`RSS with ${PAGES} pages after ${CHURNS} / ${2 * CHURNS} churns (MB, collected)`, `${afterChurn.rssMb.toFixed(1)} / ${afterChurn2.rssMb.toFixed(1)}`, '', ''],
         ['RSS after every page left (MB, collected)', allGone.rssMb.toFixed(1), '', ''],
-        ['growth after churn, all gone - idle (MB)', (allGone.rssMb - idle.rssMb).toFixed(1), '<= 20 MB', allGone.rssMb - idle.rssMb <= 20 ? 'yes' : 'NO'],
-        ['heap idle / after churn / all gone (MB)', `${idle.heapMb.toFixed(1)} / ${afterChurn.heapMb.toFixed(1)} / ${allGone.heapMb.toFixed(1)}`, '', ''],
+        [`growth with ${PAGES} pages, after ${CHURNS} churns - before (MB)`, (afterChurn.rssMb - at200.rssMb).toFixed(1), '<= 20 MB', afterChurn.rssMb - at200.rssMb <= 20 ? 'yes' : 'NO'],
+        [`growth in the second ${CHURNS} churns (MB)`, (afterChurn2.rssMb - afterChurn.rssMb).toFixed(1), '', ''],
+        ['growth, every page gone - idle (MB)', (allGone.rssMb - idle.rssMb).toFixed(1), '<= 20 MB', allGone.rssMb - idle.rssMb <= 20 ? 'yes' : 'NO'],
+        ['heap used idle / 200 / churned / churned twice / all gone (MB)', [idle, at200, afterChurn, afterChurn2, allGone].map((m) => m.heapMb.toFixed(1)).join(' / '), '', ''],
+        ['heap committed, same points (MB)', [idle, at200, afterChurn, afterChurn2, allGone].map((m) => m.heapTotalMb.toFixed(1)).join(' / '), '', ''],
+        ['external, same points (MB)', [idle, at200, afterChurn, afterChurn2, allGone].map((m) => m.externalMb.toFixed(1)).join(' / '), '', ''],
         ['errors (socket errors + activity seq gaps on pages)', String(errors), '0', errors === 0 ? 'yes' : 'NO'],
         ['lost events (fan-out entries a connected page never got)', String(lost), '0', lost === 0 ? 'yes' : 'NO'],
         ['server up at the end', up ? 'yes' : 'NO', 'yes', up ? 'yes' : 'NO'],
