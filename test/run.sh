@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test), the npm packages, then runs every jest suite with `npm test`.
+# journal's fsync-order test, iproute2 for the network-namespace suite), the npm packages, then runs every
+# jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,7 @@ command -v dbus-daemon >/dev/null 2>&1 || need+=(dbus)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timedatectl >/dev/null 2>&1 || need+=(systemd)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing Debian packages: ${need[*]}"
   SUDO=""
