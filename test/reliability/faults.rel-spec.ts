@@ -5,6 +5,9 @@
  * the Pi's unchanged, the journal saying what happened), the service must keep answering meanwhile, and it
  * must work again once the fault is gone. The journal's own faults (full, read-only, SIGKILL) are in journal-*.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
 import { DbusSandbox, missingTools } from '../integration/dbus-sandbox';
@@ -154,18 +157,21 @@ const missing = missingTools();
 describeIf(missing, 'timedated refusing (test/reliability/faults)')('timedated refusing, the built server with CLOCK_BACKEND=system in the D-Bus sandbox', () => {
   let sandbox: DbusSandbox;
   let server: BuiltServer | undefined;
+  let dataDir: string;
 
   beforeAll(async () => {
     sandbox = await DbusSandbox.start();
+    dataDir = mkdtempSync(join(tmpdir(), 'timedated-refusing-'));
   });
   afterAll(async () => {
     await server?.stop();
     await sandbox?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('polkit says no, and NTP will not let go: each set answered with a coded 5xx, journaled as failed, the clock left alone; then it works', async () => {
     await sandbox.prepare({ ntp: false, ntpSynchronized: false, timezone: 'UTC', deny: true });
-    server = await startBuiltServer({ CLOCK_BACKEND: 'system', AUTO_SYNC: 'false' }, sandbox.prefix);
+    server = await startBuiltServer({ CLOCK_BACKEND: 'system', AUTO_SYNC: 'false', DATA_DIR: dataDir }, sandbox.prefix);
     const seen = new Map<string, number>();
     const set = (hours: number) => json(`${server!.url}/api/system/time`, 'POST', { timestamp: new Date(Date.now() + hours * HOUR).toISOString() });
 
