@@ -143,7 +143,8 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   it('syncs the camera when the page asks over the WebSocket', async () => {
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 5000 });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
-    await statusWhen(app, (s) => s.camera.connected);
+    // Connected, and the Pi has taken its time from it: a Pi with no reliable time writes a camera only when confirmed.
+    await statusWhen(app, (s) => s.camera.connected && s.reliability !== 'none');
     const page = await clients.connect(app.wsUrl);
     await page.waitFor((f) => f.type === 'activity_log');
     const from = page.frames.length;
