@@ -3,6 +3,7 @@ import { assertCameraId } from '../camera/camera-id';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { RefusalLog } from '../common/refusal-log';
 import { CameraState, Reliability } from '../protocol/messages';
+import type { Caller } from '../screen/caller';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
 
@@ -23,8 +24,8 @@ export class CameraCommands {
    * Every connected camera, or the one named by `id`. `confirmed`: the operator chose to write the Pi's time
    * although its reliability is none (never synchronized, or its last sync failed).
    */
-  async sync(address: string, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
-    this.timeSync.assertMaySetTime(address, "set a camera's clock");
+  async sync(caller: Caller, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
+    this.timeSync.assertMaySetTime(caller, "set a camera's clock");
     const cameras = this.cameras.statuses();
     if (id !== undefined) assertCameraId(id);
     else {
@@ -40,7 +41,7 @@ export class CameraCommands {
     const writes = cameras.some((c) => c.state === CameraState.Connected && (id === undefined || c.id === id));
     if (writes && !confirmed && this.timeSync.reliability() === Reliability.None) {
       throw this.refusals.refuse(
-        address,
+        caller.address,
         ErrorCode.PI_TIME_UNRELIABLE,
         "The Pi's own time is not reliable (never synchronized, or its last sync failed), so the camera was left alone: set the Pi's time first, or confirm to write it anyway",
         { source: 'camera' },

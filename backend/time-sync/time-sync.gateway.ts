@@ -12,9 +12,9 @@ import { ConnectionBudget } from '../common/rate-budget';
 import { RefusalLog } from '../common/refusal-log';
 import { assertEmpty, assertValid } from '../common/validate';
 import { AppConfig } from '../config/app.config';
-import { EventType, PROTOCOL_VERSION, ServerFrame } from '../protocol/messages';
+import { EventType, PROTOCOL_VERSION, Screen, ServerFrame } from '../protocol/messages';
+import { Caller, callerOfUpgrade } from '../screen/caller';
 import { Clock } from '../time/clock';
-import { AccessPointPolicy, normalizeAddress } from './access-point';
 import { CameraCommands } from './camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
@@ -29,7 +29,9 @@ const EVENT_FRAMES = new Set<string>(Object.values(EventType));
 
 interface Page {
   id: string;
-  address: string;
+  caller: Caller;
+  screen: Screen;
+  /** May be a time source (a phone on the access point; never the Pi's own screen). */
   trusted: boolean;
   send(frame: ServerFrame): number;
   /** Closed for going over its budget: nothing more from it is handled. */
@@ -52,7 +54,6 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   constructor(
     private readonly service: TimeSyncService,
     private readonly clock: Clock,
-    private readonly accessPoint: AccessPointPolicy,
     private readonly activity: ActivityLogService,
     bus: EventBus,
     private readonly cameras: CameraCommands,
@@ -67,9 +68,13 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (this.statusDue) clearImmediate(this.statusDue);
   }
 
-  /** Synchronous on purpose: the page is known to the service before its first frame can be handled. */
+  /**
+   * Synchronous on purpose: the page is known to the service before its first frame can be handled. The Pi's
+   * own screen presents the kiosk secret in the URL (`/ws?kiosk=<secret>`).
+   */
   handleConnection(client: WebSocket, request: IncomingMessage): void {
-    const address = normalizeAddress(request.socket.remoteAddress ?? '');
+    const caller = callerOfUpgrade(request);
+    const address = caller.address;
     const send = (frame: ServerFrame): number => {
       const text = JSON.stringify(frame);
       // Stamped as the frame is handed to the socket: a probe's send time is part of the round trip.
@@ -77,7 +82,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       if (client.readyState === client.OPEN) client.send(text);
       return sentMono;
     };
-    const page: Page = { id: randomUUID(), address, trusted: this.accessPoint.isAccessPointClient(address), send };
+    const screen = this.service.screenOf(caller);
+    const page: Page = { id: randomUUID(), caller, screen, trusted: screen === Screen.Phone, send };
     this.pages.set(client, page);
     // Registered before Nest's own message listener (Nest binds its handlers after handleConnection), so a
     // frame over the budget is counted, and the connection shed, before that frame is parsed.
@@ -87,7 +93,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       const over = budget.admit(byteLength(data), this.clock.monotonic());
       if (over) this.shed(client, page, over);
     });
-    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted });
+    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: screen !== Screen.Other, screen });
     this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe: (serverTime, requestId) => send({ type: 'time-sync-request', serverTime, requestId }) });
     void this.statusFor(page).then((frame) => {
       page.send(frame);
@@ -112,7 +118,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onManualTimeSync(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const receivedMono = arrivalOf(data) ?? this.clock.monotonic();
     const body = assertValid(ManualTimeDto, data, 'manual-time-sync');
-    const result = await this.service.setManually(this.page(client).address, body, receivedMono);
+    const result = await this.service.setManually(this.page(client).caller, body, receivedMono);
     return { type: 'manual-time-sync-result', timestamp: this.iso(), data: { success: true, ...result } };
   }
 
@@ -126,7 +132,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onSyncCamera(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const body = assertValid(SyncCameraDto, data, 'sync-camera');
     // The outcome reaches every page as camera-sync events and the status; nothing more to answer.
-    await this.cameras.sync(this.page(client).address, body.id, 'requested from a page', body.confirm === true);
+    await this.cameras.sync(this.page(client).caller, body.id, 'requested from a page', body.confirm === true);
     return undefined;
   }
 
@@ -134,7 +140,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onUseClientTime(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     assertEmpty(data, 'use-client-time');
     const page = this.page(client);
-    await this.service.useClientTime(page.address, page.id);
+    // A phone offers its own time; the Pi's own screen has none to offer and answers for the phone in the decision.
+    await this.service.useClientTime(page.caller, page.trusted ? page.id : null);
     return undefined;
   }
 
@@ -148,8 +155,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     page.shed = true;
     shed(client);
     const limit = over === 'frames' ? `${this.config.WS_MAX_FRAMES_PER_SECOND} frames` : `${this.config.WS_MAX_BYTES_PER_SECOND} bytes`;
-    const message = `${page.address} sent more than ${limit} per second over the WebSocket; the connection was closed`;
-    this.refusals.note(page.address, ErrorCode.RATE_LIMITED, message, { connection: page.id });
+    const message = `${page.caller.address} sent more than ${limit} per second over the WebSocket; the connection was closed`;
+    this.refusals.note(page.caller.address, ErrorCode.RATE_LIMITED, message, { connection: page.id });
     page.send({ type: 'error', data: { code: ErrorCode.RATE_LIMITED, message } });
     client.close(1008, ErrorCode.RATE_LIMITED);
     // Stop reading what it still sends; the close handshake gets a moment, then the socket is cut.
@@ -180,22 +187,24 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   /**
-   * Each page gets the status with its own `canSetTime`; the activity log travels in its own frames. Serialized
-   * once per value of `canSetTime`, not once per page: with 200 pages this was most of the cost of a change.
+   * Each page gets the status with its own `canSetTime` and `screen`; the activity log travels in its own frames.
+   * Serialized once per (canSetTime, screen), not once per page: with 200 pages that was most of the cost of a change.
    */
   private async broadcastStatus(): Promise<void> {
     const { activityLog: _log, ...base } = await this.service.status();
     const timestamp = this.iso();
-    const texts = new Map<boolean, string>();
+    const texts = new Map<string, string>();
     for (const [client, page] of this.pages) {
-      let text = texts.get(page.trusted);
-      if (text === undefined) texts.set(page.trusted, (text = JSON.stringify({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: page.trusted } } satisfies ServerFrame)));
+      const canSetTime = this.service.maySetTime(page.caller);
+      const key = `${canSetTime}/${page.screen}`;
+      let text = texts.get(key);
+      if (text === undefined) texts.set(key, (text = JSON.stringify({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime, screen: page.screen } } satisfies ServerFrame)));
       if (client.readyState === client.OPEN) client.send(text);
     }
   }
 
   private async statusFor(page: Page): Promise<ServerFrame> {
-    const { activityLog: _log, ...data } = await this.service.status(page.address);
+    const { activityLog: _log, ...data } = await this.service.status(page.caller);
     return { type: 'time-sync-status', timestamp: this.iso(), data };
   }
 
@@ -205,7 +214,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   private page(client: WebSocket): Page {
-    return this.pages.get(client) ?? { id: '', address: '', trusted: false, send: () => 0 };
+    return this.pages.get(client) ?? { id: '', caller: { address: '', kioskToken: null }, screen: Screen.Other, trusted: false, send: () => 0 };
   }
 
   private iso(): string {

@@ -10,6 +10,7 @@ import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
 import { RefusalLog } from '../common/refusal-log';
+import { KioskToken } from '../screen/kiosk-token';
 
 @Module({
   imports: [ActivityLogModule, SystemClockModule, CameraModule],
@@ -21,8 +22,9 @@ import { RefusalLog } from '../common/refusal-log';
     RefusalLog,
     AccessPointPolicy,
     NetworkInterfaces,
+    KioskToken,
     { provide: CameraClockPort, useExisting: CameraService },
   ],
-  exports: [TimeSyncService, RefusalLog],
+  exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces, RefusalLog],
 })
 export class TimeSyncModule {}

@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const LAUNCHER = join(__dirname, '..', '..', 'kiosk', 'launch-kiosk.sh');
+
+/** kiosk/launch-kiosk.sh with stand-ins for curl (the server answers) and chromium (records its arguments). */
+function launch(env: Record<string, string>): { status: number | null; args: string[]; stderr: string } {
+  const bin = mkdtempSync(join(tmpdir(), 'kiosk-bin-'));
+  const argsFile = join(bin, 'chromium-args');
+  writeFileSync(join(bin, 'curl'), '#!/bin/sh\nexit 0\n');
+  writeFileSync(join(bin, 'chromium'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; done > ${argsFile}\n`);
+  chmodSync(join(bin, 'curl'), 0o755);
+  chmodSync(join(bin, 'chromium'), 0o755);
+  const run = spawnSync('/bin/sh', [LAUNCHER], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: 'utf8', timeout: 10_000 });
+  let args: string[] = [];
+  try {
+    args = readFileSync(argsFile, 'utf8').trim().split('\n');
+  } catch {
+    args = [];
+  }
+  return { status: run.status, args, stderr: run.stderr };
+}
+
+describe('kiosk/launch-kiosk.sh', () => {
+  it("opens the page with the server's kiosk secret, read from KIOSK_TOKEN_FILE", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kiosk-')), 'kiosk-token');
+    writeFileSync(file, 'S3cr3t_secret-value\n');
+    const run = launch({ PORT: '8080', KIOSK_TOKEN_FILE: file });
+    expect(run.status).toBe(0);
+    expect(run.args.at(-1)).toBe('http://localhost:8080/?kiosk=S3cr3t_secret-value');
+    expect(run.args).toContain('--kiosk');
+    expect(run.stderr).not.toContain('S3cr3t');
+  });
+
+  it('finds the secret in DATA_DIR by default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiosk-'));
+    writeFileSync(join(dir, 'kiosk-token'), 'abc\n');
+    expect(launch({ DATA_DIR: dir }).args.at(-1)).toBe('http://localhost:80/?kiosk=abc');
+  });
+
+  it('without a readable secret, shows the page as a visitor and says why', () => {
+    const run = launch({ PORT: '3000', KIOSK_TOKEN_FILE: '/nonexistent/kiosk-token' });
+    expect(run.args.at(-1)).toBe('http://localhost:3000/');
+    expect(run.stderr).toContain('cannot read the kiosk secret /nonexistent/kiosk-token');
+  });
+
+  it('KIOSK_URL still wins', () => {
+    expect(launch({ KIOSK_URL: 'http://127.0.0.1:9/x' }).args.at(-1)).toBe('http://127.0.0.1:9/x');
+  });
+});
