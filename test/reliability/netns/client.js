@@ -12,6 +12,7 @@ const { host, port } = plan;
 const wsFrames = [];
 let socket = null;
 let probes = 0;
+let mark = 0;
 let answering = false;
 let offsetMs = 0;
 const waiters = [];
@@ -92,7 +93,14 @@ async function step(s) {
       socket.send(JSON.stringify(s.frame));
       return summary(await got);
     }
+    case 'mark':
+      mark = wsFrames.length;
+      return { frames: mark };
     case 'ws-wait': {
+      const matches = (f) => errorFrame(f) || (f.type === 'event' && f.eventType === s.event && (s.stepped === undefined || f.data.stepped === s.stepped) && (!s.synchronized || f.data.synchronized)) || (s.decision && f.type === 'time-sync-status' && f.data.decision);
+      // From the last mark when asked: what may already have come while other steps ran.
+      const seen = s.sinceMark ? wsFrames.slice(mark).find(matches) : undefined;
+      if (seen) return summary(seen);
       const got = await next((f) => errorFrame(f) || (f.type === 'event' && f.eventType === s.event && (s.stepped === undefined || f.data.stepped === s.stepped) && (!s.synchronized || f.data.synchronized)) || (s.decision && f.type === 'time-sync-status' && f.data.decision), s.timeoutMs || 8000);
       return summary(got);
     }
