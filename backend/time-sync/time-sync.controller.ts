@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/commo
 import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { callerOfRequest } from '../screen/caller';
+import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
@@ -100,9 +101,9 @@ export class TimeSyncController {
   }
 
   @Get('health')
-  @ApiOperation({ summary: 'Liveness, for the kiosk launcher' })
-  @ApiOkResponse({ schema: { example: { ok: true } } })
+  @ApiOperation({ summary: 'Liveness and the running version, for the kiosk launcher and the installer' })
+  @ApiOkResponse({ schema: { example: { ok: true, version: '0.1.0+7f10643' } } })
   health() {
-    return { ok: true };
+    return { ok: true, version: appVersion() };
   }
 }

@@ -3,7 +3,8 @@ import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { CameraModule } from '../camera/camera.module';
 import { CameraService } from '../camera/camera.service';
 import { SystemClockModule } from '../system-clock/system-clock.module';
-import { AccessPointPolicy, NetworkInterfaces } from './access-point';
+import { CommandRunner } from '../system-clock/timedatectl-clock';
+import { AccessPointPolicy, InterfaceModeDetector, IwModeDetector, NetworkInterfaces } from './access-point';
 import { CameraClockPort } from './camera-port';
 import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
@@ -23,6 +24,8 @@ import { KioskToken } from '../screen/kiosk-token';
     AccessPointPolicy,
     NetworkInterfaces,
     KioskToken,
+    CommandRunner,
+    { provide: InterfaceModeDetector, useClass: IwModeDetector },
     { provide: CameraClockPort, useExisting: CameraService },
   ],
   exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces, RefusalLog],

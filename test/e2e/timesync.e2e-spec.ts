@@ -32,7 +32,7 @@ describe('TimeSync over a real WebSocket (e2e)', () => {
     expect(docs.paths['/api/system/time'].post.requestBody.content['application/json'].schema.$ref).toMatch(/ManualTimeDto/);
     await request(app.url).get('/api/docs').expect(200);
     for (const probe of ['/generate_204', '/hotspot-detect.html', '/connecttest.txt']) {
-      expect((await request(app.url).get(probe).expect(302)).headers.location).toBe('/');
+      expect((await request(app.url).get(probe).expect(302)).headers.location).toBe(`${app.url}/`);
     }
   });
 
