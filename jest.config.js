@@ -4,6 +4,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 const node = { testEnvironment: 'node', setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
+  // test/RELIABILITY.md is written from each run that includes the reliability project.
+  reporters: ['default', '<rootDir>/test/reliability/reliability-reporter.js'],
   projects: [
     { ...node, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/backend/**/*.spec.ts'], setupFiles: ['reflect-metadata', '<rootDir>/test/support/quiet-nest-logger.ts'] },
     {

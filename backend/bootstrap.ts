@@ -1,20 +1,23 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { WsAdapter } from '@nestjs/platform-ws';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, Server } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import { AppModule } from './app.module';
-import { ErrorCode } from './common/domain-error';
+import { ErrorCode, HTTP_STATUS_OF } from './common/domain-error';
+import { inspectJson, JsonProblem, scanJsonDepth } from './common/json-guard';
+import { KeyedBudget } from './common/rate-budget';
+import { RefusalLog } from './common/refusal-log';
+import { AppConfig } from './config/app.config';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
-import { createFrameParser } from './time-sync/ws-frames';
-import { AppConfig } from './config/app.config';
 import { AccessPointInfo, pageUrlOf } from './screen/access-point-info';
 import { KioskToken } from './screen/kiosk-token';
 import { StartupFacts, startupLines } from './screen/startup-report';
-import { AccessPointPolicy } from './time-sync/access-point';
+import { AccessPointPolicy, normalizeAddress } from './time-sync/access-point';
+import { GuardedWsAdapter } from './time-sync/ws-frames';
 
 /** The built page (`npm run build:frontend`), from dist/backend when built or from backend/ under ts-node/jest. */
 export const FRONTEND_DIR = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', 'frontend') : join(__dirname, '..', 'dist', 'frontend');
@@ -25,13 +28,15 @@ export const FRONTEND_DIR = basename(dirname(__dirname)) === 'dist' ? join(__dir
 export async function createApp(options: { logger?: false | ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[] } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error', 'fatal'] });
   const clock = app.get(Clock);
-  // A manual set adds the time spent between arrival and the write to the operator's timestamp.
-  app.use((req: Request & { receivedMono?: number }, _res: Response, next: NextFunction) => {
+  // A manual set adds the time spent between arrival and the write to the operator's timestamp: stamped as
+  // soon as Node has read the request's head, ahead of Express and every middleware.
+  (app.getHttpServer() as Server).prependListener('request', (req: IncomingMessage & { receivedMono?: number }) => {
     req.receivedMono = clock.monotonic();
-    next();
   });
-  app.use(json({ limit: MAX_FRAME_BYTES }), bodyErrors);
-  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: createFrameParser(() => clock.monotonic()) }));
+  app.use(writeBudget(app.get(AppConfig).HTTP_MAX_WRITES_PER_SECOND, clock, app.get(RefusalLog)));
+  // Depth is checked on the raw text before JSON.parse, keys after it; both before class-transformer runs.
+  app.use(guardJson((req) => req.query), json({ limit: MAX_FRAME_BYTES, verify: (_req, _res, buf) => refuseIf(scanJsonDepth(buf.toString('utf8'))) }), bodyErrors, guardJson((req) => req.body));
+  app.useWebSocketAdapter(new GuardedWsAdapter(app, () => clock.monotonic()));
   // The built page at `/` (express.static through Nest's own adapter).
   app.useStaticAssets(FRONTEND_DIR);
   app.enableShutdownHooks();
@@ -53,11 +58,47 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
   return app;
 }
 
+/** REST writes (POST under /api) per address and second; over the budget: 429 RATE_LIMITED, logged once per interval. */
+function writeBudget(perSecond: number, clock: Clock, refusals: RefusalLog) {
+  const budget = new KeyedBudget(perSecond);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method !== 'POST' || !req.path.startsWith('/api/')) return next();
+    const address = normalizeAddress(req.socket.remoteAddress ?? '');
+    if (budget.take(address, clock.monotonic())) return next();
+    const message = `${address} made more than ${perSecond} requests that change something per second; try again in a moment`;
+    refusals.note(address, ErrorCode.RATE_LIMITED, message);
+    res.status(429).set('Retry-After', '1').json({ statusCode: 429, code: ErrorCode.RATE_LIMITED, message });
+  };
+}
+
+class JsonGuardError extends Error {
+  readonly status = 400;
+  constructor(readonly problem: JsonProblem) {
+    super(problem.message);
+  }
+}
+
+function refuseIf(problem: JsonProblem | null): void {
+  if (problem) throw new JsonGuardError(problem);
+}
+
+/** Forbidden keys (and depth) in the query string or the parsed body of an API request, before anything copies them. */
+function guardJson(part: (req: Request) => unknown) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const problem = req.path.startsWith('/api/') ? inspectJson(part(req)) : null;
+    if (!problem) return next();
+    const status = HTTP_STATUS_OF[problem.code] ?? 400;
+    res.status(status).json({ statusCode: status, code: problem.code, message: problem.message });
+  };
+}
+
 /** body-parser's errors happen before Nest's filters: answer them in the API's error shape here. */
 function bodyErrors(error: { type?: string; status?: number } | undefined, _req: Request, res: Response, next: NextFunction): void {
   if (!error) return next();
-  if (error.type === 'entity.too.large') {
-    res.status(413).json({ statusCode: 413, code: 'BODY_TOO_LARGE', message: `request body over the limit of ${MAX_FRAME_BYTES} bytes` });
+  if (error instanceof JsonGuardError) {
+    res.status(400).json({ statusCode: 400, code: error.problem.code, message: error.problem.message });
+  } else if (error.type === 'entity.too.large') {
+    res.status(413).json({ statusCode: 413, code: ErrorCode.BODY_TOO_LARGE, message: `request body over the limit of ${MAX_FRAME_BYTES} bytes` });
   } else if (error.type === 'entity.parse.failed') {
     res.status(400).json({ statusCode: 400, code: ErrorCode.INVALID_JSON, message: 'request body is not valid JSON' });
   } else {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test; exiftool for the photo-fix suite; shellcheck, polkitd, duktape, iw, iproute2 and curl for the kiosk suite;
+# journal's fsync-order test; exiftool for the photo-fix suite; shellcheck, polkitd, duktape, iw, iproute2 and curl
+# for the kiosk suite; iproute2 also for the network-namespace reliability suite;
 # WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite),
 # the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail

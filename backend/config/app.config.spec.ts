@@ -5,6 +5,7 @@ describe(validateConfig.name, () => {
     const config = validateConfig({});
     expect(config).toBeInstanceOf(AppConfig);
     expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
+    expect(config).toMatchObject({ WS_MAX_FRAMES_PER_SECOND: 100, WS_MAX_BYTES_PER_SECOND: 65_536, HTTP_MAX_WRITES_PER_SECOND: 20 });
   });
 
   it('reads typed values', () => {
@@ -27,6 +28,10 @@ describe(validateConfig.name, () => {
     [{ CAMERA_URL: 'http://admin:secret@192.168.4.2:8080' }, /CAMERA_USER/],
     [{ CAMERA_URL: ' , ' }, /CAMERA_URL: " , " names no URL/],
     [{ CAMERA_SYNC_ON_CONNECT: 'maybe' }, /CAMERA_SYNC_ON_CONNECT/],
+    [{ WS_MAX_FRAMES_PER_SECOND: '10' }, /WS_MAX_FRAMES_PER_SECOND="10"/],
+    [{ WS_MAX_FRAMES_PER_SECOND: 'lots' }, /WS_MAX_FRAMES_PER_SECOND/],
+    [{ WS_MAX_BYTES_PER_SECOND: '1000' }, /WS_MAX_BYTES_PER_SECOND="1000"/],
+    [{ HTTP_MAX_WRITES_PER_SECOND: '0' }, /HTTP_MAX_WRITES_PER_SECOND/],
     [{ AP_SHOW_PASSWORD: 'perhaps' }, /AP_SHOW_PASSWORD/],
     [{ AP_ADDRESS: 'pi.local' }, /AP_ADDRESS: "pi.local" is not an IP address/],
     [{ AP_SSID: 'x'.repeat(33) }, /AP_SSID/],

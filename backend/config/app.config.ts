@@ -90,6 +90,21 @@ export class AppConfig {
   DATA_DIR = './data';
 
   /**
+   * WebSocket frames one connection may send per second (a token bucket holding one second's worth). A page
+   * sends at most ~50 (a burst's answers 20 ms apart); a connection over the budget is told RATE_LIMITED and closed.
+   */
+  @Type(() => Number) @IsInt() @Min(50) @Max(1_000_000)
+  WS_MAX_FRAMES_PER_SECOND = 100;
+
+  /** WebSocket bytes one connection may send per second; at least one largest frame (16 KiB). */
+  @Type(() => Number) @IsInt() @Min(16_384) @Max(1_073_741_824)
+  WS_MAX_BYTES_PER_SECOND = 65_536;
+
+  /** REST writes (POST under /api) one address may make per second; over it: 429 RATE_LIMITED. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  HTTP_MAX_WRITES_PER_SECOND = 20;
+
+  /**
    * The kiosk secret: written at first start (random, mode 0640), read by the kiosk launcher, which opens
    * `http://localhost:<port>/?kiosk=<secret>`. Default `$DATA_DIR/kiosk-token` (see `kioskTokenFile`).
    */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Clock } from '../time/clock';
-import { assertCameraId } from '../time-sync/camera-commands';
+import { assertCameraId } from '../camera/camera-id';
 import { buildModel, CameraCorrections, forSession, JournalModel, normalizeSerial, SessionSpan } from './corrections';
 import { CorrectionFormat } from './dto/corrections.dto';
 import { exiftoolArgs, FileContext, geosyncArgs, journalCsv } from './photo-files';

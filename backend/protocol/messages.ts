@@ -166,8 +166,8 @@ export interface GetTimeSyncStatusFrame {
 }
 export interface SyncCameraFrame {
   type: 'sync-camera';
-  /** No id: every connected camera. */
-  data?: { id?: string };
+  /** No id: every connected camera. `confirm`: write even though the Pi's reliability is none (else PI_TIME_UNRELIABLE). */
+  data?: { id?: string; confirm?: boolean };
 }
 /** The operator's answer to a pending decision: take this client's time (a fresh burst, then a step). */
 export interface UseClientTimeFrame {

@@ -12,6 +12,13 @@ export const ErrorCode = {
   INVALID_JSON: 'INVALID_JSON',
   UNKNOWN_MESSAGE_TYPE: 'UNKNOWN_MESSAGE_TYPE',
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  /** JSON nested deeper than MAX_JSON_DEPTH (checked before anything walks it). */
+  TOO_DEEP: 'TOO_DEEP',
+  /** A `__proto__`, `constructor` or `prototype` key, at any depth. */
+  FORBIDDEN_KEY: 'FORBIDDEN_KEY',
+  /** Over the per-connection frame/byte budget (then closed), or too many REST writes from one address. */
+  RATE_LIMITED: 'RATE_LIMITED',
   INVALID_TIMESTAMP: 'INVALID_TIMESTAMP',
   IMPLAUSIBLE_TIME: 'IMPLAUSIBLE_TIME',
   INVALID_TIMEZONE: 'INVALID_TIMEZONE',
@@ -26,6 +33,8 @@ export const ErrorCode = {
   CLOCK_WRITE_FAILED: 'CLOCK_WRITE_FAILED',
   JOURNAL_UNWRITABLE: 'JOURNAL_UNWRITABLE',
   JOURNAL_UNREADABLE: 'JOURNAL_UNREADABLE',
+  /** A camera write while the Pi's reliability is none, without the operator's confirmation. */
+  PI_TIME_UNRELIABLE: 'PI_TIME_UNRELIABLE',
   NO_CAMERA: 'NO_CAMERA',
   UNKNOWN_CAMERA: 'UNKNOWN_CAMERA',
   INVALID_CAMERA_ID: 'INVALID_CAMERA_ID',

@@ -87,16 +87,17 @@ export class TimeSyncController {
       'does not stop the others (per-camera outcomes). With `id`: that camera only, its failure is the answer. Logged, and published as camera-sync events.',
   })
   @ApiQuery({ name: 'id', required: false, description: 'A camera id from GET /api/cameras (serial number)' })
+  @ApiQuery({ name: 'confirm', required: false, description: "true: write even though the Pi's reliability is none (else 409 PI_TIME_UNRELIABLE)" })
   @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Without id: one outcome per connected camera; with id: that camera's result" })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'INVALID_CAMERA_ID: not a camera id (letters, digits, . _ - only)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'UNKNOWN_CAMERA' })
-  @ApiConflictResponse({ type: ErrorBodyDto, description: 'NO_CAMERA: no camera connected' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: "NO_CAMERA: no camera connected; PI_TIME_UNRELIABLE: the Pi's reliability is none and confirm=true was not given" })
   @ApiResponse({ status: 503, type: ErrorBodyDto, description: 'CAMERA_BUSY (with id)' })
   @ApiResponse({ status: 502, type: ErrorBodyDto, description: 'CAMERA_REJECTED, CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE... (with id)' })
   @ApiResponse({ status: 504, type: ErrorBodyDto, description: 'CAMERA_TIMEOUT (with id)' })
-  syncCameras(@Req() request: Request, @Query('id') id?: string) {
-    return this.cameras.sync(callerOfRequest(request), id, 'requested by the operator');
+  syncCameras(@Req() request: Request, @Query('id') id?: string, @Query('confirm') confirm?: string) {
+    return this.cameras.sync(callerOfRequest(request), id, 'requested by the operator', confirm === 'true');
   }
 
   @Get('health')

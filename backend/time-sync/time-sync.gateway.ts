@@ -8,19 +8,24 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { WsErrorFilter } from '../common/error-filters';
 import { DomainEvent, EventBus } from '../common/event-bus';
+import { ConnectionBudget } from '../common/rate-budget';
+import { RefusalLog } from '../common/refusal-log';
 import { assertEmpty, assertValid } from '../common/validate';
+import { AppConfig } from '../config/app.config';
 import { EventType, PROTOCOL_VERSION, Screen, ServerFrame } from '../protocol/messages';
 import { Caller, callerOfUpgrade } from '../screen/caller';
 import { Clock } from '../time/clock';
 import { CameraCommands } from './camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
-import { arrivalOf, INVALID_FRAME } from './ws-frames';
+import { arrivalOf, INVALID_FRAME, shed } from './ws-frames';
 import { SessionControl } from '../session/session-control';
 import { SessionStartDto } from '../session/dto/session.dto';
 
 /** Frames above this are closed by ws itself; frames between MAX_FRAME_BYTES and this get an error frame. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
+/** A connection closed for flooding gets this long to read its error and close frames, then is cut. */
+const SHED_GRACE_MS = 1000;
 
 const EVENT_FRAMES = new Set<string>(Object.values(EventType));
 
@@ -31,6 +36,8 @@ interface Page {
   /** May be a time source (a phone on the access point; never the Pi's own screen). */
   trusted: boolean;
   send(frame: ServerFrame): number;
+  /** Closed for going over its budget: nothing more from it is handled. */
+  shed?: boolean;
 }
 
 /**
@@ -52,6 +59,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly activity: ActivityLogService,
     bus: EventBus,
     private readonly cameras: CameraCommands,
+    private readonly config: AppConfig,
+    private readonly refusals: RefusalLog,
     @Optional() private readonly sessions?: SessionControl,
   ) {
     this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
@@ -79,6 +88,14 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     const screen = this.service.screenOf(caller);
     const page: Page = { id: randomUUID(), caller, screen, trusted: screen === Screen.Phone, send };
     this.pages.set(client, page);
+    // Registered before Nest's own message listener (Nest binds its handlers after handleConnection), so a
+    // frame over the budget is counted, and the connection shed, before that frame is parsed.
+    const budget = new ConnectionBudget({ framesPerSecond: this.config.WS_MAX_FRAMES_PER_SECOND, bytesPerSecond: this.config.WS_MAX_BYTES_PER_SECOND }, this.clock.monotonic());
+    client.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      if (page.shed) return;
+      const over = budget.admit(byteLength(data), this.clock.monotonic());
+      if (over) this.shed(client, page, over);
+    });
     send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: screen !== Screen.Other, screen });
     this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe: (serverTime, requestId) => send({ type: 'time-sync-request', serverTime, requestId }) });
     void this.statusFor(page).then((frame) => {
@@ -118,7 +135,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onSyncCamera(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const body = assertValid(SyncCameraDto, data, 'sync-camera');
     // The outcome reaches every page as camera-sync events and the status; nothing more to answer.
-    await this.cameras.sync(this.page(client).caller, body.id, 'requested from a page');
+    await this.cameras.sync(this.page(client).caller, body.id, 'requested from a page', body.confirm === true);
     return undefined;
   }
 
@@ -152,6 +169,20 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     throw new DomainError(data.code as DomainError['code'], data.message);
   }
 
+  /** Over its budget: told once (RATE_LIMITED), logged once per interval, closed; its buffered frames are dropped. */
+  private shed(client: WebSocket, page: Page, over: 'frames' | 'bytes'): void {
+    page.shed = true;
+    shed(client);
+    const limit = over === 'frames' ? `${this.config.WS_MAX_FRAMES_PER_SECOND} frames` : `${this.config.WS_MAX_BYTES_PER_SECOND} bytes`;
+    const message = `${page.caller.address} sent more than ${limit} per second over the WebSocket; the connection was closed`;
+    this.refusals.note(page.caller.address, ErrorCode.RATE_LIMITED, message, { connection: page.id });
+    page.send({ type: 'error', data: { code: ErrorCode.RATE_LIMITED, message } });
+    client.close(1008, ErrorCode.RATE_LIMITED);
+    // Stop reading what it still sends; the close handshake gets a moment, then the socket is cut.
+    client.pause();
+    setTimeout(() => client.terminate(), SHED_GRACE_MS).unref();
+  }
+
   // ---- one way out ----------------------------------------------------------------------------------
 
   private onEvent(event: DomainEvent): void {
@@ -174,11 +205,21 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     });
   }
 
-  /** Each page gets the status with its own `canSetTime` and `screen`; the activity log travels in its own frames. */
+  /**
+   * Each page gets the status with its own `canSetTime` and `screen`; the activity log travels in its own frames.
+   * Serialized once per (canSetTime, screen), not once per page: with 200 pages that was most of the cost of a change.
+   */
   private async broadcastStatus(): Promise<void> {
     const { activityLog: _log, ...base } = await this.service.status();
     const timestamp = this.iso();
-    for (const page of this.pages.values()) page.send({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: this.service.maySetTime(page.caller), screen: page.screen } });
+    const texts = new Map<string, string>();
+    for (const [client, page] of this.pages) {
+      const canSetTime = this.service.maySetTime(page.caller);
+      const key = `${canSetTime}/${page.screen}`;
+      let text = texts.get(key);
+      if (text === undefined) texts.set(key, (text = JSON.stringify({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime, screen: page.screen } } satisfies ServerFrame)));
+      if (client.readyState === client.OPEN) client.send(text);
+    }
   }
 
   private async statusFor(page: Page): Promise<ServerFrame> {
@@ -203,4 +244,9 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   private iso(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -10,6 +10,7 @@ import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { RefusalLog } from '../common/refusal-log';
 import { KioskToken } from '../screen/kiosk-token';
 
 @Module({
@@ -19,6 +20,7 @@ import { KioskToken } from '../screen/kiosk-token';
     TimeSyncService,
     TimeSyncGateway,
     CameraCommands,
+    RefusalLog,
     AccessPointPolicy,
     NetworkInterfaces,
     KioskToken,
@@ -26,6 +28,6 @@ import { KioskToken } from '../screen/kiosk-token';
     { provide: InterfaceModeDetector, useClass: IwModeDetector },
     { provide: CameraClockPort, useExisting: CameraService },
   ],
-  exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces],
+  exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces, RefusalLog],
 })
 export class TimeSyncModule {}

@@ -3,6 +3,7 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { DomainEvent, EventBus } from '../common/event-bus';
+import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { CameraStatus, TimeSyncRequestFrame } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
@@ -140,7 +141,7 @@ describe(TimeSyncService.name, () => {
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
     const shellJournal = { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }), bootInfo: () => ({ boot: 1, bootId: 'k' }), append: journal.append };
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, kiosk, camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, new RefusalLog(clock, activity), kiosk, camera);
     await sut.onModuleInit();
   });
 
@@ -268,7 +269,12 @@ describe(TimeSyncService.name, () => {
     expect(() => sut.handleResponse('x', { clientTime: Date.now(), serverTime: 1, requestId: 'sync-1' }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
     await expect(sut.setManually(from('192.168.1.50'), { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
     expect(system.writes).toEqual([]);
-    expect(activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT')).toHaveLength(2);
+    // One activity line per client per interval, however often it tries; the next interval gets its own.
+    const refusals = () => activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT');
+    expect(refusals()).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(10_000);
+    await expect(sut.setManually(from('192.168.1.50'), { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(refusals()).toHaveLength(2);
   });
 
   describe("the Pi's own screen", () => {
@@ -302,6 +308,12 @@ describe(TimeSyncService.name, () => {
         expect(() => sut.assertMaySetTime(caller, "set a camera's clock")).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
       }
       expect(system.writes).toEqual([]);
+      // Six refusals of one client within the interval: its first is the one activity line (RefusalLog).
+      expect(activity.entries().filter((e) => e.details.client === '127.0.0.1').map((e) => e.message)).toEqual([
+        "Refused: 127.0.0.1 may not set the time. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
+      ]);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(() => sut.assertMaySetTime(from('127.0.0.1', 'guessed'), "set a camera's clock")).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
       expect(activity.entries().at(-1)?.message).toBe(
         "Refused: 127.0.0.1 (its kiosk secret is not this Pi's, or it is not on the Pi itself) may not set a camera's clock. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
       );

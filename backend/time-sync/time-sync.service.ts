@@ -6,6 +6,7 @@ import { recordBase, ZoneRecord } from '../activity-log/journal-records';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
+import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { CameraState, CameraStatus, PiClockStatus, Reliability, Screen, SyncSource, TimeSyncStatus } from '../protocol/messages';
 import { Caller, isLoopback } from '../screen/caller';
@@ -91,6 +92,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly accessPoint: AccessPointPolicy,
     durations: DurationTracker,
     private readonly journal: ClockJournal,
+    private readonly refusals: RefusalLog,
     private readonly kiosk: KioskToken,
     @Optional() private readonly cameras?: CameraClockPort,
   ) {
@@ -490,8 +492,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   private refuse(address: string, message: string): never {
-    this.activity.add('error', message, false, { error: ErrorCode.NOT_ACCESS_POINT_CLIENT, client: address });
-    throw new DomainError(ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
+    // One log line per client per interval, however often it tries (RefusalLog).
+    throw this.refusals.refuse(address, ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
   }
 
   /** Reads the Pi's clock (zone, NTP); a change of NTP state goes to the policy. */

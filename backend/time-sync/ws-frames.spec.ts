@@ -1,5 +1,8 @@
 import { MAX_FRAME_BYTES } from '../protocol/messages';
-import { arrivalOf, createFrameParser, INVALID_FRAME } from './ws-frames';
+import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { lastValueFrom, of } from 'rxjs';
+import { arrivalOf, createFrameParser, GuardedWsAdapter, INVALID_FRAME, shed } from './ws-frames';
 
 describe(createFrameParser.name, () => {
   let mono = 100;
@@ -25,6 +28,11 @@ describe(createFrameParser.name, () => {
     ['{"type":"shutdown"}', 'UNKNOWN_MESSAGE_TYPE'],
     ['{"type":"get-time-sync-status","data":5}', 'BAD_REQUEST'],
     ['{"type":"get-time-sync-status","data":{},"event":"x"}', 'BAD_REQUEST'],
+    [`{"type":"manual-time-sync","data":{"timestamp":${'['.repeat(3000)}1${']'.repeat(3000)}}}`, 'TOO_DEEP'],
+    ['{"type":"manual-time-sync","data":{"timestamp":1,"__proto__":{"admin":true}}}', 'FORBIDDEN_KEY'],
+    ['{"type":"manual-time-sync","data":{"timestamp":1,"constructor":"x"}}', 'FORBIDDEN_KEY'],
+    ['{"type":"sync-camera","data":{"id":{"prototype":1}}}', 'FORBIDDEN_KEY'],
+    ['{"type":"sync-camera","__proto__":{}}', 'FORBIDDEN_KEY'],
   ])('turns %s into an error event %s instead of throwing', (raw, code) => {
     const parsed = sut(raw);
     expect(parsed.event).toBe(INVALID_FRAME);
@@ -35,5 +43,38 @@ describe(createFrameParser.name, () => {
     const raw = JSON.stringify({ type: 'get-time-sync-status', data: { pad: 'x'.repeat(MAX_FRAME_BYTES) } });
     const parsed = sut(Buffer.from(raw));
     expect(parsed).toEqual({ event: INVALID_FRAME, data: { code: 'FRAME_TOO_LARGE', message: expect.stringContaining(String(Buffer.byteLength(raw))) } });
+  });
+});
+
+describe(GuardedWsAdapter.name, () => {
+  const handlers = () => new Map([['get-time-sync-status', { message: 'get-time-sync-status', callback: jest.fn().mockReturnValue('answered'), methodName: 'x' }]]);
+  const sut = () => new GuardedWsAdapter({} as never, () => 0);
+
+  it('drops frames of a connection that was shed for flooding, unparsed', async () => {
+    const adapter = sut();
+    const client = {} as never;
+    const map = handlers();
+    const frame = { data: '{"type":"get-time-sync-status"}', target: client };
+    await expect(lastValueFrom(adapter.bindMessageHandler(frame, map as never, (d) => of(d)))).resolves.toBe('answered');
+    shed(client);
+    await expect(lastValueFrom(adapter.bindMessageHandler(frame, map as never, (d) => of(d)), { defaultValue: 'nothing' })).resolves.toBe('nothing');
+    expect(map.get('get-time-sync-status')!.callback).toHaveBeenCalledTimes(1);
+  });
+
+  it("logs a client's socket error as one warn line with ws's code, no stack, once per address and window", () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const server = new EventEmitter();
+    sut().bindErrorHandler(server as never);
+    for (let i = 0; i < 3; i++) {
+      const client = new EventEmitter();
+      server.emit('connection', client, { socket: { remoteAddress: '::ffff:10.0.0.7' } });
+      client.emit('error', Object.assign(new RangeError('Invalid WebSocket frame: invalid UTF-8 sequence'), { code: 'WS_ERR_INVALID_UTF8' }));
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0][0]).toBe('client 10.0.0.7: WS_ERR_INVALID_UTF8 Invalid WebSocket frame: invalid UTF-8 sequence; ws closed the connection');
+    expect(error).not.toHaveBeenCalled();
+    warn.mockRestore();
+    error.mockRestore();
   });
 });

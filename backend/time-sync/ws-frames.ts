@@ -1,4 +1,12 @@
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { MessageMappingProperties } from '@nestjs/websockets/gateway-metadata-explorer';
+import type { IncomingMessage } from 'node:http';
+import { EMPTY, Observable } from 'rxjs';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { parseGuarded } from '../common/json-guard';
 import { CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
+import { normalizeAddress } from './access-point';
 
 /** Pseudo-events the parser emits for frames that cannot be dispatched; the gateway answers them with an error frame. */
 export const INVALID_FRAME = '__invalid_frame__';
@@ -13,7 +21,8 @@ export function arrivalOf(payload: object): number | undefined {
 /**
  * The WsAdapter's message parser: design frames `{ type, data }` instead of Nest's `{ event, data }`.
  * It runs synchronously inside the socket's message event, so that is where the arrival is stamped.
- * It never throws: a bad frame becomes an INVALID_FRAME event carrying the code and message.
+ * It never throws: a bad frame becomes an INVALID_FRAME event carrying the code and message. Depth and
+ * forbidden keys are checked here, before class-transformer ever sees the payload.
  */
 export function createFrameParser(monotonic: () => number) {
   return (raw: unknown): { event: string; data: unknown } => {
@@ -21,18 +30,20 @@ export function createFrameParser(monotonic: () => number) {
     const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : raw instanceof ArrayBuffer ? Buffer.from(raw).toString('utf8') : String(raw);
     const bytes = Buffer.byteLength(text);
     if (bytes > MAX_FRAME_BYTES) return invalid('FRAME_TOO_LARGE', `frame of ${bytes} bytes refused: the limit is ${MAX_FRAME_BYTES} bytes`);
-    let frame: unknown;
+    let parsed: ReturnType<typeof parseGuarded>;
     try {
-      frame = JSON.parse(text);
+      parsed = parseGuarded(text);
     } catch {
       return invalid('INVALID_JSON', `frame is not valid JSON: ${JSON.stringify(text.slice(0, 60))}`);
     }
+    if (parsed.problem) return invalid(parsed.problem.code, parsed.problem.message);
+    const frame = parsed.value;
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return invalid('BAD_REQUEST', 'frame must be a JSON object with a "type"');
     const { type, data, ...rest } = frame as Record<string, unknown>;
     if (typeof type !== 'string') return invalid('BAD_REQUEST', 'frame has no "type" string');
     if (!(CLIENT_FRAME_TYPES as readonly string[]).includes(type)) return invalid('UNKNOWN_MESSAGE_TYPE', `unknown message type ${JSON.stringify(type.slice(0, 60))}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`);
     const extra = Object.keys(rest);
-    if (extra.length) return invalid('BAD_REQUEST', `unexpected field(s) ${extra.join(', ')} beside "type" and "data"`);
+    if (extra.length) return invalid('BAD_REQUEST', `unexpected field(s) ${extra.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')} beside "type" and "data"`);
     const payload = data === undefined ? {} : data;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('BAD_REQUEST', `"data" of ${type} must be an object`);
     arrivals.set(payload, receivedMono);
@@ -42,4 +53,58 @@ export function createFrameParser(monotonic: () => number) {
 
 function invalid(code: string, message: string) {
   return { event: INVALID_FRAME, data: { code, message } };
+}
+
+/** Connections closed for flooding: frames of theirs still buffered are dropped unparsed. */
+const shedClients = new WeakSet<object>();
+
+export function shed(client: WebSocket): void {
+  shedClients.add(client);
+}
+
+/** How often one address's socket errors are logged: the first in a window, the rest counted into the next line. */
+const SOCKET_ERROR_WINDOW_MS = 10_000;
+
+/**
+ * Nest's WsAdapter with the design's frame parser, plus two things a hostile client must not get: frames of a
+ * connection the gateway shed for flooding are dropped before parsing, and a client's protocol error (invalid
+ * UTF-8, a frame over maxPayload: ws closes those itself) is one warn line with ws's code, not a stack trace.
+ */
+export class GuardedWsAdapter extends WsAdapter {
+  private readonly socketLogger = new Logger('WebSocket');
+  private readonly errorWindows = new Map<string, { since: number; more: number }>();
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly monotonic: () => number,
+  ) {
+    super(app, { messageParser: createFrameParser(monotonic) });
+  }
+
+  override bindMessageHandler(event: { target?: object }, handlersMap: Map<string, MessageMappingProperties>, transform: (data: unknown) => Observable<unknown>): Observable<unknown> {
+    if (event.target && shedClients.has(event.target)) return EMPTY;
+    return super.bindMessageHandler(event, handlersMap, transform);
+  }
+
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      const address = normalizeAddress(request?.socket?.remoteAddress ?? 'unknown');
+      client.on('error', (error: Error & { code?: string }) => this.clientError(address, error));
+    });
+    server.on('error', (error: Error) => this.socketLogger.error(error));
+    return server;
+  }
+
+  private clientError(address: string, error: Error & { code?: string }): void {
+    const now = this.monotonic();
+    const window = this.errorWindows.get(address);
+    if (window && now - window.since < SOCKET_ERROR_WINDOW_MS) {
+      window.more++;
+      return;
+    }
+    if (this.errorWindows.size > 1000) this.errorWindows.clear();
+    const more = window?.more ? ` (${window.more} more from it since the last line)` : '';
+    this.errorWindows.set(address, { since: now, more: 0 });
+    this.socketLogger.warn(`client ${address}: ${error.code ?? 'WS_ERROR'} ${error.message}; ws closed the connection${more}`);
+  }
 }

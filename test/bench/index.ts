@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     ['frontend', frontendSection],
     ['sync', async () => void (await import('./sync.bench')).main()],
     ['camera', async () => (await import('./camera.bench')).main()],
+    ['load', async () => (await import('./load.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {

@@ -68,7 +68,7 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   it('passes a busy camera on: its outcome says CAMERA_BUSY with its message, ?id= answers 503, logged, nothing changes', async () => {
     sim = await startCameraSim({ httpsPort: false });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
-    await statusWhen(app, (s) => s.camera.connected);
+    await statusWhen(app, (s) => s.camera.connected && s.reliability !== 'none');
     const before = sim.clock.errorMs();
     sim.setBusy(8000, 'During shooting or recording');
     const all = await request(app.url).post('/api/timesync/camera').expect(200);
@@ -82,11 +82,12 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     expect(status.activityLog.some((e: any) => !e.success && /During shooting or recording/.test(e.message))).toBe(true);
   });
 
+  // Writes to a camera wait until the Pi has taken a camera's time: with reliability none they need the operator's confirmation.
   it('two cameras: listed by serial number, synced together by one POST, each in the status and in its own camera-sync event', async () => {
     sims = await startCameraSims(2, {}, (i) => ({ clockOffsetMs: i ? -41_000 : 23_000 }));
     app = await startApp({ CAMERA_URL: `${sims[0].httpUrl},${sims[1].httpsUrl}`, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
     const ids = ['083021000123', '083021000124'];
-    await statusWhen(app, (s) => s.cameras.length === 2 && s.cameras.every((c: any) => c.state === 'connected'));
+    await statusWhen(app, (s) => s.cameras.length === 2 && s.cameras.every((c: any) => c.state === 'connected') && s.reliability !== 'none');
     const listed = (await request(app.url).get('/api/cameras').expect(200)).body;
     expect(listed.map((c: any) => [c.id, c.state])).toEqual(ids.map((id) => [id, 'connected']));
     expect((await request(app.url).get('/api/camera').expect(200)).body.id).toBe(ids[0]);
@@ -143,7 +144,8 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   it('syncs the camera when the page asks over the WebSocket', async () => {
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 5000 });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
-    // The Pi has no time: it first takes the camera's (a pi-sync of its own). Counting starts after that.
+    // The Pi has no time: it first takes the camera's (a pi-sync of its own; a Pi still at reliability none would
+    // write a camera only when confirmed). Counting starts after that.
     await statusWhen(app, (s) => s.camera.connected && s.syncSource === 'camera');
     const page = await clients.connect(app.wsUrl);
     await page.waitFor((f) => f.type === 'activity_log');

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { statSync } from 'node:fs';
+import { record } from './report';
 
 /** The built server, as `npm start` runs it (npm test builds it first). */
 export const MAIN = join(__dirname, '..', '..', 'dist', 'backend', 'main.js');
@@ -15,6 +16,8 @@ export const SERVER_ENV: Record<string, string> = {
   CAMERA_URL: '',
   AUTO_SYNC: 'false',
   CLOCK_BACKEND: 'simulated',
+  // The journal suites set the time in tight loops on purpose: far above an operator's REST write budget.
+  HTTP_MAX_WRITES_PER_SECOND: '100000',
 };
 
 export interface BuiltServer {
@@ -42,7 +45,7 @@ export async function startBuiltServer(env: Record<string, string>, prefix: stri
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
     const check = () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
@@ -94,6 +97,7 @@ export function describeIf(missing: string[], what: string): jest.Describe {
   if (missing.length) {
     // eslint-disable-next-line no-console
     console.warn(`${what} SKIPPED: missing ${missing.join(', ')}`);
+    record({ suite: 'skipped', what, times: 0, outcome: `SKIPPED: missing ${missing.join(', ')}` });
     return describe.skip;
   }
   return describe;

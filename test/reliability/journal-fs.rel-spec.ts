@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJournal } from '../../backend/activity-log/clock-journal';
 import { BuiltServer, describeIf, json, onPath, startBuiltServer } from './built-server';
+import { record } from './report';
 
 jest.setTimeout(60_000);
 
@@ -54,6 +55,7 @@ describeIf(missing, 'Journal on a full / read-only file system (test/reliability
     }
     // The disk had room for part of a line at least once: the short-write path really ran.
     expect(result.failures.some((f) => f.short)).toBe(true);
+    record({ suite: 'journal', what: `journal appends until an ${CAPACITY}-byte tmpfs is full`, times: result.acked.length + result.failures.length, outcome: `${result.acked.length} acknowledged, all whole on disk; ${result.failures.length} refused JOURNAL_UNWRITABLE (ENOSPC), ${result.failures.filter((f) => f.short).length} of them short writes cut back` });
   });
 
   it('the server on a full disk: sets until it is full; every acknowledged step confirmed and whole; refusals leave the clock alone', async () => {
@@ -95,6 +97,7 @@ describeIf(missing, 'Journal on a full / read-only file system (test/reliability
     const report = await json(`${server.url}/api/timesync/journal/report`);
     expect(report.body.health).toMatchObject({ writable: false, error: expect.stringContaining('ENOSPC') });
     expect((await json(`${server.url}/api/health`)).status).toBe(200);
+    record({ suite: 'journal', what: `built server sets the time on an ${CAPACITY}-byte tmpfs until it is full`, times: acked.length + refused.length, outcome: `${acked.length} acknowledged, each confirmed and whole; ${refused.length} refused 503 JOURNAL_UNWRITABLE with the clock left where the last acknowledged set put it; ${journal.pending.length} unacknowledged pending` });
   });
 
   it('a read-only DATA_DIR: one clear line at boot, the server runs, sets are refused naming the path, the clock stays', async () => {
@@ -110,5 +113,6 @@ describeIf(missing, 'Journal on a full / read-only file system (test/reliability
     expect(Math.abs(now.body.epochMs - Date.now())).toBeLessThan(60_000);
     expect(await json(`${server.url}/api/timesync/journal`)).toEqual({ status: 200, body: [] });
     expect((await json(`${server.url}/api/timesync/journal/report`)).body.health).toEqual({ writable: false, path, error: expect.stringContaining('EROFS') });
+    record({ suite: 'journal', what: 'built server on a read-only DATA_DIR', times: 1, outcome: 'one boot line naming the path and EROFS; set refused 503 JOURNAL_UNWRITABLE; clock unchanged; journal health says why' });
   });
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbusSandbox, missingTools } from '../integration/dbus-sandbox';
 import { BuiltServer, describeIf, json, onPath, startBuiltServer } from './built-server';
+import { record } from './report';
 
 jest.setTimeout(90_000);
 
@@ -95,6 +96,7 @@ describeIf(missing, 'fsync-before-clock-write trace (test/reliability/journal-fs
     // Both records are in the journal, joined into one confirmed step.
     const journal = readFileSync(journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(journal.map((r) => r.state)).toEqual(['pending', 'confirmed']);
+    record({ suite: 'journal', what: 'strace -f of the built server in the D-Bus sandbox: fsync of the journal against `timedatectl set-time`', times: 1, outcome: 'pending record fsync returned before set-time started; confirmation fsync after it' });
   });
 
   it('reads strace output as intended (unfinished / resumed calls)', () => {

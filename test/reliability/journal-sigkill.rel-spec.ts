@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJournal } from '../../backend/activity-log/clock-journal';
 import { json, startBuiltServer } from './built-server';
+import { record } from './report';
 
 jest.setTimeout(120_000);
 
@@ -74,5 +75,6 @@ describe('SIGKILL during journal writes (the built server)', () => {
     expect(acknowledged.length).toBeGreaterThan(KILLS);
     // eslint-disable-next-line no-console
     console.log(`SIGKILL x${KILLS}: ${attempts} sets tried, ${acknowledged.length} acknowledged (all confirmed on disk), ${pendingSeen} killed between the two records (reported pending)`);
+    record({ suite: 'journal', what: 'kill -9 of the built server while two clients set the time in a loop', times: KILLS, outcome: `${attempts} sets tried, ${acknowledged.length} acknowledged, all confirmed on disk; ${pendingSeen} kills landed between the two records (reported pending by the next server)` });
   });
 });

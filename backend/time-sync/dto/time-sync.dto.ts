@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ActivityEntryDto, JournalHealthDto } from '../../activity-log/dto/clock-step.dto';
 import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
 import { ClockBackend, DecisionKind, ErrorCode, Reliability, Screen, SyncSource } from '../../protocol/messages';
@@ -26,6 +26,11 @@ export class SyncCameraDto {
   @IsString()
   @MaxLength(200)
   id?: string;
+
+  /** The operator chose to write the Pi's time although its reliability is none. */
+  @IsOptional()
+  @IsBoolean()
+  confirm?: boolean;
 }
 
 /** `time-sync-response` data (validated field by field; clientTime is checked by the service). */

@@ -1,0 +1,91 @@
+import { Logger } from '@nestjs/common';
+import { ActivityLogService } from '../activity-log/activity-log.service';
+import { EventBus } from '../common/event-bus';
+import { RefusalLog } from '../common/refusal-log';
+import { CameraStatus, Reliability } from '../protocol/messages';
+import type { Caller } from '../screen/caller';
+import { HostClock } from '../time/clock';
+import { rejection } from '../../test/support/domain-errors';
+import { CameraCommands } from './camera-commands';
+import { CameraClockPort } from './camera-port';
+import { TimeSyncService } from './time-sync.service';
+
+const PHONE: Caller = { address: '10.42.0.2', kioskToken: null };
+const LAN: Caller = { address: '192.168.1.5', kioskToken: null };
+const CONNECTED: CameraStatus = { id: 'cam1', state: 'connected', connected: true, baseUrl: 'http://cam', info: null, lastSync: null, lastError: null };
+
+describe(CameraCommands.name, () => {
+  let reliability: Reliability;
+  let trusted: boolean;
+  let activity: ActivityLogService;
+  let cameras: { statuses: jest.Mock; syncAll: jest.Mock; syncOne: jest.Mock };
+  let sut: CameraCommands;
+
+  beforeEach(() => {
+    Logger.overrideLogger(false);
+    reliability = 'high';
+    trusted = true;
+    const clock = new HostClock();
+    activity = new ActivityLogService(clock, new EventBus());
+    const refusals = new RefusalLog(clock, activity);
+    const timeSync = {
+      assertMaySetTime: (caller: Caller) => {
+        if (!trusted) throw refusals.refuse(caller.address, 'NOT_ACCESS_POINT_CLIENT', `${caller.address} is not on the access point`);
+      },
+      reliability: () => reliability,
+      steady: async () => undefined,
+    } as unknown as TimeSyncService;
+    cameras = { statuses: jest.fn().mockReturnValue([CONNECTED]), syncAll: jest.fn().mockResolvedValue([]), syncOne: jest.fn().mockResolvedValue({}) };
+    sut = new CameraCommands(timeSync, cameras as unknown as CameraClockPort, refusals);
+  });
+
+  it('writes every camera, or one, with authority and a reliable Pi', async () => {
+    await sut.sync(PHONE, undefined, 'asked');
+    await sut.sync(PHONE, 'cam1', 'asked');
+    expect(cameras.syncAll).toHaveBeenCalledWith('asked');
+    expect(cameras.syncOne).toHaveBeenCalledWith('cam1', 'asked');
+  });
+
+  it('refuses a client without authority before anything else, whatever it confirms', async () => {
+    trusted = false;
+    reliability = 'none';
+    expect((await rejection(sut.sync(LAN, undefined, 'asked', true))).code).toBe('NOT_ACCESS_POINT_CLIENT');
+    expect(cameras.syncAll).not.toHaveBeenCalled();
+  });
+
+  it("refuses while the Pi's reliability is none, one activity line however often it is asked, unless confirmed", async () => {
+    reliability = 'none';
+    for (let i = 0; i < 5; i++) {
+      const error = await rejection(sut.sync(PHONE, i % 2 ? 'cam1' : undefined, 'asked'));
+      expect(error.code).toBe('PI_TIME_UNRELIABLE');
+      expect(error.message).toMatch(/not reliable.*confirm/);
+    }
+    expect(cameras.syncAll).not.toHaveBeenCalled();
+    expect(cameras.syncOne).not.toHaveBeenCalled();
+    expect(activity.entries().filter((e) => e.details.error === 'PI_TIME_UNRELIABLE')).toHaveLength(1);
+    await sut.sync(PHONE, undefined, 'asked', true);
+    expect(cameras.syncAll).toHaveBeenCalledTimes(1);
+  });
+
+  it.each(['low', 'medium', 'high'] as const)('writes at reliability %s without asking', async (level) => {
+    reliability = level;
+    await sut.sync(PHONE, undefined, 'asked');
+    expect(cameras.syncAll).toHaveBeenCalled();
+  });
+
+  it('says "no camera" and "not a camera id" before judging the Pi', async () => {
+    reliability = 'none';
+    cameras.statuses.mockReturnValue([]);
+    expect((await rejection(sut.sync(PHONE, undefined, 'asked'))).code).toBe('NO_CAMERA');
+    expect((await rejection(sut.sync(PHONE, '../etc', 'asked'))).code).toBe('INVALID_CAMERA_ID');
+  });
+
+  it("leaves a camera that would not be written (unknown, locked) to the Camera module's own answer", async () => {
+    reliability = 'none';
+    cameras.statuses.mockReturnValue([CONNECTED, { ...CONNECTED, id: 'locked', state: 'needs-credentials', connected: false }]);
+    cameras.syncOne.mockRejectedValue(Object.assign(new Error('refuses the user name and password'), { code: 'CAMERA_AUTH_REQUIRED' }));
+    await expect(sut.sync(PHONE, 'locked', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    await expect(sut.sync(PHONE, 'nobody', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
+    expect((await rejection(sut.sync(PHONE, 'cam1', 'asked'))).code).toBe('PI_TIME_UNRELIABLE');
+  });
+});
