@@ -155,7 +155,7 @@ describe(CameraSession.name, () => {
       // The old error (Pi minus camera = -37 250 ms) comes out to about a round trip, not ±500 ms.
       expect(Math.abs(result.offset + 37_250)).toBeLessThanOrEqual(result.offsetBoundMs);
       expect(result.offsetBoundMs).toBeLessThanOrEqual(2 * ONE_WAY_MS + 25);
-      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true });
+      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true, written: true });
     });
 
     it('writes the wall offset in Casablanca during Ramadan', async () => {

@@ -138,8 +138,17 @@ describe(CameraService.name, () => {
       expect(Math.abs(outcomes[0].offset + 37_250)).toBeLessThanOrEqual(outcomes[0].offsetBoundMs);
       expect(Math.abs(outcomes[1].offset - 4_321)).toBeLessThanOrEqual(outcomes[1].offsetBoundMs);
       expect(named('camera-sync')).toEqual([
-        { cameraId: 'AAA1', success: true, previousTime: outcomes[0].previousTime, newTime: outcomes[0].newTime, offset: outcomes[0].offset, residualMs: outcomes[0].residualMs },
-        { cameraId: 'BBB2', success: true, previousTime: outcomes[1].previousTime, newTime: outcomes[1].newTime, offset: outcomes[1].offset, residualMs: outcomes[1].residualMs },
+        ...outcomes.map((o) => ({
+          cameraId: o.cameraId,
+          success: true,
+          previousTime: o.previousTime,
+          newTime: o.newTime,
+          offset: o.offset,
+          residualMs: o.residualMs,
+          written: true,
+          residualBoundMs: o.residualBoundMs,
+          verified: true,
+        })),
       ]);
       expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success])).toEqual([
         ['AAA1', true],

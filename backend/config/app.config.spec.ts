@@ -5,6 +5,12 @@ describe(validateConfig.name, () => {
     const config = validateConfig({});
     expect(config).toBeInstanceOf(AppConfig);
     expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
+    expect(config).toMatchObject({ CAMERA_SYNC_THRESHOLD: 100, CAMERA_CHECK_INTERVAL: 600_000 });
+  });
+
+  it('reads the camera threshold and check interval, 0 included', () => {
+    expect(validateConfig({ CAMERA_SYNC_THRESHOLD: '0', CAMERA_CHECK_INTERVAL: '0' })).toMatchObject({ CAMERA_SYNC_THRESHOLD: 0, CAMERA_CHECK_INTERVAL: 0 });
+    expect(validateConfig({ CAMERA_SYNC_THRESHOLD: '250', CAMERA_CHECK_INTERVAL: '60000' })).toMatchObject({ CAMERA_SYNC_THRESHOLD: 250, CAMERA_CHECK_INTERVAL: 60_000 });
   });
 
   it('reads typed values', () => {
@@ -27,6 +33,10 @@ describe(validateConfig.name, () => {
     [{ CAMERA_URL: 'http://admin:secret@192.168.4.2:8080' }, /CAMERA_USER/],
     [{ CAMERA_URL: ' , ' }, /CAMERA_URL: " , " names no URL/],
     [{ CAMERA_SYNC_ON_CONNECT: 'maybe' }, /CAMERA_SYNC_ON_CONNECT/],
+    [{ CAMERA_SYNC_THRESHOLD: '-1' }, /CAMERA_SYNC_THRESHOLD="-1"/],
+    [{ CAMERA_SYNC_THRESHOLD: 'soon' }, /CAMERA_SYNC_THRESHOLD/],
+    [{ CAMERA_CHECK_INTERVAL: '2.5' }, /CAMERA_CHECK_INTERVAL/],
+    [{ CAMERA_CHECK_INTERVAL: '100000000' }, /CAMERA_CHECK_INTERVAL/],
   ])('stops on %p with a message naming the variable', (env, message) => {
     expect(() => validateConfig(env)).toThrow(ConfigError);
     expect(() => validateConfig(env)).toThrow(message);
