@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
-import { CameraClockCheck, CameraInfo, CameraState, CameraStatus, CameraSyncSummary, ClockDrift } from '../protocol/messages';
+import { CameraClockCheck, CameraInfo, CameraState, CameraStatus, CameraSyncSummary } from '../protocol/messages';
 import { formatCameraDateTime, parseCameraDateTime } from '../time/camera-datetime';
 import { Clock } from '../time/clock';
-import { ASSUMED_MAX_DRIFT_PPM, DriftEstimate, DriftSeries, offsetBoundAfter } from '../time/drift';
+import { ASSUMED_MAX_DRIFT_PPM, DriftEstimate, DriftSeries, offsetBoundAfter, roundedDrift } from '../time/drift';
 import { formatDuration } from '../time/format';
 import { cameraIdFor } from './camera-id';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
@@ -137,7 +137,9 @@ const MAX_PROBES_PER_ROUND = 20;
 const PROBE_GAP_MS = 2;
 const PROBE_LEAD_MS = 5;
 /** Below this the measurement stops refining (and a round trip's worth is the best a link allows). */
-const MEASURE_TIGHT_MS = 3;
+const MEASURE_TIGHT_MS = 8;
+/** Before a write decided early (the camera is far off), reads this far apart, for at most REFINE_MAX_MS, pin its old error for the journal. */
+const REFINE_MAX_MS = 1200;
 /** Pi timestamps are whole milliseconds. */
 const TIMESTAMP_RESOLUTION_MS = 1;
 /** Room around a guess of where the camera's error is (its last measurement, the write just made). */
@@ -536,7 +538,7 @@ export class CameraSession {
       written: false,
       reason,
       previousTime: iso(phase.readings[0].cameraMs),
-      offset: -measurement.offsetMs,
+      offset: -measurement.offsetMs + 0,
       offsetBoundMs: measurement.boundMs,
       residualMs: measurement.offsetMs,
       residualBoundMs: measurement.boundMs,
@@ -556,6 +558,13 @@ export class CameraSession {
   ): Promise<CameraSyncResult> {
     const { epoch, mono: startMono } = started;
     const previous = readings[0];
+    // A camera decided to be beyond the threshold after a few reads: pin its old error to tens of ms first (dense
+    // reads across one of its ticks), so the journal can put the photos taken before the write on true time.
+    const refineUntil = this.clock.monotonic() + REFINE_MAX_MS;
+    while (estimateClockError(readings).boundMs > Math.max(MEASURE_TIGHT_MS, 0.75 * 2 * oneWayOf(readings) + 2) && this.clock.monotonic() < refineUntil) {
+      readings.push(await this.readOn(session));
+      await this.waiter.until(this.clock.monotonic() + WAIT_READ_SPACING_MS);
+    }
     // Fresh round trips right before the write: the PUT is timed with the link of now, not of a minute ago.
     for (let i = 0; i < LATENCY_MAX_READS && (i < LATENCY_READS || !latencySettled(readings)); i++) readings.push(await this.readOn(session));
     let oneWayMs = oneWayOf(readings);
@@ -567,7 +576,7 @@ export class CameraSession {
     for (let attempt = 0; ; attempt++) {
       const target = attempt === 0 ? boundaryMs : planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
       if (attempt === 0) {
-        await this.readWhileWaiting(session, readings, target - oneWayMs - 2 * oneWayMs - PUT_GUARD_MS);
+        await this.readWhileWaiting(session, readings, target - oneWayMs);
         oneWayMs = oneWayOf(readings);
       }
       await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
@@ -606,7 +615,7 @@ export class CameraSession {
       reason,
       previousTime: iso(previous.cameraMs),
       newTime: iso(sent.secondMs),
-      offset: Math.round(-old.errorMs),
+      offset: Math.round(-old.errorMs) + 0,
       offsetBoundMs: Math.ceil(old.boundMs + 0.5),
       datetime: sent.datetime,
       dst: sent.dst,
@@ -675,16 +684,16 @@ export class CameraSession {
   }
 
   /**
-   * Reads the camera's clock, paced, until `stopAtMs` (Pi time): the latest round trips time the PUT (a link
-   * that just calmed down or slowed is followed, see recentRoundTripMs), and the old error comes out to about
-   * a round trip.
+   * Reads the camera's clock, paced, while the slowest of the latest round trips still ends before `sendAtMs`
+   * (Pi time) with room to spare: the latest round trips time the PUT (a link that just calmed down or slowed
+   * is followed, see recentRoundTripMs), and the old error comes out to about a round trip.
    */
-  private async readWhileWaiting(session: CcapiSession, readings: Reading[], stopAtMs: number): Promise<void> {
+  private async readWhileWaiting(session: CcapiSession, readings: Reading[], sendAtMs: number): Promise<void> {
     for (;;) {
-      const rtt = 2 * oneWayOf(readings);
-      if (this.clock.now() + rtt >= stopAtMs) return;
+      const slowest = Math.max(...readings.slice(-5).map(roundTripOf));
+      if (this.clock.now() + slowest + PUT_GUARD_MS >= sendAtMs) return;
       readings.push(await this.readOn(session));
-      const pause = Math.min(WAIT_READ_SPACING_MS, stopAtMs - this.clock.now() - rtt);
+      const pause = Math.min(WAIT_READ_SPACING_MS, sendAtMs - this.clock.now() - slowest - PUT_GUARD_MS);
       if (pause > 0) await this.waiter.until(this.clock.monotonic() + pause);
     }
   }
@@ -796,7 +805,7 @@ export class CameraSession {
       at: iso(phase.atMs),
       atMono: phase.atMono,
       // Whole ms, the rounding inside the bound.
-      offsetMs: certain ? Math.round(phase.errorMs!) : null,
+      offsetMs: certain ? Math.round(phase.errorMs!) + 0 : null,
       boundMs: certain ? Math.ceil(phase.boundMs! + 0.5) : null,
       uncertain: !certain,
       ...(phase.uncertain ? { reason: phase.uncertain } : {}),
@@ -835,7 +844,7 @@ export class CameraSession {
       boundMs: m.boundMs,
       checkedAt: m.at,
       ageMs: Math.round(ageMs),
-      drift: drift ? wireDrift(drift) : null,
+      drift: drift ? roundedDrift(drift) : null,
       errorNowMs: Math.ceil(now!.boundMs + Math.abs(now!.offsetMs)),
       driftMeasured: drift !== null && Math.abs(drift.ppm) + drift.boundPpm <= ASSUMED_MAX_DRIFT_PPM,
     };
@@ -902,10 +911,6 @@ function roundTripOf(r: ClockReading): number {
   return r.receivedAtMs - r.sentAtMs;
 }
 
-function wireDrift(d: DriftEstimate): ClockDrift {
-  const r = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-  return { ppm: r(d.ppm, 2), boundPpm: r(d.boundPpm, 2), sPerDay: r(d.sPerDay, 3), boundSPerDay: r(d.boundSPerDay, 3), samples: d.samples, spanMs: Math.round(d.spanMs) };
-}
 
 function codeOf(error: unknown): string | null {
   return error instanceof DomainError ? error.code : null;

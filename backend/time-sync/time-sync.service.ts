@@ -9,6 +9,7 @@ import { CameraState, CameraStatus, PiClockStatus, Reliability, SyncSource, Time
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
+import { roundedDrift, SyncedClockTracker } from '../time/drift';
 import { DurationTracker } from '../time/duration-tracker';
 import { parseClientTime } from '../time/format';
 import { makeTimestamp } from '../time/timestamp';
@@ -59,6 +60,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private tickTimer?: NodeJS.Timeout;
   private applying: Promise<unknown> = Promise.resolve();
   private readonly subscriptions = new Subscription();
+  /** The Pi against the phones that synced it: its drift, and its error now (see notePiSync). */
+  private readonly piClockError = new SyncedClockTracker();
 
   constructor(
     private readonly clock: Clock,
@@ -234,6 +237,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         this.activity.add(action.type, action.message, action.success, action.details);
         return;
       case 'pi-sync':
+        this.notePiSync(action);
         this.bus.emit('pi-sync', {
           synchronized: action.synchronized,
           source: action.source,
@@ -346,6 +350,22 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   // ---- helpers ------------------------------------------------------------------------------------
 
+  /**
+   * The Pi's own drift, from the policy's successful client syncs: one that did not step measured the Pi against
+   * the phone (Pi minus phone = -offset, within the burst's bound); one that stepped left it within that bound.
+   */
+  private notePiSync(a: Extract<Action, { kind: 'pi-sync' }>): void {
+    if (!a.synchronized || a.source !== 'client' || a.offset === null || a.errorBoundMs === null) return;
+    this.piClockError.observe({
+      reference: this.state.last?.client ?? 'client',
+      offsetMs: -a.offset,
+      boundMs: a.errorBoundMs,
+      atMono: this.clock.monotonic(),
+      epoch: this.clock.epochOfMonotonic(),
+      stepped: a.stepped,
+    });
+  }
+
   /** Throws NOT_ACCESS_POINT_CLIENT (logged) unless `address` may change the Pi's or a camera's clock. */
   assertMaySetTime(address: string, what: string): void {
     if (!this.maySetTime(address)) this.refuse(address, what);
@@ -378,6 +398,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const now = makeTimestamp(this.clock, { source, reliability, estimatedErrorMs: source === 'ntp' ? null : this.state.last?.errorBoundMs ?? null });
     const epochMs = Math.round(now.epochMs);
     const timezone = read?.timezone ?? 'UTC';
+    const drift = this.piClockError.drift();
     return {
       timestamp: new Date(epochMs).toISOString(),
       epochMs,
@@ -389,6 +410,9 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       estimatedErrorMs: now.estimatedErrorMs,
       ntpSynchronized: read?.ntpSynchronized ?? false,
       backend: this.systemClock.backend,
+      drift: drift ? roundedDrift(drift) : null,
+      // Against the phone the Pi last followed; a manual set, NTP or a camera carry no such bound.
+      errorNowMs: source === 'client' ? roundUp(this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic())) : null,
     };
   }
 
@@ -402,6 +426,10 @@ const NO_CAMERA_STATUS: CameraStatus = { id: 'none', state: CameraState.Disconne
 
 function cameraName(c: CameraStatus): string {
   return [c.info?.productName, c.info?.serialNumber && `(serial ${c.info.serialNumber})`].filter(Boolean).join(' ') || `the camera ${c.id}`;
+}
+
+function roundUp(x: number | null): number | null {
+  return x === null ? null : Math.ceil(x);
 }
 
 function round3(x: number): number {

@@ -138,3 +138,51 @@ export class DriftSeries {
     return estimateDrift(this.samples);
   }
 }
+
+/** The estimate rounded for the wire (2 decimals of ppm, ms of s/day). */
+export function roundedDrift(d: DriftEstimate): DriftEstimate {
+  const r = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+  return { ppm: r(d.ppm, 2), boundPpm: r(d.boundPpm, 2), sPerDay: r(d.sPerDay, 3), boundSPerDay: r(d.boundSPerDay, 3), samples: d.samples, spanMs: Math.round(d.spanMs) };
+}
+
+/**
+ * A clock synced now and then against a reference (the Pi against the phones): its drift from the syncs that
+ * measured it without setting it, and a bound on its error now. The series runs on the monotonic clock (the
+ * clock minus reference, plus the wall clock's steps since the series began), so a step of the wall clock in
+ * between does not break it. A new reference (another phone: its clock differs by tens of ms) starts afresh.
+ */
+export class SyncedClockTracker {
+  private readonly series = new DriftSeries();
+  private reference: string | null = null;
+  private seriesEpoch = 0;
+  private after: { offsetMs: number; boundMs: number; atMono: number; epoch: number } | null = null;
+
+  /**
+   * A sync: the clock minus its reference was `offsetMs ± boundMs` at `atMono`, with wall minus monotonic
+   * `epoch`; `stepped`: the clock was then set to the reference (its error after is within ±boundMs), and
+   * `epoch` is the one after the step.
+   */
+  observe(sync: { reference: string; offsetMs: number; boundMs: number; atMono: number; epoch: number; stepped: boolean }): void {
+    if (sync.reference !== this.reference) {
+      this.series.clear();
+      this.reference = sync.reference;
+    }
+    if (!sync.stepped) {
+      if (this.series.count === 0) this.seriesEpoch = sync.epoch;
+      // The clock's wall time is monotonic + epoch: taking the epoch's changes off leaves its oscillator's drift.
+      this.series.add({ atMono: sync.atMono, offsetMs: sync.offsetMs - (sync.epoch - this.seriesEpoch), boundMs: sync.boundMs });
+    }
+    this.after = { offsetMs: sync.stepped ? 0 : sync.offsetMs, boundMs: sync.boundMs, atMono: sync.atMono, epoch: sync.epoch };
+  }
+
+  drift(): DriftEstimate | null {
+    return this.series.estimate();
+  }
+
+  /** A bound on |clock - reference| now (ms), following any step of the wall clock since the last sync; null before one. */
+  errorNowMs(nowMono: number, epochNow: number): number | null {
+    if (!this.after) return null;
+    const offsetMs = this.after.offsetMs + (epochNow - this.after.epoch);
+    return offsetBoundAfter({ offsetMs, boundMs: this.after.boundMs }, this.drift(), nowMono - this.after.atMono);
+  }
+}
