@@ -184,7 +184,7 @@ describe('CameraSession.measure', () => {
     const sync = (sut: CameraSession, thresholdMs: number) => sut.sync('test', 'UTC', new SharedSecondBoundary(() => time.clock.now(), 1), { thresholdMs });
 
     it('leaves a camera within the threshold unwritten, and says so with its measurement', async () => {
-      const camera = new FakeCamera(time, { errorMs: 40, oneWayMs: 5 });
+      const camera = new FakeCamera(time, { errorMs: 40, oneWayMs: 5, zoneMinutes: 0 });
       const sut = await connected(camera);
       const result = (await sync(sut, 100)) as CameraSyncKept;
       expect(camera.puts).toEqual([]);
@@ -224,14 +224,22 @@ describe('CameraSession.measure', () => {
     });
 
     it('threshold 0 writes always, even a camera already exact', async () => {
-      const camera = new FakeCamera(time, { errorMs: 0, oneWayMs: 5 });
+      const camera = new FakeCamera(time, { errorMs: 0, oneWayMs: 5, zoneMinutes: 0 });
       const sut = await connected(camera);
       await expect(sync(sut, 0)).resolves.toMatchObject({ success: true, written: true });
       expect(camera.puts).toHaveLength(1);
     });
 
+    it("writes a camera within the threshold whose zone setting is not the Pi's", async () => {
+      const camera = new FakeCamera(time, { errorMs: 20, oneWayMs: 5, zoneMinutes: 60 });
+      const sut = await connected(camera);
+      await expect(sync(sut, 100)).resolves.toMatchObject({ success: true, written: true, verified: true });
+      expect(camera.puts).toEqual([expect.objectContaining({ body: expect.objectContaining({ datetime: expect.stringMatching(/\+0000$/), dst: false }) })]);
+      expect(camera.zoneMinutes).toBe(0);
+    });
+
     it('writes when the measurement is uncertain (the camera cannot be shown to be within)', async () => {
-      const camera = new FakeCamera(time, { errorMs: 20, oneWayMs: 300 });
+      const camera = new FakeCamera(time, { errorMs: 20, oneWayMs: 300, zoneMinutes: 0 });
       const sut = await connected(camera);
       await expect(sync(sut, 100)).resolves.toMatchObject({ success: true, written: true });
       expect(camera.puts).toHaveLength(1);
@@ -269,34 +277,38 @@ describe('CameraSession.measure', () => {
   });
 
   describe('write timing follows the link of now', () => {
-    /** The one-way time of request n (counted from the first of the sync), ms. */
-    function scripted(camera: FakeCamera, oneWay: (n: number) => number): void {
-      let n = 0;
-      camera.latency = () => oneWay(Math.floor(n++ / 2));
+    /**
+     * The link changes right when the sync takes its fresh round trips before the write. Found by running the
+     * same (deterministic) sync once unchanged: the fresh reads are the back-to-back GETs right before the PUT.
+     */
+    async function syncWithChangeBeforeWrite(before: (rng: () => number) => number, after: number): Promise<FakeCamera> {
+      const run = async (switchAt: number) => {
+        time = new SimulatedTime();
+        const rng = mulberry32(11);
+        const camera = new FakeCamera(time, { errorMs: 37_250, zoneMinutes: 0 });
+        const sut = await connected(camera);
+        camera.latency = () => (time.clock.now() >= switchAt ? after : before(rng));
+        await sut.sync('test', 'UTC', new SharedSecondBoundary(() => time.clock.now(), 1), { thresholdMs: 100 });
+        return camera;
+      };
+      const unchanged = await run(Infinity);
+      const gets = unchanged.requests.filter((r) => r.name === 'functions/datetime');
+      let first = gets.findIndex((r) => r.method === 'PUT') - 1;
+      while (first > 0 && gets[first].atMs - gets[first - 1].atMs <= 2 * 125 + 2) first -= 1;
+      return run(gets[first].atMs - 1);
     }
 
     it('the round trip goes from 15 to 120 ms right before the write: the PUT still lands on the boundary', async () => {
-      const camera = new FakeCamera(time, { errorMs: 37_250, oneWayMs: 7.5 });
-      const sut = await connected(camera);
-      scripted(camera, (n) => (n < 4 ? 7.5 : 60));
-      await sync(sut);
+      const camera = await syncWithChangeBeforeWrite(() => 7.5, 60);
       expect(camera.puts).toHaveLength(1);
       expect(camera.puts[0].atMs % 1000).toBe(0);
       expect(camera.errorMs()).toBe(0);
     });
 
-    it('40-250 ms jitter calms back to 15 ms: the PUT is not late', async () => {
-      const rng = mulberry32(7);
-      const camera = new FakeCamera(time, { errorMs: 37_250 });
-      const sut = await connected(camera);
-      scripted(camera, (n) => (n < 5 ? 20 + rng() * 105 : 7.5));
-      await sync(sut);
+    it('40-250 ms jitter calms back to 15 ms right before the write: the PUT is not early', async () => {
+      const camera = await syncWithChangeBeforeWrite((rng) => 20 + rng() * 105, 7.5);
       expect(camera.puts).toHaveLength(1);
       expect(camera.puts[0].atMs % 1000).toBe(0);
     });
-
-    function sync(sut: CameraSession) {
-      return sut.sync('test', 'UTC', new SharedSecondBoundary(() => time.clock.now(), 1), { thresholdMs: 100 });
-    }
   });
 });

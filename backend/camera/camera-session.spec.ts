@@ -173,7 +173,8 @@ describe(CameraSession.name, () => {
 
     it('reads the camera first, then writes, then reads back: previousTime is from before the write (pitfall 11)', async () => {
       const result = (await sync()) as CameraSyncResult;
-      expect(Date.parse(result.previousTime) - Date.parse(result.newTime)).toBeGreaterThan(35_000);
+      // The camera was 37 s ahead when first read; the write came a few seconds later (measuring, then the boundary).
+      expect(Date.parse(result.previousTime) - Date.parse(result.newTime)).toBeGreaterThan(30_000);
       const names = camera.requests.filter((r) => r.name === 'functions/datetime').map((r) => r.method);
       expect(names[0]).toBe('GET');
       expect(names.indexOf('PUT')).toBeGreaterThan(0);

@@ -124,6 +124,8 @@ const MEANINGFUL_BOUND_MS = 200;
 const PUT_GUARD_MS = 15;
 /** Pace of those reads, ms. */
 const WAIT_READ_SPACING_MS = 25;
+/** An old error known to this many ms is enough. */
+const TIGHT_ENOUGH_MS = 10;
 /** A change of wall minus monotonic beyond this means the Pi clock was stepped. */
 const STEP_TOLERANCE_MS = 20;
 /** Reads a measurement starts with (a coarse window and the round trip). */
@@ -496,9 +498,12 @@ export class CameraSession {
       const result = await this.client.exclusive(async (session): Promise<CameraSyncResult | CameraSyncKept> => {
         // Measure first: a camera already within the threshold is left alone (a write is never better than its latency jitter).
         const started = { epoch: this.clock.epochOfMonotonic(), mono: this.clock.monotonic() };
-        const before = (await this.measureOn(session, { hint: this.expectedWindow(), thresholdMs }))!;
-        previous = before.readings[0];
-        if (before.window && before.errorMs !== null && writeDecision(before.window, thresholdMs) === 'keep') {
+        previous = await this.readOn(session);
+        // A camera on another zone setting or DST flag is written whatever its clock says (the instant may be right, the wall time is not).
+        const want = formatCameraDateTime(this.clock.now(), timezone);
+        const zoneDiffers = want.dst !== previous.dst || want.datetime.slice(-5) !== previous.datetime.slice(-5);
+        const before = (await this.measureOn(session, { hint: this.expectedWindow(), thresholdMs: zoneDiffers ? 0 : thresholdMs, seed: [previous] }))!;
+        if (!zoneDiffers && before.window && before.errorMs !== null && writeDecision(before.window, thresholdMs) === 'keep') {
           joined = true;
           boundary.leave();
           return this.kept(before, reason, thresholdMs);
@@ -684,16 +689,16 @@ export class CameraSession {
   }
 
   /**
-   * Reads the camera's clock, paced, while the slowest of the latest round trips still ends before `sendAtMs`
-   * (Pi time) with room to spare: the latest round trips time the PUT (a link that just calmed down or slowed
-   * is followed, see recentRoundTripMs), and the old error comes out to about a round trip.
+   * Reads the camera's clock, paced, until its old error is known to TIGHT_ENOUGH_MS, while a read twice as
+   * slow as the slowest of the latest still ends before `sendAtMs` (Pi time): the old error comes out to about a
+   * round trip, the round trips stay fresh, and no read can hold up the PUT.
    */
   private async readWhileWaiting(session: CcapiSession, readings: Reading[], sendAtMs: number): Promise<void> {
-    for (;;) {
-      const slowest = Math.max(...readings.slice(-5).map(roundTripOf));
-      if (this.clock.now() + slowest + PUT_GUARD_MS >= sendAtMs) return;
+    while (estimateClockError(readings).boundMs > TIGHT_ENOUGH_MS) {
+      const room = 2 * Math.max(...readings.slice(-5).map(roundTripOf)) + PUT_GUARD_MS;
+      if (this.clock.now() + room >= sendAtMs) return;
       readings.push(await this.readOn(session));
-      const pause = Math.min(WAIT_READ_SPACING_MS, sendAtMs - this.clock.now() - slowest - PUT_GUARD_MS);
+      const pause = Math.min(WAIT_READ_SPACING_MS, sendAtMs - this.clock.now() - room);
       if (pause > 0) await this.waiter.until(this.clock.monotonic() + pause);
     }
   }
