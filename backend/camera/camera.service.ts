@@ -15,6 +15,12 @@ import { CameraSessionFactory } from './camera-session.factory';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 import { SharedSecondBoundary } from './sync-timing';
 
+/**
+ * Room between planning the shared second boundary and the slowest camera's send: each camera still reads while
+ * it waits, and a busy event loop must not make one of them miss it (it would take the next second alone).
+ */
+const BOUNDARY_LEAD_MS = 150;
+
 /** First wait before checking again a camera that answered a check with 503 (doubling up to CAMERA_CHECK_INTERVAL). */
 const BUSY_BACKOFF_MS = 30_000;
 
@@ -392,7 +398,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       const message = `the Pi's time zone cannot be read: ${messageOf(error)}`;
       return sessions.map((s) => this.report({ cameraId: s.id, success: false, reason, code: ErrorCode.INTERNAL, error: message, previousTime: null, offset: null }));
     }
-    const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length);
+    const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length, BOUNDARY_LEAD_MS);
     return Promise.all(
       sessions.map((session) => {
         const running = this.syncing.get(session);
