@@ -143,7 +143,8 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   it('syncs the camera when the page asks over the WebSocket', async () => {
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 5000 });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
-    await statusWhen(app, (s) => s.camera.connected);
+    // The Pi has no time: it takes the camera's when the camera connects. Let that pi-sync pass before counting events.
+    await statusWhen(app, (s) => s.camera.connected && s.syncSource === 'camera');
     const page = await clients.connect(app.wsUrl);
     await page.waitFor((f) => f.type === 'activity_log');
     const from = page.frames.length;
