@@ -84,6 +84,18 @@ describe('CameraSession.measure', () => {
     expect(sut.status().clock).toBeUndefined();
   });
 
+  it('finds a camera whose clock was set elsewhere since its last measurement (the guess of where to look is wrong)', async () => {
+    const camera = new FakeCamera(time, { errorMs: 250, oneWayMs: 3 });
+    const sut = await connected(camera);
+    await sut.measure();
+    for (const jump of [430, -2210, 7]) {
+      camera.setErrorMs(camera.errorMs() + jump);
+      const m = (await sut.measure())!;
+      expect(m.uncertain).toBe(false);
+      expect(Math.abs(m.offsetMs! - camera.errorMs())).toBeLessThanOrEqual(m.boundMs!);
+    }
+  });
+
   it('is uncertain when the camera clock moves once its phase is known (contradicting answers)', async () => {
     const camera = new FakeCamera(time, { errorMs: 250, oneWayMs: 5 });
     const sut = await connected(camera);

@@ -566,7 +566,7 @@ export class CameraSession {
     // A camera decided to be beyond the threshold after a few reads: pin its old error to tens of ms first (dense
     // reads across one of its ticks), so the journal can put the photos taken before the write on true time.
     const refineUntil = this.clock.monotonic() + REFINE_MAX_MS;
-    while (estimateClockError(readings).boundMs > Math.max(MEASURE_TIGHT_MS, 0.75 * 2 * oneWayOf(readings) + 2) && this.clock.monotonic() < refineUntil) {
+    while (estimateClockError(readings).boundMs > targetBound(2 * oneWayOf(readings), true) && this.clock.monotonic() < refineUntil) {
       readings.push(await this.readOn(session));
       await this.waiter.until(this.clock.monotonic() + WAIT_READ_SPACING_MS);
     }
@@ -595,6 +595,9 @@ export class CameraSession {
       written = { secondMs, ...value };
       return value;
     };
+    // The error before the write, from every reading before it, as a measurement for the journal (taken now: it holds until the PUT).
+    const beforePhase = this.conclude(readings, epoch, startMono);
+    const before = this.toMeasurement(beforePhase, MeasurementKind.BeforeWrite);
     let put: CcapiResponse;
     try {
       put = await session.put('functions/datetime', { body, resendAfterChallenge: false });
@@ -608,9 +611,6 @@ export class CameraSession {
       put = await session.put('functions/datetime', { body });
     }
     const sent = written as unknown as { secondMs: number; datetime: string; dst: boolean };
-    // The error before the write, from every reading before it, and as a measurement for the journal.
-    const beforePhase = this.conclude(readings, epoch, startMono);
-    const before = this.toMeasurement(beforePhase, MeasurementKind.BeforeWrite);
     this.record(before, beforePhase.epoch, false);
     const old = beforePhase.errorMs !== null ? { errorMs: beforePhase.errorMs, boundMs: beforePhase.boundMs! } : estimateClockError(readings);
     const base = {
@@ -672,7 +672,9 @@ export class CameraSession {
     // (only a guess: the readings alone decide what is claimed).
     let after: CameraMeasurement;
     try {
-      const phase = (await this.measureOn(session, { seed: [check], hint: { low: sent.secondMs - put.receivedAtMs - HINT_MARGIN_MS, high: sent.secondMs - put.sentAtMs + HINT_MARGIN_MS } }))!;
+      // No confirmation pair: nothing but this sync writes the camera's clock now (the exclusive session holds it).
+      const hint = { low: sent.secondMs - put.receivedAtMs - HINT_MARGIN_MS, high: sent.secondMs - put.sentAtMs + HINT_MARGIN_MS };
+      const phase = (await this.measureOn(session, { seed: [check], hint, confirm: false, loose: true }))!;
       after = this.toMeasurement(phase, MeasurementKind.AfterWrite);
       this.record(after, phase.epoch, true);
     } catch (error) {
@@ -714,7 +716,7 @@ export class CameraSession {
    */
   private async measureOn(
     session: CcapiSession,
-    options: { hint?: ErrorWindow | null; thresholdMs?: number; seed?: Reading[]; stop?: () => boolean },
+    options: { hint?: ErrorWindow | null; thresholdMs?: number; seed?: Reading[]; stop?: () => boolean; confirm?: boolean; loose?: boolean },
   ): Promise<Phase | null> {
     const stop = options.stop ?? (() => false);
     const epoch = this.clock.epochOfMonotonic();
@@ -725,18 +727,25 @@ export class CameraSession {
       readings.push(await this.readOn(session));
     }
     let previousWidth = Infinity;
-    for (let round = 0; round < MEASURE_MAX_ROUNDS; round++) {
+    for (let round = 0; round < MEASURE_MAX_ROUNDS + (options.hint ? 1 : 0); round++) {
       const window = windowOf(readings);
       if (!window) break;
       const rtt = recentRoundTripMs(readings.map(roundTripOf)) ?? 0;
       const width = window.high - window.low;
-      if (width / 2 <= Math.max(MEASURE_TIGHT_MS, 0.75 * rtt + 2)) break;
+      if (width / 2 <= targetBound(rtt, options.loose)) break;
       if (options.thresholdMs !== undefined && (options.thresholdMs === 0 || writeDecision(window, options.thresholdMs) === 'write')) break;
       if (this.clock.monotonic() - startMono > MEASURE_BUDGET_MS) break;
-      if (previousWidth - width < 1) break;
-      previousWidth = width;
+      // The guess of where to look serves the first round only: if the clock is not where it should be, the next
+      // rounds search the whole window (and a round spent on a wrong guess does not count as one that taught nothing).
+      const hint = round === 0 ? options.hint : null;
+      if (!hint) {
+        if (previousWidth - width < 1) break;
+        previousWidth = width;
+      }
       const oneWay = rtt / 2;
-      const plan = planRound(planningWindow(window, options.hint), this.clock.now() + oneWay + PROBE_LEAD_MS, rtt + PROBE_GAP_MS, MAX_PROBES_PER_ROUND);
+      const planned = planningWindow(window, hint);
+      const guessed = planned.low !== window.low || planned.high !== window.high;
+      const plan = planRound(planned, this.clock.now() + oneWay + PROBE_LEAD_MS, rtt + PROBE_GAP_MS, MAX_PROBES_PER_ROUND, guessed);
       for (const atMs of plan) {
         const known = windowOf(readings);
         if (!known) break;
@@ -753,7 +762,7 @@ export class CameraSession {
       const w = windowOf(readings);
       return w !== null && (options.thresholdMs === 0 || writeDecision(w, options.thresholdMs!) === 'write');
     })();
-    if (!decided && (await this.confirm(session, readings, stop))) return null;
+    if (!decided && options.confirm !== false && (await this.confirm(session, readings, stop))) return null;
     return this.conclude(readings, epoch, startMono);
   }
 
@@ -902,6 +911,14 @@ export function needsCredentialsMessage(baseUrl: string | null): string {
 /** Half the round trip to expect of the next request, from this sync's own latest readings (a level shift followed at once). */
 function oneWayOf(readings: readonly ClockReading[]): number {
   return (recentRoundTripMs(readings.map(roundTripOf)) ?? 0) / 2;
+}
+
+/**
+ * Where a measurement stops refining, from the round trip: about three quarters of it (what a few rounds of
+ * probes reach), or a whole one when `loose` (a write's own before and after: one round fewer, tens of ms still).
+ */
+function targetBound(roundTripMs: number, loose = false): number {
+  return Math.max(MEASURE_TIGHT_MS, (loose ? 1 : 0.75) * roundTripMs + 2);
 }
 
 /** Whether the latest three round trips agree with the estimate from all of them (the link is not changing right now). */

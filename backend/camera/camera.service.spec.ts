@@ -137,7 +137,8 @@ describe(CameraService.name, () => {
       for (const o of outcomes) expect(Math.abs(o.residualMs!)).toBeLessThanOrEqual(o.residualBoundMs!);
       expect(Math.abs(outcomes[0].offset + 37_250)).toBeLessThanOrEqual(outcomes[0].offsetBoundMs);
       expect(Math.abs(outcomes[1].offset - 4_321)).toBeLessThanOrEqual(outcomes[1].offsetBoundMs);
-      expect(named('camera-sync')).toEqual([
+      const byCamera = (x: unknown, y: unknown) => ((x as { cameraId: string }).cameraId < (y as { cameraId: string }).cameraId ? -1 : 1);
+      expect(named('camera-sync').sort(byCamera)).toEqual([
         ...outcomes.map((o) => ({
           cameraId: o.cameraId,
           success: true,
@@ -150,7 +151,7 @@ describe(CameraService.name, () => {
           verified: true,
         })),
       ]);
-      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success])).toEqual([
+      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success]).sort()).toEqual([
         ['AAA1', true],
         ['BBB2', true],
       ]);

@@ -42,9 +42,10 @@ export function planningWindow(window: ErrorWindow, hint: ErrorWindow | null | u
  * to within `w` of a second, the camera ticks at Pi times `k s - e` for e in the window: the probes split the
  * first such interval that is at least half reachable (from `earliestMs`) into equal parts, as many as fit
  * `minSpacingMs` apart (a request must be back before the next leaves), at most `maxProbes`. When the phase is
- * not known at all, they cover one whole second.
+ * not known at all, they cover one whole second. `straddle` (the window is only a guess, nothing bounds it
+ * yet): the first and last probe fall just outside it, so that one round bounds the error on both sides.
  */
-export function planRound(window: ErrorWindow, earliestMs: number, minSpacingMs: number, maxProbes: number): number[] {
+export function planRound(window: ErrorWindow, earliestMs: number, minSpacingMs: number, maxProbes: number, straddle = false): number[] {
   const spacing = Math.max(minSpacingMs, 1);
   const width = window.high - window.low;
   if (width >= 1000 - spacing) {
@@ -52,16 +53,21 @@ export function planRound(window: ErrorWindow, earliestMs: number, minSpacingMs:
     const count = Math.ceil(1000 / step) + 1;
     return Array.from({ length: count }, (_, j) => earliestMs + j * step);
   }
+  const margin = straddle ? spacing / 2 : 0;
   let k = Math.floor((earliestMs + window.low) / 1000);
-  let start = k * 1000 - window.high;
-  let end = k * 1000 - window.low;
-  while (end - Math.max(start, earliestMs) < width / 2) {
+  let start = k * 1000 - window.high - margin;
+  let end = k * 1000 - window.low + margin;
+  while (end - Math.max(start, earliestMs) < (width + 2 * margin) / 2) {
     k += 1;
     start += 1000;
     end += 1000;
   }
   const from = Math.max(start, earliestMs);
   const reach = end - from;
+  if (straddle) {
+    const count = Math.min(maxProbes, Math.max(2, Math.floor(reach / spacing) + 1));
+    return Array.from({ length: count }, (_, j) => from + (reach * j) / (count - 1));
+  }
   const count = Math.min(maxProbes, Math.max(1, Math.floor(reach / spacing) - 1));
   return Array.from({ length: count }, (_, j) => from + (reach * (j + 1)) / (count + 1));
 }
