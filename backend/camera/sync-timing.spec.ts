@@ -9,6 +9,7 @@ describe('camera sync timing', () => {
       ['40-250 ms jitter calms back to 15 ms', [40, 250, 90, 180, 60, 15, 16, 15], 15],
       ['only this many latest samples count', [500, 500, 500, 500, 10, 11, 10, 12, 10, 11, 10, 12, 10], 10],
       ['one sample', [33], 33],
+      ['plain jitter: three close samples are no shift', [5, 80, 40, 12, 66, 30, 70, 72, 75], 68],
     ])('%s', (_what, rtts, expected) => {
       expect(recentRoundTripMs(rtts)).toBe(expected);
     });

@@ -23,9 +23,10 @@ export const ROUND_TRIP_WINDOW = 9;
  * The round trip to expect of the next request, from this sync's own latest round trips (oldest first): never
  * from minutes ago, so a changed Wi-Fi is followed at once.
  * - A level shift (the round trip went from 15 to 120 ms, or jitter of 40-250 ms calmed back to 15 ms): when
- *   the latest three or more agree with each other and not with those before them, only they count.
- * - Otherwise a median weighted towards the latest (weights 1, 2, 3, ...), so that one slow answer (a TCP
- *   handshake, a Wi-Fi retry) does not move it, but a trend does.
+ *   the latest three or more agree with each other and every one before them lies beyond them on one side,
+ *   only they count.
+ * - Otherwise a median weighted gently towards the latest (from 1 for the oldest to 2 for the latest), so that
+ *   one slow answer (a TCP handshake, a Wi-Fi retry) does not move it, a trend does, and plain jitter is averaged.
  * null with no samples.
  */
 export function recentRoundTripMs(roundTrips: readonly number[], window = ROUND_TRIP_WINDOW): number | null {
@@ -37,11 +38,12 @@ export function recentRoundTripMs(roundTrips: readonly number[], window = ROUND_
     const tailMedian = median(tail);
     const spread = Math.max(...tail) - Math.min(...tail);
     if (spread > Math.max(4, 0.3 * tailMedian)) continue;
-    // The tail agrees with itself; a shift if what came before lies clearly outside it.
-    if (Math.abs(median(head) - tailMedian) > Math.max(spread, 2)) return tailMedian;
+    // The tail agrees with itself; a shift if every earlier sample lies beyond it, on one side (on a link with
+    // plain jitter three close samples are common, and the earlier ones then surround them).
+    if (Math.min(...tail) > Math.max(...head) + 2 || Math.max(...tail) < Math.min(...head) - 2) return tailMedian;
     break;
   }
-  return weightedMedian(recent.map((value, i) => ({ value, weight: i + 1 })));
+  return weightedMedian(recent.map((value, i) => ({ value, weight: 1 + i / Math.max(1, recent.length - 1) })));
 }
 
 function median(values: readonly number[]): number {
