@@ -18,7 +18,11 @@ module.exports = {
     { ...node, displayName: 'e2e', rootDir: '.', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
     { ...node, displayName: 'integration', rootDir: '.', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...node, displayName: 'browser', rootDir: '.', testMatch: ['<rootDir>/test/browser/**/*.browser-spec.ts'] },
+    // The phone's other engines: WebKitGTK over WebDriver under Xvfb, Firefox ESR over WebDriver BiDi (Debian's packages).
+    { ...node, displayName: 'browser-engines', rootDir: '.', testMatch: ['<rootDir>/test/browser-engines/**/*.engine-spec.ts'] },
     // Faults with real parts: built servers killed, tiny file systems in private mount namespaces, strace.
     { ...node, displayName: 'reliability', rootDir: '.', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
+    // The Pi: the bundle installed in a root sandbox, polkit, systemd-analyze, the screen scripts, trust in netns.
+    { ...node, displayName: 'kiosk', rootDir: '.', testMatch: ['<rootDir>/test/kiosk/**/*.kiosk-spec.ts'] },
   ],
 };

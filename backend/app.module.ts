@@ -9,6 +9,7 @@ import { AppConfigModule } from './config/config.module';
 import { SystemClockModule } from './system-clock/system-clock.module';
 import { TimeModule } from './time/time.module';
 import { TimeSyncModule } from './time-sync/time-sync.module';
+import { ScreenModule } from './screen/screen.module';
 
 @Module({
   imports: [
@@ -19,6 +20,7 @@ import { TimeSyncModule } from './time-sync/time-sync.module';
     SystemClockModule,
     CameraModule,
     TimeSyncModule,
+    ScreenModule,
   ],
   controllers: [CaptivePortalController],
   providers: [

@@ -10,6 +10,11 @@ import { ErrorCode } from './common/domain-error';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
 import { createFrameParser } from './time-sync/ws-frames';
+import { AppConfig } from './config/app.config';
+import { AccessPointInfo, pageUrlOf } from './screen/access-point-info';
+import { KioskToken } from './screen/kiosk-token';
+import { StartupFacts, startupLines } from './screen/startup-report';
+import { AccessPointPolicy } from './time-sync/access-point';
 
 /** The built page (`npm run build:frontend`), from dist/backend when built or from backend/ under ts-node/jest. */
 export const FRONTEND_DIR = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', 'frontend') : join(__dirname, '..', 'dist', 'frontend');
@@ -63,6 +68,26 @@ function bodyErrors(error: { type?: string; status?: number } | undefined, _req:
 export async function listen(app: INestApplication, port: number, host: string): Promise<string> {
   await app.listen(port, host);
   const url = await app.getUrl();
-  new Logger('Main').log(`Serving the page, the API (/api/docs) and the WebSocket (/ws) at ${url.replace('[::1]', 'localhost')}`);
+  const logger = new Logger('Main');
+  logger.log(`Serving the page, the API (/api/docs) and the WebSocket (/ws) at ${url.replace('[::1]', 'localhost')}`);
+  for (const line of await startupFacts(app, url).then(startupLines)) logger[line.level](line.text);
   return url;
+}
+
+/** What the start-up lines are made of, read from the running app. */
+export async function startupFacts(app: INestApplication, url: string): Promise<StartupFacts> {
+  const config = app.get(AppConfig);
+  const kiosk = app.get(KioskToken);
+  const ap = await app
+    .get(AccessPointInfo)
+    .details()
+    .catch(() => null);
+  const port = Number(new URL(url).port || 80);
+  return {
+    config,
+    subnets: app.get(AccessPointPolicy).subnets(),
+    url,
+    accessPointUrl: ap?.address ? pageUrlOf(ap.address, port) : null,
+    kiosk: { path: kiosk.path, available: kiosk.available, created: kiosk.created, problem: kiosk.problem },
+  };
 }

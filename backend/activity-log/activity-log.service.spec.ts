@@ -22,4 +22,20 @@ describe(ActivityLogService.name, () => {
     expect(events).toHaveLength(105);
     expect(events.at(-1)).toEqual({ name: 'activity', data: entries[99] });
   });
+
+  it('stamps each entry on the monotonic clock too, so a page can show them in the Pi\'s current time after a step', () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 25, 12), 5_000);
+    const sut = new ActivityLogService(clock, new EventBus());
+    sut.add('sync', 'before', true);
+    clock.advance(2000);
+    clock.step(Date.UTC(2026, 10, 28, 12)); // three days ahead
+    clock.advance(1000);
+    sut.add('sync', 'after', true);
+    const [before, after] = sut.entries();
+    expect(after.monotonicMs! - before.monotonicMs!).toBe(3000);
+    // The wall stamps jump three days; the current wall minus monotonic maps both into today's clock, 3 s apart.
+    const wallMinusMono = clock.epochOfMonotonic();
+    expect(new Date(wallMinusMono + before.monotonicMs!).toISOString()).toBe('2026-11-28T11:59:58.000Z');
+    expect(new Date(wallMinusMono + after.monotonicMs!).toISOString()).toBe('2026-11-28T12:00:01.000Z');
+  });
 });

@@ -18,7 +18,8 @@ export class ActivityLogService {
   ) {}
 
   add(type: ActivityType, message: string, success: boolean, details: ActivityEntry['details'] = {}): ActivityEntry {
-    const entry: ActivityEntry = { seq: ++this.seq, timestamp: new Date(this.clock.now()).toISOString(), type, message, success, details };
+    // The monotonic stamp lets pages show every entry in the Pi's current time, whatever steps came since.
+    const entry: ActivityEntry = { seq: ++this.seq, timestamp: new Date(this.clock.now()).toISOString(), monotonicMs: Math.round(this.clock.monotonic()), type, message, success, details };
     this.log.push(entry);
     if (this.log.length > MAX_ACTIVITY_ENTRIES) this.log.splice(0, this.log.length - MAX_ACTIVITY_ENTRIES);
     (success ? this.logger.log : this.logger.warn).call(this.logger, `[${type}] ${message}`);

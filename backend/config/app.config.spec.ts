@@ -1,4 +1,4 @@
-import { AppConfig, cameraUrls, ConfigError, validateConfig } from './app.config';
+import { AppConfig, cameraUrls, ConfigError, kioskTokenFile, validateConfig } from './app.config';
 
 describe(validateConfig.name, () => {
   it('gives the design defaults for an empty environment', () => {
@@ -37,6 +37,9 @@ describe(validateConfig.name, () => {
     [{ CAMERA_SYNC_THRESHOLD: 'soon' }, /CAMERA_SYNC_THRESHOLD/],
     [{ CAMERA_CHECK_INTERVAL: '2.5' }, /CAMERA_CHECK_INTERVAL/],
     [{ CAMERA_CHECK_INTERVAL: '100000000' }, /CAMERA_CHECK_INTERVAL/],
+    [{ AP_SHOW_PASSWORD: 'perhaps' }, /AP_SHOW_PASSWORD/],
+    [{ AP_ADDRESS: 'pi.local' }, /AP_ADDRESS: "pi.local" is not an IP address/],
+    [{ AP_SSID: 'x'.repeat(33) }, /AP_SSID/],
   ])('stops on %p with a message naming the variable', (env, message) => {
     expect(() => validateConfig(env)).toThrow(ConfigError);
     expect(() => validateConfig(env)).toThrow(message);
@@ -46,5 +49,13 @@ describe(validateConfig.name, () => {
     const config = validateConfig({ CAMERA_URL: 'http://192.168.4.2:8080 , https://192.168.4.3/ccapi,' });
     expect(cameraUrls(config.CAMERA_URL)).toEqual(['http://192.168.4.2:8080', 'https://192.168.4.3/ccapi']);
     expect(cameraUrls(validateConfig({}).CAMERA_URL)).toEqual([]);
+  });
+
+  it("reads the access point's settings and where the kiosk secret is kept", () => {
+    const config = validateConfig({ AP_SSID: 'PiTimeSync', AP_PASSWORD: 'pw', AP_SHOW_PASSWORD: 'true', AP_ADDRESS: '10.42.0.1', DATA_DIR: '/var/lib/x' });
+    expect(config).toMatchObject({ AP_SSID: 'PiTimeSync', AP_PASSWORD: 'pw', AP_SHOW_PASSWORD: true, AP_ADDRESS: '10.42.0.1' });
+    expect(kioskTokenFile(config)).toBe('/var/lib/x/kiosk-token');
+    expect(kioskTokenFile(validateConfig({ KIOSK_TOKEN_FILE: '/run/screen/secret' }))).toBe('/run/screen/secret');
+    expect(validateConfig({}).AP_SHOW_PASSWORD).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
+import { join } from 'node:path';
 import { isIP } from 'node:net';
 
 const toBool = ({ value }: { value: unknown }) =>
@@ -99,6 +100,29 @@ export class AppConfig {
   @IsString()
   DATA_DIR = './data';
 
+  /**
+   * The kiosk secret: written at first start (random, mode 0640), read by the kiosk launcher, which opens
+   * `http://localhost:<port>/?kiosk=<secret>`. Default `$DATA_DIR/kiosk-token` (see `kioskTokenFile`).
+   */
+  @IsOptional() @IsString()
+  KIOSK_TOKEN_FILE?: string;
+
+  /** The access point's name (SSID) shown on the Pi's screen; empty: from NetworkManager's access-point connection. */
+  @IsOptional() @IsString() @MaxLength(32)
+  AP_SSID?: string;
+
+  /** The access point's password, for the Wi-Fi QR code; empty: from NetworkManager (if it lets the service read it). */
+  @IsOptional() @IsString() @MaxLength(63)
+  AP_PASSWORD?: string;
+
+  /** Show the Wi-Fi password as text beside its QR code (the QR code carries it either way). */
+  @Transform(toBool) @IsBoolean()
+  AP_SHOW_PASSWORD = false;
+
+  /** The address phones open (`http://<AP_ADDRESS>/`); empty: AP_INTERFACE's IPv4 address, else NetworkManager's. */
+  @IsOptional() @IsString()
+  AP_ADDRESS?: string;
+
   /** Sync the Pi from access-point clients as soon as they connect. */
   @Transform(toBool) @IsBoolean()
   AUTO_SYNC = true;
@@ -108,7 +132,7 @@ export class ConfigError extends Error {}
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD']);
+  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
@@ -126,7 +150,13 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
       if (!family || Number(bits) > (family === 4 ? 32 : 128)) throw new ConfigError(`Invalid configuration:\n  AP_SUBNETS: "${cidr}" is not a CIDR block`);
     }
   }
+  if (config.AP_ADDRESS && !isIP(config.AP_ADDRESS.trim())) throw new ConfigError(`Invalid configuration:\n  AP_ADDRESS: "${config.AP_ADDRESS}" is not an IP address`);
   return config;
+}
+
+/** Where the kiosk secret is kept: KIOSK_TOKEN_FILE, else `$DATA_DIR/kiosk-token`. */
+export function kioskTokenFile(config: Pick<AppConfig, 'KIOSK_TOKEN_FILE' | 'DATA_DIR'>): string {
+  return config.KIOSK_TOKEN_FILE?.trim() || join(config.DATA_DIR, 'kiosk-token');
 }
 
 /** The camera URLs of CAMERA_URL, in order (empty: none configured, discovery decides). */

@@ -3,7 +3,7 @@
  * design document. The words (codes, levels, sources, frame and event types) live in `vocabulary.ts`.
  * Every time on the wire is an integer number of milliseconds or an ISO 8601 string.
  */
-import type { ActivityType, CameraState, ClockBackend, DecisionKind, Reliability, SyncSource } from './vocabulary';
+import type { ActivityType, CameraState, ClockBackend, DecisionKind, Reliability, Screen, SyncSource } from './vocabulary';
 
 export * from './vocabulary';
 
@@ -14,6 +14,11 @@ export interface ActivityEntry {
   seq: number;
   /** Wall time when it happened (the Pi's clock then, which may since have been stepped). */
   timestamp: string;
+  /**
+   * When it happened on the server's monotonic clock, ms. Plus the status's `piWallMinusMonotonicMs` it is the
+   * moment in the Pi's current time, so a log that spans a step of the clock still reads in order.
+   */
+  monotonicMs?: number;
   type: ActivityType;
   message: string;
   success: boolean;
@@ -147,6 +152,12 @@ export interface TimeSyncStatus {
   sourceClient: string | null;
   /** Whether the connection that receives this status may set the time. */
   canSetTime?: boolean;
+  /** Which screen the connection that receives this status is on (the Pi's own, a phone on its Wi-Fi, other). */
+  screen?: Screen;
+  /** Pages connected from the Pi's Wi-Fi access point (possible time sources) right now. */
+  accessPointClients: number;
+  /** The Pi's wall clock minus the server's monotonic clock now: maps an activity entry's `monotonicMs` to the Pi's current time. */
+  piWallMinusMonotonicMs: number;
   /** The operator set the time by hand: automatic syncs measure but do not step until they choose a client's time. */
   operatorHold: boolean;
   /** A disagreement waiting for the operator, or null. */
@@ -160,6 +171,22 @@ export interface TimeSyncStatus {
   cameras: CameraStatus[];
   /** The first of `cameras` (or a disconnected placeholder), for clients of protocol version 1. */
   camera: CameraStatus;
+}
+
+/** GET /api/screen/connect: how a phone joins the Pi's Wi-Fi and opens the page (shown on the Pi's own screen). */
+export interface ConnectInfo {
+  /** The access point's name; null when neither NetworkManager nor AP_SSID tells it. */
+  ssid: string | null;
+  /** The Wi-Fi password, only when AP_SHOW_PASSWORD is on and the caller is the Pi's screen or a phone on its Wi-Fi. */
+  password: string | null;
+  /** The page's address on the access point (`http://10.42.0.1/`); null when the access point's address is unknown. */
+  pageUrl: string | null;
+  /** `WIFI:T:WPA;S:<ssid>;P:<password>;;` as a QR code (SVG), for the Pi's screen or a phone on its Wi-Fi only; null otherwise or without SSID. */
+  wifiQrSvg: string | null;
+  /** `pageUrl` as a QR code (SVG); null without it. */
+  pageQrSvg: string | null;
+  /** Where the name and password came from. */
+  from: 'settings' | 'networkmanager' | 'none';
 }
 
 // ---- client to server -------------------------------------------------------------------------
@@ -195,8 +222,12 @@ export interface HelloFrame {
   type: 'hello';
   protocolVersion: number;
   connectionId: string;
-  /** Whether this connection may be a time source and set the time. */
+  /** Whether this connection may be a time source (a page on the Pi's Wi-Fi access point, not the Pi's own screen). */
   trusted: boolean;
+  /** Whether it may set the time by hand, choose a phone's time and set the cameras (the Pi's own screen may; it is no source). */
+  maySetTime: boolean;
+  /** Which screen this page is on. */
+  screen: Screen;
 }
 export interface TimeSyncRequestFrame {
   type: 'time-sync-request';

@@ -5,7 +5,7 @@
  */
 
 /** Bumped whenever a frame changes shape; the server says it on connect and a page built for another reloads. */
-export const PROTOCOL_VERSION = 2 as const;
+export const PROTOCOL_VERSION = 3 as const;
 
 export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
@@ -48,6 +48,18 @@ export const RELIABILITY_LEVELS: readonly Reliability[] = [Reliability.None, Rel
 /** Where the Pi's time came from. */
 export const SyncSource = { Ntp: 'ntp', Manual: 'manual', Client: 'client', Camera: 'camera', None: 'none' } as const;
 export type SyncSource = (typeof SyncSource)[keyof typeof SyncSource];
+
+/**
+ * Which screen a page is on, as the server sees it: the Pi's own touchscreen (proved by the kiosk secret, from
+ * loopback), a phone on the Pi's Wi-Fi access point, or anything else (a laptop on another network, an SSH
+ * tunnel, a local process). The Pi's own screen is never a time source: its browser reads the Pi's own clock.
+ */
+export const Screen = { Kiosk: 'kiosk', Phone: 'phone', Other: 'other' } as const;
+export type Screen = (typeof Screen)[keyof typeof Screen];
+
+/** The query parameter of the kiosk URL (`/?kiosk=<secret>`, and `/ws?kiosk=<secret>`) and the REST header carrying the secret. */
+export const KIOSK_QUERY = 'kiosk' as const;
+export const KIOSK_HEADER = 'x-kiosk-token' as const;
 
 export const ActivityType = { Sync: 'sync', Error: 'error', Manual: 'manual', Camera: 'camera' } as const;
 export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType];

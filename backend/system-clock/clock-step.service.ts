@@ -60,9 +60,10 @@ export class ClockStepService {
     return {
       id,
       state,
-      beforeMs,
+      // Times as whole ms, as everywhere on the wire; the step itself keeps its fraction.
+      beforeMs: Math.round(beforeMs),
       before: new Date(beforeMs).toISOString(),
-      afterMs,
+      afterMs: Math.round(afterMs),
       after: new Date(afterMs).toISOString(),
       stepMs: Math.round((afterMs - beforeMs - (afterMono - beforeMono)) * 1000) / 1000,
       source: meta.source,

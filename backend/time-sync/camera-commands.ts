@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { CameraState } from '../protocol/messages';
+import type { Caller } from '../screen/caller';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
 
@@ -19,8 +20,8 @@ export class CameraCommands {
   ) {}
 
   /** Every connected camera, or the one named by `id`. */
-  async sync(address: string, id: string | undefined, reason: string): Promise<CameraSyncOutcome[] | unknown> {
-    this.timeSync.assertMaySetTime(address, "set a camera's clock");
+  async sync(caller: Caller, id: string | undefined, reason: string): Promise<CameraSyncOutcome[] | unknown> {
+    this.timeSync.assertMaySetTime(caller, "set a camera's clock");
     if (id === undefined) {
       const cameras = this.cameras.statuses();
       if (!cameras.some((c) => c.state === CameraState.Connected)) {

@@ -209,6 +209,14 @@ describe(detectClientResolution.name, () => {
     expect(detectClientResolution(burst({ count: 12, gapMs: 33.334 }))).toBe(1);
   });
 
+  it.each(['firefox-rfp-under-load-1', 'firefox-rfp-under-load-2'])('sees the 16.67 ms clock of a stalled Firefox with resistFingerprinting, and bounds the truth (%s, recorded)', (name) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const recorded = require(`./fixtures/${name}.json`) as { trueClientMinusMonoMs: number; samples: ProbeSample[] };
+    expect(detectClientResolution(recorded.samples)).toBeCloseTo(16.667, 2);
+    const estimate = estimateOffset(recorded.samples)!;
+    expect(Math.abs(estimate.clientMinusMonoMs - recorded.trueClientMinusMonoMs)).toBeLessThanOrEqual(estimate.errorBoundMs);
+  });
+
   it('sees a coarse clock from repeated stamps even with few distinct values', () => {
     // Whole seconds: a 700 ms burst shows one or two values.
     const seconds = burst({ count: 24, gapMs: 29, stamp: (t) => Math.floor(t / 1000) * 1000, theta: 1_795_000_000_200 });

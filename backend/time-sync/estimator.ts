@@ -126,6 +126,9 @@ const reduce = (s: ProbeSample): Reduced => ({
  * A clock on an unknown coarse grid keeps the finer value; its stamps then contradict each other, which
  * `detectClockJump` reports, so it is refused rather than trusted with too small a bound.
  */
+/** Answers with a round trip under half a grid step needed before a finer clock is preferred to a grid its stamps sit on. */
+export const MIN_NARROW_FOR_FINER = 6;
+
 export function detectClientResolution(samples: readonly ProbeSample[]): number {
   const usable = usableSamples(samples);
   if (usable.length === 0) return 1;
@@ -147,7 +150,12 @@ export function detectClientResolution(samples: readonly ProbeSample[]): number 
     if (!onGrid(step)) continue;
     // Chance that stamps of the current resolution all land on this grid anyway.
     const perValue = resolution <= 1 ? Math.min(1, (integers && !Number.isInteger(step) ? 3 : 1) / step) : resolution / step;
-    if (Math.pow(perValue, distinct.length - 1) > 1e-3 || explains(resolution)) continue;
+    // "The current step explains them" is evidence only where a coarse clock would have contradicted it: in
+    // enough answers whose round trip is short against the grid. A stalled page (answers queued, then sent
+    // together) leaves a few fast answers whose 1 ms windows agree by chance; trusting them would give a bound
+    // the truth lies outside, so there the grid wins and the bound stays honest.
+    const narrow = reduced.filter((r) => r.delay < step / 2).length;
+    if (Math.pow(perValue, distinct.length - 1) > 1e-3 || (narrow >= MIN_NARROW_FOR_FINER && explains(resolution))) continue;
     resolution = step;
   }
 

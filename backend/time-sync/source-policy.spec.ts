@@ -315,6 +315,53 @@ describe('source policy', () => {
     });
   });
 
+  describe('the log, in words a photographer uses', () => {
+    const logged = (state: PolicyState, event: PolicyEvent, now = MIN) =>
+      decide(state, event, now, cfg)
+        .actions.filter((x): x is Extract<Action, { kind: 'log' }> => x.kind === 'log')
+        .map((x) => x.message);
+
+    it.each([
+      [
+        'a phone sets the Pi',
+        { ...INITIAL_STATE, connections: [phone], sourceId: phone.id },
+        { kind: 'applied', reading: reading('client', 3 * H), stepped: true, zoneChanged: null } as PolicyEvent,
+        /^Time synchronized from the phone at 10\.42\.0\.23 \(offset: \+3 h/,
+      ],
+      ['a phone confirms', synced(0), { kind: 'measured', connId: phone.id, reading: reading('client', 40), piZone: 'UTC' } as PolicyEvent, /^Time confirmed by the phone at 10\.42\.0\.23, no step needed/],
+      [
+        "the operator on the Pi's screen",
+        INITIAL_STATE,
+        { kind: 'applied', reading: reading('manual', H, { who: '127.0.0.1', screen: 'kiosk' }), stepped: true, zoneChanged: null } as PolicyEvent,
+        /^Time set by hand on the Pi's screen \(offset: \+1 h\)/,
+      ],
+      [
+        'the operator on a phone',
+        INITIAL_STATE,
+        { kind: 'applied', reading: reading('manual', H, { who: '10.42.0.23', screen: 'phone' }), stepped: true, zoneChanged: null } as PolicyEvent,
+        /^Time set by hand from the phone at 10\.42\.0\.23 /,
+      ],
+      ['the source leaves', synced(0, { connections: [phone, tab2] }), { kind: 'disconnected', connId: phone.id } as PolicyEvent, /^The phone at 10\.42\.0\.23 left; the phone at 10\.42\.0\.24 is the time source now$/],
+      [
+        'a phone in a pocket',
+        synced(0),
+        { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 0, sent: 32, why: '0 of 32 answers' } as PolicyEvent,
+        /^Sync with the phone at 10\.42\.0\.23 failed: 0 of 32 answers; retry 1 of 3/,
+      ],
+      [
+        'a camera while a phone is better',
+        synced(0),
+        { kind: 'measured', reading: reading('camera', 5000, { who: '083021000123' }), piZone: 'UTC' } as PolicyEvent,
+        /^The camera 083021000123 differs by \+5 s ±1 ms; the Pi keeps its time from a phone \(reliability high\)$/,
+      ],
+    ])('%s', (_name, state, event, message) => {
+      const messages = logged(state, event);
+      expect(messages.some((m) => message.test(m))).toBe(true);
+      // No bare "client", "device" or "from 10.42.0.23".
+      expect(messages.join('\n')).not.toMatch(/\bclient\b|\bdevice\b|from 10\./);
+    });
+  });
+
   it('ranks NTP over the operator over clients over the camera', () => {
     expect(SOURCE_RANKING.map((r) => r.source)).toEqual(['ntp', 'manual', 'client', 'camera', 'none']);
     expect(isLoss('high', 'medium')).toBe(false);

@@ -5,7 +5,7 @@
  * (TimeSyncService) carries out with the real clock, timers, sockets and cameras; the outcome of an action
  * that takes time (a step, a camera read) comes back as another event.
  */
-import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, SyncSource } from '../protocol/messages';
+import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SyncSource } from '../protocol/messages';
 import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
 
 // ---- settings --------------------------------------------------------------------------------------
@@ -141,8 +141,10 @@ export interface Reading {
   offsetMs: number;
   errorBoundMs: number | null;
   targetMinusMonoMs: number;
-  /** Who: a client's address, a camera's id, "the Pi's screen". */
+  /** Who: a client's address, a camera's id. */
   who: string;
+  /** A manual set: the screen it was made on (the Pi's own, or a phone on its Wi-Fi), for the words in the log. */
+  screen?: Screen;
   zone?: string;
   /** For the sentence of a decision. */
   sourceTimeMs: number;
@@ -260,7 +262,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       }
       s.sourceId = null;
       if (nextSource) {
-        out.push(log('sync', `The time source ${gone.address} left; ${nextSource.address} is the source now`, true, { source: 'client', client: nextSource.address }));
+        out.push(log('sync', `The phone at ${gone.address} left; the phone at ${nextSource.address} is the time source now`, true, { source: 'client', client: nextSource.address }));
         becomeSource(s, nextSource.id, cfg, out);
       } else {
         out.push({ kind: 'status-changed', reason: 'the time source left' });
@@ -273,12 +275,12 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     }
     case 'burst-failed': {
       if (s.burstTo === e.connId) s.burstTo = null;
-      const message = `Sync with ${e.address} failed: ${e.why}`;
+      const message = `Sync with the phone at ${e.address} failed: ${e.why}`;
       // A page that answers nothing is hidden or asleep (a phone in a pocket): another access-point page takes over.
       const other = e.answered === 0 && s.sourceId === e.connId ? nextTrusted(s, e.connId) : undefined;
       fail(s, message, 'client', null, 'SYNC_FAILED', out, cfg, !other);
       if (other) {
-        out.push(log('sync', `${other.address} is the time source now (${e.address} does not answer)`, true, { source: 'client', client: other.address }));
+        out.push(log('sync', `The phone at ${other.address} is the time source now (the phone at ${e.address} does not answer)`, true, { source: 'client', client: other.address }));
         becomeSource(s, other.id, cfg, out);
       }
       return s;
@@ -288,7 +290,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     case 'manual': {
       if (s.ntp) {
         // NTP keeps the clock: a hand-set time would be undone by it a moment later.
-        out.push(log('error', `Time not set by hand from ${e.reading.who}: NTP keeps the Pi's clock`, false, { source: 'manual', error: 'NTP_SYNCHRONIZED' }));
+        out.push(log('error', `Time not set by hand ${byWords(e.reading)}: network time (NTP) keeps the Pi's clock`, false, { source: 'manual', error: 'NTP_SYNCHRONIZED' }));
         return s;
       }
       out.push({ kind: 'step', reading: e.reading, stepClock: true, zone: e.reading.zone && e.reading.zone !== e.piZone ? e.reading.zone : undefined });
@@ -301,7 +303,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       s.hold = false;
       s.decision = null;
       s.acceptFrom = conn.id;
-      out.push(log('manual', `The operator chose ${conn.address}'s time; measuring it now`, true, { source: 'client', client: conn.address }));
+      out.push(log('manual', `The operator chose the time of the phone at ${conn.address}; measuring it now`, true, { source: 'client', client: conn.address }));
       if (s.burstTo) out.push({ kind: 'abort-burst' });
       s.sourceId = conn.id;
       s.retries = 0;
@@ -312,7 +314,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     case 'applied':
       return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out);
     case 'apply-failed': {
-      const what = e.reading.source === 'manual' ? 'Setting the time by hand failed' : `Setting the Pi's clock from ${e.reading.who} failed`;
+      const what = e.reading.source === 'manual' ? `Setting the time by hand ${byWords(e.reading)} failed` : `Setting the Pi's clock from ${sourceWords(e.reading, false)} failed`;
       fail(s, `${what}: ${e.error}`, e.reading.source, e.reading.offsetMs, e.code, out, cfg, e.reading.source !== 'manual');
       return s;
     }
@@ -351,7 +353,7 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
   if (s.ntp) {
     // NTP keeps the clock: measure, report, never step. The measurement does not make NTP's time better or worse.
     if (s.last) s.last = { ...s.last, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs };
-    out.push(log('sync', `NTP keeps the Pi's clock; ${r.who} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}, clock left alone`, true, details));
+    out.push(log('sync', `Network time (NTP) keeps the Pi's clock; ${sourceWords(r, false)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}, clock left alone`, true, details));
     out.push({ kind: 'pi-sync', synchronized: true, source: 'ntp', offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped: false });
     s.retries = 0;
     schedule(s, cfg.resyncIntervalMs, out);
@@ -370,7 +372,7 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
     }
     if (candidate.rank < current.rank && reliability !== 'none') {
       // A lesser source while a better one is still good: measure only.
-      out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${current.source} (${reliability})`, true, details));
+      out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${SOURCE_NAMES[current.source]} (reliability ${reliability})`, true, details));
       return s;
     }
     // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
@@ -399,11 +401,11 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
   if (r.source === 'manual') {
     s.hold = true;
     s.decision = null;
-    out.push(log('manual', `Time set by hand from ${r.who} (offset: ${signed(r.offsetMs)})${zoneChanged ? `, zone ${zoneChanged.to}` : ''}. Automatic syncs now measure but do not change it until you choose a phone's time`, true, details));
+    out.push(log('manual', `Time set by hand ${byWords(r)} (offset: ${signed(r.offsetMs)})${zoneChanged ? `, zone ${zoneChanged.to}` : ''}. Automatic syncs now measure but do not change it until you choose a phone's time`, true, details));
   } else if (r.source === 'camera') {
     out.push(log('sync', `Pi clock set from the camera ${r.who} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)}); a phone on the Wi-Fi gives better time`, true, details));
   } else {
-    const what = stepped ? `Time synchronized from ${r.who}` : hadHold ? `${r.who} agrees with the time set by hand` : `Time confirmed by ${r.who}, no step needed`;
+    const what = stepped ? `Time synchronized from ${sourceWords(r, false)}` : hadHold ? `${sourceWords(r)} agrees with the time set by hand` : `Time confirmed by ${sourceWords(r, false)}, no step needed`;
     out.push(log('sync', `${what} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)})`, true, details));
   }
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
@@ -482,11 +484,26 @@ function log(type: 'sync' | 'error' | 'manual' | 'camera', message: string, succ
   return { kind: 'log', type, message, success, details };
 }
 
-function sourceWords(r: Reading): string {
-  if (r.source === 'client') return `The phone at ${r.who}`;
-  if (r.source === 'camera') return `The camera ${r.who}`;
-  return r.who;
+/** A source as a photographer names it: "The phone at 10.42.0.23", "the camera 083021000123". */
+function sourceWords(r: Reading, capital = true): string {
+  const words = r.source === 'client' ? `the phone at ${r.who}` : r.source === 'camera' ? `the camera ${r.who}` : r.source === 'manual' ? `the time set by hand ${byWords(r)}` : r.who;
+  return capital ? words.charAt(0).toUpperCase() + words.slice(1) : words;
 }
+
+/** Where a time was set by hand: "on the Pi's screen", "from the phone at 10.42.0.23". */
+function byWords(r: Reading): string {
+  if (r.screen === 'kiosk') return "on the Pi's screen";
+  return r.screen === 'phone' ? `from the phone at ${r.who}` : `from ${r.who}`;
+}
+
+/** Where the Pi's time came from, in words. */
+const SOURCE_NAMES: Record<SyncSource, string> = {
+  ntp: 'network time (NTP)',
+  manual: 'the time set by hand',
+  client: 'a phone',
+  camera: "a camera's clock",
+  none: 'nowhere',
+};
 
 function agoWords(s: PolicyState, nowMono: number): string {
   return s.last ? `${words(nowMono - s.last.monotonicMs)} ago` : 'never';

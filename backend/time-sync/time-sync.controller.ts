@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { callerOfRequest } from '../screen/caller';
+import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
-import { normalizeAddress } from './access-point';
 import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
@@ -24,7 +25,7 @@ export class TimeSyncController {
   @ApiOperation({ summary: 'Synchronization state, reliability, activity log, the Pi clock and the camera' })
   @ApiOkResponse({ type: TimeSyncStatusDto })
   status(@Req() request: Request) {
-    return this.service.status(addressOf(request));
+    return this.service.status(callerOfRequest(request));
   }
 
   @Get('system/time')
@@ -50,7 +51,7 @@ export class TimeSyncController {
 
   @Post('system/time')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Set the Pi clock by hand (access-point clients only); source "manual"' })
+  @ApiOperation({ summary: 'Set the Pi clock by hand (the Pi\'s own screen, with its kiosk secret in the x-kiosk-token header, and access-point clients only); source "manual"' })
   @ApiOkResponse({ type: ManualTimeResultDto })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'Malformed body, bad timestamp, implausible time or unknown zone' })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'The caller is not on the access point (NOT_ACCESS_POINT_CLIENT)' })
@@ -58,7 +59,7 @@ export class TimeSyncController {
   @ApiInternalServerErrorResponse({ type: ErrorBodyDto, description: 'The clock could not be written: CLOCK_PERMISSION_DENIED (install the polkit rule) or CLOCK_WRITE_FAILED' })
   setSystemTime(@Req() request: Request, @Body() body: ManualTimeDto) {
     const receivedMono = (request as Request & { receivedMono?: number }).receivedMono ?? this.clock.monotonic();
-    return this.service.setManually(addressOf(request), body, receivedMono);
+    return this.service.setManually(callerOfRequest(request), body, receivedMono);
   }
 
   @Post('timesync/use-client-time')
@@ -73,7 +74,7 @@ export class TimeSyncController {
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
   @ApiConflictResponse({ type: ErrorBodyDto, description: 'NO_TIME_SOURCE: no phone on the access point is connected' })
   async useClientTime(@Req() request: Request) {
-    await this.service.useClientTime(addressOf(request), null);
+    await this.service.useClientTime(callerOfRequest(request), null);
     return { accepted: true };
   }
 
@@ -95,17 +96,13 @@ export class TimeSyncController {
   @ApiResponse({ status: 502, type: ErrorBodyDto, description: 'CAMERA_REJECTED, CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE... (with id)' })
   @ApiResponse({ status: 504, type: ErrorBodyDto, description: 'CAMERA_TIMEOUT (with id)' })
   syncCameras(@Req() request: Request, @Query('id') id?: string) {
-    return this.cameras.sync(addressOf(request), id, 'requested by the operator');
+    return this.cameras.sync(callerOfRequest(request), id, 'requested by the operator');
   }
 
   @Get('health')
-  @ApiOperation({ summary: 'Liveness, for the kiosk launcher' })
-  @ApiOkResponse({ schema: { example: { ok: true } } })
+  @ApiOperation({ summary: 'Liveness and the running version, for the kiosk launcher and the installer' })
+  @ApiOkResponse({ schema: { example: { ok: true, version: '0.1.0+7f10643' } } })
   health() {
-    return { ok: true };
+    return { ok: true, version: appVersion() };
   }
-}
-
-function addressOf(request: Request): string {
-  return normalizeAddress(request.socket.remoteAddress ?? '');
 }

@@ -9,9 +9,9 @@ import { DomainError } from '../common/domain-error';
 import { WsErrorFilter } from '../common/error-filters';
 import { DomainEvent, EventBus } from '../common/event-bus';
 import { assertEmpty, assertValid } from '../common/validate';
-import { EventType, PROTOCOL_VERSION, ServerFrame } from '../protocol/messages';
+import { EventType, PROTOCOL_VERSION, Screen, ServerFrame } from '../protocol/messages';
+import { Caller, callerOfUpgrade } from '../screen/caller';
 import { Clock } from '../time/clock';
-import { AccessPointPolicy, normalizeAddress } from './access-point';
 import { CameraCommands } from './camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
@@ -24,7 +24,9 @@ const EVENT_FRAMES = new Set<string>(Object.values(EventType));
 
 interface Page {
   id: string;
-  address: string;
+  caller: Caller;
+  screen: Screen;
+  /** May be a time source (a phone on the access point; never the Pi's own screen). */
   trusted: boolean;
   send(frame: ServerFrame): number;
 }
@@ -45,7 +47,6 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   constructor(
     private readonly service: TimeSyncService,
     private readonly clock: Clock,
-    private readonly accessPoint: AccessPointPolicy,
     private readonly activity: ActivityLogService,
     bus: EventBus,
     private readonly cameras: CameraCommands,
@@ -58,9 +59,13 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     if (this.statusDue) clearImmediate(this.statusDue);
   }
 
-  /** Synchronous on purpose: the page is known to the service before its first frame can be handled. */
+  /**
+   * Synchronous on purpose: the page is known to the service before its first frame can be handled. The Pi's
+   * own screen presents the kiosk secret in the URL (`/ws?kiosk=<secret>`).
+   */
   handleConnection(client: WebSocket, request: IncomingMessage): void {
-    const address = normalizeAddress(request.socket.remoteAddress ?? '');
+    const caller = callerOfUpgrade(request);
+    const address = caller.address;
     const send = (frame: ServerFrame): number => {
       const text = JSON.stringify(frame);
       // Stamped as the frame is handed to the socket: a probe's send time is part of the round trip.
@@ -68,9 +73,10 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       if (client.readyState === client.OPEN) client.send(text);
       return sentMono;
     };
-    const page: Page = { id: randomUUID(), address, trusted: this.accessPoint.isAccessPointClient(address), send };
+    const screen = this.service.screenOf(caller);
+    const page: Page = { id: randomUUID(), caller, screen, trusted: screen === Screen.Phone, send };
     this.pages.set(client, page);
-    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted });
+    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: screen !== Screen.Other, screen });
     this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe: (serverTime, requestId) => send({ type: 'time-sync-request', serverTime, requestId }) });
     void this.statusFor(page).then((frame) => {
       page.send(frame);
@@ -95,7 +101,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onManualTimeSync(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const receivedMono = arrivalOf(data) ?? this.clock.monotonic();
     const body = assertValid(ManualTimeDto, data, 'manual-time-sync');
-    const result = await this.service.setManually(this.page(client).address, body, receivedMono);
+    const result = await this.service.setManually(this.page(client).caller, body, receivedMono);
     return { type: 'manual-time-sync-result', timestamp: this.iso(), data: { success: true, ...result } };
   }
 
@@ -109,7 +115,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onSyncCamera(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const body = assertValid(SyncCameraDto, data, 'sync-camera');
     // The outcome reaches every page as camera-sync events and the status; nothing more to answer.
-    await this.cameras.sync(this.page(client).address, body.id, 'requested from a page');
+    await this.cameras.sync(this.page(client).caller, body.id, 'requested from a page');
     return undefined;
   }
 
@@ -117,7 +123,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   async onUseClientTime(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     assertEmpty(data, 'use-client-time');
     const page = this.page(client);
-    await this.service.useClientTime(page.address, page.id);
+    // A phone offers its own time; the Pi's own screen has none to offer and answers for the phone in the decision.
+    await this.service.useClientTime(page.caller, page.trusted ? page.id : null);
     return undefined;
   }
 
@@ -148,15 +155,15 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     });
   }
 
-  /** Each page gets the status with its own `canSetTime`; the activity log travels in its own frames. */
+  /** Each page gets the status with its own `canSetTime` and `screen`; the activity log travels in its own frames. */
   private async broadcastStatus(): Promise<void> {
     const { activityLog: _log, ...base } = await this.service.status();
     const timestamp = this.iso();
-    for (const page of this.pages.values()) page.send({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: page.trusted } });
+    for (const page of this.pages.values()) page.send({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime: this.service.maySetTime(page.caller), screen: page.screen } });
   }
 
   private async statusFor(page: Page): Promise<ServerFrame> {
-    const { activityLog: _log, ...data } = await this.service.status(page.address);
+    const { activityLog: _log, ...data } = await this.service.status(page.caller);
     return { type: 'time-sync-status', timestamp: this.iso(), data };
   }
 
@@ -166,7 +173,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   }
 
   private page(client: WebSocket): Page {
-    return this.pages.get(client) ?? { id: '', address: '', trusted: false, send: () => 0 };
+    return this.pages.get(client) ?? { id: '', caller: { address: '', kioskToken: null }, screen: Screen.Other, trusted: false, send: () => 0 };
   }
 
   private iso(): string {

@@ -3,12 +3,14 @@ import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { CameraModule } from '../camera/camera.module';
 import { CameraService } from '../camera/camera.service';
 import { SystemClockModule } from '../system-clock/system-clock.module';
-import { AccessPointPolicy, NetworkInterfaces } from './access-point';
+import { CommandRunner } from '../system-clock/timedatectl-clock';
+import { AccessPointPolicy, InterfaceModeDetector, IwModeDetector, NetworkInterfaces } from './access-point';
 import { CameraClockPort } from './camera-port';
 import { TimeSyncController } from './time-sync.controller';
 import { TimeSyncGateway } from './time-sync.gateway';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands } from './camera-commands';
+import { KioskToken } from '../screen/kiosk-token';
 
 @Module({
   imports: [ActivityLogModule, SystemClockModule, CameraModule],
@@ -19,8 +21,11 @@ import { CameraCommands } from './camera-commands';
     CameraCommands,
     AccessPointPolicy,
     NetworkInterfaces,
+    KioskToken,
+    CommandRunner,
+    { provide: InterfaceModeDetector, useClass: IwModeDetector },
     { provide: CameraClockPort, useExisting: CameraService },
   ],
-  exports: [TimeSyncService],
+  exports: [TimeSyncService, KioskToken, AccessPointPolicy, NetworkInterfaces],
 })
 export class TimeSyncModule {}

@@ -10,6 +10,7 @@ import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { AccessPointPolicy, NetworkInterfaces } from './access-point';
+import { KioskToken } from '../screen/kiosk-token';
 import { CameraClockPort } from './camera-port';
 import { SyncConnection, TimeSyncService } from './time-sync.service';
 
@@ -115,6 +116,9 @@ describe(TimeSyncService.name, () => {
   let journal: { append: jest.Mock };
   let sut: TimeSyncService;
   let config: AppConfig;
+  /** The kiosk secret is "kiosk-secret". */
+  const kiosk = { verify: (t: unknown) => t === 'kiosk-secret' } as unknown as KioskToken;
+  const from = (address: string, kioskToken: string | null = null) => ({ address, kioskToken });
 
   const page = (id: string, address = '10.42.0.2', trusted = true) => new FakePage(id, address, trusted, () => sut, clock);
   const events = (name: string) => published.filter((e) => e.name === name) as any[];
@@ -135,7 +139,7 @@ describe(TimeSyncService.name, () => {
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }) } as unknown as ClockJournal, kiosk, camera);
     await sut.onModuleInit();
   });
 
@@ -261,9 +265,56 @@ describe(TimeSyncService.name, () => {
     await settle();
     expect(outsider.requests()).toHaveLength(0);
     expect(() => sut.handleResponse('x', { clientTime: Date.now(), serverTime: 1, requestId: 'sync-1' }, clock.monotonic())).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
-    await expect(sut.setManually('192.168.1.50', { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    await expect(sut.setManually(from('192.168.1.50'), { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
     expect(system.writes).toEqual([]);
     expect(activity.entries().filter((e) => e.details.error === 'NOT_ACCESS_POINT_CLIENT')).toHaveLength(2);
+  });
+
+  describe("the Pi's own screen", () => {
+    it('is the kiosk only with the right secret and from the Pi itself; plain loopback is other', () => {
+      expect(sut.screenOf(from('127.0.0.1', 'kiosk-secret'))).toBe('kiosk');
+      expect(sut.screenOf(from('::1', 'kiosk-secret'))).toBe('kiosk');
+      expect(sut.screenOf(from('127.0.0.1'))).toBe('other');
+      expect(sut.screenOf(from('127.0.0.1', 'guessed'))).toBe('other');
+      // The secret from another machine (copied from a screenshot, say) is not the Pi's screen.
+      expect(sut.screenOf(from('192.168.1.50', 'kiosk-secret'))).toBe('other');
+      expect(sut.screenOf(from('10.42.0.7', 'kiosk-secret'))).toBe('phone');
+      expect(sut.screenOf(from('10.42.0.7'))).toBe('phone');
+    });
+
+    it('may set the time by hand, logged in words, but is never a time source', async () => {
+      const kioskCaller = from('127.0.0.1', 'kiosk-secret');
+      expect(sut.maySetTime(kioskCaller)).toBe(true);
+      expect(sut.mayBeSource(kioskCaller)).toBe(false);
+      expect(sut.mayBeSource(from('10.42.0.7'))).toBe(true);
+      const target = Date.now() + 3600_000;
+      await sut.setManually(kioskCaller, { timestamp: new Date(target).toISOString() }, clock.monotonic());
+      expect(system.writes).toHaveLength(1);
+      expect(activity.entries().at(-1)?.message).toMatch(/^Time set by hand on the Pi's screen \(offset: \+1 h/);
+      expect(await sut.status(kioskCaller)).toMatchObject({ canSetTime: true, screen: 'kiosk', syncSource: 'manual' });
+    });
+
+    it('refuses plain loopback and a wrong secret through the one check, logged in words', async () => {
+      for (const caller of [from('127.0.0.1'), from('127.0.0.1', 'guessed')]) {
+        await expect(sut.setManually(caller, { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+        await expect(sut.useClientTime(caller, null)).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+        expect(() => sut.assertMaySetTime(caller, "set a camera's clock")).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
+      }
+      expect(system.writes).toEqual([]);
+      expect(activity.entries().at(-1)?.message).toBe(
+        "Refused: 127.0.0.1 (its kiosk secret is not this Pi's, or it is not on the Pi itself) may not set a camera's clock. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
+      );
+      expect((await sut.status(from('127.0.0.1'))).canSetTime).toBe(false);
+    });
+
+    it('counts the phones connected from the access point and maps monotonic times to the wall clock', async () => {
+      expect((await sut.status()).accessPointClients).toBe(0);
+      sut.connect(page('a'));
+      sut.connect(page('x', '192.168.1.50', false));
+      const status = await sut.status();
+      expect(status.accessPointClients).toBe(1);
+      expect(status.piWallMinusMonotonicMs).toBe(Math.round(clock.now() - clock.monotonic()));
+    });
   });
 
   it('matches responses to requests: unknown, duplicate, foreign and late answers change nothing (pitfall 10)', async () => {
@@ -312,7 +363,7 @@ describe(TimeSyncService.name, () => {
     const target = Date.now() + 86400_000;
     const receivedMono = clock.monotonic();
     await jest.advanceTimersByTimeAsync(50);
-    const result = await sut.setManually('10.42.0.2', { timestamp: new Date(target).toISOString(), timezone: 'Europe/Berlin' }, receivedMono);
+    const result = await sut.setManually(from('10.42.0.2'), { timestamp: new Date(target).toISOString(), timezone: 'Europe/Berlin' }, receivedMono);
     expect(result.offsetMs).toBeCloseTo(86400_000, 0);
     // The 50 ms between arrival and the write are added to the operator's time.
     expect(system.writes[0]).toBe(target + 50);

@@ -5,7 +5,9 @@ import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
-import { CameraState, CameraStatus, PiClockStatus, Reliability, SyncSource, TimeSyncStatus } from '../protocol/messages';
+import { CameraState, CameraStatus, PiClockStatus, Reliability, Screen, SyncSource, TimeSyncStatus } from '../protocol/messages';
+import { Caller, isLoopback } from '../screen/caller';
+import { KioskToken } from '../screen/kiosk-token';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
@@ -23,6 +25,7 @@ import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySetti
 
 /** A page connected over the WebSocket, as the gateway describes it. */
 export interface SyncConnection extends ProbeTarget {
+  /** May be a time source: a page on the access point, never the Pi's own screen. */
   readonly trusted: boolean;
 }
 
@@ -73,6 +76,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly accessPoint: AccessPointPolicy,
     durations: DurationTracker,
     private readonly journal: ClockJournal,
+    private readonly kiosk: KioskToken,
     @Optional() private readonly cameras?: CameraClockPort,
   ) {
     this.settings = policySettingsOf(config);
@@ -118,16 +122,20 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** A `time-sync-response`, stamped `receivedMono` at the socket. Anything wrong throws a coded DomainError and changes nothing. */
   handleResponse(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number): void {
     const conn = this.connections.get(connId);
-    if (!conn?.trusted) this.refuse(conn?.address ?? 'unknown', 'send its time');
+    if (!conn?.trusted) {
+      const who = conn?.address ?? 'an unknown page';
+      this.refuse(who, `Refused the time of ${who}: only phones on the Pi's Wi-Fi give the Pi its time (the Pi's own screen shows the Pi's own clock)`);
+    }
     this.bursts.answer(connId, data, receivedMono);
   }
 
   /**
-   * Sets the time by hand (REST or WebSocket), from an access-point client only. `receivedMono` is when the
-   * request arrived: the time spent before the write is added to the operator's timestamp.
+   * Sets the time by hand (REST or WebSocket), from the Pi's own screen or an access-point client only.
+   * `receivedMono` is when the request arrived: the time spent before the write is added to the operator's timestamp.
    */
-  async setManually(address: string, input: { timestamp: unknown; timezone?: unknown }, receivedMono: number): Promise<{ offsetMs: number; newTime: string }> {
-    this.assertMaySetTime(address, 'set the time');
+  async setManually(caller: Caller, input: { timestamp: unknown; timezone?: unknown }, receivedMono: number): Promise<{ offsetMs: number; newTime: string }> {
+    const screen = this.assertMaySetTime(caller, 'set the time');
+    const address = caller.address;
     const target = parseClientTime(input.timestamp);
     assertPlausibleTime(target, 'timestamp');
     const zone = input.timezone === undefined || input.timezone === null ? undefined : assertValidTimezone(input.timezone);
@@ -135,7 +143,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const mono = this.clock.monotonic();
     const piTimeMs = this.clock.now();
     const offsetMs = round3(target + (mono - receivedMono) - piTimeMs);
-    const reading: Reading = { source: 'manual', offsetMs, errorBoundMs: null, targetMinusMonoMs: target - receivedMono, who: address, zone, sourceTimeMs: target, piTimeMs };
+    const reading: Reading = { source: 'manual', offsetMs, errorBoundMs: null, targetMinusMonoMs: target - receivedMono, who: address, screen, zone, sourceTimeMs: target, piTimeMs };
     const outcomes = await this.dispatch({ kind: 'manual', reading, piZone: pi?.timezone ?? 'UTC' });
     const outcome = outcomes[0];
     if (!outcome) throw new DomainError(ErrorCode.NTP_SYNCHRONIZED, "NTP keeps the Pi's clock (it has internet time); a time set by hand would be undone");
@@ -145,10 +153,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The operator chose a client's time over the Pi's (after a manual set or a suspected zone mistake).
-   * `connId`: the page that asked (its own time); null (REST): the client of the pending decision, else the source.
+   * `connId`: the page that asked (its own time); null (REST, the Pi's own screen): the client of the pending
+   * decision, else the source.
    */
-  async useClientTime(address: string, connId: string | null): Promise<void> {
-    this.assertMaySetTime(address, "choose a phone's time");
+  async useClientTime(caller: Caller, connId: string | null): Promise<void> {
+    this.assertMaySetTime(caller, "choose a phone's time");
     const wanted = connId ?? this.state.decision?.connId ?? this.state.sourceId;
     const conn = wanted ? this.connections.get(wanted) : undefined;
     if (!conn?.trusted) {
@@ -161,8 +170,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return reliabilityOf(this.state, this.clock.monotonic(), this.settings);
   }
 
-  /** The status a page or REST client sees; `forAddress` decides `canSetTime`. */
-  async status(forAddress?: string): Promise<TimeSyncStatus> {
+  /** The status a page or REST client sees; `forCaller` decides `canSetTime` and `screen`. */
+  async status(forCaller?: Caller): Promise<TimeSyncStatus> {
     const read = await this.readPi();
     const s = this.state;
     const mono = this.clock.monotonic();
@@ -180,7 +189,10 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       errorBoundMs: s.last?.errorBoundMs ?? null,
       lastSyncAgeMs: s.last ? Math.round(mono - s.last.monotonicMs) : null,
       sourceClient: sourceConn?.address ?? null,
-      canSetTime: forAddress === undefined ? undefined : this.maySetTime(forAddress),
+      canSetTime: forCaller === undefined ? undefined : this.maySetTime(forCaller),
+      screen: forCaller === undefined ? undefined : this.screenOf(forCaller),
+      accessPointClients: [...this.connections.values()].filter((c) => c.trusted).length,
+      piWallMinusMonotonicMs: Math.round(this.clock.epochOfMonotonic()),
       operatorHold: s.hold,
       decision,
       activityLog: this.activity.entries(),
@@ -197,8 +209,24 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return this.piStatus(read, this.source(), this.reliability());
   }
 
-  maySetTime(address: string): boolean {
-    return this.accessPoint.isAccessPointClient(address);
+  /**
+   * Which screen a caller is on. The Pi's own screen shows the kiosk secret and is on loopback (the launcher
+   * opens localhost); a page on the access point is a phone; anything else (plain loopback included, unless
+   * AP_SUBNETS lists it) is other.
+   */
+  screenOf(caller: Caller): Screen {
+    if (caller.kioskToken !== null && isLoopback(caller.address) && this.kiosk.verify(caller.kioskToken)) return Screen.Kiosk;
+    return this.accessPoint.isAccessPointClient(caller.address) ? Screen.Phone : Screen.Other;
+  }
+
+  /** May set the time by hand, choose a phone's time and set the cameras: the Pi's own screen and phones on its Wi-Fi. */
+  maySetTime(caller: Caller): boolean {
+    return this.screenOf(caller) !== Screen.Other;
+  }
+
+  /** May be a time source: phones on the Wi-Fi only. The Pi's own screen reads the Pi's own clock. */
+  mayBeSource(caller: Caller): boolean {
+    return this.screenOf(caller) === Screen.Phone;
   }
 
   // ---- the policy loop --------------------------------------------------------------------------
@@ -366,13 +394,20 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  /** Throws NOT_ACCESS_POINT_CLIENT (logged) unless `address` may change the Pi's or a camera's clock. */
-  assertMaySetTime(address: string, what: string): void {
-    if (!this.maySetTime(address)) this.refuse(address, what);
+  /**
+   * The one authority check (REST, WebSocket and the camera writes alike): throws NOT_ACCESS_POINT_CLIENT
+   * (logged) unless the caller may change the Pi's or a camera's clock. Returns the caller's screen.
+   */
+  assertMaySetTime(caller: Caller, what: string): Screen {
+    const screen = this.screenOf(caller);
+    if (screen === Screen.Other) {
+      const who = caller.kioskToken !== null ? `${caller.address} (its kiosk secret is not this Pi's, or it is not on the Pi itself)` : caller.address;
+      this.refuse(caller.address, `Refused: ${who} may not ${what}. Only the Pi's own screen and phones on the Pi's Wi-Fi may`);
+    }
+    return screen;
   }
 
-  private refuse(address: string, what: string): never {
-    const message = `Only devices on the Pi's Wi-Fi access point may ${what}; ${address} is not one`;
+  private refuse(address: string, message: string): never {
     this.activity.add('error', message, false, { error: ErrorCode.NOT_ACCESS_POINT_CLIENT, client: address });
     throw new DomainError(ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
   }

@@ -10,6 +10,11 @@ export abstract class Clock {
   abstract now(): number;
   abstract monotonic(): number;
 
+  /** The wall clock to the microsecond where the platform knows it (for offsets, not for display). */
+  preciseNow(): number {
+    return this.now();
+  }
+
   /** Wall minus monotonic: constant while the clock runs freely, changes only when the wall clock is stepped. */
   epochOfMonotonic(): number {
     return this.now() - this.monotonic();
@@ -20,6 +25,9 @@ export abstract class Clock {
 export class HostClock extends Clock {
   now(): number {
     return Date.now();
+  }
+  override preciseNow(): number {
+    return performance.timeOrigin + performance.now();
   }
   monotonic(): number {
     return performance.now();
@@ -46,9 +54,13 @@ export class SimulatedWallClock extends Clock {
   get offset(): number {
     return this.offsetMs;
   }
-  /** Steps the wall clock so that it reads `epochMs` now, to the millisecond: like Date.now(), it reads whole ms. */
+  /**
+   * Steps the wall clock so that it reads `epochMs` now. The offset is taken against the host's time to the
+   * microsecond (Date.now() truncates to whole ms, which would add up to 1 ms the error bound does not cover);
+   * what goes on the wire is rounded to whole ms where it is sent.
+   */
   stepTo(epochMs: number): void {
-    this.offsetMs = Math.round(epochMs - this.host.now());
+    this.offsetMs = epochMs - this.host.preciseNow();
   }
 }
 

@@ -14,7 +14,7 @@ function strictApi(): StrictApi {
   const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
   // The clock probe runs after every status; by default it never answers, so the status stamp is used.
   const pending = jest.fn(() => new Promise<never>(() => undefined));
-  return { setPiTime: unexpected('setPiTime'), syncCameras: unexpected('syncCameras'), probePiClock: pending } as unknown as StrictApi;
+  return { setPiTime: unexpected('setPiTime'), syncCameras: unexpected('syncCameras'), probePiClock: pending, connectInfo: unexpected('connectInfo') } as unknown as StrictApi;
 }
 
 const NOW = Date.parse('2026-11-25T08:02:00.000Z');
@@ -68,7 +68,7 @@ describe(App.name, () => {
       renderApp();
       sendStatus(makeStatus({ reliability: 'medium', lastSyncAgeMs: 120_000, lastOffsetMs: 1502.4, errorBoundMs: 3.2, sourceClient: '10.42.0.5' }));
       const row = screen.getByTestId('pi-timesync');
-      expect(row).toHaveTextContent('from device 10.42.0.5');
+      expect(row).toHaveTextContent('from the phone at 10.42.0.5');
       expect(screen.getByTestId('pi-age')).toHaveTextContent('2 min ago');
       expect(screen.getByTestId('pi-reliability')).toHaveTextContent('Medium');
       expect(screen.getByTestId('pi-reliability')).toHaveClass('reliability-medium');
@@ -159,20 +159,30 @@ describe(App.name, () => {
   });
 
   describe('manual time', () => {
+    const openManual = () => fireEvent.click(screen.getByTestId('open-manual'));
+    /** Picks a zone by touch: the zone button, then a first choice (the Pi's zone, this device's, UTC). */
+    const pickZone = (zone: string) => {
+      fireEvent.click(screen.getByTestId('manual-zone'));
+      const choice = screen.getAllByTestId('zone-first').find((b) => b.dataset.zone === zone);
+      if (!choice) throw new Error(`no first choice ${zone}`);
+      fireEvent.click(choice);
+    };
+
     it("is disabled with the reason when this device is not on the Pi's Wi-Fi", () => {
       renderApp();
       sendStatus(makeStatus({ canSetTime: false }));
+      openManual();
       expect(screen.getByTestId('set-pi-time')).toBeDisabled();
-      expect(screen.getByTestId('set-pi-time-reason')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+      expect(screen.getByTestId('set-pi-time-reason')).toHaveTextContent("Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time");
     });
 
     it("is prefilled with this device's time and zone and sends the stepped time, stamped at the tap", async () => {
       api.setPiTime.mockResolvedValue({});
       renderApp();
       sendStatus(makeStatus({ canSetTime: true }));
-      act(() => {
-        fireEvent.change(screen.getByTestId('manual-zone'), { target: { value: 'UTC' } });
-      });
+      openManual();
+      pickZone('UTC');
+      expect(screen.getByTestId('manual-zone')).toHaveTextContent('UTC');
       expect(screen.getByTestId('set-pi-time')).toBeEnabled();
       expect(screen.getByTestId('field-hour')).toHaveTextContent('08');
       expect(screen.getByTestId('field-minute')).toHaveTextContent('02');
@@ -194,9 +204,8 @@ describe(App.name, () => {
     it('steps on and on while a stepper is held, and only once for a tap', () => {
       renderApp();
       sendStatus(makeStatus());
-      act(() => {
-        fireEvent.change(screen.getByTestId('manual-zone'), { target: { value: 'UTC' } });
-      });
+      openManual();
+      pickZone('UTC');
       const up = screen.getByTestId('step-second-up');
       fireEvent.pointerDown(up, { button: 0 });
       act(() => jest.advanceTimersByTime(450 + 80 * 4));
@@ -216,6 +225,7 @@ describe(App.name, () => {
     it("goes back to this device's time", () => {
       renderApp();
       sendStatus(makeStatus());
+      openManual();
       fireEvent.click(screen.getByTestId('step-year-down'));
       expect(screen.getByTestId('manual-delta')).not.toHaveTextContent("This device's time");
       fireEvent.click(screen.getByTestId('use-device-time'));
@@ -226,10 +236,11 @@ describe(App.name, () => {
       api.setPiTime.mockRejectedValue(new ActionError('NOT_ACCESS_POINT_CLIENT', 'client 192.168.1.9 is not on the access point', 403));
       renderApp();
       sendStatus(makeStatus({ canSetTime: undefined }));
+      openManual();
       await act(async () => {
         fireEvent.click(screen.getByTestId('set-pi-time'));
       });
-      expect(screen.getByTestId('set-pi-time-message')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+      expect(screen.getByTestId('set-pi-time-message')).toHaveTextContent("Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time");
       expect(screen.getByTestId('set-pi-time-message')).toHaveAttribute('role', 'alert');
     });
   });
@@ -238,7 +249,7 @@ describe(App.name, () => {
     const r6 = () =>
       makeCamera({
         id: '012345678901',
-        lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150, verified: true },
+        lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150, residualBoundMs: 12, verified: true },
       });
     const r50 = () => makeCamera({ id: '083021000123', info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R50', serialNumber: '083021000123' } });
     const rows = () => screen.getAllByTestId('camera');
@@ -249,7 +260,7 @@ describe(App.name, () => {
       sendStatus(makeStatus({ cameras: [r6()] }));
       expect(screen.getByTestId('camera-name')).toHaveTextContent('Canon EOS R6 · serial 012345678901');
       expect(screen.getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
-      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was 3.2 s behind, now 150 ms ahead');
+      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('was 3.2 s behind, now 150 ms ahead (±12 ms)');
       expect(screen.getByTestId('sync-camera')).toHaveTextContent('Sync camera now');
       expect(screen.getByTestId('sync-camera')).toBeEnabled();
       expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
@@ -302,7 +313,7 @@ describe(App.name, () => {
       renderApp();
       sendStatus(makeStatus({ canSetTime: false, cameras: [r6(), r50()] }));
       expect(screen.getByTestId('sync-camera')).toBeDisabled();
-      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent("Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time");
       expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
     });
 
@@ -434,7 +445,7 @@ describe(App.name, () => {
       expect(panel).toHaveTextContent('A phone disagrees with the time set by hand');
       expect(screen.getByTestId('decision-message')).toHaveTextContent("10.42.0.5's clock is 1 h ahead of the time set by hand");
       expect(screen.getByTestId('decision-message')).toHaveAttribute('role', 'alert');
-      expect(screen.getByTestId('decision-detail')).toHaveTextContent('10.42.0.5 is 1 h 0 min 0 s ahead of the Pi (± 3 ms)');
+      expect(screen.getByTestId('decision-detail')).toHaveTextContent('The phone at 10.42.0.5 is 1 h 0 min 0 s ahead of the Pi (± 3 ms)');
       const button = screen.getByTestId('use-client-time');
       expect(button).toHaveTextContent("Use this phone's time");
       fireEvent.click(button);
@@ -471,7 +482,7 @@ describe(App.name, () => {
       renderApp();
       sendStatus(decided({ canSetTime: false }));
       expect(screen.getByTestId('use-client-time')).toBeDisabled();
-      expect(screen.getByTestId('use-client-time-reason')).toHaveTextContent("Only devices on the Pi's Wi-Fi can set the time");
+      expect(screen.getByTestId('use-client-time-reason')).toHaveTextContent("Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time");
     });
 
     it('is disabled while the socket is down', () => {
@@ -546,6 +557,32 @@ describe(App.name, () => {
       expect(ws().sent).toEqual([]);
     });
 
+    it("shows entries in order of happening, at their time in the Pi's current clock and zone, even across a step", () => {
+      renderApp();
+      // The Pi's clock now: monotonic 0 was 08:00:00 UTC. Entry 1 was stamped by a clock 3 days wrong, then stepped.
+      sendStatus(makeStatus({ pi: { ...makeStatus().pi, timezone: 'UTC' }, piWallMinusMonotonicMs: Date.parse('2026-11-25T08:00:00.000Z') }));
+      serverSend(
+        log(
+          true,
+          makeEntry({ seq: 1, timestamp: '2026-11-22T08:00:10.000Z', monotonicMs: 10_000, message: 'before the step' }),
+          makeEntry({ seq: 2, timestamp: '2026-11-25T08:00:20.000Z', monotonicMs: 20_000, message: 'the step' }),
+          makeEntry({ seq: 3, timestamp: '2026-11-25T08:00:30.000Z', monotonicMs: 30_000, message: 'after the step' }),
+        ),
+      );
+      expect(shown()).toEqual(['after the step', 'the step', 'before the step']);
+      const times = screen.getAllByTestId('activity-entry').map((li) => li.querySelector('time')?.textContent);
+      expect(times).toEqual(['08:00:30', '08:00:20', '08:00:10']);
+    });
+
+    it('shows the newest three; the whole log is one tap away', () => {
+      renderApp();
+      sendStatus(makeStatus());
+      serverSend(log(true, ...[1, 2, 3, 4, 5].map((seq) => makeEntry({ seq, message: `entry ${seq}` }))));
+      expect(shown()).toEqual(['entry 5', 'entry 4', 'entry 3']);
+      fireEvent.click(screen.getByTestId('open-log'));
+      expect(within(screen.getByTestId('log-sheet')).getAllByTestId('activity-entry')).toHaveLength(5);
+    });
+
     it('starts again from the full list after a reconnect', () => {
       renderApp();
       serverSend(log(true, makeEntry({ seq: 1, message: 'before the restart' })));
@@ -557,7 +594,176 @@ describe(App.name, () => {
     });
   });
 
+  describe("the Pi's own screen", () => {
+    const CONNECT = { ssid: 'PiTimeSync', password: null, pageUrl: 'http://10.42.0.1/', wifiQrSvg: '<svg id="wifi"/>', pageQrSvg: '<svg id="page"/>', from: 'settings' as const };
+    const kioskStatus = (overrides: Partial<TimeSyncStatus> = {}) => makeStatus({ screen: 'kiosk', accessPointClients: 0, ...overrides });
+    function renderKiosk() {
+      const view = render(<App socket={socket} api={api} />);
+      act(() => ws().serverOpen(PROTOCOL_VERSION, 'kiosk'));
+      return view;
+    }
+
+    it('never compares the Pi with itself; with no time, one large line says what to do', async () => {
+      api.connectInfo.mockResolvedValue(CONNECT);
+      renderKiosk();
+      await act(async () => {
+        sendStatus(kioskStatus({ isSynchronized: false, syncSource: 'none', reliability: 'none', lastSyncAgeMs: null, lastOffsetMs: null, errorBoundMs: null }));
+      });
+      expect(screen.getByTestId('pi-unconfirmed')).toHaveTextContent('Time not confirmed since start: connect a phone');
+      expect(document.body).not.toHaveTextContent(/in step|This device|Difference/);
+      expect(screen.queryByTestId('time-difference')).not.toBeInTheDocument();
+      expect(screen.queryByTestId('device-time')).not.toBeInTheDocument();
+    });
+
+    it('shows the source, its age and error bound once the Pi has time', () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      sendStatus(kioskStatus({ reliability: 'high', lastSyncAgeMs: 120_000, errorBoundMs: 3.2, sourceClient: '10.42.0.5' }));
+      expect(screen.queryByTestId('pi-unconfirmed')).not.toBeInTheDocument();
+      expect(screen.getByTestId('pi-source')).toHaveTextContent('from the phone at 10.42.0.5');
+      expect(screen.getByTestId('pi-age')).toHaveTextContent('2 min ago');
+      expect(screen.getByTestId('pi-bound')).toHaveTextContent('± 3.2 ms');
+    });
+
+    it('shows how to connect while no phone is connected, and keeps it one tap away once one is', async () => {
+      api.connectInfo.mockResolvedValue({ ...CONNECT, password: 'pw;1' });
+      renderKiosk();
+      await act(async () => {
+        sendStatus(kioskStatus());
+      });
+      expect(screen.getByTestId('connect-ssid')).toHaveTextContent('PiTimeSync');
+      expect(screen.getByTestId('connect-password')).toHaveTextContent('pw;1');
+      expect(screen.getByTestId('connect-url')).toHaveTextContent('http://10.42.0.1/');
+      // The QR codes are pictures of the server's SVG, never markup in the page.
+      expect(screen.getByTestId('qr-wifi').tagName).toBe('IMG');
+      expect(decodeURIComponent(screen.getByTestId('qr-wifi').getAttribute('src')!)).toBe('data:image/svg+xml;charset=utf-8,<svg id="wifi"/>');
+      expect(screen.queryByTestId('open-connect')).not.toBeInTheDocument();
+
+      await act(async () => {
+        sendStatus(kioskStatus({ accessPointClients: 1 }));
+      });
+      expect(screen.queryByTestId('qr-wifi')).not.toBeInTheDocument();
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('open-connect'));
+      });
+      expect(within(screen.getByTestId('connect-sheet')).getByTestId('qr-page')).toBeInTheDocument();
+      fireEvent.click(screen.getByTestId('connect-sheet-close'));
+      expect(screen.queryByTestId('connect-sheet')).not.toBeInTheDocument();
+    });
+
+    it("answers a decision with the phone's time (the Pi's screen has none of its own)", () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      sendStatus(kioskStatus({ accessPointClients: 1, operatorHold: true, syncSource: 'manual', decision: makeDecision() }));
+      const button = screen.getByTestId('use-client-time');
+      expect(button).toHaveTextContent("Use the phone's time");
+      fireEvent.click(button);
+      expect(ws().sentFrames).toEqual([{ type: ClientFrameType.UseClientTime, data: {} }]);
+      expect(button).toHaveTextContent('Measuring the phone…');
+    });
+
+    it("sets the time by hand starting from the Pi's clock, not from its own", async () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      api.setPiTime.mockResolvedValue({});
+      renderKiosk();
+      // The Pi reads 3 days behind this browser (a simulated clock; on a Pi both are the same clock).
+      sendStatus(kioskStatus({ accessPointClients: 1, pi: { ...makeStatus().pi, epochMs: NOW - 3 * 86_400_000, timezone: 'UTC' } }));
+      fireEvent.click(screen.getByTestId('open-manual'));
+      expect(screen.getByTestId('manual-delta')).toHaveTextContent("The Pi's time");
+      expect(screen.getByTestId('field-day')).toHaveTextContent('22');
+      expect(screen.getByTestId('manual-zone')).toHaveTextContent('UTC');
+      fireEvent.click(screen.getByTestId('step-hour-up'));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('set-pi-time'));
+      });
+      expect(api.setPiTime).toHaveBeenCalledWith('2026-11-22T09:02:00.000Z', 'UTC');
+      expect(screen.getByTestId('use-device-time')).toHaveTextContent("Back to the Pi's time");
+    });
+  });
+
+  describe('journal', () => {
+    it('says clock changes are refused while the journal cannot be written, and disables the manual set', () => {
+      renderApp();
+      sendStatus(makeStatus({ journal: { writable: false, path: '/data/clock-journal.jsonl', error: 'EROFS: read-only file system' } }));
+      expect(screen.getByTestId('journal-refusal')).toHaveTextContent('Clock changes are refused: the journal cannot be written: EROFS: read-only file system');
+      fireEvent.click(screen.getByTestId('open-manual'));
+      expect(screen.getByTestId('set-pi-time')).toBeDisabled();
+      expect(screen.getByTestId('set-pi-time-reason')).toHaveTextContent('the journal cannot be written');
+    });
+  });
+
+  describe('zone picker', () => {
+    it("offers the Pi's and this device's zone first, then narrows by region and letter, by touch alone", () => {
+      renderApp();
+      sendStatus(makeStatus({ pi: { ...makeStatus().pi, timezone: 'Asia/Tokyo' } }));
+      fireEvent.click(screen.getByTestId('open-manual'));
+      fireEvent.click(screen.getByTestId('manual-zone'));
+      const first = screen.getAllByTestId('zone-first').map((b) => b.dataset.zone);
+      expect(first[0]).toBe('Asia/Tokyo');
+      expect(first).toContain(Intl.DateTimeFormat().resolvedOptions().timeZone);
+      // No text input anywhere: a system keyboard cannot draw over the kiosk.
+      expect(document.querySelector('input, select, textarea')).toBeNull();
+      fireEvent.click(screen.getByTestId('zone-region-America'));
+      expect(screen.queryAllByTestId('zone-option')).toHaveLength(0);
+      fireEvent.click(screen.getByTestId('zone-letter-L'));
+      const options = screen.getAllByTestId('zone-option').map((b) => b.dataset.zone);
+      expect(options).toContain('America/Los_Angeles');
+      expect(options.every((z) => z!.startsWith('America/L'))).toBe(true);
+      fireEvent.click(screen.getAllByTestId('zone-option').find((b) => b.dataset.zone === 'America/Los_Angeles')!);
+      expect(screen.getByTestId('manual-zone')).toHaveTextContent('America/Los_Angeles');
+      expect(screen.queryByTestId('zone-picker')).not.toBeInTheDocument();
+    });
+  });
+
+  describe('honest camera rows', () => {
+    const synced = (lastSync: Partial<NonNullable<ReturnType<typeof makeCamera>['lastSync']>>) =>
+      makeCamera({ lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 2400, residualMs: 485, residualBoundMs: 503, verified: true, ...lastSync } });
+
+    it('says "set, not verified" (not "Synced") when the residual could not be measured well, and shows no residual', () => {
+      renderApp();
+      sendStatus(makeStatus({ cameras: [synced({ residualMs: 485, residualBoundMs: 503, verified: true })] }));
+      const row = screen.getByTestId('camera-timesync');
+      expect(row).toHaveTextContent('set, not verified');
+      expect(row).not.toHaveTextContent('Synced');
+      expect(row).not.toHaveTextContent('485');
+      expect(row).toHaveTextContent('its clock read 2.4 s behind before');
+      sendStatus(makeStatus({ cameras: [synced({ residualMs: null, residualBoundMs: null, verified: false })] }));
+      expect(screen.getByTestId('camera-timesync')).toHaveTextContent('set, not verified');
+    });
+
+    it('shows the residual with its bound when it was read back and measured well', () => {
+      renderApp();
+      sendStatus(makeStatus({ cameras: [synced({ residualMs: -11, residualBoundMs: 40, verified: true })] }));
+      const row = screen.getByTestId('camera-timesync');
+      expect(row).toHaveTextContent('Synced 1 min ago');
+      expect(row).toHaveTextContent('was 2.4 s behind, now 11 ms behind (±40 ms)');
+    });
+
+    it('disables Sync camera now, with the reason, while the page is not connected', () => {
+      renderApp();
+      sendStatus(makeStatus({ cameras: [synced({})] }));
+      expect(screen.getByTestId('sync-camera')).toBeEnabled();
+      act(() => ws().serverClose());
+      expect(screen.getByTestId('sync-camera')).toBeDisabled();
+      expect(screen.getByTestId('sync-camera-reason')).toHaveTextContent('Not connected to the Pi');
+    });
+  });
+
   describe('night mode', () => {
+    it('makes the browser bars follow (theme-color)', () => {
+      document.querySelectorAll('meta[name="theme-color"]').forEach((m) => m.remove());
+      const meta = document.createElement('meta');
+      meta.name = 'theme-color';
+      meta.content = '#0f1317';
+      document.head.appendChild(meta);
+      renderApp();
+      fireEvent.click(screen.getByTestId('night-toggle'));
+      expect(meta.content).toBe('#000000');
+      fireEvent.click(screen.getByTestId('night-toggle'));
+      expect(meta.content).toBe('#0f1317');
+      meta.remove();
+    });
+
     it('is remembered in localStorage and applied to the whole page', () => {
       const first = renderApp();
       expect(document.documentElement).not.toHaveClass('night');

@@ -1,14 +1,16 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { ClientFrame } from '../../backend/protocol/messages';
-import { ClientFrameType, ClockBackend } from '../../backend/protocol/vocabulary';
+import { ClientFrameType, ClockBackend, Screen } from '../../backend/protocol/vocabulary';
 import type { PiClockProbe, TimeSyncApi } from './api';
 import { useTick } from './clock-store';
 import { ActivityLog } from './components/ActivityLog';
 import { CameraStatusCard } from './components/CameraStatusCard';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
-import { ControllerInfo } from './components/ControllerStatus';
+import { ConnectPanel } from './components/ConnectPanel';
+import { ControllerInfo, KioskPiStatus } from './components/ControllerStatus';
 import { DecisionPanel } from './components/DecisionPanel';
 import { ManualTimeSet } from './components/ManualTimeSet';
+import { Sheet } from './components/Sheet';
 import { SocketErrorNotice } from './components/SocketErrorNotice';
 import { useNightMode } from './night-mode';
 import { deviceTimeZone } from './time-format';
@@ -23,15 +25,25 @@ export interface SocketLike {
   reloadPage(): void;
 }
 
+/** What is one tap away. */
+type SheetName = 'manual' | 'log' | 'connect';
+
+/** The newest entries shown on the main screen; the whole log is one tap away. */
+const NEWEST_ENTRIES = 3;
+
 /**
- * The kiosk page. Actions take one way each: setting the time and syncing cameras are REST calls (each
- * answer shows next to its button); "Use this phone's time" goes over the WebSocket, because it names this
- * page's own connection as the time source.
+ * The page, on the Pi's own screen (the kiosk) and on phones. Everything the operator needs fits the first
+ * screen (the TimeSync rows, each camera, how to connect or the main action, the newest log entries); setting
+ * the time by hand, the whole log and (once a phone is connected) how to connect are one tap away.
+ * Actions take one way each: setting the time and syncing cameras are REST calls (each answer shows next to
+ * its button); "Use this phone's time" goes over the WebSocket, because it names this page's own connection.
  */
 export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const snap = useSyncExternalStore(socket.subscribe, socket.getSnapshot);
   const tick = useTick();
   const [night, setNight] = useNightMode();
+  const [sheet, setSheet] = useState<SheetName | null>(null);
+  const closeSheet = useCallback(() => setSheet(null), []);
   const status = snap.status;
   const deviceZone = deviceTimeZone();
   const probe = usePiClockProbe(api, status);
@@ -43,13 +55,31 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const piNow = probe ? tick.wall + probe.piMinusDeviceMs : status ? status.pi.epochMs + elapsed : null;
   const useClientTime = useCallback(() => socket.send({ type: ClientFrameType.UseClientTime, data: {} }), [socket]);
 
+  const screen = status?.screen ?? snap.hello?.screen ?? Screen.Other;
+  const onPiScreen = screen === Screen.Kiosk;
+  const online = snap.connection === 'open';
+  // The Pi's own screen, with no phone on the Wi-Fi: how to connect one is what it shows.
+  const showConnect = onPiScreen && !!status && status.accessPointClients === 0;
+  const journalRefusal = status && !status.journal.writable ? `Clock changes are refused: the journal cannot be written: ${status.journal.error ?? status.journal.path}` : null;
+  const piZone = status?.pi.timezone ?? null;
+
   return (
-    <div className="app">
+    <div className={onPiScreen ? 'app on-pi' : 'app'} data-screen={screen}>
       <header className="top">
         <h1>
           <span className="title-extra">Pi Camera </span>TimeSync
         </h1>
         <ConnectionIndicator state={snap.connection} attempt={snap.attempt} onRetry={() => socket.reconnectNow()} />
+        {onPiScreen ? (
+          <button type="button" className="btn btn-small" data-testid="open-manual" onClick={() => setSheet('manual')} disabled={!status}>
+            Set time by hand
+          </button>
+        ) : null}
+        {onPiScreen && !showConnect ? (
+          <button type="button" className="btn btn-small" data-testid="open-connect" onClick={() => setSheet('connect')}>
+            Connect a phone
+          </button>
+        ) : null}
         <button
           type="button"
           className="btn btn-small night-toggle"
@@ -78,50 +108,104 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
           Simulated clock: the system clock is not changed
         </p>
       ) : null}
+      {journalRefusal ? (
+        <p className="notice error" data-testid="journal-refusal" role="alert">
+          <span>
+            <span aria-hidden="true">{'⚠\uFE0E '}</span>
+            {journalRefusal}
+          </span>
+        </p>
+      ) : null}
       <SocketErrorNotice error={snap.lastError} />
       {status?.decision ? (
         <DecisionPanel
           key={status.decision.at}
           decision={status.decision}
           canSetTime={status.canSetTime}
-          online={snap.connection === 'open'}
+          online={online}
           lastError={snap.lastError}
           onUse={useClientTime}
+          onPiScreen={onPiScreen}
         />
       ) : null}
 
-      <main className="layout">
+      <main className={showConnect ? 'layout with-connect' : 'layout'}>
         <section className="panel status-panel" aria-labelledby="controller-status-title" data-testid="controller-status">
           <h2 id="controller-status-title">
-            Controller Status
-            {status && snap.connection !== 'open' ? (
+            {onPiScreen ? "The Pi's time and the cameras" : 'Controller Status'}
+            {status && !online ? (
               <span className="stale-note" data-testid="stale-note">
                 {' '}
                 · last known, not connected
               </span>
             ) : null}
           </h2>
-          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} />
-          <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />
+          {onPiScreen ? <KioskPiStatus status={status} piNow={piNow} sinceStatus={sinceStatus} /> : null}
+          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} perCamera={!onPiScreen} />
+          {onPiScreen ? null : <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />}
+          {onPiScreen ? null : (
+            <div className="actions">
+              <button type="button" className="btn" data-testid="open-manual" onClick={() => setSheet('manual')} disabled={!status}>
+                Set the Pi's time by hand…
+              </button>
+            </div>
+          )}
         </section>
 
-        <section className="panel manual-panel" aria-labelledby="manual-title">
-          <h2 id="manual-title">Set the Pi's time</h2>
+        <div className="side">
+        {showConnect ? (
+          <section className="panel connect-panel" aria-labelledby="connect-title">
+            <h2 id="connect-title">Connect a phone</h2>
+            <ConnectPanel api={api} online={online} night={night} />
+          </section>
+        ) : null}
+
+        <section className="panel log-panel" aria-labelledby="log-title">
+          <h2 id="log-title" className="with-action">
+            <span>Activity</span>
+            {snap.activityLog.length > NEWEST_ENTRIES ? (
+              <button type="button" className="btn btn-small" data-testid="open-log" onClick={() => setSheet('log')}>
+                Full log ({snap.activityLog.length})
+              </button>
+            ) : null}
+          </h2>
+          <ActivityLog
+            entries={snap.activityLog}
+            timeZone={piZone ?? deviceZone}
+            wallMinusMonotonicMs={status?.piWallMinusMonotonicMs ?? null}
+            nowWall={piNow ?? tick.wall}
+            limit={NEWEST_ENTRIES}
+            testId="activity-newest"
+          />
+        </section>
+        </div>
+      </main>
+
+      {sheet === 'manual' ? (
+        <Sheet title="Set the Pi's time by hand" testId="manual-sheet" onClose={closeSheet}>
           <ManualTimeSet
             api={api}
             nowWall={tick.wall}
             deviceZone={deviceZone}
-            piZone={status?.pi.timezone ?? null}
+            piZone={piZone}
             canSetTime={status?.canSetTime}
             ntpSynchronized={!!status?.pi.ntpSynchronized}
+            onPiScreen={onPiScreen}
+            piMinusDeviceMs={piNow !== null ? piNow - tick.wall : 0}
+            refusedBecause={journalRefusal}
           />
-        </section>
-
-        <section className="panel log-panel" aria-labelledby="log-title">
-          <h2 id="log-title">Activity</h2>
-          <ActivityLog entries={snap.activityLog} timeZone={deviceZone} nowWall={tick.wall} />
-        </section>
-      </main>
+        </Sheet>
+      ) : null}
+      {sheet === 'log' ? (
+        <Sheet title="Activity" testId="log-sheet" onClose={closeSheet}>
+          <ActivityLog entries={snap.activityLog} timeZone={piZone ?? deviceZone} wallMinusMonotonicMs={status?.piWallMinusMonotonicMs ?? null} nowWall={piNow ?? tick.wall} />
+        </Sheet>
+      ) : null}
+      {sheet === 'connect' ? (
+        <Sheet title="Connect a phone" testId="connect-sheet" onClose={closeSheet}>
+          <ConnectPanel api={api} online={online} night={night} />
+        </Sheet>
+      ) : null}
     </div>
   );
 }

@@ -65,9 +65,19 @@ describe(createApi.name, () => {
 
   it('describes refusals through the protocol codes', () => {
     expect(describeError(new ActionError(ErrorCode.NOT_ACCESS_POINT_CLIENT, 'client 192.168.1.9 is not on the access point', 403))).toBe(
-      "Only devices on the Pi's Wi-Fi can set the time",
+      "Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time",
     );
     expect(describeError(new ActionError(ErrorCode.NTP_SYNCHRONIZED, 'ntp'))).toBe('The Pi already has network time (NTP), so its clock is left alone');
     expect(describeError(new Error('boom'))).toBe('Something went wrong: boom');
+  });
+
+  it("presents the kiosk secret on every request of the Pi's own screen, and on none elsewhere", async () => {
+    const kiosk = strictFetch({ status: 200, body: { offsetMs: 5, newTime: '' } });
+    await createApi(kiosk.fetchImpl, 30_000, 's3cret').setPiTime('2026-11-25T08:00:00.000Z', 'UTC');
+    expect((kiosk.calls[0].init?.headers as Record<string, string>)['x-kiosk-token']).toBe('s3cret');
+    const phone = strictFetch({ status: 200, body: { ssid: 'Pi', password: null, pageUrl: 'http://10.42.0.1/', wifiQrSvg: null, pageQrSvg: '<svg/>', from: 'settings' } });
+    expect(await createApi(phone.fetchImpl).connectInfo()).toMatchObject({ ssid: 'Pi', pageUrl: 'http://10.42.0.1/' });
+    expect(phone.calls[0].url).toBe('/api/screen/connect');
+    expect((phone.calls[0].init?.headers as Record<string, string>)['x-kiosk-token']).toBeUndefined();
   });
 });

@@ -2,8 +2,8 @@
  * The page's REST actions (each gets its own answer, shown next to its button) and the Pi clock probe.
  * Errors come back as `{ statusCode, code, message }`.
  */
-import { ErrorCode } from '../../backend/protocol/vocabulary';
-import type { CameraSyncOutcome } from '../../backend/protocol/messages';
+import { ErrorCode, KIOSK_HEADER } from '../../backend/protocol/vocabulary';
+import type { CameraSyncOutcome, ConnectInfo } from '../../backend/protocol/messages';
 
 /** Codes of failures the page meets before any answer from the Pi. */
 export const PageErrorCode = { Network: 'NETWORK', Timeout: 'TIMEOUT' } as const;
@@ -26,6 +26,8 @@ export interface TimeSyncApi {
   syncCameras(id?: string): Promise<CameraSyncOutcome[]>;
   /** The Pi's clock minus this device's, from a few GETs of /api/system/time (the lowest round trip wins). */
   probePiClock(): Promise<PiClockProbe>;
+  /** GET /api/screen/connect: the access point's name, the page's address and their QR codes. */
+  connectInfo(): Promise<ConnectInfo>;
 }
 
 export type { CameraSyncOutcome };
@@ -35,7 +37,10 @@ export interface PiClockProbe {
   rttMs: number;
 }
 
-export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args), timeoutMs = 30_000): TimeSyncApi {
+/** `kioskToken`: the Pi's own screen presents its secret on every request (header `x-kiosk-token`). */
+export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args), timeoutMs = 30_000, kioskToken: string | null = null): TimeSyncApi {
+  const identity: Record<string, string> = kioskToken ? { [KIOSK_HEADER]: kioskToken } : {};
+
   async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -43,7 +48,7 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     try {
       res = await fetchImpl(path, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...identity },
         body: JSON.stringify(body),
         signal: abort.signal,
       });
@@ -74,7 +79,7 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     let best: PiClockProbe | null = null;
     for (let i = 0; i < samples; i++) {
       const t0 = Date.now();
-      const res = await fetchImpl('/api/system/time', { cache: 'no-store', headers: { Accept: 'application/json' } });
+      const res = await fetchImpl('/api/system/time', { cache: 'no-store', headers: { Accept: 'application/json', ...identity } });
       const body = (await res.json()) as { epochMs?: unknown };
       const t1 = Date.now();
       if (!res.ok || typeof body.epochMs !== 'number') throw new ActionError(`HTTP_${res.status}`, 'The Pi did not tell its time');
@@ -89,10 +94,15 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     setPiTime: (timestamp, timezone) => post('/api/system/time', { timestamp, timezone }),
     syncCameras: async (id) => outcomesOf(await post(`/api/timesync/camera${id === undefined ? '' : `?id=${encodeURIComponent(id)}`}`, {}), id),
     probePiClock: () => probePiClock(),
+    connectInfo: async () => {
+      const res = await fetchImpl('/api/screen/connect', { cache: 'no-store', headers: { Accept: 'application/json', ...identity } });
+      if (!res.ok) throw new ActionError(`HTTP_${res.status}`, 'The Pi did not say how to connect');
+      return (await res.json()) as ConnectInfo;
+    },
   };
 }
 
-export const NOT_ON_AP_REASON = "Only devices on the Pi's Wi-Fi can set the time";
+export const NOT_ON_AP_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time";
 
 /** An error in plain words for the person holding the phone. */
 export function describeError(e: unknown): string {

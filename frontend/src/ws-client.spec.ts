@@ -1,7 +1,7 @@
 import type { ActivityEntry, ServerFrame } from '../../backend/protocol/messages';
 import { ClientFrameType, ErrorCode, EventType, PROTOCOL_VERSION, Reliability, ServerFrameType } from '../../backend/protocol/vocabulary';
 import { FakeStorage, FakeWebSocket, makeCamera, makeStatus } from '../test-support/fakes';
-import { mergeLog, RELOADED_FOR_KEY, TimeSyncSocket, type TimeSyncSocketOptions } from './ws-client';
+import { defaultSocketUrl, mergeLog, RELOADED_FOR_KEY, TimeSyncSocket, type TimeSyncSocketOptions } from './ws-client';
 
 const entry = (seq: number, message = `m${seq}`): ActivityEntry => ({ seq, timestamp: '2026-11-25T08:00:00.000Z', type: 'sync', message, success: true, details: {} });
 const log = (full: boolean, ...entries: ActivityEntry[]): ServerFrame => ({ type: ServerFrameType.ActivityLog, timestamp: '', data: { entries, full } });
@@ -52,6 +52,15 @@ describe(TimeSyncSocket.name, () => {
     FakeWebSocket.last.serverOpen();
     expect(sut.getSnapshot().connection).toBe('open');
     expect(states).toContain('open');
+  });
+
+  it("keeps what the hello says of this page (the Pi's own screen), and presents the kiosk secret in the socket's address", () => {
+    expect(defaultSocketUrl({ protocol: 'http:', host: 'localhost:3000' }, 'a b')).toBe('ws://localhost:3000/ws?kiosk=a%20b');
+    expect(defaultSocketUrl({ protocol: 'https:', host: 'pi' })).toBe('wss://pi/ws');
+    sut.start();
+    expect(sut.getSnapshot().hello).toBeNull();
+    FakeWebSocket.last.serverOpen(PROTOCOL_VERSION, 'kiosk');
+    expect(sut.getSnapshot().hello).toEqual({ screen: 'kiosk', maySetTime: true, trusted: false });
   });
 
   it('answers a time-sync request synchronously inside the message handler, echoing id and server time', () => {

@@ -1,5 +1,5 @@
 import type { ActivityEntry, ActivityLogFrame, ClientFrame, HelloFrame, ServerFrame, TimeSyncRequestFrame, TimeSyncStatus } from '../../backend/protocol/messages';
-import { ClientFrameType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
+import { ClientFrameType, KIOSK_QUERY, PROTOCOL_VERSION, ServerFrameType, type Screen } from '../../backend/protocol/vocabulary';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
@@ -29,6 +29,8 @@ export interface TimeSyncSnapshot {
   activityLog: ActivityEntry[];
   lastError: SocketError | null;
   versionMismatch: VersionMismatch | null;
+  /** What the server said of this page in its `hello`: which screen it is on and what it may do. */
+  hello: { screen: Screen; maySetTime: boolean; trusted: boolean } | null;
 }
 
 /** The part of the browser WebSocket this class uses, so tests can hand it a fake. */
@@ -75,8 +77,10 @@ function sessionStore(): Storage | null {
   }
 }
 
-export function defaultSocketUrl(loc: Location = window.location): string {
-  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+/** `ws://<host>/ws`, with `?kiosk=<secret>` on the Pi's own screen. */
+export function defaultSocketUrl(loc: Pick<Location, 'protocol' | 'host'> = window.location, kioskToken: string | null = null): string {
+  const query = kioskToken ? `?${KIOSK_QUERY}=${encodeURIComponent(kioskToken)}` : '';
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws${query}`;
 }
 
 /**
@@ -103,6 +107,7 @@ export class TimeSyncSocket {
     activityLog: [],
     lastError: null,
     versionMismatch: null,
+    hello: null,
   };
 
   constructor(options: TimeSyncSocketOptions = {}) {
@@ -258,6 +263,7 @@ export class TimeSyncSocket {
     switch (frame?.type) {
       case ServerFrameType.Hello:
         this.checkVersion(frame);
+        if (this.started) this.update({ hello: { screen: frame.screen ?? 'other', maySetTime: !!frame.maySetTime, trusted: !!frame.trusted } });
         break;
       case ServerFrameType.TimeSyncStatus:
         this.awaiting = undefined;

@@ -1,5 +1,5 @@
 import type { ActivityEntry, CameraStatus, PendingDecision, ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
-import { ActivityType, CameraState, ClockBackend, DecisionKind, PROTOCOL_VERSION, Reliability, SyncSource } from '../../backend/protocol/vocabulary';
+import { ActivityType, CameraState, ClockBackend, DecisionKind, PROTOCOL_VERSION, Reliability, SyncSource, type Screen } from '../../backend/protocol/vocabulary';
 import type { WebSocketLike } from '../src/ws-client';
 
 /** A WebSocket the test drives by hand: it records what the page sends and opens/closes on request. */
@@ -43,10 +43,10 @@ export class FakeWebSocket implements WebSocketLike {
 
   // ---- driven by the test ----
   /** Opens, and says hello as the gateway does first on every connection. */
-  serverOpen(protocolVersion: number = PROTOCOL_VERSION): void {
+  serverOpen(protocolVersion: number = PROTOCOL_VERSION, screen: Screen = 'phone'): void {
     this.readyState = 1;
     this.onopen?.({});
-    this.serverSend({ type: 'hello', protocolVersion, connectionId: `conn-${FakeWebSocket.instances.indexOf(this)}`, trusted: true });
+    this.serverSend({ type: 'hello', protocolVersion, connectionId: `conn-${FakeWebSocket.instances.indexOf(this)}`, trusted: screen === 'phone', maySetTime: screen !== 'other', screen });
   }
 
   serverSend(frame: ServerFrame | Record<string, unknown>): void {
@@ -86,6 +86,10 @@ export function makeStatus(overrides: Partial<TimeSyncStatus> = {}): TimeSyncSta
     lastSyncAgeMs: 120_000,
     sourceClient: '10.42.0.5',
     canSetTime: true,
+    screen: 'phone',
+    accessPointClients: 1,
+    // Monotonic 0 was 08:00:00 on the Pi's clock: an entry at monotonicMs 60 000 happened at 08:01:00.
+    piWallMinusMonotonicMs: Date.parse('2026-11-25T08:00:00.000Z'),
     operatorHold: false,
     decision: null,
     journal: { writable: true, path: '/var/lib/pi-timesync/clock-journal.jsonl', error: null },

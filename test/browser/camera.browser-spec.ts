@@ -28,8 +28,9 @@ describe('kiosk page with a camera (Chromium)', () => {
     await testId(page, 'pi-reliability').and(page.locator('[data-reliability=high]')).waitFor({ timeout: 20_000 });
     await eventually(async () => (await testId(page, 'camera-name').textContent())?.includes('EOS R50'), 'the camera to connect', 20_000);
     // When the Pi gets good time, the server sets the camera from it; the row follows without a reload.
-    await eventually(async () => (await testId(page, 'camera-timesync').textContent())?.startsWith('Synced'), 'the automatic camera sync to show', 20_000);
-    expect(await testId(page, 'camera-timesync').textContent()).toMatch(/was 5 h 1 min 2\d s behind/);
+    // "Synced" only when the residual was measured well; under load it may honestly be "set, not verified".
+    await eventually(async () => /^(●Synced|◐Set)/.test((await testId(page, 'camera-timesync').textContent()) ?? ''), 'the automatic camera sync to show', 20_000);
+    expect(await testId(page, 'camera-timesync').textContent()).toMatch(/(was|its clock read) 5 h 1 min 2\d s behind/);
   });
 
   afterEach(async () => {
@@ -51,8 +52,10 @@ describe('kiosk page with a camera (Chromium)', () => {
     expect(await message.getAttribute('role')).toBe('status');
     expect(await message.textContent()).toMatch(/Camera clock set to the Pi's time \(it was (2 h 0 min \d+ s|1 h 59 min \d+ s) behind\)/);
 
-    await eventually(async () => /was (2 h 0 min \d+ s|1 h 59 min \d+ s) behind/.test((await testId(page, 'camera-timesync').textContent()) ?? ''), 'the camera row to show the new sync');
-    expect(await testId(page, 'camera-timesync').textContent()).toMatch(/^Synced (just now|\d+ s ago)was .* behind, now (in step|\d+ ms (ahead|behind))$/);
+    await eventually(async () => /(was|its clock read) (2 h 0 min \d+ s|1 h 59 min \d+ s) behind/.test((await testId(page, 'camera-timesync').textContent()) ?? ''), 'the camera row to show the new sync');
+    expect(await testId(page, 'camera-timesync').textContent()).toMatch(
+      /^(●Synced (just now|\d+ s ago)was .* behind, now (in step|\d+ ms (ahead|behind)) \(±\d+(\.\d)? ms\)|◐Set set, not verified · (just now|\d+ s ago)its clock read .* behind before)$/,
+    );
     expect(Math.abs(camera!.clock.errorMs())).toBeLessThan(1000);
     await page.screenshot({ path: screenshotPath('camera-800x480') });
   });

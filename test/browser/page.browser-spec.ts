@@ -88,6 +88,7 @@ describe('kiosk page (Chromium)', () => {
     const before = await piMinusBrowser(page);
     expect(before.diffMs).toBeLessThan(-47 * HOURS);
 
+    await testId(page, 'open-manual').click();
     expect(await testId(page, 'manual-delta').textContent()).toBe("This device's time");
     await testId(page, 'step-hour-up').click();
     await testId(page, 'step-minute-up').click();
@@ -99,6 +100,7 @@ describe('kiosk page (Chromium)', () => {
 
     const after = await piMinusBrowser(page);
     expect(Math.abs(after.diffMs - 1 * HOURS)).toBeLessThan(250);
+    await testId(page, 'manual-sheet-close').click();
     await eventually(async () => (await testId(page, 'pi-source').textContent())?.includes('set by hand'), 'the source row to say manual');
     expect(await testId(page, 'operator-hold').textContent()).toBe('Set by hand; automatic syncs only measure');
     await eventually(async () => (await testId(page, 'time-difference').textContent()) === 'Pi is 1 h 0 min 0 s ahead', 'the difference row');
@@ -108,9 +110,10 @@ describe('kiosk page (Chromium)', () => {
     const { app, page } = await open({ AP_SUBNETS: '10.42.0.0/24' });
     await page.goto(app.url);
     await waitForStatus(page);
+    await testId(page, 'open-manual').click();
     await testId(page, 'set-pi-time-reason').waitFor();
     expect(await testId(page, 'set-pi-time').isDisabled()).toBe(true);
-    expect(await testId(page, 'set-pi-time-reason').textContent()).toBe("Only devices on the Pi's Wi-Fi can set the time");
+    expect(await testId(page, 'set-pi-time-reason').textContent()).toBe("Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time");
   });
 
   it('disables Sync camera now, with the reason, while no camera is connected', async () => {
@@ -126,9 +129,11 @@ describe('kiosk page (Chromium)', () => {
     const { app, page } = await open({ SIMULATED_CLOCK_OFFSET_MS: '0' });
     await page.goto(app.url);
     await waitForStatus(page);
+    await testId(page, 'open-manual').click();
     await testId(page, 'step-hour-up').click();
     await testId(page, 'set-pi-time').click();
     await page.getByTestId('set-pi-time-message').and(page.locator('.ok')).waitFor();
+    await testId(page, 'manual-sheet-close').click();
     await testId(page, 'operator-hold').waitFor();
     expect(await testId(page, 'operator-hold').textContent()).toBe('Set by hand; automatic syncs only measure');
 
@@ -137,7 +142,7 @@ describe('kiosk page (Chromium)', () => {
     await testId(page, 'decision').waitFor({ timeout: 20_000 });
     expect(await testId(page, 'decision').getAttribute('data-kind')).toBe('manual-disagrees');
     expect(await testId(page, 'decision-message').textContent()).toBeTruthy();
-    expect(await testId(page, 'decision-detail').textContent()).toMatch(/^127\.0\.0\.1 is (1 h 0 min 0 s|59 min 59 s) behind the Pi/);
+    expect(await testId(page, 'decision-detail').textContent()).toMatch(/^The phone at 127\.0\.0\.1 is (1 h 0 min 0 s|59 min 59 s) behind the Pi/);
     expect(Math.abs((await piMinusBrowser(page)).diffMs - 1 * HOURS)).toBeLessThan(250);
     await page.screenshot({ path: screenshotPath('decision-800x480') });
 
@@ -168,7 +173,7 @@ describe('kiosk page (Chromium)', () => {
     await page.goto(app.url);
     await testId(page, 'version-banner').waitFor({ timeout: 15_000 });
     expect(loads).toBe(2);
-    expect(await testId(page, 'version-banner').textContent()).toContain('page 2, Pi 99');
+    expect(await testId(page, 'version-banner').textContent()).toContain('page 3, Pi 99');
     await page.waitForTimeout(1000);
     expect(loads).toBe(2);
   });
@@ -247,12 +252,21 @@ describe('kiosk page (Chromium)', () => {
         ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ statusCode: 500, code: 'CLOCK_PERMISSION_DENIED', message: 'access denied' }) })
         : route.fallback(),
     );
+    await testId(page, 'open-manual').click();
     await testId(page, 'set-pi-time').click();
     await testId(page, 'set-pi-time-message').and(page.locator('.error')).waitFor();
-    await testId(page, 'sync-camera-reason').waitFor();
     await page.waitForTimeout(300);
 
-    for (const [name, fullPage] of [['night-800x480', false], ['night-800x480-full', true]] as const) {
+    const shots = [
+      ['night-800x480-manual', false],
+      ['night-800x480', false],
+      ['night-800x480-full', true],
+    ] as const;
+    for (const [name, fullPage] of shots) {
+      if (name === 'night-800x480') {
+        await testId(page, 'manual-sheet-close').click();
+        await testId(page, 'sync-camera-reason').waitFor();
+      }
       const file = screenshotPath(name);
       await page.screenshot({ path: file, fullPage });
       const { rgba, width, height } = decodePng(readFileSync(file));

@@ -1,5 +1,6 @@
 /**
  * `npm run camera-sim -- [options]`: a simulated Canon camera speaking CCAPI, for trying the product without one.
+ * `--help` prints USAGE below and exits without starting anything.
  *
  *   --host ADDR            address to listen on (CAMERA_SIM_HOST, default 127.0.0.1)
  *   --http-port N          CCAPI over HTTP (CAMERA_SIM_HTTP_PORT, default 8080; 0 = any free port)
@@ -14,6 +15,45 @@
  *                          of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
  */
 import { CameraSim, startCameraSim } from './sim';
+
+/** What `--help` prints: the options below, each read by `option()` in this file (a test checks both). */
+export const USAGE = `Usage: npm run camera-sim -- [options]
+
+A simulated Canon camera speaking CCAPI (HTTP and HTTPS), for trying Pi Camera TimeSync without one.
+
+Options (each also from the environment variable in brackets):
+  --host ADDR            address to listen on [CAMERA_SIM_HOST] (default 127.0.0.1)
+  --http-port N          CCAPI over HTTP [CAMERA_SIM_HTTP_PORT] (default 8080; 0 = any free port)
+  --https-port N|off     CCAPI over HTTPS, self-signed [CAMERA_SIM_HTTPS_PORT] (default 8443)
+  --ssdp-port N|off      SSDP responder, unicast [CAMERA_SIM_SSDP_PORT] (default off)
+  --description-port N   UPnP description [CAMERA_SIM_DESCRIPTION_PORT] (default 0: any free port)
+  --offset-ms N          camera clock minus host clock at start, ms [CAMERA_SIM_OFFSET_MS] (default 0)
+  --std-offset +hhmm     the camera's zone setting [CAMERA_SIM_STD_OFFSET] (default +0000)
+  --dst                  start with the camera's DST flag on
+  --latency-ms N         added round-trip latency per request, ms [CAMERA_SIM_LATENCY_MS]
+  --user U               require Digest authentication with this user [CAMERA_SIM_USER]
+  --password P           ... and this password [CAMERA_SIM_PASSWORD]
+  --count N              N cameras, 1 to 16 [CAMERA_SIM_COUNT] (default 1): camera i listens on each port + i
+                         (a port of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
+  --help, -h             print this and exit
+
+Then start the app with CAMERA_URL=http://127.0.0.1:8080 (or run \`npm run demo\`, which does both).`;
+
+/** Options that take a value, and flags. */
+const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'user', 'password', 'count'];
+const FLAGS = ['dst', 'help'];
+
+/** The first thing on the command line that is not an option of this simulator, if any. */
+function unknownArgument(argv: string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') continue;
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    if (name !== null && VALUED.includes(name)) i++;
+    else if (name === null || !FLAGS.includes(name)) return arg;
+  }
+  return null;
+}
 
 function option(name: string, env: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,6 +125,16 @@ async function startOne(index: number): Promise<CameraSim> {
   return sim;
 }
 
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const unknown = unknownArgument(args);
+if (unknown !== null) {
+  console.error(`camera-sim: unknown argument ${JSON.stringify(unknown)}\n\n${USAGE}`);
+  process.exit(2);
+}
 main().catch((error) => {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

@@ -119,7 +119,7 @@ describe('Bad input and authority (e2e)', () => {
     const huge = await post({ timestamp: new Date().toISOString(), pad: 'x'.repeat(40_000) });
     expect(huge.status).toBe(413);
     expect(await snapshot()).toEqual(before);
-    expect((await request(app.url).get('/api/health').expect(200)).body).toEqual({ ok: true });
+    expect((await request(app.url).get('/api/health').expect(200)).body).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+-dev$/) });
   });
 
   it('refuses a client that is not on the access point on every path, and logs it', async () => {

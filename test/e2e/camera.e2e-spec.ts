@@ -143,7 +143,7 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   it('syncs the camera when the page asks over the WebSocket', async () => {
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 5000 });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
-    // The Pi has no time: it takes the camera's when the camera connects. Let that pi-sync pass before counting events.
+    // The Pi has no time: it first takes the camera's (a pi-sync of its own). Counting starts after that.
     await statusWhen(app, (s) => s.camera.connected && s.syncSource === 'camera');
     const page = await clients.connect(app.wsUrl);
     await page.waitFor((f) => f.type === 'activity_log');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
+import { PROTOCOL_VERSION } from '../../backend/protocol/vocabulary';
 import { Clock } from '../../backend/time/clock';
 import { startApp, StartedApp } from '../support/app';
 import { DelayProxy } from '../support/delay-proxy';
@@ -29,7 +30,7 @@ describe('The source policy through the whole app (e2e)', () => {
   it('says its protocol version first, and sends whole milliseconds', async () => {
     app = await startApp({ SIMULATED_CLOCK_OFFSET_MS: String(-86400_000) });
     const c = await connect({ offsetMs: 0 });
-    expect(c.frames[0] ?? (await c.waitFor(() => true))).toMatchObject({ type: 'hello', protocolVersion: 2, trusted: true });
+    expect(c.frames[0] ?? (await c.waitFor(() => true))).toMatchObject({ type: 'hello', protocolVersion: PROTOCOL_VERSION, trusted: true, maySetTime: true, screen: 'phone' });
     await synced(c);
     const sys = (await request(app.url).get('/api/system/time').expect(200)).body;
     expect(Number.isInteger(sys.epochMs)).toBe(true);

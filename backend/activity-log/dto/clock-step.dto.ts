@@ -44,8 +44,9 @@ export class JournalReportDto {
 export class ActivityEntryDto {
   @ApiProperty({ example: '2026-11-25T08:00:00.000Z' }) timestamp: string;
   @ApiProperty({ example: 12, description: 'Order within a server run (the clock may have been stepped between entries)' }) seq: number;
+  @ApiProperty({ example: 81234, required: false, description: "When, on the server's monotonic clock (ms): plus the status's piWallMinusMonotonicMs, the moment in the Pi's current time" }) monotonicMs?: number;
   @ApiProperty({ enum: Object.values(ActivityType), example: ActivityType.Sync }) type: string;
-  @ApiProperty({ example: 'Time synchronized from client (offset: 1500ms)' }) message: string;
+  @ApiProperty({ example: 'Time synchronized from the phone at 10.42.0.23 (offset: +1.5 s ±1.2 ms)' }) message: string;
   @ApiProperty({ example: true }) success: boolean;
   @ApiProperty({ example: { source: 'client', offset: 1500 } }) details: Record<string, unknown>;
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ActivityEntryDto, JournalHealthDto } from '../../activity-log/dto/clock-step.dto';
 import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
-import { ClockBackend, DecisionKind, ErrorCode, Reliability, SyncSource } from '../../protocol/messages';
+import { ClockBackend, DecisionKind, ErrorCode, Reliability, Screen, SyncSource } from '../../protocol/messages';
 
 const SOURCES = Object.values(SyncSource);
 const LEVELS = Object.values(Reliability);
@@ -89,6 +89,9 @@ export class TimeSyncStatusDto {
   @ApiProperty({ example: 42000, nullable: true, description: 'Age of the last successful sync (monotonic), ms' }) lastSyncAgeMs: number | null;
   @ApiProperty({ example: '10.42.0.23', nullable: true }) sourceClient: string | null;
   @ApiPropertyOptional({ example: true, description: 'Whether the caller may set the time' }) canSetTime?: boolean;
+  @ApiPropertyOptional({ enum: Object.values(Screen), example: Screen.Phone, description: "Which screen the caller is on: the Pi's own (kiosk secret), a phone on its Wi-Fi, other" }) screen?: string;
+  @ApiProperty({ example: 1, description: "Pages connected from the Pi's Wi-Fi access point right now" }) accessPointClients: number;
+  @ApiProperty({ example: 1795607918766, description: "The Pi's wall clock minus the server's monotonic clock, ms: maps activity entries' monotonicMs to the Pi's current time" }) piWallMinusMonotonicMs: number;
   @ApiProperty({ example: false, description: 'The operator set the time by hand: automatic syncs measure but do not step until a client\'s time is chosen (use-client-time)' }) operatorHold: boolean;
   @ApiProperty({ type: () => PendingDecisionDto, nullable: true, description: 'A disagreement waiting for the operator' }) decision: PendingDecisionDto | null;
   @ApiPropertyOptional({ type: ActivityEntryDto, isArray: true, description: 'REST only; over the WebSocket the log comes in activity_log frames' }) activityLog?: ActivityEntryDto[];
@@ -120,5 +123,5 @@ export class ManualTimeResultDto {
 export class ErrorBodyDto {
   @ApiProperty({ example: 403 }) statusCode: number;
   @ApiProperty({ enum: Object.values(ErrorCode), example: ErrorCode.NOT_ACCESS_POINT_CLIENT }) code: string;
-  @ApiProperty({ example: "Only devices on the Pi's Wi-Fi access point may set the time; 192.168.1.20 is not one" }) message: string;
+  @ApiProperty({ example: "Refused: 192.168.1.20 may not set the time. Only the Pi's own screen and phones on the Pi's Wi-Fi may" }) message: string;
 }

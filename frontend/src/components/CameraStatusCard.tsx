@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import type { CameraStatus } from '../../../backend/protocol/messages';
 import { CameraState } from '../../../backend/protocol/vocabulary';
 import { describeCode, NOT_ON_AP_REASON, type CameraSyncOutcome, type TimeSyncApi } from '../api';
-import { formatAge, formatAheadBehind } from '../time-format';
+import { formatAge, formatAheadBehind, formatBound } from '../time-format';
 import { useAction, type ActionResult } from '../use-action';
 import { ActionMessage } from './ActionMessage';
 
@@ -13,10 +13,14 @@ interface Props {
   api: TimeSyncApi;
   /** From the status: false when this device is not on the Pi's access point. */
   canSetTime: boolean | undefined;
+  /** The page is connected to the Pi (an answer can come back). */
+  online: boolean;
+  /** A "Sync this one" button per camera when there are several (not on the Pi's small screen: "Sync cameras now" does all). */
+  perCamera?: boolean;
 }
 
 /** A `TimeSync:` row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
-export function CameraStatusCard({ cameras, piNow, api, canSetTime }: Props) {
+export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true }: Props) {
   const list = cameras ?? [];
   const connected = list.filter((c) => c.state === CameraState.Connected);
   const several = connected.length > 1;
@@ -28,7 +32,9 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime }: Props) {
   const action = useAction(run);
   const reason = !cameras
     ? 'Waiting for the Pi…'
-    : canSetTime === false
+    : !online
+      ? 'Not connected to the Pi'
+      : canSetTime === false
       ? NOT_ON_AP_REASON
       : connected.length
         ? null
@@ -41,7 +47,7 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime }: Props) {
       <h3>Camera Status</h3>
       {list.length ? (
         list.map((camera) => (
-          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={several && camera.state === CameraState.Connected && canSetTime !== false} />
+          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false} />
         ))
       ) : (
         <dl className="rows">
@@ -82,25 +88,27 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime }: Props) {
 
 function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: CameraStatus; piNow: number | null; api: TimeSyncApi; nameOf: (id: string) => string; syncButton: boolean }) {
   return (
-    <dl className="rows camera" data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
-      <div className="row">
-        <dt>TimeSync:</dt>
-        <dd data-testid="camera-timesync">
-          <CameraTimeSync camera={camera} piNow={piNow} />
-        </dd>
-      </div>
-      <div className="row">
-        <dt>Camera</dt>
-        <dd data-testid="camera-name">{cameraName(camera)}</dd>
-      </div>
-      {camera.clock ? (
+    <div className={syncButton ? 'camera with-button' : 'camera'} data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
+      <dl className="rows">
         <div className="row">
-          <dt>Clock</dt>
-          <dd data-testid="camera-clock">{clockLine(camera.clock)}</dd>
+          <dt>TimeSync:</dt>
+          <dd data-testid="camera-timesync">
+            <CameraTimeSync camera={camera} piNow={piNow} />
+          </dd>
         </div>
-      ) : null}
+        <div className="row">
+          <dt>Camera</dt>
+          <dd data-testid="camera-name">{cameraName(camera)}</dd>
+        </div>
+        {camera.clock ? (
+          <div className="row">
+            <dt>Clock</dt>
+            <dd data-testid="camera-clock">{clockLine(camera.clock)}</dd>
+          </div>
+        ) : null}
+      </dl>
       {syncButton ? <SyncOneCamera id={camera.id} api={api} nameOf={nameOf} /> : null}
-    </dl>
+    </div>
   );
 }
 
@@ -108,12 +116,12 @@ function SyncOneCamera({ id, api, nameOf }: { id: string; api: TimeSyncApi; name
   const run = useCallback(async () => summarize(await api.syncCameras(id), nameOf), [api, id, nameOf]);
   const action = useAction(run);
   return (
-    <div className="actions">
-      <button type="button" className="btn btn-small" data-testid="sync-camera-one" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
-        {action.busy ? 'Syncing…' : 'Sync this camera'}
+    <>
+      <button type="button" className="btn btn-small sync-one" data-testid="sync-camera-one" onClick={action.trigger} disabled={action.busy} aria-busy={action.busy}>
+        {action.busy ? 'Syncing…' : 'Sync this one'}
       </button>
       <ActionMessage result={action.result} testId="sync-camera-one-message" />
-    </div>
+    </>
   );
 }
 
@@ -146,7 +154,19 @@ function cameraName(camera: CameraStatus): string {
   return serial ? `${name} · serial ${serial}` : name;
 }
 
-/** The camera's state in plain words, then its last sync. */
+/** A residual bound beyond this says nothing about the sync (the camera shows whole seconds); the server applies the same. */
+export const MEANINGFUL_RESIDUAL_BOUND_MS = 200;
+
+/** The residual after a sync, only when it was read back and measured with a bound small enough to mean something. */
+export function verifiedResidual(last: CameraStatus['lastSync']): { residualMs: number; boundMs: number } | null {
+  if (!last?.success || last.verified !== true || last.residualMs === null || typeof last.residualBoundMs !== 'number') return null;
+  return last.residualBoundMs <= MEANINGFUL_RESIDUAL_BOUND_MS ? { residualMs: last.residualMs, boundMs: last.residualBoundMs } : null;
+}
+
+/**
+ * The camera's state in plain words, then its last sync, honestly: its clock as read before the write, and the
+ * residual only when it was measured well; otherwise "set, not verified", never "Synced".
+ */
 function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number | null }) {
   const last = camera.lastSync;
   const at = last ? Date.parse(last.at) : NaN;
@@ -154,7 +174,13 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
   if (camera.state === CameraState.NeedsCredentials) {
     return (
       <span className="timesync">
-        <span className="badge reliability-low">Needs login</span> Found, but it needs the camera's user name and password
+        <span className="badge reliability-low">
+          <span className="glyph" aria-hidden="true">
+            !
+          </span>
+          Needs login
+        </span>{' '}
+        Found, but it needs the camera's user name and password
         {camera.lastError ? <span className="detail">{camera.lastError}</span> : null}
       </span>
     );
@@ -162,32 +188,63 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
   if (camera.state !== CameraState.Connected) {
     return (
       <span className="timesync">
-        <span className="badge reliability-none">Offline</span> Not connected{last?.success && age ? ` · last synced ${age}` : ''}
+        <span className="badge reliability-none">
+          <span className="glyph" aria-hidden="true">
+            ○
+          </span>
+          Offline
+        </span>{' '}
+        Not connected{last?.success && age ? ` · last set ${age}` : ''}
         {camera.lastError ? <span className="detail">{camera.lastError}</span> : null}
       </span>
     );
   }
   if (!last) return <span className="timesync">Connected, not synced yet{camera.lastError ? ` (${camera.lastError})` : ''}</span>;
+  // offsetMs: Pi minus camera before the write, so the camera's clock as read was -offsetMs from the Pi's.
+  const before = last.offsetMs !== null ? formatAheadBehind(-last.offsetMs) : null;
+  const asRead = before ? `its clock read ${before}` : null;
   if (!last.success) {
     return (
       <span className="timesync">
-        <span className="badge reliability-none">Failed</span> {last.error ?? 'the camera did not take the time'}
+        <span className="badge reliability-none">
+          <span className="glyph" aria-hidden="true">
+            ✕
+          </span>
+          Failed
+        </span>{' '}
+        {last.error ?? 'the camera did not take the time'}
         {age ? ` · ${age}` : ''}
+        {asRead ? <span className="detail">{asRead}</span> : null}
+      </span>
+    );
+  }
+  const residual = verifiedResidual(last);
+  if (!residual) {
+    return (
+      <span className="timesync" data-verified="false">
+        <span className="badge reliability-medium">
+          <span className="glyph" aria-hidden="true">
+            ◐
+          </span>
+          Set
+        </span>{' '}
+        set, not verified{age ? ` · ${age}` : ''}
+        {asRead ? <span className="detail">{asRead} before</span> : null}
       </span>
     );
   }
   return (
-    <span className="timesync">
-      <span className="badge reliability-high">Synced</span> {age}
-      {last.verified === false ? ' (set, not verified)' : ''}
-      {last.offsetMs !== null || last.residualMs !== null ? (
-        <span className="detail">
-          {/* offsetMs: Pi minus camera before; residualMs: camera minus Pi after. */}
-          {last.offsetMs !== null ? `was ${formatAheadBehind(-last.offsetMs)}` : ''}
-          {last.offsetMs !== null && last.residualMs !== null ? ', ' : ''}
-          {last.residualMs !== null ? `now ${formatAheadBehind(last.residualMs)}` : ''}
+    <span className="timesync" data-verified="true">
+      <span className="badge reliability-high">
+        <span className="glyph" aria-hidden="true">
+          ●
         </span>
-      ) : null}
+        Synced
+      </span>{' '}
+      {age}
+      <span className="detail">
+        {before ? `was ${before}, ` : ''}now {formatAheadBehind(residual.residualMs)} (±{formatBound(residual.boundMs)})
+      </span>
     </span>
   );
 }

@@ -9,9 +9,20 @@ const RELIABILITY_LABEL: Record<Reliability, string> = {
   [Reliability.None]: 'None',
 };
 
+/** A shape per level, so the levels differ without colour (night mode is all red). */
+const RELIABILITY_GLYPH: Record<Reliability, string> = {
+  [Reliability.High]: '●',
+  [Reliability.Medium]: '◐',
+  [Reliability.Low]: '◔',
+  [Reliability.None]: '○',
+};
+
 export function ReliabilityBadge({ reliability, testId }: { reliability: Reliability; testId?: string }) {
   return (
     <span className={`badge reliability-${reliability}`} data-testid={testId} data-reliability={reliability} title="Reliability">
+      <span className="glyph" aria-hidden="true">
+        {RELIABILITY_GLYPH[reliability] ?? ''}
+      </span>
       {RELIABILITY_LABEL[reliability] ?? reliability}
     </span>
   );
@@ -26,19 +37,60 @@ interface Clock {
   sinceStatus: number;
 }
 
-function sourceWords(status: TimeSyncStatus): string {
+/** Where the Pi's time came from, in a photographer's words. */
+export function sourceWords(status: TimeSyncStatus): string {
   switch (status.syncSource) {
     case SyncSource.Client:
-      return status.sourceClient ? `device ${status.sourceClient}` : "a device on the Pi's Wi-Fi";
+      return status.sourceClient ? `the phone at ${status.sourceClient}` : "a phone on the Pi's Wi-Fi";
     case SyncSource.Manual:
-      return 'time set by hand';
+      return 'the time set by hand';
     case SyncSource.Ntp:
-      return 'NTP (network time)';
+      return 'network time (NTP)';
     case SyncSource.Camera:
-      return 'the camera';
+      return "a camera's clock";
     default:
       return 'no source';
   }
+}
+
+export const NOT_CONFIRMED = 'Time not confirmed since start: connect a phone';
+
+/**
+ * The Pi's own screen: the Pi's clock and what is known of it (source, age, error bound). It never compares
+ * the Pi with "this device": this device is the Pi.
+ */
+export function KioskPiStatus({ status, piNow, sinceStatus }: { status: TimeSyncStatus | null; piNow: number | null; sinceStatus: number }) {
+  const unconfirmed = !!status && !status.pi.ntpSynchronized && status.reliability === Reliability.None;
+  return (
+    <div className="card" data-testid="controller-info">
+      <h3>The Pi</h3>
+      {unconfirmed ? (
+        <p className="unconfirmed" data-testid="pi-unconfirmed" role="alert">
+          <span aria-hidden="true">{'⚠\uFE0E '}</span>
+          {NOT_CONFIRMED}
+        </p>
+      ) : null}
+      <dl className="rows">
+        <div className="row">
+          <dt>TimeSync:</dt>
+          <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={sinceStatus} showOffset={false} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
+        </div>
+        <div className="row">
+          <dt>Pi time</dt>
+          <dd data-testid="pi-time">
+            {status && piNow !== null ? (
+              <>
+                <span className="clock big">{formatDateTime(piNow, status.pi.timezone)}</span> <ZoneLabel zone={status.pi.timezone} at={piNow} />
+                {unconfirmed ? <span className="zone-label"> (unconfirmed)</span> : null}
+              </>
+            ) : (
+              '—'
+            )}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  );
 }
 
 // ---- Controller Info ------------------------------------------------------------------------------
@@ -94,7 +146,7 @@ function ZoneLabel({ zone, at }: { zone: string; at: number }) {
   );
 }
 
-function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStatus: number }) {
+function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSyncStatus; sinceStatus: number; showOffset?: boolean }) {
   if (status.pi.ntpSynchronized) {
     return (
       <span className="timesync" data-testid="ntp-status">
@@ -117,7 +169,13 @@ function PiTimeSync({ status, sinceStatus }: { status: TimeSyncStatus; sinceStat
       <span data-testid="pi-source">from {sourceWords(status)}</span>
       {' · '}
       <span data-testid="pi-age">{formatAge(age)}</span>
-      {status.lastOffsetMs !== null ? (
+      {status.errorBoundMs !== null ? (
+        <>
+          {' · '}
+          <span data-testid="pi-bound">± {formatBound(status.errorBoundMs)}</span>
+        </>
+      ) : null}
+      {showOffset && status.lastOffsetMs !== null ? (
         <span className="detail" data-testid="pi-offset">
           offset {formatOffset(status.lastOffsetMs)}
           {status.errorBoundMs !== null ? ` ± ${formatBound(status.errorBoundMs)}` : ''}

@@ -20,6 +20,8 @@ interface Props {
   lastError: SocketError | null;
   /** Sends `use-client-time`; false when the socket is not open. */
   onUse: () => boolean;
+  /** On the Pi's own screen the answer takes the phone's time (the phone named in the decision), not this device's. */
+  onPiScreen?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ interface Props {
  * the Pi's refusal (an error frame answering the request) shows next to the button. Keyed by the decision, so
  * a new one starts afresh.
  */
-export function DecisionPanel({ decision, canSetTime, online, lastError, onUse }: Props) {
+export function DecisionPanel({ decision, canSetTime, online, lastError, onUse, onPiScreen = false }: Props) {
   /** The error sequence number when the request went out; errors after it answer it. */
   const [sentAfter, setSentAfter] = useState<number | null>(null);
   const [notSent, setNotSent] = useState(false);
@@ -51,7 +53,7 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse }
         {decision.message}
       </p>
       <p className="muted small" data-testid="decision-detail">
-        {decision.client} is {formatAmount(decision.offsetMs)} {decision.offsetMs > 0 ? 'ahead of' : 'behind'} the Pi (± {formatBound(decision.errorBoundMs)})
+        The phone at {decision.client} is {formatAmount(decision.offsetMs)} {decision.offsetMs > 0 ? 'ahead of' : 'behind'} the Pi (± {formatBound(decision.errorBoundMs)})
         {decision.clientZone && decision.clientZone !== decision.piZone ? ` · zone ${decision.clientZone}, the Pi uses ${decision.piZone}` : ''}
       </p>
       <div className="actions">
@@ -64,7 +66,7 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse }
           aria-busy={waiting}
           aria-describedby={reason ? 'use-client-time-reason' : undefined}
         >
-          {waiting ? 'Measuring this phone…' : "Use this phone's time"}
+          {waiting ? (onPiScreen ? 'Measuring the phone…' : 'Measuring this phone…') : onPiScreen ? "Use the phone's time" : "Use this phone's time"}
         </button>
         {reason ? (
           <p className="reason" id="use-client-time-reason" data-testid="use-client-time-reason">

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { NOT_ON_AP_REASON, type TimeSyncApi } from '../api';
 import {
   epochOfWall,
@@ -7,7 +7,6 @@ import {
   formatOffset,
   formatTime,
   formatUtcOffset,
-  knownTimeZones,
   stepWall,
   wallFields,
   zoneOffsetMs,
@@ -15,6 +14,7 @@ import {
 } from '../time-format';
 import { useAction } from '../use-action';
 import { ActionMessage } from './ActionMessage';
+import { ZonePicker } from './ZonePicker';
 
 interface Props {
   api: TimeSyncApi;
@@ -25,6 +25,14 @@ interface Props {
   /** From the status: false when this device is not on the Pi's access point. */
   canSetTime: boolean | undefined;
   ntpSynchronized: boolean;
+  /**
+   * The Pi's own screen: the time starts from the Pi's clock (this device is the Pi), `piMinusDeviceMs` ahead
+   * of this browser's clock (0 on a real Pi; the simulated clock differs). Elsewhere it starts from this device's.
+   */
+  onPiScreen?: boolean;
+  piMinusDeviceMs?: number;
+  /** Why clock changes are refused right now (e.g. the journal cannot be written), if they are. */
+  refusedBecause?: string | null;
 }
 
 const FIELDS: Array<{ field: WallField; label: string }> = [
@@ -41,22 +49,21 @@ const FIELDS: Array<{ field: WallField; label: string }> = [
  * time is kept as a difference from this device's clock, so it keeps running while the user steps
  * fields, and the timestamp is taken at the tap that sends it.
  */
-export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, ntpSynchronized }: Props) {
+export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, ntpSynchronized, onPiScreen = false, piMinusDeviceMs = 0, refusedBecause = null }: Props) {
+  const startZone = onPiScreen ? (piZone ?? deviceZone) : deviceZone;
+  const baseWords = onPiScreen ? "the Pi's time" : "this device's time";
   const [deltaMs, setDeltaMs] = useState(0);
-  const [zone, setZone] = useState(deviceZone);
+  const [zone, setZone] = useState(startZone);
+  const [pickingZone, setPickingZone] = useState(false);
   const deltaRef = useRef(deltaMs);
   deltaRef.current = deltaMs;
   const zoneRef = useRef(zone);
   zoneRef.current = zone;
-
-  const zones = useMemo(() => {
-    const all = knownTimeZones();
-    const first = [deviceZone, piZone].filter((z): z is string => !!z);
-    return [...new Set([...first, ...all])];
-  }, [deviceZone, piZone]);
+  const baseRef = useRef(piMinusDeviceMs);
+  baseRef.current = onPiScreen ? piMinusDeviceMs : 0;
 
   const step = useCallback((field: WallField, by: number) => {
-    const now = Date.now();
+    const now = Date.now() + baseRef.current;
     const target = now + deltaRef.current;
     const ms = ((target % 1000) + 1000) % 1000;
     const next = epochOfWall(stepWall(wallFields(target, zoneRef.current), field, by), zoneRef.current, ms, target);
@@ -67,21 +74,21 @@ export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, nt
   const resetToDevice = useCallback(() => {
     deltaRef.current = 0;
     setDeltaMs(0);
-    setZone(deviceZone);
-  }, [deviceZone]);
+    setZone(startZone);
+  }, [startZone]);
 
   const run = useCallback(async () => {
     // Stamped here, synchronously in the tap, before anything is awaited.
-    const timestamp = new Date(Date.now() + deltaRef.current).toISOString();
+    const timestamp = new Date(Date.now() + baseRef.current + deltaRef.current).toISOString();
     const timezone = zoneRef.current;
     await api.setPiTime(timestamp, timezone);
     return `Pi's clock set to ${formatDateTime(Date.parse(timestamp), timezone)} (${timezone})`;
   }, [api]);
   const action = useAction(run);
 
-  const target = nowWall + deltaMs;
+  const target = nowWall + (onPiScreen ? piMinusDeviceMs : 0) + deltaMs;
   const fields = wallFields(target, zone);
-  const reason = canSetTime === false ? NOT_ON_AP_REASON : ntpSynchronized ? 'The Pi has network time (NTP): its clock is left alone' : null;
+  const reason = canSetTime === false ? NOT_ON_AP_REASON : ntpSynchronized ? 'The Pi has network time (NTP): its clock is left alone' : refusedBecause;
 
   return (
     <div className="card manual" data-testid="manual-time">
@@ -90,28 +97,38 @@ export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, nt
         <span className="muted"> {formatUtcOffset(zoneOffsetMs(target, zone))}</span>
       </div>
       <p className="muted small" data-testid="manual-delta">
-        {Math.abs(deltaMs) < 500 ? "This device's time" : `${formatOffset(deltaMs)} from this device's time`}
+        {Math.abs(deltaMs) < 500 ? capitalize(baseWords) : `${formatOffset(deltaMs)} from ${baseWords}`}
       </p>
-      <div className="steppers" role="group" aria-label="Date and time">
-        {FIELDS.map(({ field, label }) => (
-          <Stepper key={field} field={field} label={label} value={fields[field]} onStep={step} />
-        ))}
-      </div>
-      <div className="manual-row">
-        <label className="zone">
-          <span className="muted small">Zone</span>
-          <select data-testid="manual-zone" value={zone} onChange={(e) => setZone(e.target.value)}>
-            {zones.map((z) => (
-              <option key={z} value={z}>
-                {z}
-              </option>
+      {pickingZone ? (
+        <ZonePicker
+          value={zone}
+          deviceZone={deviceZone}
+          piZone={piZone}
+          showDevice={!onPiScreen}
+          onPick={(z) => {
+            setZone(z);
+            setPickingZone(false);
+          }}
+          onCancel={() => setPickingZone(false)}
+        />
+      ) : (
+        <>
+          <div className="steppers" role="group" aria-label="Date and time">
+            {FIELDS.map(({ field, label }) => (
+              <Stepper key={field} field={field} label={label} value={fields[field]} onStep={step} />
             ))}
-          </select>
-        </label>
-        <button type="button" className="btn" data-testid="use-device-time" onClick={resetToDevice}>
-          Use this device's time
-        </button>
-      </div>
+          </div>
+          <div className="manual-row">
+            <button type="button" className="btn zone-button" data-testid="manual-zone" data-zone={zone} onClick={() => setPickingZone(true)}>
+              <span className="muted small">Zone </span>
+              {zone}
+            </button>
+            <button type="button" className="btn" data-testid="use-device-time" onClick={resetToDevice}>
+              {onPiScreen ? "Back to the Pi's time" : "Use this device's time"}
+            </button>
+          </div>
+        </>
+      )}
       <div className="actions">
         <button
           type="button"
@@ -134,6 +151,8 @@ export function ManualTimeSet({ api, nowWall, deviceZone, piZone, canSetTime, nt
     </div>
   );
 }
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 const pad = (field: WallField, n: number) => String(n).padStart(field === 'year' ? 4 : 2, '0');
 
