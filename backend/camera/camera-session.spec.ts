@@ -155,7 +155,7 @@ describe(CameraSession.name, () => {
       // The old error (Pi minus camera = -37 250 ms) comes out to about a round trip, not ±500 ms.
       expect(Math.abs(result.offset + 37_250)).toBeLessThanOrEqual(result.offsetBoundMs);
       expect(result.offsetBoundMs).toBeLessThanOrEqual(2 * ONE_WAY_MS + 25);
-      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true });
+      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true, written: true });
     });
 
     it('writes the wall offset in Casablanca during Ramadan', async () => {
@@ -173,7 +173,8 @@ describe(CameraSession.name, () => {
 
     it('reads the camera first, then writes, then reads back: previousTime is from before the write (pitfall 11)', async () => {
       const result = (await sync()) as CameraSyncResult;
-      expect(Date.parse(result.previousTime) - Date.parse(result.newTime)).toBeGreaterThan(35_000);
+      // The camera was 37 s ahead when first read; the write came a few seconds later (measuring, then the boundary).
+      expect(Date.parse(result.previousTime) - Date.parse(result.newTime)).toBeGreaterThan(30_000);
       const names = camera.requests.filter((r) => r.name === 'functions/datetime').map((r) => r.method);
       expect(names[0]).toBe('GET');
       expect(names.indexOf('PUT')).toBeGreaterThan(0);

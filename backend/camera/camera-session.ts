@@ -1,13 +1,16 @@
 import { Logger } from '@nestjs/common';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
-import { CameraInfo, CameraState, CameraStatus, CameraSyncSummary } from '../protocol/messages';
+import { CameraClockCheck, CameraInfo, CameraState, CameraStatus, CameraSyncSummary } from '../protocol/messages';
 import { formatCameraDateTime, parseCameraDateTime } from '../time/camera-datetime';
 import { Clock } from '../time/clock';
+import { ASSUMED_MAX_DRIFT_PPM, DriftEstimate, DriftSeries, offsetBoundAfter, roundedDrift } from '../time/drift';
 import { formatDuration } from '../time/format';
 import { cameraIdFor } from './camera-id';
-import { CcapiClient, CcapiSession, isRenewedChallenge } from './ccapi-client';
+import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
+import { CcapiClient, CcapiResponse, CcapiSession, isRenewedChallenge } from './ccapi-client';
+import { ErrorWindow, planningWindow, planRound, probeUseful, windowOf, writeDecision } from './clock-phase';
 import { DiscoveredCamera } from './ssdp';
-import { ClockReading, estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite, SharedSecondBoundary } from './sync-timing';
+import { ClockReading, estimateClockError, handledAt, planSecondAlignedSend, recentRoundTripMs, secondToWrite, SharedSecondBoundary } from './sync-timing';
 import { Waiter } from './waiter';
 
 /** A successful clock sync of one camera. */
@@ -36,6 +39,27 @@ export interface CameraSyncResult {
   timezone: string;
   /** One-way request latency the write was timed with, ms. */
   latencyMs: number;
+  /** The clock was written (CameraSyncKept: it was not, being within the threshold). */
+  written: true;
+}
+
+/** A camera sync that measured the camera within CAMERA_SYNC_THRESHOLD of the Pi and so did not write it. */
+export interface CameraSyncKept {
+  cameraId: string;
+  success: true;
+  written: false;
+  reason: string;
+  /** The camera's clock when first read (UTC, whole seconds as the camera showed them). */
+  previousTime: string;
+  /** Pi minus camera, ms, within ±offsetBoundMs (as CameraSyncResult's `offset`). */
+  offset: number;
+  offsetBoundMs: number;
+  /** Camera minus Pi, ms: nothing was written, so the same measurement, within ±residualBoundMs. */
+  residualMs: number;
+  residualBoundMs: number;
+  verified: true;
+  thresholdMs: number;
+  measurement: CameraMeasurement;
 }
 
 /** A failed clock sync of one camera: why, and what was known of its clock before. */
@@ -51,7 +75,7 @@ export interface CameraSyncFailure {
   offset: number | null;
 }
 
-export type CameraSyncReport = CameraSyncResult | CameraSyncFailure;
+export type CameraSyncReport = CameraSyncResult | CameraSyncKept | CameraSyncFailure;
 
 /** The camera's clock as read. `epochMs` is the start of the second it shows (true UTC, DST taken off). */
 export interface CameraClockReading {
@@ -76,6 +100,10 @@ export interface CameraSessionOwner {
   changed(session: CameraSession, from: CameraState, reason: string | null): void;
   /** Another session already holds `id` (the same camera at two addresses): its URL, else null. */
   holderOf(id: string, asker: CameraSession): CameraSession | null;
+  /** A measurement of the camera's clock was taken (every one: checks, on demand, before and after writes). */
+  measured?(session: CameraSession, measurement: CameraMeasurement): void;
+  /** The camera's clock was written. */
+  wrote?(session: CameraSession, write: CameraWrite): void;
 }
 
 /** Errors after which the camera is certainly still there (it answered, if only to say no). */
@@ -84,14 +112,14 @@ const ALIVE_CODES = new Set<string>([ErrorCode.CAMERA_BUSY, ErrorCode.CAMERA_REJ
 const TRANSPORT_FAILURES_FOR_DISCONNECT = 2;
 /** A timer that fires this far from the planned instant makes the sync wait for the next second. */
 const LANDING_TOLERANCE_MS = 20;
-/** Reads taken at the start of every sync to measure the latency afresh (a median over minutes lags a changed round trip). */
-const LATENCY_READS = 5;
-/** The latest readings whose median round trip times the PUT. */
-const LATENCY_WINDOW = 9;
-/** Longest the residual measurement may poll after the read-back. */
-const RESIDUAL_WINDOW_MS = 1200;
-/** A residual known only this loosely is not reported (the camera shows whole seconds: ±500 is no measurement; ±200 still says which part of the second). */
-const MEANINGFUL_RESIDUAL_BOUND_MS = 200;
+/**
+ * Reads taken right before the write to measure the latency afresh (a median over minutes lags a changed round
+ * trip): at least this many, more until the latest three agree with the estimate, at most LATENCY_MAX_READS.
+ */
+const LATENCY_READS = 3;
+const LATENCY_MAX_READS = 9;
+/** A clock known only this loosely is "uncertain" (the camera shows whole seconds: ±500 is no measurement; ±200 still says which part of the second). */
+const MEANINGFUL_BOUND_MS = 200;
 /** Room left between the last read while waiting and the PUT. */
 const PUT_GUARD_MS = 15;
 /** Pace of those reads, ms. */
@@ -100,8 +128,44 @@ const WAIT_READ_SPACING_MS = 25;
 const TIGHT_ENOUGH_MS = 10;
 /** A change of wall minus monotonic beyond this means the Pi clock was stepped. */
 const STEP_TOLERANCE_MS = 20;
+/** Reads a measurement starts with (a coarse window and the round trip). */
+const FIRST_READS = 3;
+/** Rounds of probes around the camera's ticks (each about one second), and the time they may take. */
+const MEASURE_MAX_ROUNDS = 5;
+const MEASURE_BUDGET_MS = 6000;
+/** Probes in one round, at most (one second unknown: one every 50 ms). */
+const MAX_PROBES_PER_ROUND = 20;
+/** Between a probe's answer and the next send, and from planning to the first send, ms. */
+const PROBE_GAP_MS = 2;
+const PROBE_LEAD_MS = 5;
+/** Below this the measurement stops refining (and a round trip's worth is the best a link allows). */
+const MEASURE_TIGHT_MS = 8;
+/** Before a write decided early (the camera is far off), reads this far apart, for at most REFINE_MAX_MS, pin its old error for the journal. */
+const REFINE_MAX_MS = 1200;
+/** Pi timestamps are whole milliseconds. */
+const TIMESTAMP_RESOLUTION_MS = 1;
+/** Room around a guess of where the camera's error is (its last measurement, the write just made). */
+const HINT_MARGIN_MS = 20;
+/** Longest single wait of a measurement between looks at whether it was cancelled. */
+const CANCEL_CHECK_MS = 100;
 
 type Reading = ClockReading & { datetime: string; dst: boolean };
+
+/** What a measurement's readings claim (see `conclude`). */
+interface Phase {
+  readings: Reading[];
+  /** The error window, widened by the slack of `conclude`; null if the readings contradict each other or the Pi stepped. */
+  window: ErrorWindow | null;
+  /** Camera minus Pi and its bound; null when uncertain (`uncertain` says why). */
+  errorMs: number | null;
+  boundMs: number | null;
+  uncertain: string | null;
+  roundTripMs: number | null;
+  /** The Pi's wall minus monotonic, monotonic and wall time at the end. */
+  epoch: number;
+  atMono: number;
+  atMs: number;
+}
 
 /**
  * One camera: its CCAPI client (queue, keep-alive sockets, Digest state, TLS agent), its connection state
@@ -122,6 +186,14 @@ export class CameraSession {
   /** A discovered camera that signed off or stopped answering: not polled until SSDP sees it again. */
   private dormant = false;
   private closed = false;
+  /** The last measurement that was not uncertain, and the Pi's wall minus monotonic then (to follow a Pi step since). */
+  private clockCheck: { measurement: CameraMeasurement & { offsetMs: number; boundMs: number }; epoch: number } | null = null;
+  /** Camera minus the Pi's monotonic clock since the last write (so a step of the Pi's wall clock does not break it). */
+  private readonly drift = new DriftSeries();
+  private driftEpoch: number | null = null;
+  private lastMeasurementMono: number | null = null;
+  /** The periodic check in progress, which a sync or a pause cancels. */
+  private checkToken: { cancelled: boolean } | null = null;
 
   constructor(
     source: CameraSource,
@@ -166,7 +238,18 @@ export class CameraSession {
       info: this.info ? { ...this.info, ...(guid ? { guid } : {}) } : null,
       lastSync: this.lastSync ? { ...this.lastSync } : null,
       lastError: this.lastError,
+      ...(this.clockCheck ? { clock: this.clockStatus() } : {}),
     };
+  }
+
+  /** Monotonic time of the last measurement (uncertain ones too), or null. */
+  get lastMeasuredMono(): number | null {
+    return this.lastMeasurementMono;
+  }
+
+  /** The camera's drift against the Pi since its last write, or null. */
+  driftEstimate(): DriftEstimate | null {
+    return this.drift.estimate();
   }
 
   /** One connection check now (also what the poll runs). Never throws. */
@@ -210,23 +293,61 @@ export class CameraSession {
   /**
    * Sets the camera's clock to the Pi's time in `timezone`, its PUT arriving on the boundary agreed in
    * `boundary` (each camera of a "sync all" takes part in the same one); reads it back and measures the
-   * residual. Never throws: a failure is a CameraSyncFailure. A sync asked for while one runs gets that one's
-   * report (and leaves `boundary`).
+   * residual. First it measures the camera read-only: within `thresholdMs` (default 0: always write) it is not
+   * written (CameraSyncKept). Never throws: a failure is a CameraSyncFailure. A sync asked for while one runs
+   * gets that one's report (and leaves `boundary`). A periodic check in progress is cancelled.
    */
-  sync(reason: string, timezone: string, boundary: SharedSecondBoundary): Promise<CameraSyncReport> {
+  sync(reason: string, timezone: string, boundary: SharedSecondBoundary, options: { thresholdMs?: number } = {}): Promise<CameraSyncReport> {
     if (this.syncing) {
       boundary.leave();
       return this.syncing;
     }
-    const run = this.runSync(reason, timezone, boundary).finally(() => {
+    this.cancelCheck();
+    const run = this.runSync(reason, timezone, boundary, options.thresholdMs ?? 0).finally(() => {
       this.syncing = null;
     });
     this.syncing = run;
     return run;
   }
 
+  /**
+   * Measures the camera's clock without writing it: polls GET datetime around its second ticks. `check`: the
+   * periodic check, which `cancelCheck()` (a sync, a pause) ends early with null. Throws NO_CAMERA /
+   * CAMERA_AUTH_REQUIRED unless connected, or the camera's error (CAMERA_BUSY while it answers 503).
+   */
+  async measure(kind: typeof MeasurementKind.Check | typeof MeasurementKind.OnDemand = MeasurementKind.OnDemand): Promise<CameraMeasurement | null> {
+    this.requireConnected();
+    const token = { cancelled: false };
+    if (kind === MeasurementKind.Check) {
+      this.cancelCheck();
+      this.checkToken = token;
+    }
+    try {
+      return await this.client.exclusive(async (session) => {
+        if (token.cancelled) return null;
+        const phase = await this.measureOn(session, { hint: this.expectedWindow(), stop: () => token.cancelled });
+        if (!phase) return null;
+        const measurement = this.toMeasurement(phase, kind);
+        this.record(measurement, phase.epoch, true);
+        return measurement;
+      });
+    } catch (error) {
+      if (codeOf(error) === ErrorCode.CAMERA_AUTH_REQUIRED) this.setState(CameraState.NeedsCredentials, messageOf(error));
+      throw error;
+    } finally {
+      if (this.checkToken === token) this.checkToken = null;
+    }
+  }
+
+  /** Ends a periodic check in progress (it resolves null, having recorded nothing). */
+  cancelCheck(): void {
+    if (this.checkToken) this.checkToken.cancelled = true;
+    this.checkToken = null;
+  }
+
   close(): void {
     this.closed = true;
+    this.cancelCheck();
     this.client.close();
   }
 
@@ -296,6 +417,7 @@ export class CameraSession {
     const before = this.info;
     if (before?.serialNumber && info.serialNumber && info.serialNumber !== before.serialNumber) {
       this.setState(CameraState.Disconnected, `another camera (${info.productName ?? 'unknown'} ${info.serialNumber}) answers at this address`);
+      this.forgetClock();
       this.info = info;
       this.setState(CameraState.Connected, null);
       return;
@@ -362,7 +484,7 @@ export class CameraSession {
 
   // ---- the clock sync ---------------------------------------------------------------------------
 
-  private async runSync(reason: string, timezone: string, boundary: SharedSecondBoundary): Promise<CameraSyncReport> {
+  private async runSync(reason: string, timezone: string, boundary: SharedSecondBoundary, thresholdMs: number): Promise<CameraSyncReport> {
     let joined = false;
     const join = (oneWayMs: number) => {
       joined = true;
@@ -373,9 +495,20 @@ export class CameraSession {
       this.requireConnected();
       const datetime = this.client.endpoint('functions/datetime');
       if (datetime && !datetime.put) throw new DomainError(ErrorCode.CAMERA_REJECTED, 'This camera does not let its clock be set over CCAPI');
-      const result = await this.client.exclusive(async (session) => {
+      const result = await this.client.exclusive(async (session): Promise<CameraSyncResult | CameraSyncKept> => {
+        // Measure first: a camera already within the threshold is left alone (a write is never better than its latency jitter).
+        const started = { epoch: this.clock.epochOfMonotonic(), mono: this.clock.monotonic() };
         previous = await this.readOn(session);
-        return this.setAndVerify(session, previous, timezone, reason, join);
+        // A camera on another zone setting or DST flag is written whatever its clock says (the instant may be right, the wall time is not).
+        const want = formatCameraDateTime(this.clock.now(), timezone);
+        const zoneDiffers = want.dst !== previous.dst || want.datetime.slice(-5) !== previous.datetime.slice(-5);
+        const before = (await this.measureOn(session, { hint: this.expectedWindow(), thresholdMs: zoneDiffers ? 0 : thresholdMs, seed: [previous] }))!;
+        if (!zoneDiffers && before.window && before.errorMs !== null && writeDecision(before.window, thresholdMs) === 'keep') {
+          joined = true;
+          boundary.leave();
+          return this.kept(before, reason, thresholdMs);
+        }
+        return this.setAndVerify(session, before.readings, timezone, reason, join, started);
       });
       this.lastSync = {
         success: true,
@@ -384,6 +517,7 @@ export class CameraSession {
         residualMs: result.residualMs,
         residualBoundMs: result.residualBoundMs,
         verified: result.verified,
+        written: result.written,
       };
       this.lastError = null;
       return result;
@@ -399,17 +533,45 @@ export class CameraSession {
     }
   }
 
+  /** The camera is within the threshold: its measurement is the outcome. */
+  private kept(phase: Phase, reason: string, thresholdMs: number): CameraSyncKept {
+    const measurement = this.toMeasurement(phase, MeasurementKind.BeforeWrite) as CameraMeasurement & { offsetMs: number; boundMs: number };
+    this.record(measurement, phase.epoch, true);
+    return {
+      cameraId: this.currentId,
+      success: true,
+      written: false,
+      reason,
+      previousTime: iso(phase.readings[0].cameraMs),
+      offset: -measurement.offsetMs + 0,
+      offsetBoundMs: measurement.boundMs,
+      residualMs: measurement.offsetMs,
+      residualBoundMs: measurement.boundMs,
+      verified: true,
+      thresholdMs,
+      measurement,
+    };
+  }
+
   private async setAndVerify(
     session: CcapiSession,
-    previous: Reading,
+    readings: Reading[],
     timezone: string,
     reason: string,
     join: (oneWayMs: number) => Promise<number>,
+    started: { epoch: number; mono: number },
   ): Promise<CameraSyncResult> {
-    const epoch = this.clock.epochOfMonotonic();
-    const readings: Reading[] = [previous];
-    // Fresh latency samples right before the write (the first read on a new socket is slow; the median skips it).
-    while (readings.length < LATENCY_READS) readings.push(await this.readOn(session));
+    const { epoch, mono: startMono } = started;
+    const previous = readings[0];
+    // A camera decided to be beyond the threshold after a few reads: pin its old error to tens of ms first (dense
+    // reads across one of its ticks), so the journal can put the photos taken before the write on true time.
+    const refineUntil = this.clock.monotonic() + REFINE_MAX_MS;
+    while (estimateClockError(readings).boundMs > targetBound(2 * oneWayOf(readings), true) && this.clock.monotonic() < refineUntil) {
+      readings.push(await this.readOn(session));
+      await this.waiter.until(this.clock.monotonic() + WAIT_READ_SPACING_MS);
+    }
+    // Fresh round trips right before the write: the PUT is timed with the link of now, not of a minute ago.
+    for (let i = 0; i < LATENCY_MAX_READS && (i < LATENCY_READS || !latencySettled(readings)); i++) readings.push(await this.readOn(session));
     let oneWayMs = oneWayOf(readings);
     const boundaryMs = await join(oneWayMs);
 
@@ -419,7 +581,7 @@ export class CameraSession {
     for (let attempt = 0; ; attempt++) {
       const target = attempt === 0 ? boundaryMs : planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
       if (attempt === 0) {
-        await this.readWhileWaiting(session, readings, target - oneWayMs - 2 * oneWayMs - PUT_GUARD_MS);
+        await this.readWhileWaiting(session, readings, target - oneWayMs);
         oneWayMs = oneWayOf(readings);
       }
       await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
@@ -433,31 +595,61 @@ export class CameraSession {
       written = { secondMs, ...value };
       return value;
     };
+    // The error before the write, from every reading before it, as a measurement for the journal (taken now: it holds until the PUT).
+    const beforePhase = this.conclude(readings, epoch, startMono);
+    const before = this.toMeasurement(beforePhase, MeasurementKind.BeforeWrite);
+    let put: CcapiResponse;
     try {
-      await session.put('functions/datetime', { body, resendAfterChallenge: false });
+      put = await session.put('functions/datetime', { body, resendAfterChallenge: false });
     } catch (error) {
       if (!isRenewedChallenge(error)) throw error;
-      // The camera wanted a fresh Digest nonce: resending now would land a round trip late. Take the next boundary.
+      // The camera wanted a fresh Digest nonce: resending now would land a round trip late. Plan the send
+      // time again, for the next boundary, with the latency of now.
+      oneWayMs = oneWayOf(readings);
       const target = planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
       await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
-      await session.put('functions/datetime', { body });
+      put = await session.put('functions/datetime', { body });
     }
     const sent = written as unknown as { secondMs: number; datetime: string; dst: boolean };
-    const old = estimateClockError(readings);
+    this.record(before, beforePhase.epoch, false);
+    const old = beforePhase.errorMs !== null ? { errorMs: beforePhase.errorMs, boundMs: beforePhase.boundMs! } : estimateClockError(readings);
     const base = {
       cameraId: this.currentId,
       success: true as const,
+      written: true as const,
       reason,
       previousTime: iso(previous.cameraMs),
       newTime: iso(sent.secondMs),
-      offset: Math.round(-old.errorMs),
-      offsetBoundMs: Math.ceil(old.boundMs),
+      offset: Math.round(-old.errorMs) + 0,
+      offsetBoundMs: Math.ceil(old.boundMs + 0.5),
       datetime: sent.datetime,
       dst: sent.dst,
       timezone,
       latencyMs: Math.round(oneWayMs * 10) / 10,
     };
-    const unverified = (why: string): CameraSyncResult => ({ ...base, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: why });
+    // From now on the camera's clock is a new one: its drift is measured afresh.
+    this.forgetClock();
+    const wrote = (after: CameraMeasurement | null, verified: boolean) =>
+      this.owner.wrote?.(this, {
+        cameraId: this.currentId,
+        ...(this.info?.serialNumber ? { serial: this.info.serialNumber } : {}),
+        at: iso(sent.secondMs),
+        atMono: sent.secondMs - epoch,
+        newTime: iso(sent.secondMs),
+        datetime: sent.datetime,
+        dst: sent.dst,
+        timezone,
+        reason,
+        beforeOffsetMs: before.offsetMs,
+        beforeBoundMs: before.boundMs,
+        afterOffsetMs: verified ? after?.offsetMs ?? null : null,
+        afterBoundMs: verified ? after?.boundMs ?? null : null,
+        verified,
+      });
+    const unverified = (why: string, after: CameraMeasurement | null = null): CameraSyncResult => {
+      wrote(after, false);
+      return { ...base, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: why };
+    };
 
     // Read back: the camera must now show the Pi's time, give or take its one-second resolution.
     let check: Reading;
@@ -476,52 +668,232 @@ export class CameraSession {
         { readBack: check.datetime, dst: check.dst },
       );
     }
-    const residual = await this.measureResidual(session, check, oneWayMs);
+    // Verify the same way as any measurement; where to look first is where the PUT should have put the phase
+    // (only a guess: the readings alone decide what is claimed).
+    let after: CameraMeasurement;
+    try {
+      // No confirmation pair: nothing but this sync writes the camera's clock now (the exclusive session holds it).
+      const hint = { low: sent.secondMs - put.receivedAtMs - HINT_MARGIN_MS, high: sent.secondMs - put.sentAtMs + HINT_MARGIN_MS };
+      const phase = (await this.measureOn(session, { seed: [check], hint, confirm: false, loose: true }))!;
+      after = this.toMeasurement(phase, MeasurementKind.AfterWrite);
+      this.record(after, phase.epoch, true);
+    } catch (error) {
+      this.logger.warn(`Measuring camera ${this.currentId} after its write failed: ${messageOf(error)}`);
+      return unverified("the camera's next second tick was not seen");
+    }
     if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS) {
       // The write used the Pi's time before or after a step, and the readings mix both: how good it is cannot be told.
-      return unverified('the Pi clock was stepped during the sync');
+      return unverified('the Pi clock was stepped during the sync', after);
     }
-    if (!residual) return unverified("the camera's next second tick was not seen");
-    if (residual.boundMs > MEANINGFUL_RESIDUAL_BOUND_MS) return unverified(`the residual is known only to ±${Math.ceil(residual.boundMs)} ms`);
-    return { ...base, residualMs: Math.round(residual.errorMs), residualBoundMs: Math.ceil(residual.boundMs), verified: true };
+    if (after.uncertain) return unverified(after.reason ?? 'the residual could not be measured', after);
+    wrote(after, true);
+    return { ...base, residualMs: after.offsetMs, residualBoundMs: after.boundMs, verified: true };
   }
 
-  /** Reads the camera's clock, paced, until `stopAtMs` (Pi time) or until its error is known well enough. */
-  private async readWhileWaiting(session: CcapiSession, readings: Reading[], stopAtMs: number): Promise<void> {
+  /**
+   * Reads the camera's clock, paced, until its old error is known to TIGHT_ENOUGH_MS, while a read twice as
+   * slow as the slowest of the latest still ends before `sendAtMs` (Pi time): the old error comes out to about a
+   * round trip, the round trips stay fresh, and no read can hold up the PUT.
+   */
+  private async readWhileWaiting(session: CcapiSession, readings: Reading[], sendAtMs: number): Promise<void> {
     while (estimateClockError(readings).boundMs > TIGHT_ENOUGH_MS) {
-      const rtt = 2 * oneWayOf(readings);
-      if (this.clock.now() + rtt >= stopAtMs) return;
+      const room = 2 * Math.max(...readings.slice(-5).map(roundTripOf)) + PUT_GUARD_MS;
+      if (this.clock.now() + room >= sendAtMs) return;
       readings.push(await this.readOn(session));
-      const pause = Math.min(WAIT_READ_SPACING_MS, stopAtMs - this.clock.now() - rtt);
+      const pause = Math.min(WAIT_READ_SPACING_MS, sendAtMs - this.clock.now() - room);
       if (pause > 0) await this.waiter.until(this.clock.monotonic() + pause);
     }
   }
 
+  // ---- the read-only measurement ------------------------------------------------------------------
+
   /**
-   * Polls the camera's clock across its next tick: the tick happened between the last reading of the old
-   * second and the first of the new one, which places the camera's phase to about one round trip.
-   * Bounded; null if the camera stopped answering (which does not undo the sync).
+   * Polls the camera's clock around its second ticks until its error is known to about a round trip: three
+   * reads for a coarse window and the latency, then rounds of probes timed to be handled where a tick may be,
+   * each round splitting what is left (clock-phase.ts). Stops when tight, when `thresholdMs` is decided to be
+   * exceeded (a write follows and refines it), when a round teaches nothing (the link is too slow or jittery
+   * for more) or after MEASURE_BUDGET_MS. `hint` only says where to look first. null if `stop()` said so.
    */
-  private async measureResidual(session: CcapiSession, last: Reading, oneWayMs: number): Promise<{ errorMs: number; boundMs: number } | null> {
-    const deadline = this.clock.monotonic() + RESIDUAL_WINDOW_MS;
-    // Start a little early: a timer that fires late on a busy event loop must not miss the tick.
-    const startAt = last.cameraMs + 1000 - Math.max(100, 4 * oneWayMs + 40);
-    const now = this.clock.now();
-    if (startAt > now) await this.waiter.until(this.clock.monotonic() + Math.min(startAt - now, RESIDUAL_WINDOW_MS));
-    const readings: Reading[] = [last];
-    try {
-      while (this.clock.monotonic() < deadline) {
-        const reading = await this.readOn(session);
-        readings.push(reading);
-        if (reading.cameraMs !== last.cameraMs) break;
-      }
-    } catch (error) {
-      this.logger.warn(`Measuring the residual error of camera ${this.currentId} failed: ${messageOf(error)}`);
-      return null;
+  private async measureOn(
+    session: CcapiSession,
+    options: { hint?: ErrorWindow | null; thresholdMs?: number; seed?: Reading[]; stop?: () => boolean; confirm?: boolean; loose?: boolean },
+  ): Promise<Phase | null> {
+    const stop = options.stop ?? (() => false);
+    const epoch = this.clock.epochOfMonotonic();
+    const startMono = this.clock.monotonic();
+    const readings: Reading[] = [...(options.seed ?? [])];
+    while (readings.length < FIRST_READS) {
+      if (stop()) return null;
+      readings.push(await this.readOn(session));
     }
-    const estimate = estimateClockError(readings);
-    // Readings that contradict each other (the camera or the Pi clock jumped) measure nothing.
-    return estimate.consistent ? estimate : null;
+    let previousWidth = Infinity;
+    for (let round = 0; round < MEASURE_MAX_ROUNDS + (options.hint ? 1 : 0); round++) {
+      const window = windowOf(readings);
+      if (!window) break;
+      const rtt = recentRoundTripMs(readings.map(roundTripOf)) ?? 0;
+      const width = window.high - window.low;
+      if (width / 2 <= targetBound(rtt, options.loose)) break;
+      if (options.thresholdMs !== undefined && (options.thresholdMs === 0 || writeDecision(window, options.thresholdMs) === 'write')) break;
+      if (this.clock.monotonic() - startMono > MEASURE_BUDGET_MS) break;
+      // The guess of where to look serves the first round only: if the clock is not where it should be, the next
+      // rounds search the whole window (and a round spent on a wrong guess does not count as one that taught nothing).
+      const hint = round === 0 ? options.hint : null;
+      if (!hint) {
+        if (previousWidth - width < 1) break;
+        previousWidth = width;
+      }
+      const oneWay = rtt / 2;
+      const planned = planningWindow(window, hint);
+      const guessed = planned.low !== window.low || planned.high !== window.high;
+      const plan = planRound(planned, this.clock.now() + oneWay + PROBE_LEAD_MS, rtt + PROBE_GAP_MS, MAX_PROBES_PER_ROUND, guessed);
+      for (const atMs of plan) {
+        const known = windowOf(readings);
+        if (!known) break;
+        const wait = atMs - oneWay - this.clock.now();
+        // A probe made pointless by what came back (the tick is already placed elsewhere) is not sent.
+        if (!probeUseful(known, Math.max(atMs, this.clock.now() + oneWay), oneWay)) continue;
+        if (this.clock.monotonic() + wait - startMono > MEASURE_BUDGET_MS + 1000) break;
+        if (wait > 0 && (await this.pauseFor(wait, stop))) return null;
+        if (stop()) return null;
+        readings.push(await this.readOn(session));
+      }
+    }
+    const decided = options.thresholdMs !== undefined && readings.length && (() => {
+      const w = windowOf(readings);
+      return w !== null && (options.thresholdMs === 0 || writeDecision(w, options.thresholdMs!) === 'write');
+    })();
+    if (!decided && options.confirm !== false && (await this.confirm(session, readings, stop))) return null;
+    return this.conclude(readings, epoch, startMono);
+  }
+
+  /**
+   * One more pair of probes, handled just before and just after the tick the readings predict (a second later):
+   * if the camera's clock moved during the measurement (someone set it), they contradict the rest and the
+   * measurement is uncertain rather than wrong. Readings of an unmoved clock never contradict. true if stopped.
+   */
+  private async confirm(session: CcapiSession, readings: Reading[], stop: () => boolean): Promise<boolean> {
+    const window = windowOf(readings);
+    if (!window || (window.high - window.low) / 2 > MEANINGFUL_BOUND_MS) return false;
+    const oneWay = (recentRoundTripMs(readings.map(roundTripOf)) ?? 0) / 2;
+    const middle = (window.low + window.high) / 2;
+    const margin = (window.high - window.low) / 2 + oneWay + PROBE_GAP_MS;
+    const earliest = this.clock.now() + oneWay + PROBE_LEAD_MS + margin;
+    const tick = Math.ceil((earliest + middle) / 1000) * 1000 - middle;
+    for (const atMs of [tick - margin, tick + margin]) {
+      const wait = atMs - oneWay - this.clock.now();
+      if (wait > 0 && (await this.pauseFor(wait, stop))) return true;
+      if (stop()) return true;
+      readings.push(await this.readOn(session));
+    }
+    return false;
+  }
+
+  /**
+   * What the readings claim. The bound is the window's half width plus what could move it unseen: whole-ms
+   * stamps, a Pi step under STEP_TOLERANCE_MS, drift during the measurement. Contradicting readings, a Pi step
+   * or a bound beyond MEANINGFUL_BOUND_MS make it uncertain: nothing is claimed rather than a bound not backed up.
+   */
+  private conclude(readings: Reading[], epoch: number, startMono: number): Phase {
+    const endMono = this.clock.monotonic();
+    const endEpoch = this.clock.epochOfMonotonic();
+    const shift = Math.abs(endEpoch - epoch);
+    const base = { readings, epoch: endEpoch, atMono: endMono, atMs: endMono + endEpoch, roundTripMs: recentRoundTripMs(readings.map(roundTripOf)) };
+    const window = windowOf(readings);
+    if (!window) return { ...base, window: null, errorMs: null, boundMs: null, uncertain: "the camera's answers contradict each other (its clock or the Pi's moved during the measurement)" };
+    if (shift > STEP_TOLERANCE_MS) return { ...base, window: null, errorMs: null, boundMs: null, uncertain: 'the Pi clock was stepped during the measurement' };
+    const slack = TIMESTAMP_RESOLUTION_MS + shift + (ASSUMED_MAX_DRIFT_PPM / 1e6) * (endMono - startMono);
+    const widened = { low: window.low - slack, high: window.high + slack };
+    const errorMs = (widened.low + widened.high) / 2;
+    const boundMs = (widened.high - widened.low) / 2;
+    if (boundMs > MEANINGFUL_BOUND_MS) {
+      const rtt = base.roundTripMs === null ? '' : `, round trips of about ${Math.round(base.roundTripMs)} ms`;
+      return { ...base, window: widened, errorMs: null, boundMs: null, uncertain: `the camera's clock is known only to ±${Math.ceil(boundMs)} ms${rtt}` };
+    }
+    return { ...base, window: widened, errorMs, boundMs, uncertain: null };
+  }
+
+  private toMeasurement(phase: Phase, kind: MeasurementKind): CameraMeasurement {
+    const certain = phase.errorMs !== null && phase.boundMs !== null;
+    return {
+      cameraId: this.currentId,
+      at: iso(phase.atMs),
+      atMono: phase.atMono,
+      // Whole ms, the rounding inside the bound.
+      offsetMs: certain ? Math.round(phase.errorMs!) + 0 : null,
+      boundMs: certain ? Math.ceil(phase.boundMs! + 0.5) : null,
+      uncertain: !certain,
+      ...(phase.uncertain ? { reason: phase.uncertain } : {}),
+      samples: phase.readings.length,
+      roundTripMs: phase.roundTripMs === null ? null : Math.round(phase.roundTripMs * 10) / 10,
+      kind,
+    };
+  }
+
+  /** Keeps a measurement (as the camera's clock now, and for its drift, if `keep` and not uncertain) and reports it. */
+  private record(measurement: CameraMeasurement, epoch: number, keep: boolean): void {
+    this.lastMeasurementMono = measurement.atMono;
+    if (keep && !measurement.uncertain && measurement.offsetMs !== null && measurement.boundMs !== null) {
+      this.clockCheck = { measurement: measurement as CameraMeasurement & { offsetMs: number; boundMs: number }, epoch };
+      this.driftEpoch ??= epoch;
+      this.drift.add({ atMono: measurement.atMono, offsetMs: measurement.offsetMs + (epoch - this.driftEpoch), boundMs: measurement.boundMs });
+    }
+    this.owner.measured?.(this, measurement);
+  }
+
+  /** The camera's clock was set (or another camera answers here): what was known of it no longer holds. */
+  private forgetClock(): void {
+    this.clockCheck = null;
+    this.drift.clear();
+    this.driftEpoch = null;
+  }
+
+  private clockStatus(): CameraClockCheck | null {
+    if (!this.clockCheck) return null;
+    const { measurement: m } = this.clockCheck;
+    const ageMs = this.clock.monotonic() - m.atMono;
+    const drift = this.drift.estimate();
+    const now = this.expectedNow();
+    return {
+      offsetMs: m.offsetMs,
+      boundMs: m.boundMs,
+      checkedAt: m.at,
+      ageMs: Math.round(ageMs),
+      drift: drift ? roundedDrift(drift) : null,
+      errorNowMs: Math.ceil(now!.boundMs + Math.abs(now!.offsetMs)),
+      driftMeasured: drift !== null && Math.abs(drift.ppm) + drift.boundPpm <= ASSUMED_MAX_DRIFT_PPM,
+    };
+  }
+
+  /** Where the camera's error should be now (camera minus Pi), from its last measurement, its drift and any Pi step since. */
+  private expectedNow(): { offsetMs: number; boundMs: number } | null {
+    if (!this.clockCheck) return null;
+    const { measurement: m, epoch } = this.clockCheck;
+    const ageMs = this.clock.monotonic() - m.atMono;
+    const drift = this.drift.estimate();
+    // A step of the Pi's wall clock by +d since makes camera minus Pi smaller by d.
+    const offsetMs = m.offsetMs - (this.clock.epochOfMonotonic() - epoch);
+    const total = offsetBoundAfter({ offsetMs, boundMs: m.boundMs }, drift, ageMs);
+    const known = drift !== null && Math.abs(drift.ppm) + drift.boundPpm <= ASSUMED_MAX_DRIFT_PPM;
+    const center = offsetMs + (known ? (drift!.ppm / 1e6) * ageMs : 0);
+    return { offsetMs: center, boundMs: total - Math.abs(center) };
+  }
+
+  /** A guess of where to look first for the camera's tick; null when nothing useful is known. */
+  private expectedWindow(): ErrorWindow | null {
+    const now = this.expectedNow();
+    if (!now || now.boundMs + HINT_MARGIN_MS >= 500) return null;
+    return { low: now.offsetMs - now.boundMs - HINT_MARGIN_MS, high: now.offsetMs + now.boundMs + HINT_MARGIN_MS };
+  }
+
+  /** Waits `ms`, looking every CANCEL_CHECK_MS whether to stop; true if it stopped. */
+  private async pauseFor(ms: number, stop: () => boolean): Promise<boolean> {
+    const until = this.clock.monotonic() + ms;
+    for (;;) {
+      if (stop()) return true;
+      const left = until - this.clock.monotonic();
+      if (left <= 0) return false;
+      await this.waiter.until(this.clock.monotonic() + Math.min(left, CANCEL_CHECK_MS));
+    }
   }
 
   private async readOn(session: CcapiSession): Promise<Reading> {
@@ -536,12 +908,31 @@ export function needsCredentialsMessage(baseUrl: string | null): string {
   return `Camera at ${baseUrl ?? 'an unknown address'} refuses the user name and password: set CAMERA_USER / CAMERA_PASSWORD`;
 }
 
-/** Half the median round trip of the latest readings of this sync. */
+/** Half the round trip to expect of the next request, from this sync's own latest readings (a level shift followed at once). */
 function oneWayOf(readings: readonly ClockReading[]): number {
-  const latency = new LatencyEstimator(LATENCY_WINDOW, Infinity);
-  for (const r of readings.slice(-LATENCY_WINDOW)) latency.add(r.receivedAtMs - r.sentAtMs, 0);
-  return latency.oneWayMs(0) ?? 0;
+  return (recentRoundTripMs(readings.map(roundTripOf)) ?? 0) / 2;
 }
+
+/**
+ * Where a measurement stops refining, from the round trip: about three quarters of it (what a few rounds of
+ * probes reach), or a whole one when `loose` (a write's own before and after: one round fewer, tens of ms still).
+ */
+function targetBound(roundTripMs: number, loose = false): number {
+  return Math.max(MEASURE_TIGHT_MS, (loose ? 1 : 0.75) * roundTripMs + 2);
+}
+
+/** Whether the latest three round trips agree with the estimate from all of them (the link is not changing right now). */
+function latencySettled(readings: readonly ClockReading[]): boolean {
+  const rtts = readings.map(roundTripOf);
+  const estimate = recentRoundTripMs(rtts);
+  if (estimate === null || rtts.length < 3) return false;
+  return rtts.slice(-3).every((r) => Math.abs(r - estimate) <= Math.max(4, 0.3 * estimate));
+}
+
+function roundTripOf(r: ClockReading): number {
+  return r.receivedAtMs - r.sentAtMs;
+}
+
 
 function codeOf(error: unknown): string | null {
   return error instanceof DomainError ? error.code : null;

@@ -137,11 +137,21 @@ describe(CameraService.name, () => {
       for (const o of outcomes) expect(Math.abs(o.residualMs!)).toBeLessThanOrEqual(o.residualBoundMs!);
       expect(Math.abs(outcomes[0].offset + 37_250)).toBeLessThanOrEqual(outcomes[0].offsetBoundMs);
       expect(Math.abs(outcomes[1].offset - 4_321)).toBeLessThanOrEqual(outcomes[1].offsetBoundMs);
-      expect(named('camera-sync')).toEqual([
-        { cameraId: 'AAA1', success: true, previousTime: outcomes[0].previousTime, newTime: outcomes[0].newTime, offset: outcomes[0].offset, residualMs: outcomes[0].residualMs },
-        { cameraId: 'BBB2', success: true, previousTime: outcomes[1].previousTime, newTime: outcomes[1].newTime, offset: outcomes[1].offset, residualMs: outcomes[1].residualMs },
+      const byCamera = (x: unknown, y: unknown) => ((x as { cameraId: string }).cameraId < (y as { cameraId: string }).cameraId ? -1 : 1);
+      expect(named('camera-sync').sort(byCamera)).toEqual([
+        ...outcomes.map((o) => ({
+          cameraId: o.cameraId,
+          success: true,
+          previousTime: o.previousTime,
+          newTime: o.newTime,
+          offset: o.offset,
+          residualMs: o.residualMs,
+          written: true,
+          residualBoundMs: o.residualBoundMs,
+          verified: true,
+        })),
       ]);
-      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success])).toEqual([
+      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success]).sort()).toEqual([
         ['AAA1', true],
         ['BBB2', true],
       ]);
@@ -377,6 +387,161 @@ describe(CameraService.name, () => {
       sut = build({ CAMERA_URL: 'http://10.0.0.2:8080', CAMERA_DISCOVERY: true });
       await sut.check();
       expect(ssdp.search).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('measuring, checks and drift', () => {
+    let a: FakeCamera;
+    let b: FakeCamera;
+    const datetimeGets = (camera: FakeCamera) => camera.requests.filter((r) => r.method === 'GET' && r.name === 'functions/datetime').length;
+
+    beforeEach(async () => {
+      a = cameraAt('10.0.0.2', { serialNumber: 'AAA1', oneWayMs: 5, errorMs: 40, driftPpm: 20 });
+      b = cameraAt('10.0.0.3', { serialNumber: 'BBB2', oneWayMs: 10, errorMs: -2500 });
+      sut = build({ CAMERA_URL: 'http://10.0.0.2:8080,http://10.0.0.3:8080', CAMERA_CHECK_INTERVAL: 600_000, CAMERA_SYNC_THRESHOLD: 100 });
+      await sut.check();
+    });
+
+    it('measures one camera without writing it: measurements$ with its serial, camera-changed, the status', async () => {
+      const seen: unknown[] = [];
+      sut.measurements$.subscribe((m) => seen.push(m));
+      const m = await sut.measure('AAA1');
+      expect(Math.abs(m.offsetMs! - a.errorMs())).toBeLessThanOrEqual(m.boundMs!);
+      expect(seen).toEqual([{ ...m, serial: 'AAA1' }]);
+      expect(a.puts).toEqual([]);
+      expect(named('camera-changed')).toEqual([expect.objectContaining({ id: 'AAA1', clock: expect.objectContaining({ offsetMs: m.offsetMs, boundMs: m.boundMs }) })]);
+      await expect(sut.measure('ZZZ9')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CAMERA });
+    });
+
+    it('measureAll: every connected camera; one that cannot be measured is uncertain with its code', async () => {
+      b.fail({ name: 'functions/datetime', error: cameraErrors.busy });
+      const [ma, mb] = await sut.measureAll();
+      expect(ma).toMatchObject({ cameraId: 'AAA1', uncertain: false });
+      expect(mb).toMatchObject({ cameraId: 'BBB2', uncertain: true, offsetMs: null, boundMs: null, code: ErrorCode.CAMERA_BUSY, reason: 'Camera is busy: Device busy', samples: 0 });
+    });
+
+    it('checks each connected camera every CAMERA_CHECK_INTERVAL, read-only, and estimates its drift', async () => {
+      await sut.runDueChecks();
+      expect(datetimeGets(a) + datetimeGets(b)).toBe(0);
+      const seen: Array<{ cameraId: string; kind: string }> = [];
+      sut.measurements$.subscribe((m) => seen.push(m));
+      for (let i = 0; i < 6; i++) {
+        await time.sleep(600_000);
+        await sut.runDueChecks();
+      }
+      expect(seen.filter((m) => m.cameraId === 'AAA1').map((m) => m.kind)).toEqual(Array(6).fill('check'));
+      expect(a.puts).toEqual([]);
+      expect(b.puts).toEqual([]);
+      const clock = sut.get('AAA1').status().clock!;
+      expect(Math.abs(clock.drift!.ppm - 20)).toBeLessThanOrEqual(clock.drift!.boundPpm);
+      expect(named('camera-changed').length).toBeGreaterThanOrEqual(12);
+      // Not due again until an interval after the last.
+      const before = datetimeGets(a);
+      await sut.runDueChecks();
+      expect(datetimeGets(a)).toBe(before);
+    });
+
+    it('keeps checks off a paused camera (or all), and a check in progress stops', async () => {
+      await time.sleep(600_000);
+      sut.pauseChecks('AAA1');
+      await sut.runDueChecks();
+      expect(datetimeGets(a)).toBe(0);
+      expect(datetimeGets(b)).toBeGreaterThan(0);
+      sut.pauseChecks();
+      await time.sleep(600_000);
+      const bGets = datetimeGets(b);
+      await sut.runDueChecks();
+      expect(datetimeGets(b)).toBe(bGets);
+      sut.resumeChecks();
+      const running = sut.runDueChecks();
+      await time.sleep(300);
+      sut.pauseChecks();
+      await running;
+      expect(sut.get('AAA1').status().clock).toBeUndefined();
+      sut.resumeChecks();
+      await sut.runDueChecks();
+      expect(sut.get('AAA1').status().clock).toEqual(expect.objectContaining({ boundMs: expect.any(Number) }));
+      expect(() => sut.pauseChecks('not an id!')).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_CAMERA_ID }));
+    });
+
+    it('leaves a busy camera alone for a while, longer each time, then checks it again', async () => {
+      b.fail({ name: 'functions/datetime', error: cameraErrors.busy });
+      await time.sleep(600_000);
+      await sut.runDueChecks();
+      expect(datetimeGets(b)).toBe(1);
+      await time.sleep(20_000);
+      await sut.runDueChecks();
+      expect(datetimeGets(b)).toBe(1);
+      await time.sleep(15_000);
+      await sut.runDueChecks();
+      expect(datetimeGets(b)).toBe(2);
+      await time.sleep(35_000);
+      await sut.runDueChecks();
+      expect(datetimeGets(b)).toBe(2);
+      b.faults.length = 0;
+      await time.sleep(30_000);
+      await sut.runDueChecks();
+      expect(sut.get('BBB2').status().clock).toEqual(expect.objectContaining({ boundMs: expect.any(Number) }));
+    });
+
+    it('never checks a camera a sync runs on', async () => {
+      const kinds: string[] = [];
+      sut.measurements$.subscribe((m) => kinds.push(`${m.cameraId} ${m.kind}`));
+      await time.sleep(600_000);
+      const sync = sut.syncAll('test');
+      await sut.runDueChecks();
+      await sync;
+      expect(kinds.sort()).toEqual(['AAA1 before-write', 'BBB2 after-write', 'BBB2 before-write']);
+      // Once it is over, the checks are due again.
+      await sut.runDueChecks();
+      expect(kinds.filter((k) => k.endsWith('check'))).toEqual([]);
+      await time.sleep(600_000);
+      await sut.runDueChecks();
+      expect(kinds.filter((k) => k.endsWith('check')).sort()).toEqual(['AAA1 check', 'BBB2 check']);
+    });
+
+    it('does not check at all with CAMERA_CHECK_INTERVAL=0', async () => {
+      sut.stop();
+      sut = build({ CAMERA_URL: 'http://10.0.0.2:8080', CAMERA_CHECK_INTERVAL: 0 });
+      await sut.check();
+      const gets = datetimeGets(a);
+      await time.sleep(86_400_000);
+      await sut.runDueChecks();
+      expect(datetimeGets(a)).toBe(gets);
+    });
+
+    it('syncAll writes only the camera beyond CAMERA_SYNC_THRESHOLD; the other is reported within it, not written', async () => {
+      const writes: Array<{ cameraId: string; serial?: string; beforeOffsetMs: number | null; afterOffsetMs: number | null }> = [];
+      sut.writes$.subscribe((w) => writes.push(w));
+      const [ka, wb] = await sut.syncAll('test');
+      expect(a.puts).toEqual([]);
+      expect(b.puts).toHaveLength(1);
+      expect(ka).toMatchObject({ cameraId: 'AAA1', success: true, written: false, verified: true, thresholdMs: 100 });
+      expect(wb).toMatchObject({ cameraId: 'BBB2', success: true, written: true, verified: true });
+      expect(named('camera-sync')).toEqual(
+        expect.arrayContaining([
+          {
+            cameraId: 'AAA1',
+            success: true,
+            previousTime: expect.any(String),
+            newTime: null,
+            offset: expect.any(Number),
+            residualMs: expect.any(Number),
+            written: false,
+            residualBoundMs: expect.any(Number),
+            verified: true,
+            thresholdMs: 100,
+          },
+          expect.objectContaining({ cameraId: 'BBB2', success: true, written: true }),
+        ]),
+      );
+      expect(entries.find((e) => e.details.cameraId === 'AAA1' && e.type === 'camera' && /not written/.test(e.message))).toMatchObject({
+        success: true,
+        message: expect.stringMatching(/^Camera AAA1 clock within 100 ms of the Pi's \(\d+ ms ahead, ±\d+ ms\): not written \(test\)$/),
+        details: expect.objectContaining({ written: false, thresholdMs: 100 }),
+      });
+      expect(writes).toEqual([expect.objectContaining({ cameraId: 'BBB2', serial: 'BBB2', beforeOffsetMs: expect.any(Number), afterOffsetMs: expect.any(Number) })]);
+      expect(Math.abs(writes[0].beforeOffsetMs! + 2500)).toBeLessThan(30);
     });
   });
 });

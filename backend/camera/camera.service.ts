@@ -9,10 +9,20 @@ import { SystemClock } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
 import { CameraClockPort } from '../time-sync/camera-port';
 import { assertCameraId, cameraIdFor } from './camera-id';
-import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-session';
+import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
+import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncKept, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 import { SharedSecondBoundary } from './sync-timing';
+
+/**
+ * Room between planning the shared second boundary and the slowest camera's send: each camera still reads while
+ * it waits, and a busy event loop must not make one of them miss it (it would take the next second alone).
+ */
+const BOUNDARY_LEAD_MS = 150;
+
+/** First wait before checking again a camera that answered a check with 503 (doubling up to CAMERA_CHECK_INTERVAL). */
+const BUSY_BACKOFF_MS = 30_000;
 
 const STATE_ORDER: Record<CameraState, number> = { [CameraState.Connected]: 0, [CameraState.NeedsCredentials]: 1, [CameraState.Disconnected]: 2 };
 
@@ -41,6 +51,20 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   private ssdpSubscription: Subscription | null = null;
   /** Cameras SSDP reported that are being checked. */
   private readonly adopting = new Set<Promise<void>>();
+
+  private readonly measurements = new Subject<CameraMeasurement & { serial?: string }>();
+  /** Every measurement of a camera's clock (periodic checks, on demand, before and after each write), with its serial number: for the journal. */
+  readonly measurements$: Observable<CameraMeasurement & { serial?: string }> = this.measurements.asObservable();
+  private readonly writes = new Subject<CameraWrite>();
+  /** Every write of a camera's clock, with the camera's error before and after it: for the journal. */
+  readonly writes$: Observable<CameraWrite> = this.writes.asObservable();
+
+  /** The periodic read-only checks: running, paused (all, or by camera id), backing off a busy camera, and since when each camera is connected. */
+  private readonly checking = new Map<CameraSession, Promise<void>>();
+  private checksPausedForAll = false;
+  private readonly checksPaused = new Set<string>();
+  private readonly checkBackoff = new Map<CameraSession, { untilMono: number; delayMs: number }>();
+  private readonly connectedSince = new Map<CameraSession, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -83,6 +107,8 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     this.ssdpSubscription = null;
     this.ssdp.close();
     for (const session of this.sessions) session.close();
+    this.measurements.complete();
+    this.writes.complete();
   }
 
   // ---- what others ask -------------------------------------------------------------------------
@@ -128,7 +154,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
    * One camera. Throws INVALID_CAMERA_ID or UNKNOWN_CAMERA (nothing touched), NO_CAMERA if it is not
    * connected, or, logged and published first, CAMERA_AUTH_REQUIRED or the camera's error.
    */
-  async syncOne(cameraId: string, reason: string): Promise<CameraSyncResult> {
+  async syncOne(cameraId: string, reason: string): Promise<CameraSyncResult | CameraSyncKept> {
     const session = this.get(cameraId);
     if (session.state === CameraState.Disconnected) {
       throw new DomainError(ErrorCode.NO_CAMERA, `camera ${session.id} is not connected${session.status().lastError ? ` (${session.status().lastError})` : ''}`, { cameraId: session.id });
@@ -136,6 +162,76 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     const [report] = await this.syncSessions([session], reason);
     if (!report.success) throw new DomainError(report.code, report.error, { cameraId: report.cameraId });
     return report;
+  }
+
+  /**
+   * Measures one camera's clock without writing it (camera minus Pi, with a bound, or `uncertain` and why), keeps
+   * it for the status and the drift, and publishes `camera-changed`. Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA,
+   * NO_CAMERA, CAMERA_AUTH_REQUIRED or the camera's error (CAMERA_BUSY while it answers 503).
+   */
+  async measure(cameraId: string): Promise<CameraMeasurement> {
+    const session = this.get(cameraId);
+    const measurement = await session.measure(MeasurementKind.OnDemand);
+    this.bus.emit('camera-changed', session.status());
+    return measurement!;
+  }
+
+  /** Every connected camera, measured at once; a camera that cannot be measured is `uncertain` with the error's `code`. Never throws. */
+  measureAll(): Promise<CameraMeasurement[]> {
+    const sessions = this.ordered().filter((s) => s.state === CameraState.Connected);
+    return Promise.all(
+      sessions.map((session) =>
+        this.measure(session.id).catch((error): CameraMeasurement => ({
+          cameraId: session.id,
+          at: new Date(this.clock.now()).toISOString(),
+          atMono: this.clock.monotonic(),
+          offsetMs: null,
+          boundMs: null,
+          uncertain: true,
+          reason: messageOf(error),
+          samples: 0,
+          roundTripMs: null,
+          kind: MeasurementKind.OnDemand,
+          code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL,
+        })),
+      ),
+    );
+  }
+
+  /**
+   * Keeps the periodic checks off one camera (by id) or all of them (no id), e.g. during a session's exposures;
+   * a check in progress stops at once. Syncs and measurements asked for still run.
+   */
+  pauseChecks(cameraId?: string): void {
+    if (cameraId === undefined) this.checksPausedForAll = true;
+    else this.checksPaused.add(assertCameraId(cameraId));
+    for (const session of this.sessions) if (this.checksPausedFor(session)) session.cancelCheck();
+  }
+
+  /** Lets the periodic checks run again: for every camera (no id), or for one paused by id. */
+  resumeChecks(cameraId?: string): void {
+    if (cameraId === undefined) {
+      this.checksPausedForAll = false;
+      this.checksPaused.clear();
+    } else {
+      this.checksPaused.delete(assertCameraId(cameraId));
+    }
+  }
+
+  /**
+   * @internal The periodic read-only checks due now (what the poll starts): every connected camera whose last
+   * measurement is CAMERA_CHECK_INTERVAL old, unless its checks are paused, a sync runs on it, or it answered
+   * 503 lately (then it waits 30 s, doubling up to the interval). Each check publishes `camera-changed`.
+   * Resolves when they are done; never throws.
+   */
+  async runDueChecks(): Promise<void> {
+    const interval = this.config.CAMERA_CHECK_INTERVAL;
+    if (!interval || this.stopped) return;
+    const now = this.clock.monotonic();
+    const due = this.sessions.filter(
+      (s) => s.state === CameraState.Connected && !this.checksPausedFor(s) && !this.syncing.has(s) && !this.checking.has(s) && now >= this.nextCheckMono(s, interval),
+    );
+    await Promise.all(due.map((session) => this.runCheck(session, interval)));
   }
 
   /**
@@ -154,6 +250,11 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   changed(session: CameraSession, from: CameraState, reason: string | null): void {
     const status = session.status();
     const to = status.state;
+    if (to === CameraState.Connected && from !== to) this.connectedSince.set(session, this.clock.monotonic());
+    if (to !== CameraState.Connected) {
+      this.connectedSince.delete(session);
+      session.cancelCheck();
+    }
     if (from === to) {
       this.bus.emit('camera-changed', status);
       return;
@@ -172,6 +273,17 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       this.bus.emit('camera-disconnected', status);
     }
     this.connection.next(status);
+  }
+
+  /** @internal */
+  measured(session: CameraSession, measurement: CameraMeasurement): void {
+    const serial = session.status().info?.serialNumber;
+    this.measurements.next({ ...measurement, ...(serial ? { serial } : {}) });
+  }
+
+  /** @internal */
+  wrote(_session: CameraSession, write: CameraWrite): void {
+    this.writes.next(write);
   }
 
   /** @internal */
@@ -199,9 +311,40 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     this.timer = setTimeout(async () => {
       this.timer = null;
       await this.check();
+      void this.runDueChecks();
       this.schedule(this.config.CAMERA_POLL_INTERVAL);
     }, delayMs);
     this.timer.unref?.();
+  }
+
+  private checksPausedFor(session: CameraSession): boolean {
+    return this.checksPausedForAll || this.checksPaused.has(session.id);
+  }
+
+  /** When the camera's next check is due (monotonic): an interval after its last measurement (or its connection), or after a busy backoff. */
+  private nextCheckMono(session: CameraSession, interval: number): number {
+    const since = session.lastMeasuredMono ?? this.connectedSince.get(session) ?? this.clock.monotonic();
+    return Math.max(since + interval, this.checkBackoff.get(session)?.untilMono ?? -Infinity);
+  }
+
+  private runCheck(session: CameraSession, interval: number): Promise<void> {
+    const run = (async () => {
+      try {
+        const measurement = await session.measure(MeasurementKind.Check);
+        if (!measurement) return; // cancelled by a sync or a pause: nothing learnt, due again
+        this.checkBackoff.delete(session);
+        this.bus.emit('camera-changed', session.status());
+      } catch (error) {
+        // Busy (503): leave it alone for a while, longer each time. Anything else: the next interval (the poll says if it left).
+        const busy = error instanceof DomainError && error.code === ErrorCode.CAMERA_BUSY;
+        const previous = this.checkBackoff.get(session)?.delayMs;
+        const delayMs = busy ? Math.min(previous ? previous * 2 : BUSY_BACKOFF_MS, interval) : interval;
+        this.checkBackoff.set(session, { untilMono: this.clock.monotonic() + delayMs, delayMs });
+        this.logger.debug(`Checking camera ${session.id}'s clock: ${messageOf(error)}; next try in ${Math.round(delayMs / 1000)} s`);
+      }
+    })().finally(() => this.checking.delete(session));
+    this.checking.set(session, run);
+    return run;
   }
 
   /** One M-SEARCH at a time; the cameras that answer are adopted as they answer (see onSsdp), not when it ends. */
@@ -255,7 +398,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       const message = `the Pi's time zone cannot be read: ${messageOf(error)}`;
       return sessions.map((s) => this.report({ cameraId: s.id, success: false, reason, code: ErrorCode.INTERNAL, error: message, previousTime: null, offset: null }));
     }
-    const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length);
+    const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length, BOUNDARY_LEAD_MS);
     return Promise.all(
       sessions.map((session) => {
         const running = this.syncing.get(session);
@@ -264,7 +407,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
           return running;
         }
         const run = session
-          .sync(reason, timezone, boundary)
+          .sync(reason, timezone, boundary, { thresholdMs: this.config.CAMERA_SYNC_THRESHOLD })
           .then((r) => this.report(r))
           .finally(() => this.syncing.delete(session));
         this.syncing.set(session, run);
@@ -275,7 +418,38 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
 
   /** The activity entry and the camera-sync event of one camera's sync. */
   private report(r: CameraSyncReport): CameraSyncReport {
-    if (r.success) {
+    if (r.success && !r.written) {
+      this.activity.add(
+        'camera',
+        `Camera ${r.cameraId} clock within ${r.thresholdMs} ms of the Pi's (${formatOffset(r.offset)}, ±${r.offsetBoundMs} ms): not written (${r.reason})`,
+        true,
+        {
+          source: 'camera',
+          cameraId: r.cameraId,
+          offset: r.offset,
+          offsetBoundMs: r.offsetBoundMs,
+          residualMs: r.residualMs,
+          residualBoundMs: r.residualBoundMs,
+          verified: true,
+          written: false,
+          thresholdMs: r.thresholdMs,
+          previousTime: r.previousTime,
+          reason: r.reason,
+        },
+      );
+      this.bus.emit('camera-sync', {
+        cameraId: r.cameraId,
+        success: true,
+        previousTime: r.previousTime,
+        newTime: null,
+        offset: r.offset,
+        residualMs: r.residualMs,
+        written: false,
+        residualBoundMs: r.residualBoundMs,
+        verified: true,
+        thresholdMs: r.thresholdMs,
+      });
+    } else if (r.success) {
       const residual = r.verified ? `${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `set, not verified (${r.unverifiedBecause})`;
       this.activity.add('camera', `Camera ${r.cameraId} clock set (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), now ${residual}`, true, {
         source: 'camera',
@@ -285,11 +459,22 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         residualMs: r.residualMs,
         residualBoundMs: r.residualBoundMs,
         verified: r.verified,
+        written: true,
         previousTime: r.previousTime,
         newTime: r.newTime,
         reason: r.reason,
       });
-      this.bus.emit('camera-sync', { cameraId: r.cameraId, success: true, previousTime: r.previousTime, newTime: r.newTime, offset: r.offset, residualMs: r.residualMs });
+      this.bus.emit('camera-sync', {
+        cameraId: r.cameraId,
+        success: true,
+        previousTime: r.previousTime,
+        newTime: r.newTime,
+        offset: r.offset,
+        residualMs: r.residualMs,
+        written: true,
+        residualBoundMs: r.residualBoundMs,
+        verified: r.verified,
+      });
     } else {
       this.logFailure(r);
       this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error });

@@ -7,7 +7,6 @@ import { AppConfig } from '../config/app.config';
 import { Clock } from '../time/clock';
 import { CameraHttp } from './camera-http';
 import { DigestChallenge, digestAuthorization, parseDigestChallenges } from './digest';
-import { LatencyEstimator } from './sync-timing';
 
 /** Endpoints this product uses, named by their path after `/ccapi/verNNN/`. */
 export type CcapiEndpointName = 'functions/datetime' | 'deviceinformation' | 'devicestatus/battery' | 'shooting/control/shutterbutton';
@@ -66,10 +65,10 @@ const CCAPI_VERSIONS_PREFERRED = ['ver100'];
  *   401 CAMERA_AUTH_REQUIRED, anything that is not JSON (or too big) CAMERA_BAD_ANSWER.
  * - Optional Digest authentication (MD5 / SHA-256, qop=auth), the challenge kept for later requests.
  *
- * One client per camera session (CameraSessionFactory): queue, sockets, Digest state and latency are that camera's.
+ * One client per camera session (CameraSessionFactory): queue, sockets and Digest state are that camera's. Latency
+ * is not kept here: each sync measures it afresh from its own requests (a median over minutes lags a changed link).
  */
 export class CcapiClient {
-  readonly latency = new LatencyEstimator();
   private root: string | null = null;
   private endpoints = new Map<string, CcapiEndpoint>();
   private httpAgent = CcapiClient.newHttpAgent();
@@ -99,14 +98,13 @@ export class CcapiClient {
 
   /**
    * Points the client at a camera: `http://192.168.4.2:8080` or `https://...:443`, with or without `/ccapi`.
-   * Forgets the endpoint list, the latency samples, the Digest challenge and open sockets of the previous one.
+   * Forgets the endpoint list, the Digest challenge and open sockets of the previous one.
    */
   use(url: string): void {
     const root = normaliseCameraUrl(url);
     if (root === this.root) return;
     this.root = root;
     this.endpoints.clear();
-    this.latency.clear();
     this.challenge = null;
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
@@ -230,7 +228,6 @@ export class CcapiClient {
       if (method === 'GET' && !retried.socket && isStaleSocketReset(error)) return this.send<T>(method, url, what, options, { ...retried, socket: true });
       throw this.transportError(error, method, url, what);
     }
-    this.latency.add(raw.receivedAtMs - raw.sentAtMs, this.clock.monotonic());
 
     if (raw.status === 401) {
       const challenges = parseDigestChallenges(raw.headers['www-authenticate'] as string | string[] | undefined);

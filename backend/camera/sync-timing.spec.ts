@@ -1,29 +1,26 @@
-import { estimateClockError, handledAt, LatencyEstimator, planSecondAlignedSend, secondToWrite, SharedSecondBoundary } from './sync-timing';
+import { estimateClockError, handledAt, planSecondAlignedSend, recentRoundTripMs, secondToWrite, SharedSecondBoundary } from './sync-timing';
 
 describe('camera sync timing', () => {
-  describe(LatencyEstimator.name, () => {
-    it('takes the median of recent round trips, so one slow handshake does not count', () => {
-      const sut = new LatencyEstimator(5, 60_000);
-      for (const rtt of [90, 20, 22, 18, 21]) sut.add(rtt, 0);
-      expect(sut.roundTripMs(0)).toBe(21);
-      expect(sut.oneWayMs(0)).toBe(10.5);
+  describe(recentRoundTripMs.name, () => {
+    it.each([
+      ['one slow handshake does not count', [90, 20, 22, 18, 21], 20.5],
+      ['a steady link', [20, 25, 22, 30, 21, 24, 26], 24],
+      ['15 ms becomes 120 ms: followed as soon as three agree', [15, 15, 15, 15, 15, 120, 120, 120], 120],
+      ['40-250 ms jitter calms back to 15 ms', [40, 250, 90, 180, 60, 15, 16, 15], 15],
+      ['only this many latest samples count', [500, 500, 500, 500, 10, 11, 10, 12, 10, 11, 10, 12, 10], 10],
+      ['one sample', [33], 33],
+      ['plain jitter: three close samples are no shift', [5, 80, 40, 12, 66, 30, 70, 72, 75], 68],
+    ])('%s', (_what, rtts, expected) => {
+      expect(recentRoundTripMs(rtts)).toBe(expected);
     });
 
-    it('keeps only the last samples and forgets old ones', () => {
-      const sut = new LatencyEstimator(3, 1000);
-      for (const rtt of [100, 100, 100, 10]) sut.add(rtt, 0);
-      sut.add(12, 900);
-      expect(sut.count(900)).toBe(3);
-      expect(sut.count(1500)).toBe(1);
-      expect(sut.roundTripMs(1500)).toBe(12);
-      expect(sut.roundTripMs(5000)).toBeNull();
+    it('weights the latest more: a trend moves it', () => {
+      expect(recentRoundTripMs([10, 10, 10, 30, 40, 50])).toBeGreaterThanOrEqual(30);
     });
 
-    it('ignores nonsense', () => {
-      const sut = new LatencyEstimator();
-      sut.add(-1, 0);
-      sut.add(Number.NaN, 0);
-      expect(sut.count(0)).toBe(0);
+    it('ignores nonsense, and has nothing to say without samples', () => {
+      expect(recentRoundTripMs([-1, Number.NaN, 12])).toBe(12);
+      expect(recentRoundTripMs([])).toBeNull();
     });
   });
 

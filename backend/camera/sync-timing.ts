@@ -16,50 +16,52 @@ export function handledAt(exchange: Exchange): { atMs: number; boundMs: number }
   return { atMs: exchange.sentAtMs + half, boundMs: half };
 }
 
+/** Round trips this many requests old and older do not time the next one. */
+export const ROUND_TRIP_WINDOW = 9;
+
 /**
- * Median of the most recent round-trip times; one-way latency is half of it. A median rather than a mean
- * so that one slow answer (a TCP handshake, a Wi-Fi retry) does not move the next sync.
+ * The round trip to expect of the next request, from this sync's own latest round trips (oldest first): never
+ * from minutes ago, so a changed Wi-Fi is followed at once.
+ * - A level shift (the round trip went from 15 to 120 ms, or jitter of 40-250 ms calmed back to 15 ms): when
+ *   the latest three or more agree with each other and every one before them lies beyond them on one side,
+ *   only they count.
+ * - Otherwise a median weighted gently towards the latest (from 1 for the oldest to 2 for the latest), so that
+ *   one slow answer (a TCP handshake, a Wi-Fi retry) does not move it, a trend does, and plain jitter is averaged.
+ * null with no samples.
  */
-export class LatencyEstimator {
-  private samples: Array<{ rttMs: number; atMono: number }> = [];
-
-  constructor(
-    private readonly size = 15,
-    private readonly maxAgeMs = 120_000,
-  ) {}
-
-  add(rttMs: number, atMono: number): void {
-    if (!Number.isFinite(rttMs) || rttMs < 0) return;
-    this.samples.push({ rttMs, atMono });
-    if (this.samples.length > this.size) this.samples.shift();
+export function recentRoundTripMs(roundTrips: readonly number[], window = ROUND_TRIP_WINDOW): number | null {
+  const recent = roundTrips.filter((r) => Number.isFinite(r) && r >= 0).slice(-window);
+  if (!recent.length) return null;
+  for (let m = recent.length - 1; m >= 3; m--) {
+    const tail = recent.slice(-m);
+    const head = recent.slice(0, -m);
+    const tailMedian = median(tail);
+    const spread = Math.max(...tail) - Math.min(...tail);
+    if (spread > Math.max(4, 0.3 * tailMedian)) continue;
+    // The tail agrees with itself; a shift if every earlier sample lies beyond it, on one side (on a link with
+    // plain jitter three close samples are common, and the earlier ones then surround them).
+    if (Math.min(...tail) > Math.max(...head) + 2 || Math.max(...tail) < Math.min(...head) - 2) return tailMedian;
+    break;
   }
+  return weightedMedian(recent.map((value, i) => ({ value, weight: 1 + i / Math.max(1, recent.length - 1) })));
+}
 
-  /** Samples younger than maxAgeMs at `nowMono`. */
-  count(nowMono: number): number {
-    return this.fresh(nowMono).length;
-  }
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
-  roundTripMs(nowMono: number): number | null {
-    const rtts = this.fresh(nowMono)
-      .map((s) => s.rttMs)
-      .sort((a, b) => a - b);
-    if (!rtts.length) return null;
-    const mid = rtts.length >> 1;
-    return rtts.length % 2 ? rtts[mid] : (rtts[mid - 1] + rtts[mid]) / 2;
+function weightedMedian(items: Array<{ value: number; weight: number }>): number {
+  const sorted = [...items].sort((a, b) => a.value - b.value);
+  const half = sorted.reduce((a, x) => a + x.weight, 0) / 2;
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    sum += sorted[i].weight;
+    if (sum > half) return sorted[i].value;
+    if (sum === half) return (sorted[i].value + sorted[i + 1].value) / 2;
   }
-
-  oneWayMs(nowMono: number): number | null {
-    const rtt = this.roundTripMs(nowMono);
-    return rtt === null ? null : rtt / 2;
-  }
-
-  clear(): void {
-    this.samples = [];
-  }
-
-  private fresh(nowMono: number) {
-    return this.samples.filter((s) => nowMono - s.atMono <= this.maxAgeMs);
-  }
+  return sorted[sorted.length - 1].value;
 }
 
 /**

@@ -6,6 +6,12 @@ describe(validateConfig.name, () => {
     expect(config).toBeInstanceOf(AppConfig);
     expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
     expect(config).toMatchObject({ WS_MAX_FRAMES_PER_SECOND: 100, WS_MAX_BYTES_PER_SECOND: 65_536, HTTP_MAX_WRITES_PER_SECOND: 20 });
+    expect(config).toMatchObject({ CAMERA_SYNC_THRESHOLD: 100, CAMERA_CHECK_INTERVAL: 600_000 });
+  });
+
+  it('reads the camera threshold and check interval, 0 included', () => {
+    expect(validateConfig({ CAMERA_SYNC_THRESHOLD: '0', CAMERA_CHECK_INTERVAL: '0' })).toMatchObject({ CAMERA_SYNC_THRESHOLD: 0, CAMERA_CHECK_INTERVAL: 0 });
+    expect(validateConfig({ CAMERA_SYNC_THRESHOLD: '250', CAMERA_CHECK_INTERVAL: '60000' })).toMatchObject({ CAMERA_SYNC_THRESHOLD: 250, CAMERA_CHECK_INTERVAL: 60_000 });
   });
 
   it('reads typed values', () => {
@@ -32,6 +38,10 @@ describe(validateConfig.name, () => {
     [{ WS_MAX_FRAMES_PER_SECOND: 'lots' }, /WS_MAX_FRAMES_PER_SECOND/],
     [{ WS_MAX_BYTES_PER_SECOND: '1000' }, /WS_MAX_BYTES_PER_SECOND="1000"/],
     [{ HTTP_MAX_WRITES_PER_SECOND: '0' }, /HTTP_MAX_WRITES_PER_SECOND/],
+    [{ CAMERA_SYNC_THRESHOLD: '-1' }, /CAMERA_SYNC_THRESHOLD="-1"/],
+    [{ CAMERA_SYNC_THRESHOLD: 'soon' }, /CAMERA_SYNC_THRESHOLD/],
+    [{ CAMERA_CHECK_INTERVAL: '2.5' }, /CAMERA_CHECK_INTERVAL/],
+    [{ CAMERA_CHECK_INTERVAL: '100000000' }, /CAMERA_CHECK_INTERVAL/],
     [{ AP_SHOW_PASSWORD: 'perhaps' }, /AP_SHOW_PASSWORD/],
     [{ AP_ADDRESS: 'pi.local' }, /AP_ADDRESS: "pi.local" is not an IP address/],
     [{ AP_SSID: 'x'.repeat(33) }, /AP_SSID/],

@@ -77,6 +77,17 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(200) @Max(600_000)
   CAMERA_POLL_INTERVAL = 5000;
 
+  /**
+   * A camera sync measures the camera first and writes it only when its clock is not provably within this many
+   * ms of the Pi's (0: always write).
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  CAMERA_SYNC_THRESHOLD = 100;
+
+  /** Period of the read-only check of each connected camera's clock (its offset and drift), ms; 0: no checks. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400_000)
+  CAMERA_CHECK_INTERVAL = 600_000;
+
   /** Timeout of one CCAPI request in ms. */
   @Type(() => Number) @IsInt() @Min(100) @Max(120_000)
   CAMERA_TIMEOUT = 5000;

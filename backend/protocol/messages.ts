@@ -37,6 +37,43 @@ export interface PiClockStatus {
   estimatedErrorMs: number | null;
   ntpSynchronized: boolean;
   backend: ClockBackend;
+  /** The Pi's drift against the phones that synced it (from successive client syncs); null until two agree. */
+  drift?: ClockDrift | null;
+  /**
+   * A bound on the Pi's error against its source now, ms: the error left by the last client sync plus the drift
+   * times the time since (an assumed 50 ppm while the drift is unknown); null before a client sync.
+   */
+  errorNowMs?: number | null;
+}
+
+/** How fast a clock drifts from its reference, from successive measurements (a weighted fit with a bound that holds if their bounds did). */
+export interface ClockDrift {
+  /** Parts per million, positive: the clock gains; the true rate lies within ±boundPpm. */
+  ppm: number;
+  boundPpm: number;
+  /** The same in seconds per day. */
+  sPerDay: number;
+  boundSPerDay: number;
+  samples: number;
+  /** From the first to the last measurement, ms. */
+  spanMs: number;
+}
+
+/** A camera's clock as its last read-only measurement found it, and what that means now. */
+export interface CameraClockCheck {
+  /** Camera minus Pi, ms, within ±boundMs, at `checkedAt` (the Pi's time then), `ageMs` ago (monotonic). */
+  offsetMs: number;
+  boundMs: number;
+  checkedAt: string;
+  ageMs: number;
+  /** Against the Pi's clock; null until two measurements since the last write. */
+  drift: ClockDrift | null;
+  /**
+   * A bound on |camera - Pi| now, ms: |offset + drift x age| + bound + drift bound x age (with an assumed 50 ppm
+   * while `driftMeasured` is false), following any step of the Pi's clock since.
+   */
+  errorNowMs: number;
+  driftMeasured: boolean;
 }
 
 export interface CameraInfo {
@@ -58,6 +95,8 @@ export interface CameraSyncSummary {
   residualBoundMs?: number | null;
   /** True when the write was read back and its residual measured; false: "set, not verified". */
   verified?: boolean;
+  /** false: measured within CAMERA_SYNC_THRESHOLD, not written (`residualMs` is that measurement). */
+  written?: boolean;
   error?: string;
 }
 
@@ -72,11 +111,13 @@ export interface CameraStatus {
   /** Last camera clock sync, if any. */
   lastSync: CameraSyncSummary | null;
   lastError: string | null;
+  /** The last read-only measurement of its clock (absent or null: none since it connected or was written unverified). */
+  clock?: CameraClockCheck | null;
 }
 
 /** One camera's part of a "sync cameras" (POST /api/timesync/camera): its result, or why it failed. */
 export type CameraSyncOutcome =
-  | { cameraId: string; success: true; offset: number | null; residualMs: number | null; residualBoundMs?: number | null; verified?: boolean; newTime?: string }
+  | { cameraId: string; success: true; offset: number | null; residualMs: number | null; residualBoundMs?: number | null; verified?: boolean; newTime?: string; written?: boolean }
   | { cameraId: string; success: false; code: string; error: string };
 
 /** An automatic sync that measured but did not step: the operator decides (`use-client-time`). */
@@ -263,7 +304,20 @@ export interface CameraSyncEvent {
   type: 'event';
   eventType: 'camera-sync';
   timestamp: string;
-  data: { cameraId: string; success: boolean; previousTime: string | null; newTime: string | null; offset: number | null; residualMs?: number | null; error?: string };
+  data: {
+    cameraId: string;
+    success: boolean;
+    previousTime: string | null;
+    newTime: string | null;
+    offset: number | null;
+    residualMs?: number | null;
+    error?: string;
+    /** false: measured within `thresholdMs` of the Pi and not written (`residualMs ± residualBoundMs` is that measurement). */
+    written?: boolean;
+    residualBoundMs?: number | null;
+    verified?: boolean;
+    thresholdMs?: number;
+  };
 }
 export interface ReliabilityLostEvent {
   type: 'event';

@@ -429,6 +429,62 @@ describe(TimeSyncService.name, () => {
     expect(activity.entries()).toContainEqual(expect.objectContaining({ type: 'error', message: expect.stringMatching(/by something other than this product/) }));
   });
 
+  describe("the Pi's drift", () => {
+    /** The phone's clock against the Pi's: the Pi gains `ppm` (client minus Pi falls), from 400 ms. */
+    const phoneAt = (p: FakePage, ppm: number, sinceMs: number, extraMs = 0) => {
+      p.clientOffsetMs = 400 - (ppm / 1e6) * sinceMs + extraMs;
+    };
+
+    it('is estimated from client syncs that did not step, with a bound that holds, and the error now grows with it', async () => {
+      const p = page('a');
+      phoneAt(p, 20, 0);
+      sut.connect(p);
+      await settle();
+      expect((await sut.piClock()).drift).toBeNull();
+      for (let k = 1; k <= 6; k++) {
+        phoneAt(p, 20, k * config.TIME_SYNC_INTERVAL);
+        await jest.advanceTimersByTimeAsync(config.TIME_SYNC_INTERVAL);
+        await settle();
+      }
+      expect(system.writes).toEqual([]);
+      const pi = await sut.piClock();
+      expect(pi.drift).toMatchObject({ samples: 7 });
+      expect(Math.abs(pi.drift!.ppm - 20)).toBeLessThanOrEqual(pi.drift!.boundPpm);
+      expect(Math.abs(pi.drift!.ppm - 20)).toBeLessThan(2);
+      expect(pi.drift!.sPerDay).toBeCloseTo(pi.drift!.ppm * 0.0864, 2);
+      // Right after the last sync: about that sync's offset; a day later, about 1.7 s more.
+      const trueNow = () => 400 - 20e-6 * (6 * config.TIME_SYNC_INTERVAL + (Date.now() - syncedAt));
+      const syncedAt = Date.now();
+      expect(pi.errorNowMs).toBeGreaterThanOrEqual(Math.abs(trueNow()));
+      p.answer = false;
+      await jest.advanceTimersByTimeAsync(86_400_000);
+      const later = (await sut.status()).pi;
+      expect(later.errorNowMs).toBeGreaterThanOrEqual(Math.abs(trueNow()));
+      expect(later.errorNowMs).toBeLessThan(Math.abs(trueNow()) + 200);
+    });
+
+    it('keeps its series across a step of the Pi clock (someone ran date): the samples run on the monotonic clock', async () => {
+      const p = page('a');
+      phoneAt(p, -10, 0);
+      sut.connect(p);
+      await settle();
+      for (let k = 1; k <= 6; k++) {
+        if (k === 3) clock.wallOffset += 3000;
+        phoneAt(p, -10, k * config.TIME_SYNC_INTERVAL);
+        await jest.advanceTimersByTimeAsync(config.TIME_SYNC_INTERVAL);
+        await settle();
+      }
+      expect(system.writes).toHaveLength(1);
+      const { drift } = await sut.piClock();
+      expect(drift!.samples).toBe(6);
+      expect(Math.abs(drift!.ppm + 10)).toBeLessThanOrEqual(drift!.boundPpm);
+    });
+
+    it('says nothing of the error now without a client sync', async () => {
+      expect(await sut.piClock()).toMatchObject({ drift: null, errorNowMs: null });
+    });
+  });
+
   describe('the camera', () => {
     it('follows every step of the Pi clock while connected', async () => {
       camera.connected = true;

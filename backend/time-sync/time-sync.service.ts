@@ -14,6 +14,7 @@ import { KioskToken } from '../screen/kiosk-token';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
+import { roundedDrift, SyncedClockTracker } from '../time/drift';
 import { DurationTracker } from '../time/duration-tracker';
 import { parseClientTime } from '../time/format';
 import { makeTimestamp } from '../time/timestamp';
@@ -81,6 +82,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private session: RunningSession | null = null;
   /** Steps of the Pi's clock and camera reads that lead to one, under way: a camera write waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The Pi against the phones that synced it: its drift, and its error now (see notePiSync). */
+  private readonly piClockError = new SyncedClockTracker();
 
   constructor(
     private readonly clock: Clock,
@@ -322,6 +325,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         this.activity.add(action.type, action.message, action.success, action.details);
         return;
       case 'pi-sync':
+        this.notePiSync(action);
         this.bus.emit('pi-sync', {
           synchronized: action.synchronized,
           source: action.source,
@@ -479,6 +483,22 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   // ---- helpers ------------------------------------------------------------------------------------
 
   /**
+   * The Pi's own drift, from the policy's successful client syncs: one that did not step measured the Pi against
+   * the phone (Pi minus phone = -offset, within the burst's bound); one that stepped left it within that bound.
+   */
+  private notePiSync(a: Extract<Action, { kind: 'pi-sync' }>): void {
+    if (!a.synchronized || a.source !== 'client' || a.offset === null || a.errorBoundMs === null) return;
+    this.piClockError.observe({
+      reference: this.state.last?.client ?? 'client',
+      offsetMs: -a.offset,
+      boundMs: a.errorBoundMs,
+      atMono: this.clock.monotonic(),
+      epoch: this.clock.epochOfMonotonic(),
+      stepped: a.stepped,
+    });
+  }
+
+  /**
    * The one authority check (REST, WebSocket and the camera writes alike): throws NOT_ACCESS_POINT_CLIENT
    * (logged) unless the caller may change the Pi's or a camera's clock. Returns the caller's screen.
    */
@@ -517,6 +537,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const now = makeTimestamp(this.clock, { source, reliability, estimatedErrorMs: source === 'ntp' ? null : this.state.last?.errorBoundMs ?? null });
     const epochMs = Math.round(now.epochMs);
     const timezone = read?.timezone ?? 'UTC';
+    const drift = this.piClockError.drift();
     return {
       timestamp: new Date(epochMs).toISOString(),
       epochMs,
@@ -528,6 +549,9 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       estimatedErrorMs: now.estimatedErrorMs,
       ntpSynchronized: read?.ntpSynchronized ?? false,
       backend: this.systemClock.backend,
+      drift: drift ? roundedDrift(drift) : null,
+      // Against the phone the Pi last followed; a manual set, NTP or a camera carry no such bound.
+      errorNowMs: source === 'client' ? roundUp(this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic())) : null,
     };
   }
 
@@ -541,6 +565,10 @@ const NO_CAMERA_STATUS: CameraStatus = { id: 'none', state: CameraState.Disconne
 
 function cameraName(c: CameraStatus): string {
   return [c.info?.productName, c.info?.serialNumber && `(serial ${c.info.serialNumber})`].filter(Boolean).join(' ') || `the camera ${c.id}`;
+}
+
+function roundUp(x: number | null): number | null {
+  return x === null ? null : Math.ceil(x);
 }
 
 function round3(x: number): number {

@@ -9,7 +9,6 @@
  * with the simulator's own code, not the product's.
  */
 import { CcapiClient, CcapiEndpointName, CcapiRequestOptions, CcapiResponse, CcapiSession, normaliseCameraUrl } from '../../backend/camera/ccapi-client';
-import { LatencyEstimator } from '../../backend/camera/sync-timing';
 import { Waiter } from '../../backend/camera/waiter';
 import { DomainError, ErrorCode } from '../../backend/common/domain-error';
 import { ManualClock } from '../../backend/time/clock';
@@ -66,6 +65,10 @@ export interface FakeCameraOptions {
   /** The camera's zone setting and DST flag. */
   zoneMinutes?: number;
   dst?: boolean;
+  /** Clock rate error, parts per million (positive: the camera gains). */
+  driftPpm?: number;
+  /** Each direction of each request takes this long, drawn afresh (overrides `oneWayMs`): jitter. */
+  latency?: () => number;
 }
 
 export interface FakeFault {
@@ -79,6 +82,9 @@ export interface FakeFault {
 
 export class FakeCamera {
   oneWayMs: number;
+  /** When set, each direction of each request takes what this returns, ms (jitter); else `oneWayMs`. */
+  latency: (() => number) | null;
+  driftPpm: number;
   serialNumber: string;
   productName: string;
   guid: string;
@@ -106,6 +112,8 @@ export class FakeCamera {
     options: FakeCameraOptions = {},
   ) {
     this.oneWayMs = options.oneWayMs ?? 10;
+    this.latency = options.latency ?? null;
+    this.driftPpm = options.driftPpm ?? 0;
     this.serialNumber = options.serialNumber ?? '083021000123';
     this.productName = options.productName ?? 'Canon EOS R50';
     this.guid = options.guid ?? `00000000-0000-0000-0001-${this.serialNumber.padStart(12, '0').slice(-12)}`;
@@ -115,9 +123,9 @@ export class FakeCamera {
     this.monoAtSetMs = time.clock.monotonic();
   }
 
-  /** The camera's UTC now, to the millisecond. */
+  /** The camera's UTC now, to the millisecond (its drift included). */
   utcNow(): number {
-    return this.utcAtSetMs + (this.time.clock.monotonic() - this.monoAtSetMs);
+    return this.utcAtSetMs + (this.time.clock.monotonic() - this.monoAtSetMs) * (1 + this.driftPpm / 1e6);
   }
 
   /** Camera minus the Pi's wall clock now, ms. */
@@ -143,7 +151,6 @@ export class FakeCamera {
     };
     let baseUrl: string | null = null;
     const client = {
-      latency: new LatencyEstimator(),
       get baseUrl() {
         return baseUrl;
       },
@@ -164,6 +171,10 @@ export class FakeCamera {
     return client as unknown as CcapiClient;
   }
 
+  private oneWay(): number {
+    return Math.max(0, this.latency ? this.latency() : this.oneWayMs);
+  }
+
   private strict(what: string): never {
     this.unexpected.push(what);
     throw new Error(`unexpected ${what}`);
@@ -178,14 +189,14 @@ export class FakeCamera {
   private async exchange<T>(method: 'GET' | 'PUT', name: string, options: CcapiRequestOptions = {}): Promise<CcapiResponse<T>> {
     const body = options.body?.();
     const sentAtMs = this.time.clock.now();
-    await this.time.sleep(this.oneWayMs);
+    await this.time.sleep(this.oneWay());
     let outcome: { data: unknown } | { error: unknown };
     try {
       outcome = { data: this.handle(method, name, body) };
     } catch (error) {
       outcome = { error };
     }
-    await this.time.sleep(this.oneWayMs);
+    await this.time.sleep(this.oneWay());
     if ('error' in outcome) throw outcome.error;
     return { status: 200, data: outcome.data as T, sentAtMs, receivedAtMs: this.time.clock.now() };
   }

@@ -67,7 +67,19 @@ describe('Several cameras against simulators on real sockets', () => {
       expect(Math.abs(-outcomes[1].offset + 83_500)).toBeLessThanOrEqual(500 + outcomes[1].offsetBoundMs);
 
       expect(h.named('camera-sync')).toEqual(
-        expect.arrayContaining(outcomes.map((o) => ({ cameraId: o.cameraId, success: true, previousTime: o.previousTime, newTime: o.newTime, offset: o.offset, residualMs: o.residualMs }))),
+        expect.arrayContaining(
+          outcomes.map((o) => ({
+            cameraId: o.cameraId,
+            success: true,
+            previousTime: o.previousTime,
+            newTime: o.newTime,
+            offset: o.offset,
+            residualMs: o.residualMs,
+            written: true,
+            residualBoundMs: o.residualBoundMs,
+            verified: o.verified,
+          })),
+        ),
       );
       expect(h.named('camera-sync')).toHaveLength(2);
       expect(h.service.statuses().map((s) => [s.id, s.lastSync?.success, s.lastSync?.verified])).toEqual([

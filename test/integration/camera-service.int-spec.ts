@@ -16,7 +16,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
   let sut: CameraService;
   const SERIAL = '083021000123';
   const connected = () => sut.statuses()[0]?.state === 'connected';
-  const syncClock = (reason: string) => sut.syncOne(SERIAL, reason);
+  const syncClock = async (reason: string) => (await sut.syncOne(SERIAL, reason)) as CameraSyncResult;
 
   beforeEach(async () => {
     sim = await startCameraSim({ clockOffsetMs: 37_000 + Math.random() * 1000, stdOffsetMinutes: 60, dst: true });
@@ -91,6 +91,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
       dst: isDst('Australia/Sydney', Date.parse(result.newTime)),
       timezone: 'Australia/Sydney',
       latencyMs: expect.any(Number),
+      written: true,
     });
     // The measured residual agrees with the truth within its bound; the old error too.
     expect(Math.abs(result.residualMs! - trueError)).toBeLessThanOrEqual(result.residualBoundMs! + 3);
@@ -102,7 +103,17 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
     expect(puts[0].body).toEqual({ datetime: result.datetime, dst: result.dst });
 
     expect(h.named('camera-sync')).toEqual([
-      { cameraId: SERIAL, success: true, previousTime: result.previousTime, newTime: result.newTime, offset: result.offset, residualMs: result.residualMs },
+      {
+        cameraId: SERIAL,
+        success: true,
+        previousTime: result.previousTime,
+        newTime: result.newTime,
+        offset: result.offset,
+        residualMs: result.residualMs,
+        written: true,
+        residualBoundMs: result.residualBoundMs,
+        verified: true,
+      },
     ]);
     expect(h.activity.entries().at(-1)).toEqual(
       expect.objectContaining({ type: 'camera', success: true, details: expect.objectContaining({ cameraId: SERIAL, offset: result.offset, residualMs: result.residualMs }) }),
@@ -114,6 +125,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
       residualMs: result.residualMs,
       residualBoundMs: result.residualBoundMs,
       verified: true,
+      written: true,
     });
   });
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CameraState, ErrorCode } from '../../protocol/messages';
-import type { CameraInfo, CameraStatus, CameraSyncSummary } from '../../protocol/messages';
+import type { CameraClockCheck, CameraInfo, CameraStatus, CameraSyncSummary, ClockDrift } from '../../protocol/messages';
 import { CAMERA_ID_PATTERN } from '../camera-id';
 
 export class CameraInfoDto implements CameraInfo {
@@ -18,7 +18,27 @@ export class CameraLastSyncDto implements CameraSyncSummary {
   @ApiProperty({ example: 3, nullable: true, type: Number, description: 'Camera minus Pi after the sync, ms; null unless measured with a meaningful bound' }) residualMs: number | null;
   @ApiPropertyOptional({ example: 4, nullable: true, type: Number, description: 'How far off residualMs can be, ms' }) residualBoundMs?: number | null;
   @ApiPropertyOptional({ example: true, description: 'Read back and residual measured; false: set, not verified' }) verified?: boolean;
+  @ApiPropertyOptional({ example: true, description: 'false: measured within CAMERA_SYNC_THRESHOLD, not written (residualMs is that measurement)' }) written?: boolean;
   @ApiPropertyOptional({ example: 'Camera is busy: Device busy' }) error?: string;
+}
+
+export class ClockDriftDto implements ClockDrift {
+  @ApiProperty({ example: 1.52, description: 'Parts per million; positive: the clock gains' }) ppm: number;
+  @ApiProperty({ example: 0.4, description: 'The true rate lies within ppm ± boundPpm' }) boundPpm: number;
+  @ApiProperty({ example: 0.131, description: 'Seconds per day' }) sPerDay: number;
+  @ApiProperty({ example: 0.035 }) boundSPerDay: number;
+  @ApiProperty({ example: 6, description: 'Measurements it comes from' }) samples: number;
+  @ApiProperty({ example: 3_000_000, description: 'From the first to the last, ms' }) spanMs: number;
+}
+
+export class CameraClockCheckDto implements CameraClockCheck {
+  @ApiProperty({ example: 12, description: 'Camera minus Pi at the last read-only measurement, ms' }) offsetMs: number;
+  @ApiProperty({ example: 9, description: 'How far off offsetMs can be, ms' }) boundMs: number;
+  @ApiProperty({ example: '2026-11-25T08:00:00.000Z', description: "The Pi's time of that measurement" }) checkedAt: string;
+  @ApiProperty({ example: 720_000, description: 'How long ago (monotonic), ms' }) ageMs: number;
+  @ApiProperty({ type: ClockDriftDto, nullable: true, description: 'Drift against the Pi since the last write; null until two measurements' }) drift: ClockDriftDto | null;
+  @ApiProperty({ example: 40, description: 'A bound on |camera - Pi| now, ms: the last measurement plus the drift times the time since (50 ppm assumed until measured)' }) errorNowMs: number;
+  @ApiProperty({ example: true, description: 'errorNowMs uses a measured drift' }) driftMeasured: boolean;
 }
 
 /** GET /api/camera and each of GET /api/cameras. Named apart from TimeSync's CameraStatusDto so the two Swagger schemas do not collide. */
@@ -30,6 +50,7 @@ export class CameraStatusResponseDto implements CameraStatus {
   @ApiProperty({ type: CameraInfoDto, nullable: true }) info: CameraInfoDto | null;
   @ApiProperty({ type: CameraLastSyncDto, nullable: true }) lastSync: CameraLastSyncDto | null;
   @ApiProperty({ example: null, nullable: true, type: String }) lastError: string | null;
+  @ApiPropertyOptional({ type: CameraClockCheckDto, nullable: true, description: 'The last read-only measurement of its clock (CAMERA_CHECK_INTERVAL), absent before one' }) clock?: CameraClockCheckDto | null;
 }
 
 /** One camera's part of POST /api/timesync/camera (CameraService.syncAll / syncOne). */
@@ -51,6 +72,8 @@ export class CameraSyncOutcomeDto {
   @ApiPropertyOptional({ example: true, description: 'Written: daylight saving time in effect' }) dst?: boolean;
   @ApiPropertyOptional({ example: 'Australia/Sydney' }) timezone?: string;
   @ApiPropertyOptional({ example: 2.5, description: 'One-way request latency the write was timed with, ms' }) latencyMs?: number;
+  @ApiPropertyOptional({ example: true, description: 'false: measured within thresholdMs (CAMERA_SYNC_THRESHOLD) of the Pi, not written; residualMs is that measurement' }) written?: boolean;
+  @ApiPropertyOptional({ example: 100, description: 'Not written: the threshold it was within, ms' }) thresholdMs?: number;
 }
 
 export class CameraErrorDto {

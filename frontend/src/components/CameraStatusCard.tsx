@@ -100,6 +100,12 @@ function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: Camera
           <dt>Camera</dt>
           <dd data-testid="camera-name">{cameraName(camera)}</dd>
         </div>
+        {camera.clock ? (
+          <div className="row">
+            <dt>Clock</dt>
+            <dd data-testid="camera-clock">{clockLine(camera.clock)}</dd>
+          </div>
+        ) : null}
       </dl>
       {syncButton ? <SyncOneCamera id={camera.id} api={api} nameOf={nameOf} /> : null}
     </div>
@@ -241,4 +247,10 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
       </span>
     </span>
   );
+}
+
+/** "within ±40 ms of the Pi, checked 12 min ago, drifts +0.13 s/day" from the last read-only measurement. */
+export function clockLine(clock: NonNullable<CameraStatus['clock']>): string {
+  const drift = clock.drift ? `, drifts ${clock.drift.sPerDay >= 0 ? '+' : '−'}${Math.abs(clock.drift.sPerDay).toFixed(2)} s/day` : '';
+  return `within ±${clock.errorNowMs} ms of the Pi, checked ${formatAge(clock.ageMs)}${drift}`;
 }
