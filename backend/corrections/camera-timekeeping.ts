@@ -58,9 +58,9 @@ export abstract class CameraTimekeeping {
 }
 
 /**
- * For now: a correction is the Camera module's sync (it writes every camera, then measures the residual at
- * the camera's next tick) and a read-only measurement is one clock read (to the camera's second, ±500 ms
- * and half the round trip). Writes are seen through the `camera-sync` events, so every write is recorded
+ * A correction is the Camera module's sync (it measures every camera first and writes only those beyond
+ * CAMERA_SYNC_THRESHOLD, then measures the residual at the camera's next tick); a read-only measurement is the
+ * Camera module's `measure` (around the camera's second tick), with one clock read for the camera's zone. Writes are seen through the `camera-sync` events, so every write is recorded
  * whoever asked for it.
  */
 @Injectable()
@@ -114,11 +114,13 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
     return outcomes.map((o): CameraCheck => {
       const serial = this.serialOf(o.cameraId);
       if (!o.success) return { cameraId: o.cameraId, serial, success: false, code: o.code, error: o.error, correctedFromMs: null, offsetMs: null, boundMs: null };
+      // A camera measured within CAMERA_SYNC_THRESHOLD is not written: nothing was corrected.
+      const written = (o as { written?: boolean }).written !== false;
       return {
         cameraId: o.cameraId,
         serial,
         success: true,
-        correctedFromMs: o.offset === null ? null : -o.offset,
+        correctedFromMs: !written || o.offset === null ? null : -o.offset,
         offsetMs: o.residualMs ?? null,
         boundMs: o.residualBoundMs ?? null,
         verified: o.verified ?? o.residualMs !== null,
@@ -131,18 +133,18 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
       this.connected().map(async (camera): Promise<CameraCheck> => {
         const serial = camera.info?.serialNumber ?? null;
         try {
+          // Read-only, around the camera's second tick: tens of ms where the link allows, "uncertain" where not.
+          const m = await this.cameras.measure(camera.id);
           const read = await this.cameras.readClock(camera.id);
-          const roundTrip = (read as { roundTripMs?: number }).roundTripMs ?? 0;
-          // The camera showed a whole second somewhere in [epochMs, epochMs + 1 s) when the Pi read piTimeMs.
-          const offsetMs = read.epochMs + 500 - read.piTimeMs;
-          const boundMs = Math.ceil(500 + roundTrip / 2);
           let wallOffsetMinutes: number | null = null;
           try {
             wallOffsetMinutes = parseCameraDateTime({ datetime: read.datetime, dst: read.dst }).wallOffsetMinutes;
           } catch {
             wallOffsetMinutes = null;
           }
-          this.measured.next({ kind: 'measure', cameraId: camera.id, serial, success: true, atMs: read.piTimeMs, offsetMs, boundMs, wallOffsetMinutes, reason });
+          const offsetMs = m.uncertain ? null : m.offsetMs;
+          const boundMs = m.uncertain ? null : m.boundMs;
+          this.measured.next({ kind: 'measure', cameraId: camera.id, serial, success: true, atMs: Date.parse(m.at), offsetMs, boundMs, wallOffsetMinutes, reason: m.uncertain ? `${reason}; uncertain: ${m.reason ?? ''}` : reason });
           return { cameraId: camera.id, serial, success: true, correctedFromMs: null, offsetMs, boundMs };
         } catch (error) {
           const code = error instanceof DomainError ? error.code : ErrorCode.INTERNAL;

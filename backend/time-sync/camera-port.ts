@@ -23,6 +23,11 @@ export abstract class CameraClockPort {
   abstract readonly connection$: Observable<CameraStatus>;
   /** Reads one camera's clock (no write). Throws UNKNOWN_CAMERA / NO_CAMERA / the camera's error. */
   abstract readClock(cameraId: string): Promise<CameraClockRead>;
+  /**
+   * Measures one camera's clock without writing it (camera minus Pi, ms, with a bound it can back up), or says
+   * `uncertain` with the reason. Throws UNKNOWN_CAMERA / NO_CAMERA / the camera's error.
+   */
+  abstract measure(cameraId: string): Promise<{ offsetMs: number | null; boundMs: number | null; uncertain: boolean; reason?: string; at: string }>;
   /** Writes every connected camera on the same second boundary and verifies each; one camera's failure does not stop the others. */
   abstract syncAll(reason: string): Promise<CameraSyncOutcome[]>;
   /** One camera. Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA, NO_CAMERA or the camera's error. */

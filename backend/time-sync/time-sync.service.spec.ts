@@ -65,6 +65,9 @@ class FakeCamera extends CameraClockPort {
   async readClock(cameraId: string) {
     return { cameraId, epochMs: this.cameraEpoch, datetime: '', dst: false, piTimeMs: Date.now() };
   }
+  async measure() {
+    return { offsetMs: null, boundMs: null, uncertain: true, reason: 'fake', at: new Date().toISOString() };
+  }
   async syncAll(reason: string) {
     this.syncs.push(reason);
     return [];

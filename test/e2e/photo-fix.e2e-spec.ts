@@ -71,7 +71,7 @@ describe('Photo fixes with the real exiftool (e2e)', () => {
   it('two cameras across two corrections (the second after someone moved the Pi clock): the served argument file puts every photo on true time', async () => {
     const zoneMinutes = utcOffsetMinutes(hostTimezone(), Date.now());
     sims = await startCameraSims(2, { httpsPort: false, stdOffsetMinutes: zoneMinutes, dst: false }, (i) => ({ clockOffsetMs: i ? -41_000 : 3000 }));
-    app = await startApp({ CAMERA_URL: sims.map((s) => s.httpUrl).join(','), CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
+    app = await startApp({ CAMERA_URL: sims.map((s) => s.httpUrl).join(','), CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', CAMERA_SYNC_THRESHOLD: '0' });
     const started = app;
     await until('both cameras connected', async () => {
       const s = (await request(started.url).get('/api/timesync/status').expect(200)).body;
@@ -184,7 +184,7 @@ describe('Photo fixes with the real exiftool (e2e)', () => {
   it('-geosync points: exiftool geotags camera A\'s photos of its last period at the true time, from a GPS track', async () => {
     const zoneMinutes = utcOffsetMinutes(hostTimezone(), Date.now());
     sims = await startCameraSims(1, { httpsPort: false, stdOffsetMinutes: zoneMinutes, dst: false });
-    app = await startApp({ CAMERA_URL: sims[0].httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
+    app = await startApp({ CAMERA_URL: sims[0].httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', CAMERA_SYNC_THRESHOLD: '0' });
     const started = app;
     await until('camera connected', async () => (await request(started.url).get('/api/timesync/status').expect(200)).body.camera.connected);
     const phone = await clients.connect(app.wsUrl, { offsetMs: 0 });

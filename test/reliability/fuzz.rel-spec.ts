@@ -85,6 +85,8 @@ const validData: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   'sync-camera': fc.record({ id: fc.stringMatching(/^[A-Za-z0-9._-]{1,10}$/), confirm: fc.boolean() }, { requiredKeys: [] }),
   'use-client-time': fc.constant({}),
   'get-time-sync-status': fc.constant({}),
+  'session-start': fc.record({ label: fc.string({ maxLength: 60 }) }, { requiredKeys: [] }),
+  'session-stop': fc.constant({}),
 };
 const FIELDS: Record<string, string[]> = {
   'manual-time-sync': ['timestamp', 'timezone'],
@@ -92,6 +94,8 @@ const FIELDS: Record<string, string[]> = {
   'sync-camera': ['id', 'confirm'],
   'use-client-time': [],
   'get-time-sync-status': [],
+  'session-start': ['label'],
+  'session-stop': [],
 };
 /** A field set to a value its type refuses. */
 const badField: Record<string, fc.Arbitrary<[string, unknown]> | null> = {
@@ -100,8 +104,10 @@ const badField: Record<string, fc.Arbitrary<[string, unknown]> | null> = {
   'sync-camera': fc.oneof(badCameraId.map((v) => ['id', v] as [string, unknown]), unknownCameraId.map((v) => ['id', v] as [string, unknown]), anyJson.filter((v) => typeof v !== 'boolean' && v !== null).map((v) => ['confirm', v] as [string, unknown])),
   'use-client-time': null,
   'get-time-sync-status': null,
+  'session-start': anyJson.filter((v) => typeof v !== 'string' && v !== null).map((v) => ['label', v] as [string, unknown]),
+  'session-stop': null,
 };
-const REQUIRED: Record<string, string | null> = { 'manual-time-sync': 'timestamp', 'time-sync-response': 'clientTime', 'sync-camera': null, 'use-client-time': null, 'get-time-sync-status': null };
+const REQUIRED: Record<string, string | null> = { 'manual-time-sync': 'timestamp', 'time-sync-response': 'clientTime', 'sync-camera': null, 'use-client-time': null, 'get-time-sync-status': null, 'session-start': null, 'session-stop': null };
 
 /** A key the type does not have: random, or named after an Object.prototype member (class-transformer skips those silently). */
 const unknownKey = (type: string) => fc.oneof(fc.string({ minLength: 1, maxLength: 16 }), fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype))).filter((k) => !FIELDS[type].includes(k));
@@ -159,7 +165,7 @@ function frameCase(trusted: boolean): fc.Arbitrary<Case> {
       text: `{"type":${jsonText(type)},"data":${data}}`,
       breakage,
       // A whole valid frame from outside: refused for authority (get-time-sync-status is left out above).
-      expect: breakage === 'none' ? (type === 'time-sync-response' || type === 'manual-time-sync' || type === 'sync-camera' || type === 'use-client-time' ? ErrorCode.NOT_ACCESS_POINT_CLIENT : null) : expect,
+      expect: breakage === 'none' ? (['time-sync-response', 'manual-time-sync', 'sync-camera', 'use-client-time', 'session-start', 'session-stop'].includes(type) ? ErrorCode.NOT_ACCESS_POINT_CLIENT : null) : expect,
     })),
   );
   const frameLevel: fc.Arbitrary<Case> = fc.oneof(
