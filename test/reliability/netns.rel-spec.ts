@@ -230,6 +230,8 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
           CAMERA_DISCOVERY: 'false',
           CAMERA_POLL_INTERVAL: '500',
           CAMERA_SYNC_ON_CONNECT: 'false',
+          // Every allowed write reaches the camera (the test counts PUTs), even one within the measured threshold.
+          CAMERA_SYNC_THRESHOLD: '0',
           AUTO_SYNC: 'true',
           DATA_DIR: dataDir,
         },

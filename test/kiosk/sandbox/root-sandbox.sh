@@ -31,6 +31,12 @@ mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
 mount -t tmpfs -o mode=0755 run "$root/run"
 mount -t tmpfs -o mode=1777 tmp "$root/tmp"
+# The tests run this checkout's kiosk/ scripts inside the root: a checkout under /tmp (a CI clone) would be
+# hidden by the fresh /tmp, so it is bound back in at the same path.
+repo=$(cd "$here/../../.." && pwd)
+case "$repo" in
+  /tmp/*) mkdir -p "$root$repo" && mount --bind "$repo" "$root$repo" ;;
+esac
 mkdir -p "$root/run/lock"
 # The stand-in for systemctl comes first on PATH (/usr/local/sbin); the real one stays in /usr/bin.
 mkdir -p "$root/usr/local/sbin"
