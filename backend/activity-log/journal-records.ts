@@ -1,4 +1,4 @@
-import type { Reliability, SyncSource } from '../protocol/messages';
+import type { Reliability, SessionCameraResult, SyncSource } from '../protocol/messages';
 import type { Clock } from '../time/clock';
 
 /**
@@ -94,20 +94,8 @@ export interface SessionRecord extends JournalEventBase {
   cameras?: SessionCamera[];
 }
 
-/** One camera in a session record: camera minus Pi, ms. */
-export interface SessionCamera {
-  cameraId: string;
-  serial: string | null;
-  success: boolean;
-  code?: string;
-  error?: string;
-  /** Before a correction (null: not written). */
-  correctedFromMs: number | null;
-  /** After it (or as measured); null: not known. */
-  offsetMs: number | null;
-  boundMs: number | null;
-  verified?: boolean;
-}
+/** One camera in a session record: the protocol's shape, journaled as it was answered. */
+export type SessionCamera = SessionCameraResult;
 
 export type JournalEventRecord = ZoneRecord | ExternalStepRecord | PiSyncRecord | CameraRecord | SessionRecord;
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { filter, map, merge, Observable, Subject } from 'rxjs';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
-import { CameraState, CameraStatus } from '../protocol/messages';
+import { CameraState, CameraStatus, SessionCameraResult } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { parseCameraDateTime } from '../time/camera-datetime';
 import { CameraClockPort } from '../time-sync/camera-port';
@@ -29,20 +29,8 @@ export interface CameraObservation {
   piSteppedDuring?: boolean;
 }
 
-/** One camera at the start or the end of a capture session. */
-export interface CameraCheck {
-  cameraId: string;
-  serial: string | null;
-  success: boolean;
-  code?: string;
-  error?: string;
-  /** Camera minus Pi before a correction; null when the camera was not written. */
-  correctedFromMs: number | null;
-  /** Camera minus Pi now (after a correction), null if not known (set, not verified). */
-  offsetMs: number | null;
-  boundMs: number | null;
-  verified?: boolean;
-}
+/** One camera at the start or the end of a capture session (the protocol's shape). */
+export type CameraCheck = SessionCameraResult;
 
 /**
  * What sessions and the journal need of the cameras. Bound to `SyncBasedCameraTimekeeping` until the Camera

@@ -270,14 +270,16 @@ export interface ManualTimeSyncResultFrame {
   timestamp: string;
   data: { success: boolean; offsetMs: number; newTime: string };
 }
-/** One camera in a session answer: camera minus Pi, ms. */
+/** One camera at the start or the end of a capture session (answer, journal record, report): camera minus Pi, ms. */
 export interface SessionCameraResult {
   cameraId: string;
   serial: string | null;
   success: boolean;
   code?: string;
   error?: string;
+  /** Before a correction; null when the camera was not written. */
   correctedFromMs: number | null;
+  /** After it (or as measured); null when not known (set, not verified; or uncertain). */
   offsetMs: number | null;
   boundMs: number | null;
   verified?: boolean;
