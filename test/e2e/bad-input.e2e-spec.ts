@@ -167,7 +167,7 @@ describe('Bad input and authority (e2e)', () => {
     // The camera's own clock says 2001: implausible, so the Pi cannot take its time and stays at "none".
     const sim = await startCameraSim({ httpsPort: false, clockOffsetMs: -(Date.now() - Date.UTC(2001, 0, 1)) });
     try {
-      app = await startApp({ AP_SUBNETS: '127.0.0.1/32', AUTO_SYNC: 'false', CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
+      app = await startApp({ AP_SUBNETS: '127.0.0.1/32', AUTO_SYNC: 'false', CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', CAMERA_SYNC_THRESHOLD: '0' });
       for (let i = 0; i < 100; i++) {
         const s = (await request(app.url).get('/api/timesync/status')).body;
         if (s.cameras.some((c: any) => c.state === 'connected')) break;

@@ -85,7 +85,8 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
   // Writes to a camera wait until the Pi has taken a camera's time: with reliability none they need the operator's confirmation.
   it('two cameras: listed by serial number, synced together by one POST, each in the status and in its own camera-sync event', async () => {
     sims = await startCameraSims(2, {}, (i) => ({ clockOffsetMs: i ? -41_000 : 23_000 }));
-    app = await startApp({ CAMERA_URL: `${sims[0].httpUrl},${sims[1].httpsUrl}`, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false' });
+    // Threshold 0: both cameras are written (the Pi took camera 0's time, so a measure-first sync would keep that one).
+    app = await startApp({ CAMERA_URL: `${sims[0].httpUrl},${sims[1].httpsUrl}`, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false', CAMERA_SYNC_THRESHOLD: '0' });
     const ids = ['083021000123', '083021000124'];
     await statusWhen(app, (s) => s.cameras.length === 2 && s.cameras.every((c: any) => c.state === 'connected') && s.reliability !== 'none');
     const listed = (await request(app.url).get('/api/cameras').expect(200)).body;
