@@ -128,6 +128,12 @@ const WAIT_READ_SPACING_MS = 25;
 const TIGHT_ENOUGH_MS = 10;
 /** A change of wall minus monotonic beyond this means the Pi clock was stepped. */
 const STEP_TOLERANCE_MS = 20;
+/** Longest wait for a planned send time: boundaries are planned a few seconds ahead at most. */
+const MAX_PLANNED_WAIT_MS = 5000;
+
+function piStepped(what: string): DomainError {
+  return new DomainError(ErrorCode.PI_CLOCK_STEPPED, `The Pi's clock was changed while the camera was being set (${what}); the cameras are set again after every change of the Pi's clock`);
+}
 /** Reads a measurement starts with (a coarse window and the round trip). */
 const FIRST_READS = 3;
 /** Rounds of probes around the camera's ticks (each about one second), and the time they may take. */
@@ -581,10 +587,10 @@ export class CameraSession {
     for (let attempt = 0; ; attempt++) {
       const target = attempt === 0 ? boundaryMs : planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
       if (attempt === 0) {
-        await this.readWhileWaiting(session, readings, target - oneWayMs);
+        await this.readWhileWaiting(session, readings, target - oneWayMs, epoch);
         oneWayMs = oneWayOf(readings);
       }
-      await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
+      await this.waitForWall(target - oneWayMs, epoch);
       if (Math.abs(secondToWrite(this.clock.now(), oneWayMs).missMs) <= LANDING_TOLERANCE_MS || attempt >= 2) break;
     }
     let written: { secondMs: number; datetime: string; dst: boolean } | null = null;
@@ -607,7 +613,7 @@ export class CameraSession {
       // time again, for the next boundary, with the latency of now.
       oneWayMs = oneWayOf(readings);
       const target = planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
-      await this.waiter.until(this.clock.monotonic() + (target - oneWayMs - this.clock.now()));
+      await this.waitForWall(target - oneWayMs, epoch);
       put = await session.put('functions/datetime', { body });
     }
     const sent = written as unknown as { secondMs: number; datetime: string; dst: boolean };
@@ -691,12 +697,32 @@ export class CameraSession {
   }
 
   /**
+   * Waits until the Pi's wall clock reads `wallMs`. The plan was made on the wall clock: if the Pi's clock was
+   * stepped since `epoch` (a phone's sync, someone's `date`), the plan means nothing any more (a step back by
+   * days would wait days, holding every camera write): the sync stops with PI_CLOCK_STEPPED, and the cameras
+   * are set again after the step, as after every step. No wait is longer than MAX_PLANNED_WAIT_MS either.
+   */
+  private async waitForWall(wallMs: number, epoch: number): Promise<void> {
+    this.assertPiNotStepped(epoch);
+    const wait = wallMs - this.clock.now();
+    if (wait > MAX_PLANNED_WAIT_MS) throw piStepped(`a send time ${Math.round(wait)} ms ahead`);
+    await this.waiter.until(this.clock.monotonic() + wait);
+    this.assertPiNotStepped(epoch);
+  }
+
+  private assertPiNotStepped(epoch: number): void {
+    const shift = this.clock.epochOfMonotonic() - epoch;
+    if (Math.abs(shift) > STEP_TOLERANCE_MS) throw piStepped(`stepped by ${Math.round(shift)} ms`);
+  }
+
+  /**
    * Reads the camera's clock, paced, until its old error is known to TIGHT_ENOUGH_MS, while a read twice as
    * slow as the slowest of the latest still ends before `sendAtMs` (Pi time): the old error comes out to about a
    * round trip, the round trips stay fresh, and no read can hold up the PUT.
    */
-  private async readWhileWaiting(session: CcapiSession, readings: Reading[], sendAtMs: number): Promise<void> {
+  private async readWhileWaiting(session: CcapiSession, readings: Reading[], sendAtMs: number, epoch: number): Promise<void> {
     while (estimateClockError(readings).boundMs > TIGHT_ENOUGH_MS) {
+      this.assertPiNotStepped(epoch);
       const room = 2 * Math.max(...readings.slice(-5).map(roundTripOf)) + PUT_GUARD_MS;
       if (this.clock.now() + room >= sendAtMs) return;
       readings.push(await this.readOn(session));

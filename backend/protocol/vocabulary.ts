@@ -36,6 +36,7 @@ export const ErrorCode = {
   /** A camera write while the Pi's reliability is none, without the operator's confirmation. */
   PI_TIME_UNRELIABLE: 'PI_TIME_UNRELIABLE',
   NO_CAMERA: 'NO_CAMERA',
+  PI_CLOCK_STEPPED: 'PI_CLOCK_STEPPED',
   UNKNOWN_CAMERA: 'UNKNOWN_CAMERA',
   INVALID_CAMERA_ID: 'INVALID_CAMERA_ID',
   CAMERA_BUSY: 'CAMERA_BUSY',

@@ -101,6 +101,17 @@ describe('Camera faults through the whole app (CCAPI simulator)', () => {
     record({ suite: 'faults', what: 'camera process gone while its clock PUT is held (then restarted on the same port)', times: 1, outcome: `answer ${res.status} ${res.body.code}; camera shown disconnected, sync-all 409 NO_CAMERA; after restart: reconnected and a verified sync` });
   });
 
+  it("the Pi's clock stepped back while a camera write waits for its second boundary: the write still ends, and the next one works", async () => {
+    // Cameras follow every step of the Pi's clock; a second step (the operator correcting a phone) can come while
+    // that write waits for its boundary. The wait must not be computed from the Pi's wall clock across the step.
+    await request(app.url).post('/api/system/time').send({ timestamp: new Date(Date.now() + 45 * 60_000).toISOString() }).expect(200);
+    await new Promise((r) => setTimeout(r, 50));
+    await request(app.url).post('/api/system/time').send({ timestamp: new Date(Date.now() + 15 * 60_000).toISOString() }).expect(200);
+    const res = await syncOne();
+    expect(res.status).toBeLessThan(500);
+    record({ suite: 'faults', what: "the Pi's clock stepped back 30 min while a camera write waits for its boundary", times: 1, outcome: `the next camera write answered ${res.status}` });
+  }, 30_000);
+
   it('a storm of 503 "busy" answers: 30 requests, 15 at a time, each a coded 503; the camera stays connected; then it syncs', async () => {
     const before = sim.clock.errorMs();
     const seen = new Map<string, number>();
