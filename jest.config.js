@@ -4,7 +4,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 const node = { testEnvironment: 'node', setupFiles: ['reflect-metadata'], transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
-  // test/RELIABILITY.md is written from each run that includes the reliability project.
+  // test-artifacts/reliability/RELIABILITY.md is written from each run that includes the reliability project;
+  // the tracked test/RELIABILITY.md only by `npm run test:reliability-report`.
   reporters: ['default', '<rootDir>/test/reliability/reliability-reporter.js'],
   projects: [
     { ...node, displayName: 'unit', rootDir: '.', testMatch: ['<rootDir>/backend/**/*.spec.ts'], setupFiles: ['reflect-metadata', '<rootDir>/test/support/quiet-nest-logger.ts'] },
