@@ -57,6 +57,10 @@ export interface ClockDrift {
   samples: number;
   /** From the first to the last measurement, ms. */
   spanMs: number;
+  /** The bound is small enough (at most 1 s/day) for the figure to mean something; until then show "not known yet". */
+  known: boolean;
+  /** While not `known`: about how much longer the measurements must span, ms; 0 once known. */
+  knownInMs: number;
 }
 
 /** A camera's clock as its last read-only measurement found it, and what that means now. */

@@ -36,6 +36,7 @@ describe(sessionReport.name, () => {
     // Against true time the camera went from +4 to +16 ms in 4 h: +72 ms/day, known to (6 + 6 + 2) / 4 h.
     expect(report.cameras[0].driftMsPerDay).toBeCloseTo(72, 0);
     expect(report.cameras[0].driftBoundMsPerDay).toBeCloseTo(84, 0);
+    expect(report.cameras[0]).toMatchObject({ driftKnown: true, driftSummary: '+72 ms/day (±84)' });
     // True time: the stop's Pi time is 250 ms ahead after the outside step.
     expect(report.durationMs).toBe(4 * H + S - 250);
   });
@@ -45,5 +46,21 @@ describe(sessionReport.name, () => {
     expect(period.segments[0].trueFrom).toBe(new Date(T + S).toISOString());
     expect(period.segments.at(-1)!.trueTo).toBe(new Date(4 * H + T + 2 * S - 250).toISOString());
     expect(report.files.exiftool).toBe('/api/timesync/corrections?session=s-20261202-200001-abcdef&format=exiftool');
+  });
+
+  it('says a drift from a short session is not known, with its bound, instead of a figure to believe', () => {
+    // 39 s between a ±8 and a ±10 ms measurement: the bound is 18 ms / 39 s, about ±39 900 ms/day.
+    const short = [
+      lines[0],
+      lines[1],
+      lines[2],
+      { kind: 'camera-measure', ...base(T + 39 * S), ...cam({ offsetMs: 1, boundMs: 10 }) },
+      { kind: 'session-stop', ...base(T + 39 * S), sessionId: 's-20261202-200001-abcdef', by: '10.42.0.23', cameras: [cam({ correctedFromMs: null, offsetMs: 1, boundMs: 10 })] },
+    ];
+    const m = buildModel(short.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const [camera] = sessionReport(m, m.sessions[0]).cameras;
+    expect(camera.driftKnown).toBe(false);
+    expect(camera.driftSummary).toMatch(/^not known: 39 s of measurements bound it only to ±\d+ ms\/day/);
+    expect(camera.driftBoundMsPerDay).toBeGreaterThan(1000);
   });
 });

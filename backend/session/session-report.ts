@@ -8,6 +8,7 @@ import type { JournalStep } from '../activity-log/clock-journal';
 import type { CameraRecord, ExternalStepRecord, JournalEvent, SessionCamera, ZoneRecord } from '../activity-log/journal-records';
 import { CameraCorrections, CameraPeriod, forSession, JournalModel, normalizeSerial, SessionSpan, SkippedRecord } from '../corrections/corrections';
 import type { DamagedLine } from '../activity-log/clock-journal';
+import { knownness } from '../time/drift';
 
 const DAY_MS = 86_400_000;
 
@@ -29,6 +30,10 @@ export interface SessionCameraReport {
   /** Camera minus true time, ms per day, from the first and last measurement of the session's period; null if it cannot be told. */
   driftMsPerDay: number | null;
   driftBoundMsPerDay: number | null;
+  /** The bound is at most 1 s/day, so driftMsPerDay means something; false: not known yet (too short a span). */
+  driftKnown: boolean;
+  /** The same in words: "+72 ms/day (±84)", "not known: 38 s of measurements bound it only to ±40 552 ms/day", "not measured". */
+  driftSummary: string;
   /** Writes of this camera's clock during the session (lines between start and stop). */
   writes: Array<{ line: number; at: string; success: boolean; offsetMs: number | null; residualMs: number | null; reason: string | null }>;
   /** The shifts that put this camera's photos of the session on true time. */
@@ -123,16 +128,25 @@ export function sessionReport(model: JournalModel, span: SessionSpan): SessionRe
   };
 }
 
+type SessionDrift = Pick<SessionCameraReport, 'driftMsPerDay' | 'driftBoundMsPerDay' | 'driftKnown' | 'driftSummary'>;
+
 /** From the first and last point of the one period the session spans: no write between, or it is not drift. */
-function drift(own: CameraCorrections | undefined): { driftMsPerDay: number | null; driftBoundMsPerDay: number | null } {
+function drift(own: CameraCorrections | undefined): SessionDrift {
+  const none = (why: string): SessionDrift => ({ driftMsPerDay: null, driftBoundMsPerDay: null, driftKnown: false, driftSummary: why });
   const periods = own?.periods.filter((p) => !p.unusable) ?? [];
-  if (periods.length !== 1) return { driftMsPerDay: null, driftBoundMsPerDay: null };
+  if (periods.length !== 1) return none(periods.length ? 'not measured: the camera was written during the session' : 'not measured');
   const points = periods[0].points;
   const a = points[0];
   const b = points.at(-1);
-  if (!a || !b || b.trueMs - a.trueMs <= 0 || a.boundMs === null || b.boundMs === null) return { driftMsPerDay: null, driftBoundMsPerDay: null };
+  if (!a || !b || b.trueMs - a.trueMs <= 0 || a.boundMs === null || b.boundMs === null) return none('not measured: one measurement only');
   const span = b.trueMs - a.trueMs;
-  return { driftMsPerDay: round1(((b.offsetMs - a.offsetMs) / span) * DAY_MS), driftBoundMsPerDay: round1(((a.boundMs + b.boundMs) / span) * DAY_MS) };
+  const driftMsPerDay = round1(((b.offsetMs - a.offsetMs) / span) * DAY_MS);
+  const driftBoundMsPerDay = round1(((a.boundMs + b.boundMs) / span) * DAY_MS);
+  const { known } = knownness(driftBoundMsPerDay / 1000, span);
+  const driftSummary = known
+    ? `${driftMsPerDay >= 0 ? '+' : ''}${driftMsPerDay} ms/day (±${driftBoundMsPerDay})`
+    : `not known: ${Math.round(span / 1000)} s of measurements bound it only to ±${Math.round(driftBoundMsPerDay)} ms/day (a figure needs ±1000 or better)`;
+  return { driftMsPerDay, driftBoundMsPerDay, driftKnown: known, driftSummary };
 }
 
 function round1(x: number): number {

@@ -1,4 +1,4 @@
-import { ASSUMED_MAX_DRIFT_PPM, DriftSeries, estimateDrift, feasibleRates, offsetBoundAfter, OffsetSample } from './drift';
+import { ASSUMED_MAX_DRIFT_PPM, DRIFT_KNOWN_BOUND_S_PER_DAY, DriftSeries, estimateDrift, feasibleRates, offsetBoundAfter, OffsetSample, roundedDrift } from './drift';
 
 const MIN = 60_000;
 
@@ -96,6 +96,25 @@ describe('drift', () => {
       sut.add({ atMono: 0, offsetMs: Number.NaN, boundMs: 1 });
       sut.add({ atMono: 0, offsetMs: 1, boundMs: -1 });
       expect(sut.count).toBe(0);
+    });
+  });
+
+  describe('known', () => {
+    it('is a figure only once its bound is within 1 s/day, and says how much longer that takes', () => {
+      // Two ±9 ms measurements 4 s apart: the bound is 18 ms / 4 s = 389 s/day, not known for another ~25 min.
+      const early = estimateDrift([{ atMono: 0, offsetMs: 0, boundMs: 9 }, { atMono: 4000, offsetMs: -1, boundMs: 9 }])!;
+      expect(early.known).toBe(false);
+      expect(early.knownInMs).toBeGreaterThan(25 * 60_000);
+      expect(early.knownInMs).toBeLessThan(27 * 60_000);
+      // The same clock measured again after that span is known.
+      const later = estimateDrift([{ atMono: 0, offsetMs: 0, boundMs: 9 }, { atMono: 4000 + early.knownInMs, offsetMs: -1, boundMs: 9 }])!;
+      expect(later.boundSPerDay).toBeLessThanOrEqual(DRIFT_KNOWN_BOUND_S_PER_DAY);
+      expect(later).toMatchObject({ known: true, knownInMs: 0 });
+    });
+
+    it('keeps the flag through rounding for the wire', () => {
+      const d = estimateDrift([{ atMono: 0, offsetMs: 0, boundMs: 9 }, { atMono: 4000, offsetMs: -1, boundMs: 9 }])!;
+      expect(roundedDrift(d)).toMatchObject({ known: false, knownInMs: Math.round(d.knownInMs) });
     });
   });
 });

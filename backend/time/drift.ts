@@ -31,6 +31,13 @@ export interface DriftEstimate {
   samples: number;
   /** Time from the first to the last sample, ms. */
   spanMs: number;
+  /**
+   * The figure means something: its bound is within DRIFT_KNOWN_BOUND_S_PER_DAY. A photographer shown
+   * "drifts -16 s/day" from 4 s of data would think the camera broken, so until then it is "not known yet".
+   */
+  known: boolean;
+  /** Until `known`: about how much longer the measurements must span, ms (the bound shrinks as 1/span); else 0. */
+  knownInMs: number;
 }
 
 const MS_PER_DAY = 86_400_000;
@@ -42,6 +49,11 @@ export const S_PER_DAY_PER_PPM = MS_PER_DAY / 1e6 / 1000;
  * -6 to +2 ppm): the rate assumed for the error bound of a clock whose drift has not been measured yet.
  */
 export const ASSUMED_MAX_DRIFT_PPM = 50;
+/**
+ * A drift is shown as a figure only when its bound is at most this (1 s/day, 11.6 ppm): below the spread of the
+ * clocks it describes, so the figure tells a fast clock from a slow one.
+ */
+export const DRIFT_KNOWN_BOUND_S_PER_DAY = 1;
 /** No running crystal clock drifts this fast (43 s a day): samples that need it mean the clock was set in between. */
 export const IMPLAUSIBLE_DRIFT_PPM = 500;
 
@@ -85,7 +97,14 @@ export function estimateDrift(samples: readonly OffsetSample[]): DriftEstimate |
   const bound = Math.max(slope - feasible.low, feasible.high - slope);
   const ppm = slope * 1e6;
   const boundPpm = bound * 1e6;
-  return { ppm, boundPpm, sPerDay: ppm * S_PER_DAY_PER_PPM, boundSPerDay: boundPpm * S_PER_DAY_PER_PPM, samples: samples.length, spanMs };
+  const boundSPerDay = boundPpm * S_PER_DAY_PER_PPM;
+  return { ppm, boundPpm, sPerDay: ppm * S_PER_DAY_PER_PPM, boundSPerDay, samples: samples.length, spanMs, ...knownness(boundSPerDay, spanMs) };
+}
+
+/** Whether a bound makes the figure meaningful and, if not, how much more span would (bound ~ 1/span). */
+export function knownness(boundSPerDay: number, spanMs: number): { known: boolean; knownInMs: number } {
+  if (boundSPerDay <= DRIFT_KNOWN_BOUND_S_PER_DAY) return { known: true, knownInMs: 0 };
+  return { known: false, knownInMs: Math.ceil(spanMs * (boundSPerDay / DRIFT_KNOWN_BOUND_S_PER_DAY - 1)) };
 }
 
 /**
@@ -142,7 +161,7 @@ export class DriftSeries {
 /** The estimate rounded for the wire (2 decimals of ppm, ms of s/day). */
 export function roundedDrift(d: DriftEstimate): DriftEstimate {
   const r = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
-  return { ppm: r(d.ppm, 2), boundPpm: r(d.boundPpm, 2), sPerDay: r(d.sPerDay, 3), boundSPerDay: r(d.boundSPerDay, 3), samples: d.samples, spanMs: Math.round(d.spanMs) };
+  return { ...d, ppm: r(d.ppm, 2), boundPpm: r(d.boundPpm, 2), sPerDay: r(d.sPerDay, 3), boundSPerDay: r(d.boundSPerDay, 3), spanMs: Math.round(d.spanMs), knownInMs: Math.round(d.knownInMs) };
 }
 
 /**

@@ -129,15 +129,20 @@ export function formatUtcOffset(offsetMs: number): string {
 /** Plain-words age: "just now", "40 s ago", "2 min ago", "3 h 5 min ago", "2 days ago". */
 export function formatAge(ms: number): string {
   if (!Number.isFinite(ms)) return '';
+  return Math.floor(Math.max(0, ms) / 1000) < 5 ? 'just now' : `${formatDuration(ms)} ago`;
+}
+
+/** Plain-words duration, whole seconds down: "40 s", "2 min", "3 h 5 min", "1 day", "2 days". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '';
   const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
+  if (s < 60) return `${s} s`;
   const min = Math.floor(s / 60);
-  if (min < 60) return `${min} min ago`;
+  if (min < 60) return `${min} min`;
   const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 ? `${h} h ${min % 60} min ago` : `${h} h ago`;
+  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
   const days = Math.floor(h / 24);
-  return days === 1 ? '1 day ago' : `${days} days ago`;
+  return days === 1 ? '1 day' : `${days} days`;
 }
 
 /** A signed offset with a sensible unit: "+3 ms", "-1.502 s", "+2 h 0 min 3 s". */

@@ -29,6 +29,8 @@ export class ClockDriftDto implements ClockDrift {
   @ApiProperty({ example: 0.035 }) boundSPerDay: number;
   @ApiProperty({ example: 6, description: 'Measurements it comes from' }) samples: number;
   @ApiProperty({ example: 3_000_000, description: 'From the first to the last, ms' }) spanMs: number;
+  @ApiProperty({ example: true, description: 'boundSPerDay is at most 1 s/day, so the figure means something; until then show it as not known yet' }) known: boolean;
+  @ApiProperty({ example: 0, description: 'While not known: about how much longer the measurements must span, ms' }) knownInMs: number;
 }
 
 export class CameraClockCheckDto implements CameraClockCheck {

@@ -2,7 +2,7 @@ import { useCallback } from 'react';
 import type { CameraStatus } from '../../../backend/protocol/messages';
 import { CameraState } from '../../../backend/protocol/vocabulary';
 import { describeCode, NOT_ON_AP_REASON, type CameraSyncOutcome, type TimeSyncApi } from '../api';
-import { formatAge, formatAheadBehind, formatBound } from '../time-format';
+import { formatAge, formatAheadBehind, formatBound, formatDuration } from '../time-format';
 import { useAction, type ActionResult } from '../use-action';
 import { ActionMessage } from './ActionMessage';
 
@@ -249,8 +249,16 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
   );
 }
 
-/** "within ±40 ms of the Pi, checked 12 min ago, drifts +0.13 s/day" from the last read-only measurement. */
+/**
+ * "within ±40 ms of the Pi, checked 12 min ago, drifts +0.13 s/day" from the last read-only measurement; a drift
+ * whose bound is too wide to mean anything is "not known yet", never a figure.
+ */
 export function clockLine(clock: NonNullable<CameraStatus['clock']>): string {
-  const drift = clock.drift ? `, drifts ${clock.drift.sPerDay >= 0 ? '+' : '−'}${Math.abs(clock.drift.sPerDay).toFixed(2)} s/day` : '';
+  const d = clock.drift;
+  const drift = !d
+    ? ''
+    : d.known
+      ? `, drifts ${d.sPerDay >= 0 ? '+' : '−'}${Math.abs(d.sPerDay).toFixed(2)} s/day`
+      : `, drift not known yet (about ${formatDuration(Math.max(60_000, d.knownInMs))} more)`;
   return `within ±${clock.errorNowMs} ms of the Pi, checked ${formatAge(clock.ageMs)}${drift}`;
 }
