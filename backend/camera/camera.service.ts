@@ -405,7 +405,9 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
    */
   private adopt(camera: DiscoveredCamera): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const here = this.sessions.find((s) => s.discovered && s.host === camera.address);
+    const id = cameraIdFor({ serialNumber: camera.serialNumber, guid: camera.udn }, camera.accessUrl);
+    const isIt = (s: CameraSession) => s.id === id || s.discovered?.usn === camera.usn;
+    const here = this.sessions.find((s) => s.discovered && s.host === camera.address && isIt(s));
     if (here) return here.seen(camera);
     if (this.sessions.length >= this.config.CAMERA_MAX && !this.makeRoom()) {
       if (this.refusals.first(`max ${camera.address}`)) {
@@ -413,8 +415,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       }
       return Promise.resolve();
     }
-    const id = cameraIdFor({ serialNumber: camera.serialNumber, guid: camera.udn }, camera.accessUrl);
-    const same = this.sessions.find((s) => s.id === id || (s.discovered && s.discovered.usn === camera.usn));
+    const same = this.sessions.find(isIt);
     if (same) {
       this.logger.warn(`Camera ${same.id}, adopted at ${same.host}, announced itself from ${camera.address} (SSDP_KNOWN_SERIAL_NEW_ADDRESS): kept apart as an unverified camera; its clock never sets the Pi's`);
     }
