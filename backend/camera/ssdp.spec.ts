@@ -171,7 +171,10 @@ describe('SSDP doors', () => {
     });
 
     it('admits nobody unless told where cameras may be', async () => {
-      const sut = new SsdpDiscovery({}, async (url) => void fetched.push(url) ?? answer);
+      const sut = new SsdpDiscovery({}, async (url) => {
+        fetched.push(url);
+        return answer;
+      });
       sut.events$.subscribe((e) => events.push(e));
       jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation(() => undefined);
       await sut.receive(NOTIFY('ssdp:alive'), '10.42.0.5');
