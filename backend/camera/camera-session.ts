@@ -7,7 +7,7 @@ import { ASSUMED_MAX_DRIFT_PPM, DriftEstimate, DriftSeries, offsetBoundAfter, ro
 import { formatDuration } from '../time/format';
 import { cameraIdFor } from './camera-id';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
-import { CcapiClient, CcapiResponse, CcapiSession, isRenewedChallenge } from './ccapi-client';
+import { CcapiClient, CcapiResponse, CcapiSession, isRenewedChallenge, normaliseCameraUrl } from './ccapi-client';
 import { ErrorWindow, planningWindow, planRound, probeUseful, windowOf, writeDecision } from './clock-phase';
 import { DiscoveredCamera } from './ssdp';
 import { ClockReading, estimateClockError, handledAt, planSecondAlignedSend, recentRoundTripMs, secondToWrite, SharedSecondBoundary } from './sync-timing';
@@ -92,6 +92,11 @@ export interface CameraClockReading {
 export interface CameraSource {
   url: string;
   discovered?: DiscoveredCamera;
+  /**
+   * SSDP announced a serial number already adopted at another address: maybe the camera got a new lease, maybe
+   * something pretending to be it. Kept apart, and never a time source for the Pi.
+   */
+  unverified?: boolean;
 }
 
 /** What the registry hears from its sessions. */
@@ -200,6 +205,10 @@ export class CameraSession {
   private lastMeasurementMono: number | null = null;
   /** The periodic check in progress, which a sync or a pause cancels. */
   private checkToken: { cancelled: boolean } | null = null;
+  /** See CameraSource.unverified. */
+  readonly unverified: boolean;
+  /** The host the session was made for, e.g. `10.42.0.5` (IPv6 without brackets); its client is pinned to it. */
+  readonly host: string;
 
   constructor(
     source: CameraSource,
@@ -209,6 +218,8 @@ export class CameraSession {
     private readonly owner: CameraSessionOwner,
   ) {
     client.use(source.url);
+    this.host = new URL(normaliseCameraUrl(source.url)).hostname.replace(/^\[(.*)\]$/, '$1');
+    this.unverified = source.unverified === true;
     this.discoveredCamera = source.discovered ?? null;
     this.currentId = this.identify();
   }
@@ -266,7 +277,7 @@ export class CameraSession {
     return this.checking;
   }
 
-  /** SSDP saw the camera (alive, or an answer to a search), perhaps at a new address: poll it again, at once. */
+  /** SSDP saw the camera (alive, or an answer to a search) at its own address, perhaps on another port: poll it again, at once. */
   seen(camera: DiscoveredCamera): Promise<void> {
     this.discoveredCamera = camera;
     this.dormant = false;
@@ -443,7 +454,7 @@ export class CameraSession {
   private async readInfo(): Promise<CameraInfo> {
     const { data } = await this.client.get<Record<string, unknown>>('deviceinformation');
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's device information is not understood: ${JSON.stringify(data).slice(0, 80)}`);
+      throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, "The camera's device information is not understood (not a JSON object)");
     }
     const text = (key: string) => (typeof data[key] === 'string' ? (data[key] as string) : undefined);
     const info: CameraInfo = {

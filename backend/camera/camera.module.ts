@@ -5,6 +5,7 @@ import { CameraHttp } from './camera-http';
 import { CameraSessionFactory } from './camera-session.factory';
 import { CameraController } from './camera.controller';
 import { CameraService } from './camera.service';
+import { CameraAddressPolicy } from './camera-trust';
 import { SsdpDiscovery } from './ssdp';
 import { Waiter } from './waiter';
 
@@ -16,7 +17,14 @@ import { Waiter } from './waiter';
 @Module({
   imports: [ActivityLogModule, SystemClockModule],
   controllers: [CameraController],
-  providers: [CameraService, CameraSessionFactory, CameraHttp, Waiter, { provide: SsdpDiscovery, useFactory: () => new SsdpDiscovery() }],
+  providers: [
+    CameraService,
+    CameraSessionFactory,
+    CameraHttp,
+    Waiter,
+    CameraAddressPolicy,
+    { provide: SsdpDiscovery, useFactory: (trust: CameraAddressPolicy) => new SsdpDiscovery({ admit: (address) => trust.originOf(address) !== null }), inject: [CameraAddressPolicy] },
+  ],
   exports: [CameraService],
 })
 export class CameraModule {}

@@ -15,6 +15,7 @@ type Entry = Pick<ActivityEntry, 'type' | 'message' | 'success' | 'details'>;
 
 /** A camera SSDP would describe. */
 const discovered = (camera: FakeCamera, host: string): DiscoveredCamera => ({
+  address: host,
   accessUrl: `http://${host}:8080/ccapi`,
   usn: `uuid:${camera.guid}::urn:schemas-canon-com:service:ICPO-CameraControlAPIService:1`,
   location: `http://${host}:49152/upnp/CameraDevDesc.xml`,
@@ -362,23 +363,81 @@ describe(CameraService.name, () => {
       expect(sut.statuses().map((s) => [s.id, s.state])).toEqual([['AAA1', 'connected']]);
     });
 
-    it('follows ssdp:byebye: disconnected, not polled, back when it announces itself again (perhaps elsewhere)', async () => {
+    it('follows ssdp:byebye from its own address: disconnected, not polled, back when it announces itself there again', async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      sut.start();
+      let next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
+      await next;
+      next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'byebye', usn: discovered(a, '10.0.0.2').usn, from: '10.0.0.2' });
+      await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'disconnected', lastError: 'the camera signed off the network' });
+      const requests = a.requests.length;
+      await sut.check();
+      expect(a.requests.length).toBe(requests);
+      next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
+      await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'connected', baseUrl: 'http://10.0.0.2:8080/ccapi' });
+      expect(sut.statuses()).toHaveLength(1);
+      expect(sut.mayBeTimeSource('AAA1')).toBe(true);
+    });
+
+    it('ignores ssdp:byebye naming a camera from any other address', async () => {
+      const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
+      sut.start();
+      const next = firstValueFrom(sut.connection$);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
+      await next;
+      const warn = jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation(() => undefined);
+      for (let i = 0; i < 5; i++) ssdpEvents.next({ type: 'byebye', usn: discovered(a, '10.0.0.2').usn, from: '10.0.0.66' });
+      await sut.check();
+      expect(sut.statuses().map((s) => [s.id, s.state])).toEqual([['AAA1', 'connected']]);
+      // One line, however many datagrams.
+      expect(warn.mock.calls.map(([m]) => m)).toEqual([expect.stringContaining('SSDP_FOREIGN_BYEBYE')]);
+    });
+
+    it('a known serial number from a new address is a new, unverified camera (never a time source), not a move', async () => {
       const a = cameraAt('10.0.0.2', { serialNumber: 'AAA1' });
       cameras.set('10.0.0.7', a);
       sut.start();
       let next = firstValueFrom(sut.connection$);
       ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.2') });
       await next;
-      next = firstValueFrom(sut.connection$);
-      ssdpEvents.next({ type: 'byebye', usn: discovered(a, '10.0.0.2').usn });
-      await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'disconnected', lastError: 'the camera signed off the network' });
-      const requests = a.requests.length;
+      expect(sut.mayBeTimeSource('AAA1')).toBe(true);
+      const warn = jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation(() => undefined);
+      ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.7') });
       await sut.check();
-      expect(a.requests.length).toBe(requests);
-      next = firstValueFrom(sut.connection$);
+      // The camera stays at the address it was adopted at; the newcomer is a session of its own, kept apart while the first is there.
+      expect(sut.statuses().map((s) => [s.id, s.state, s.baseUrl])).toEqual([
+        ['AAA1', 'connected', 'http://10.0.0.2:8080/ccapi'],
+        ['AAA1', 'disconnected', 'http://10.0.0.7:8080/ccapi'],
+      ]);
+      expect(warn.mock.calls.map(([m]) => m)).toEqual([expect.stringContaining('SSDP_KNOWN_SERIAL_NEW_ADDRESS')]);
+      // The first signs off (from its own address): the newcomer connects, but is not trusted as a time source.
+      next = firstValueFrom(sut.connection$.pipe(take(2), toArray())).then((all) => all[1]);
+      ssdpEvents.next({ type: 'byebye', usn: discovered(a, '10.0.0.2').usn, from: '10.0.0.2' });
       ssdpEvents.next({ type: 'alive', camera: discovered(a, '10.0.0.7') });
       await expect(next).resolves.toMatchObject({ id: 'AAA1', state: 'connected', baseUrl: 'http://10.0.0.7:8080/ccapi' });
-      expect(sut.statuses()).toHaveLength(1);
+      expect(sut.get('AAA1').unverified).toBe(true);
+      expect(sut.mayBeTimeSource('AAA1')).toBe(false);
+    });
+
+    it(`adopts at most CAMERA_MAX cameras; over it, ignored with one log line; one that signed off makes room`, async () => {
+      sut.stop();
+      sut = build({ CAMERA_URL: '', CAMERA_DISCOVERY: true, CAMERA_POLL_INTERVAL: 600_000, CAMERA_MAX: 2 });
+      const hosts = ['10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'];
+      const all = hosts.map((h, i) => cameraAt(h, { serialNumber: `CAM${i}` }));
+      sut.start();
+      const warn = jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation(() => undefined);
+      for (let round = 0; round < 3; round++) hosts.forEach((h, i) => ssdpEvents.next({ type: 'alive', camera: discovered(all[i], h) }));
+      await sut.check();
+      expect(sut.statuses().map((s) => s.id)).toEqual(['CAM0', 'CAM1']);
+      expect(created).toHaveLength(2);
+      expect(warn.mock.calls.map(([m]) => m)).toEqual([expect.stringContaining('(CAMERA_MAX)'), expect.stringContaining('(CAMERA_MAX)')]);
+      ssdpEvents.next({ type: 'byebye', usn: discovered(all[0], hosts[0]).usn, from: hosts[0] });
+      ssdpEvents.next({ type: 'alive', camera: discovered(all[2], hosts[2]) });
+      await sut.check();
+      expect(sut.statuses().map((s) => s.id)).toEqual(['CAM1', 'CAM2']);
     });
 
     it('does not search when CAMERA_URL names the cameras', async () => {

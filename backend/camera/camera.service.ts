@@ -12,6 +12,7 @@ import { assertCameraId, cameraIdFor } from './camera-id';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
 import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncKept, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
+import { LogOnce } from './log-once';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 import { SharedSecondBoundary } from './sync-timing';
 
@@ -51,6 +52,8 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   private ssdpSubscription: Subscription | null = null;
   /** Cameras SSDP reported that are being checked. */
   private readonly adopting = new Set<Promise<void>>();
+  /** One log line per refused announcement kind and sender, not one per datagram. */
+  private readonly refusals = new LogOnce();
 
   private readonly measurements = new Subject<CameraMeasurement & { serial?: string }>();
   /** Every measurement of a camera's clock (periodic checks, on demand, before and after each write), with its serial number: for the journal. */
@@ -124,12 +127,25 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     return first?.status() ?? { id: 'none', state: CameraState.Disconnected, connected: false, baseUrl: null, info: null, lastSync: null, lastError: null };
   }
 
-  /** The camera with this id. Throws INVALID_CAMERA_ID (checked before anything is looked up) or UNKNOWN_CAMERA. */
+  /**
+   * The camera with this id (the connected one, if an unverified camera shares the id of one that left). Throws
+   * INVALID_CAMERA_ID (checked before anything is looked up) or UNKNOWN_CAMERA.
+   */
   get(cameraId: unknown): CameraSession {
     const id = assertCameraId(cameraId);
-    const session = this.sessions.find((s) => s.id === id);
+    const session = this.ordered().find((s) => s.id === id);
     if (!session) throw new DomainError(ErrorCode.UNKNOWN_CAMERA, `There is no camera ${JSON.stringify(id)}; known: ${this.knownIds()}`, { cameraId: id });
     return session;
+  }
+
+  /**
+   * Whether this camera's clock may set the Pi's: it is connected and adopted where a camera may be (CAMERA_URL,
+   * or SSDP from the access point / CAMERA_SUBNETS at its own address), and not an unverified newcomer carrying
+   * the serial number of a camera adopted elsewhere.
+   */
+  mayBeTimeSource(cameraId: string): boolean {
+    const session = this.ordered().find((s) => s.id === cameraId);
+    return session !== undefined && session.state === CameraState.Connected && !session.unverified;
   }
 
   /** Reads one camera's clock (no write). Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA, NO_CAMERA, CAMERA_AUTH_REQUIRED or the camera's error. */
@@ -362,25 +378,61 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
 
   private async onSsdp(event: SsdpEvent): Promise<void> {
     try {
-      if (event.type === 'byebye') {
-        this.sessions.find((s) => s.discovered?.usn === event.usn || (s.discovered?.udn && event.usn.startsWith(`${s.discovered.udn}::`)))?.signedOff();
-      } else {
-        await this.adopt(event.camera);
-      }
+      if (event.type === 'byebye') this.byebye(event.usn, event.from);
+      else await this.adopt(event.camera);
     } catch (error) {
       this.logger.warn(`Camera discovery: ${messageOf(error)}`);
     }
   }
 
-  /** A camera SSDP saw: the session of the same camera (by id, or address) follows it; else a new session. Checked at once. */
+  /** ssdp:byebye counts only from the camera's own address: anyone can send one naming any USN. */
+  private byebye(usn: string, from: string): void {
+    const named = (s: CameraSession) => s.discovered && (s.discovered.usn === usn || (s.discovered.udn && usn.startsWith(`${s.discovered.udn}::`)));
+    const own = this.sessions.find((s) => named(s) && s.host === from);
+    if (own) return own.signedOff();
+    const other = this.sessions.find(named);
+    if (other && this.refusals.first(`byebye ${from} ${other.id}`)) {
+      this.logger.warn(`ssdp:byebye for camera ${other.id} from ${from} ignored (SSDP_FOREIGN_BYEBYE): it was adopted at ${other.host}`);
+    }
+  }
+
+  /**
+   * A camera SSDP saw (at an address where a camera may be; SsdpDiscovery checked that, and that LOCATION and
+   * X_accessURL name the sender). A camera keeps the address it was adopted at: the session there follows it.
+   * A known serial number (or USN) at a new address is a new, unverified session, never a move: it may be the
+   * camera on a new lease, or something pretending to be it. At most CAMERA_MAX sessions (one that signed off
+   * or vanished makes room). Checked at once.
+   */
   private adopt(camera: DiscoveredCamera): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const id = cameraIdFor({ serialNumber: camera.serialNumber, guid: camera.udn }, camera.accessUrl);
-    const known = this.sessions.find((s) => s.id === id || s.discovered?.usn === camera.usn);
-    if (known) return known.seen(camera);
-    const session = this.factory.create({ url: camera.accessUrl, discovered: camera }, this);
+    const isIt = (s: CameraSession) => s.id === id || s.discovered?.usn === camera.usn;
+    const here = this.sessions.find((s) => s.discovered && s.host === camera.address && isIt(s));
+    if (here) return here.seen(camera);
+    if (this.sessions.length >= this.config.CAMERA_MAX && !this.makeRoom()) {
+      if (this.refusals.first(`max ${camera.address}`)) {
+        this.logger.warn(`Camera announcement from ${camera.address} ignored (CAMERA_MAX): ${this.config.CAMERA_MAX} cameras are known already`);
+      }
+      return Promise.resolve();
+    }
+    const same = this.sessions.find(isIt);
+    if (same) {
+      this.logger.warn(`Camera ${same.id}, adopted at ${same.host}, announced itself from ${camera.address} (SSDP_KNOWN_SERIAL_NEW_ADDRESS): kept apart as an unverified camera; its clock never sets the Pi's`);
+    }
+    const session = this.factory.create({ url: camera.accessUrl, discovered: camera, unverified: Boolean(same) }, this);
     this.sessions.push(session);
     return session.check();
+  }
+
+  /** Forgets the oldest discovered camera that is gone (signed off or not answering); false if there is none. */
+  private makeRoom(): boolean {
+    const index = this.sessions.findIndex((s) => s.discovered && s.state === CameraState.Disconnected && !s.polled);
+    if (index < 0) return false;
+    const [gone] = this.sessions.splice(index, 1);
+    gone.close();
+    this.checkBackoff.delete(gone);
+    this.connectedSince.delete(gone);
+    return true;
   }
 
   // ---- the clock sync ---------------------------------------------------------------------------

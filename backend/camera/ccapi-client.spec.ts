@@ -108,3 +108,45 @@ describe(CcapiClient.name, () => {
     await expect(sut.get('functions/datetime')).rejects.toMatchObject({ code: ErrorCode.NO_CAMERA });
   });
 });
+
+describe(`${CcapiClient.name}: doors`, () => {
+  it('stays at the host it was first pointed at: another port of it is fine, another host is refused', () => {
+    const sut = new CcapiClient(fakeHttp([]).http, config(), new ManualClock(0));
+    sut.use('http://10.42.0.5:8080');
+    sut.use('https://10.42.0.5:443');
+    expect(sut.baseUrl).toBe('https://10.42.0.5');
+    expect(() => sut.use('http://127.0.0.1:8080')).toThrow(expect.objectContaining({ code: ErrorCode.BAD_REQUEST }));
+    expect(sut.baseUrl).toBe('https://10.42.0.5');
+  });
+
+  it('follows no redirect (maxRedirects 0) and says so, without the redirect target or body', async () => {
+    const { http, requests } = fakeHttp([async () => ({ status: 302, body: '<a href="http://127.0.0.1:22/">moved</a>' })]);
+    const sut = new CcapiClient(http, config(), new ManualClock(0));
+    sut.use('http://10.42.0.5:8080');
+    const error = await sut.get('deviceinformation').catch((e: unknown) => e as { code: string; message: string });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ maxRedirects: 0 });
+    expect(error).toMatchObject({ code: ErrorCode.CAMERA_BAD_ANSWER, message: 'The camera answered GET deviceinformation with an error (HTTP 302, a redirect, not followed)' });
+  });
+
+  it.each([
+    ['a 200 that is not JSON', 200, 'SSH-2.0-OpenSSH_9.2p1 Debian-2 secret-banner'],
+    ['a 500 page', 500, '<html>admin console of 127.0.0.1: token=abc</html>'],
+    ['a 404 with a long JSON message', 404, JSON.stringify({ message: 'x'.repeat(200) })],
+    ['a 400 with a message holding a newline', 400, JSON.stringify({ message: 'Invalid\nforged log line' })],
+  ])('does not echo the body of %s in its error', async (_what, status, body) => {
+    const { http } = fakeHttp([async () => ({ status, body })]);
+    const sut = new CcapiClient(http, config(), new ManualClock(0));
+    sut.use('http://10.42.0.5:8080');
+    const error = (await sut.get('deviceinformation').catch((e: unknown) => e)) as { message: string; details: Record<string, unknown> };
+    const said = JSON.stringify({ message: error.message, details: error.details });
+    for (const piece of ['SSH-2.0', 'token=abc', 'xxxxxxxxxx', 'forged']) expect(said).not.toContain(piece);
+  });
+
+  it("repeats CCAPI's own short message (the camera says why it is busy)", async () => {
+    const { http } = fakeHttp([json({ message: 'Device busy' }, 503)]);
+    const sut = new CcapiClient(http, config(), new ManualClock(0));
+    sut.use('http://10.42.0.5:8080');
+    await expect(sut.get('functions/datetime')).rejects.toMatchObject({ code: ErrorCode.CAMERA_BUSY, message: 'Camera is busy: Device busy' });
+  });
+});

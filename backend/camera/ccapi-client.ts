@@ -70,6 +70,8 @@ const CCAPI_VERSIONS_PREFERRED = ['ver100'];
  */
 export class CcapiClient {
   private root: string | null = null;
+  /** The address the client was first pointed at: it never talks to (nor sends credentials to) another. */
+  private pinnedHost: string | null = null;
   private endpoints = new Map<string, CcapiEndpoint>();
   private httpAgent = CcapiClient.newHttpAgent();
   private httpsAgent = CcapiClient.newHttpsAgent();
@@ -96,13 +98,25 @@ export class CcapiClient {
     return this.root;
   }
 
+  /** The host the client is pinned to (see `use`), or null before it. */
+  get host(): string | null {
+    return this.pinnedHost;
+  }
+
   /**
    * Points the client at a camera: `http://192.168.4.2:8080` or `https://...:443`, with or without `/ccapi`.
-   * Forgets the endpoint list, the Digest challenge and open sockets of the previous one.
+   * Forgets the endpoint list, the Digest challenge and open sockets of the previous one. The host is pinned by
+   * the first call: another scheme or port of it may follow, another host is refused (BAD_REQUEST), so the
+   * credentials of a camera never go elsewhere.
    */
   use(url: string): void {
     const root = normaliseCameraUrl(url);
     if (root === this.root) return;
+    const host = new URL(root).hostname;
+    if (this.pinnedHost !== null && host !== this.pinnedHost) {
+      throw new DomainError(ErrorCode.BAD_REQUEST, `This camera client talks to ${this.pinnedHost} only, not ${host}`, { host });
+    }
+    this.pinnedHost = host;
     this.root = root;
     this.endpoints.clear();
     this.challenge = null;
@@ -118,7 +132,7 @@ export class CcapiClient {
     const response = await this.enqueue(() => this.send<unknown>('GET', `${root}/ccapi`, 'the endpoint list'));
     const data = response.data;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's endpoint list is not understood: ${quote(JSON.stringify(data))}`);
+      throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, "The camera's endpoint list is not understood (not a JSON object)");
     }
     const versions = Object.keys(data)
       .filter((v) => /^ver\d+$/.test(v) && Array.isArray((data as Record<string, unknown>)[v]))
@@ -209,6 +223,8 @@ export class CcapiClient {
     const password = this.config.CAMERA_PASSWORD ?? '';
     const headers: Record<string, string> = { Accept: 'application/json' };
     const parsedUrl = new URL(url);
+    // Every URL is built from the pinned root; this is the last guard before credentials leave.
+    if (parsedUrl.hostname !== this.pinnedHost) throw new DomainError(ErrorCode.BAD_REQUEST, `Refusing a camera request to ${parsedUrl.hostname}: this client talks to ${this.pinnedHost} only`);
     if (user && this.challenge) {
       this.challenge.nc += 1;
       headers.Authorization = digestAuthorization({
@@ -251,12 +267,13 @@ export class CcapiClient {
     }
 
     const parsed = parseJson(raw.text);
-    const cameraMessage = parsed.ok && typeof (parsed.value as { message?: unknown })?.message === 'string' ? ((parsed.value as { message: string }).message) : null;
-    const said = cameraMessage ?? (raw.text.trim() ? quote(raw.text) : null);
-    const details = { status: raw.status, endpoint: what, method, cameraMessage: cameraMessage ?? undefined };
+    // Only CCAPI's own short `message` ("Device busy") is repeated; any other body is not: whatever answers at a
+    // camera's address must not get its text into the status, the log or the API.
+    const said = parsed.ok ? cameraMessageOf(parsed.value) : null;
+    const details = { status: raw.status, endpoint: what, method, cameraMessage: said ?? undefined };
     if (raw.status >= 200 && raw.status < 300) {
       if (!parsed.ok) {
-        throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${what} is not JSON: ${quote(raw.text)}`, { ...details, answer: quote(raw.text) });
+        throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${what} is not JSON (${raw.text.length} bytes)`, details);
       }
       return { status: raw.status, data: parsed.value as T, sentAtMs: raw.sentAtMs, receivedAtMs: raw.receivedAtMs };
     }
@@ -267,7 +284,8 @@ export class CcapiClient {
       const why = raw.status === 400 ? said ?? 'Invalid parameter' : `HTTP ${raw.status}${said ? `, ${said}` : ''}`;
       throw new DomainError(ErrorCode.CAMERA_REJECTED, `The camera rejected ${method} ${what}: ${why}`, details);
     }
-    throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera answered ${method} ${what} with an error (HTTP ${raw.status}${said ? `, ${said}` : ''})`, details);
+    const redirect = raw.status >= 300 && raw.status < 400 ? ', a redirect, not followed' : '';
+    throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera answered ${method} ${what} with an error (HTTP ${raw.status}${redirect}${said ? `, ${said}` : ''})`, details);
   }
 
   private async exchange(method: string, url: string, headers: Record<string, string>, body?: () => unknown) {
@@ -366,10 +384,7 @@ async function readCapped(stream: Readable, max: number, method: string, url: st
   let size = 0;
   const tooBig = () => {
     stream.destroy();
-    const start = Buffer.concat(chunks).toString('utf8', 0, 200);
-    return new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${new URL(url).pathname} is larger than ${max / 1024} KiB: ${quote(start)}`, {
-      answer: quote(start),
-    });
+    return new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${new URL(url).pathname} is larger than ${max / 1024} KiB`);
   };
   try {
     for await (const chunk of stream) {
@@ -384,6 +399,12 @@ async function readCapped(stream: Readable, max: number, method: string, url: st
     throw error;
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** CCAPI's `message` of an answer, when it is the short plain text a camera sends; else null. */
+export function cameraMessageOf(value: unknown): string | null {
+  const message = typeof value === 'object' && value !== null ? (value as { message?: unknown }).message : undefined;
+  return typeof message === 'string' && /^[A-Za-z0-9][A-Za-z0-9 .,'()/_-]{0,63}$/.test(message) ? message : null;
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

@@ -1,4 +1,4 @@
-import { buildMSearch, CANON_SEARCH_TARGET, parseDeviceDescription, parseSsdpMessage } from './ssdp';
+import { accessUrlProblem, buildMSearch, CANON_SEARCH_TARGET, fetchDescription, locationProblem, parseDeviceDescription, parseSsdpMessage, SsdpDiscovery, SsdpEvent } from './ssdp';
 
 const description = (accessUrlElement: string) => `<?xml version="1.0"?>
 <root xmlns="urn:schemas-upnp-org:device-1-0">
@@ -63,5 +63,142 @@ describe('SSDP', () => {
       expect(parseDeviceDescription('not xml at all <')).toBeNull();
       expect(parseDeviceDescription(description('<ns:X_accessURL xmlns:ns="urn:schemas-canon-com:schema-upnp">javascript:alert(1)</ns:X_accessURL>'))).toBeNull();
     });
+  });
+});
+
+describe('SSDP doors', () => {
+  const NOTIFY = (nts: string, location = 'http://10.42.0.5:49152/upnp/CameraDevDesc.xml') =>
+    `NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: ${CANON_SEARCH_TARGET}\r\nNTS: ${nts}\r\nUSN: uuid:cam::${CANON_SEARCH_TARGET}\r\nLOCATION: ${location}\r\n\r\n`;
+  const xml = (accessUrl: string) => description(`<ns:X_accessURL xmlns:ns="urn:schemas-canon-com:schema-upnp">${accessUrl}</ns:X_accessURL>`);
+
+  describe(locationProblem.name, () => {
+    it.each([
+      ['http://10.42.0.5:49152/desc.xml', '10.42.0.5', null],
+      ['http://10.42.0.5/desc.xml', '::ffff:10.42.0.5', null],
+      ['http://127.0.0.1:49152/desc.xml', '10.42.0.5', /names "127.0.0.1:49152", not the sender/],
+      ['http://[::1]:8080/', '10.42.0.5', /not the sender/],
+      ['http://10.42.0.6/desc.xml', '10.42.0.5', /not the sender/],
+      ['http://camera.local/desc.xml', '10.42.0.5', /not the sender/],
+      ['file:///etc/passwd', '10.42.0.5', /not http/],
+      ['http://u:p@10.42.0.5/desc.xml', '10.42.0.5', /credentials/],
+      ['not a url', '10.42.0.5', /not a URL/],
+    ])('%s from %s', (location, from, problem) => {
+      const result = locationProblem(location, from);
+      if (problem === null) expect(result).toBeNull();
+      else expect(result).toMatch(problem);
+    });
+  });
+
+  describe(accessUrlProblem.name, () => {
+    const PORTS = [80, 443, 8080];
+    it.each([
+      ['http://10.42.0.5:8080/ccapi', null],
+      ['http://10.42.0.5/ccapi', null],
+      ['https://10.42.0.5/ccapi', null],
+      ['https://10.42.0.5:443/ccapi', null],
+      ['http://10.42.0.5:22/ccapi', /port 22/],
+      ['https://10.42.0.5:80/ccapi', null],
+      ['http://127.0.0.1:8080/ccapi', /names "127.0.0.1:8080", not the sender/],
+      ['http://[::1]:8080/ccapi', /not the sender/],
+      ['http://10.42.0.6:8080/ccapi', /not the sender/],
+      ['http://10.42.0.5:8080/ccapi?x=1', /query/],
+    ])('%s', (accessUrl, problem) => {
+      const result = accessUrlProblem(accessUrl, '10.42.0.5', PORTS);
+      if (problem === null) expect(result).toBeNull();
+      else expect(result).toMatch(problem);
+    });
+  });
+
+  describe(SsdpDiscovery.name, () => {
+    let fetched: string[];
+    let answer: string;
+    let events: SsdpEvent[];
+    let warnings: string[];
+
+    const build = (admit: (a: string) => boolean) => {
+      const sut = new SsdpDiscovery({ admit }, async (url) => {
+        fetched.push(url);
+        return answer;
+      });
+      sut.events$.subscribe((e) => events.push(e));
+      jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation((m) => void warnings.push(m));
+      return sut;
+    };
+
+    beforeEach(() => {
+      fetched = [];
+      events = [];
+      warnings = [];
+      answer = xml('http://10.42.0.5:8080/ccapi');
+    });
+
+    it('adopts an announcement whose LOCATION and X_accessURL are on its own address', async () => {
+      await build(() => true).receive(NOTIFY('ssdp:alive'), '10.42.0.5');
+      expect(fetched).toEqual(['http://10.42.0.5:49152/upnp/CameraDevDesc.xml']);
+      expect(events).toEqual([{ type: 'alive', camera: expect.objectContaining({ address: '10.42.0.5', accessUrl: 'http://10.42.0.5:8080/ccapi' }) }]);
+      expect(warnings).toEqual([]);
+    });
+
+    it('ignores a sender where no camera may be: nothing fetched, no event, one log line for a flood', async () => {
+      const sut = build((a) => a.startsWith('10.42.0.'));
+      for (let i = 0; i < 25; i++) await sut.receive(NOTIFY('ssdp:alive', 'http://192.168.1.50:49152/d.xml'), '192.168.1.50');
+      await sut.receive(NOTIFY('ssdp:byebye'), '192.168.1.50');
+      expect({ fetched, events }).toEqual({ fetched: [], events: [] });
+      expect(warnings).toEqual([expect.stringMatching(/^Camera announcement from "192\.168\.1\.50" ignored \(SSDP_FOREIGN_SENDER\)/)]);
+    });
+
+    it('never fetches a LOCATION that is not on the sender (loopback, another host)', async () => {
+      const sut = build(() => true);
+      await sut.receive(NOTIFY('ssdp:alive', 'http://127.0.0.1:3000/api/cameras'), '10.42.0.5');
+      await sut.receive(NOTIFY('ssdp:alive', 'http://10.42.0.9/d.xml'), '10.42.0.5');
+      expect({ fetched, events }).toEqual({ fetched: [], events: [] });
+      expect(warnings).toEqual([expect.stringContaining('(SSDP_FOREIGN_LOCATION)')]);
+    });
+
+    it.each([['http://127.0.0.1:8080/ccapi'], ['http://[::1]:8080/ccapi'], ['http://10.42.0.5:22/ccapi'], ['http://10.42.0.9:8080/ccapi']])(
+      'refuses a description whose X_accessURL is %s',
+      async (accessUrl) => {
+        answer = xml(accessUrl);
+        await build(() => true).receive(NOTIFY('ssdp:alive'), '10.42.0.5');
+        expect(events).toEqual([]);
+        expect(warnings).toEqual([expect.stringContaining('(SSDP_FOREIGN_ACCESS_URL)')]);
+      },
+    );
+
+    it('reports byebye with the address it came from', async () => {
+      await build(() => true).receive(NOTIFY('ssdp:byebye'), '::ffff:10.42.0.5');
+      expect(events).toEqual([{ type: 'byebye', usn: `uuid:cam::${CANON_SEARCH_TARGET}`, from: '10.42.0.5' }]);
+    });
+
+    it('admits nobody unless told where cameras may be', async () => {
+      const sut = new SsdpDiscovery({}, async (url) => {
+        fetched.push(url);
+        return answer;
+      });
+      sut.events$.subscribe((e) => events.push(e));
+      jest.spyOn((sut as unknown as { logger: { warn: (m: string) => void } }).logger, 'warn').mockImplementation(() => undefined);
+      await sut.receive(NOTIFY('ssdp:alive'), '10.42.0.5');
+      expect({ fetched, events }).toEqual({ fetched: [], events: [] });
+    });
+  });
+});
+
+describe(fetchDescription.name, () => {
+  it('follows no redirect', async () => {
+    const http = await import('node:http');
+    let hits = 0;
+    const target = http.createServer((_req, res) => void (hits++, res.end('<secret/>')));
+    const server = http.createServer((_req, res) => {
+      res.writeHead(302, { Location: `http://127.0.0.1:${(target.address() as { port: number }).port}/` });
+      res.end();
+    });
+    await Promise.all([new Promise<void>((r) => target.listen(0, '127.0.0.1', r)), new Promise<void>((r) => server.listen(0, '127.0.0.1', r))]);
+    try {
+      await expect(fetchDescription(`http://127.0.0.1:${(server.address() as { port: number }).port}/d.xml`, 1000)).rejects.toThrow('HTTP 302: a redirect, not followed');
+      expect(hits).toBe(0);
+    } finally {
+      target.close();
+      server.close();
+    }
   });
 });

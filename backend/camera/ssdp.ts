@@ -3,7 +3,11 @@ import { XMLParser } from 'fast-xml-parser';
 import * as dgram from 'node:dgram';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { isIP } from 'node:net';
 import { Observable, Subject } from 'rxjs';
+import { normalizeAddress } from '../time-sync/access-point';
+import { quote } from './ccapi-client';
+import { LogOnce } from './log-once';
 
 /** The search target of Canon's CCAPI service (the prior art searched a made-up one). */
 export const CANON_SEARCH_TARGET = 'urn:schemas-canon-com:service:ICPO-CameraControlAPIService:1';
@@ -28,6 +32,10 @@ export interface SsdpOptions {
   mx: number;
   /** Timeout of the description download, ms. */
   descriptionTimeoutMs: number;
+  /** Whether a camera may be at this sender address (see CameraAddressPolicy). Default: nowhere. */
+  admit: (address: string) => boolean;
+  /** Ports X_accessURL may name (a camera serves CCAPI on 80, 443 or 8080); tests on loopback add theirs. */
+  accessPorts: readonly number[];
 }
 
 export const DEFAULT_SSDP_OPTIONS: SsdpOptions = {
@@ -39,9 +47,62 @@ export const DEFAULT_SSDP_OPTIONS: SsdpOptions = {
   multicastGroup: SSDP_GROUP,
   mx: 2,
   descriptionTimeoutMs: 3000,
+  admit: () => false,
+  accessPorts: [80, 443, 8080],
 };
 
+/** Why an announcement was not followed: one code per rule, in the log line. */
+export const SsdpRefusal = {
+  /** The sender is not where a camera may be (access point, CAMERA_URL, CAMERA_SUBNETS). */
+  ForeignSender: 'SSDP_FOREIGN_SENDER',
+  /** LOCATION is not an http(s) URL on the sender's own address. */
+  ForeignLocation: 'SSDP_FOREIGN_LOCATION',
+  /** The description could not be read (no answer, not 200, a redirect, too big) or has no X_accessURL. */
+  BadDescription: 'SSDP_BAD_DESCRIPTION',
+  /** X_accessURL is not on the sender's own address, or not on an allowed port. */
+  ForeignAccessUrl: 'SSDP_FOREIGN_ACCESS_URL',
+} as const;
+export type SsdpRefusal = (typeof SsdpRefusal)[keyof typeof SsdpRefusal];
+
+/** The IP literal of an http(s) URL's host (brackets off, IPv4-mapped unwrapped), or null. */
+function hostAddress(url: URL): string | null {
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return isIP(host) ? normalizeAddress(host) : null;
+}
+
+/** Whether LOCATION may be fetched: http(s) on the sender's own address (any port: cameras serve it on 49152). Null if so, else why not. */
+export function locationProblem(location: string, from: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    return `LOCATION ${quote(location)} is not a URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `LOCATION ${quote(location)} is not http(s)`;
+  if (url.username || url.password) return 'LOCATION carries credentials';
+  if (hostAddress(url) !== normalizeAddress(from)) return `LOCATION names ${quote(url.host)}, not the sender's address`;
+  return null;
+}
+
+/** Whether X_accessURL may be adopted: http(s) on the sender's own address, on one of `ports`. Null if so, else why not. */
+export function accessUrlProblem(accessUrl: string, from: string, ports: readonly number[]): string | null {
+  let url: URL;
+  try {
+    url = new URL(accessUrl);
+  } catch {
+    return `X_accessURL ${quote(accessUrl)} is not a URL`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `X_accessURL ${quote(accessUrl)} is not http(s)`;
+  if (url.username || url.password || url.search || url.hash) return 'X_accessURL carries credentials, a query or a fragment';
+  if (hostAddress(url) !== normalizeAddress(from)) return `X_accessURL names ${quote(url.host)}, not the sender's address`;
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  if (!ports.includes(port)) return `X_accessURL names port ${port} (a camera serves CCAPI on ${ports.join(', ')})`;
+  return null;
+}
+
 export interface DiscoveredCamera {
+  /** The address the announcement (or search answer) came from; LOCATION and X_accessURL name it too. */
+  address: string;
   /** CCAPI base from X_accessURL, e.g. `http://192.168.4.2:8080/ccapi`. */
   accessUrl: string;
   /** Unique service name; NOTIFY byebye names the camera by it. */
@@ -57,7 +118,7 @@ export interface DiscoveredCamera {
 }
 
 /** `alive`: a NOTIFY ssdp:alive; `found`: an answer to our M-SEARCH; `byebye`: a NOTIFY ssdp:byebye. */
-export type SsdpEvent = { type: 'alive' | 'found'; camera: DiscoveredCamera } | { type: 'byebye'; usn: string };
+export type SsdpEvent = { type: 'alive' | 'found'; camera: DiscoveredCamera } | { type: 'byebye'; usn: string; from: string };
 
 /** The M-SEARCH datagram, with real CRLF line endings. */
 export function buildMSearch(options: Pick<SsdpOptions, 'searchAddress' | 'searchPort' | 'mx'>, searchTarget = CANON_SEARCH_TARGET): string {
@@ -89,7 +150,7 @@ export function parseSsdpMessage(text: string): { startLine: string; headers: Ma
  * Canon's fields of a UPnP device description. X_accessURL counts only in Canon's namespace, whatever
  * prefix the camera gives it. Null when there is no CCAPI access URL.
  */
-export function parseDeviceDescription(xml: string): Omit<DiscoveredCamera, 'usn' | 'location'> | null {
+export function parseDeviceDescription(xml: string): Omit<DiscoveredCamera, 'usn' | 'location' | 'address'> | null {
   let tree: unknown;
   try {
     tree = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, processEntities: true }).parse(xml);
@@ -138,6 +199,11 @@ export function parseDeviceDescription(xml: string): Omit<DiscoveredCamera, 'usn
 /**
  * Finds Canon cameras with SSDP: M-SEARCH for the CCAPI service, NOTIFY ssdp:alive / ssdp:byebye, then the
  * description at LOCATION for X_accessURL. Addresses and ports are injectable so tests stay on loopback.
+ *
+ * SSDP is unauthenticated, so a datagram is followed only from an address `admit` accepts, LOCATION is fetched
+ * only from the sender's own address (no redirects), and X_accessURL must name that address on an allowed port:
+ * an announcement cannot make the Pi fetch, or adopt, anything elsewhere. Refusals are logged once per sender
+ * and reason every few minutes.
  */
 export class SsdpDiscovery {
   private readonly logger = new Logger(SsdpDiscovery.name);
@@ -146,6 +212,7 @@ export class SsdpDiscovery {
   readonly events$: Observable<SsdpEvent> = this.events.asObservable();
   private listener: dgram.Socket | null = null;
   private readonly searches = new Set<dgram.Socket>();
+  private readonly refusals = new LogOnce();
 
   constructor(
     options: Partial<SsdpOptions> = {},
@@ -172,7 +239,7 @@ export class SsdpDiscovery {
       return false;
     }
     socket.on('error', (error) => this.logger.warn(`SSDP listener: ${error.message}`));
-    socket.on('message', (msg) => void this.onNotify(msg.toString('utf8')));
+    socket.on('message', (msg, rinfo) => void this.receive(msg.toString('utf8'), rinfo.address));
     this.listener = socket;
     return true;
   }
@@ -202,14 +269,15 @@ export class SsdpDiscovery {
         });
         const seen = new Set<string>();
         socket.on('error', () => undefined);
-        socket.on('message', async (msg) => {
+        socket.on('message', async (msg, rinfo) => {
           const parsed = parseSsdpMessage(msg.toString('utf8'));
           if (!parsed || !/^HTTP\/1\.1 200/i.test(parsed.startLine)) return;
           const location = parsed.headers.get('LOCATION');
           const st = parsed.headers.get('ST');
           if (!location || seen.has(location) || (st && st !== CANON_SEARCH_TARGET && st !== 'ssdp:all')) return;
+          if (!this.admitted(rinfo.address)) return;
           seen.add(location);
-          const camera = await this.describe(location, parsed.headers.get('USN') ?? location);
+          const camera = await this.describe(location, parsed.headers.get('USN') ?? location, rinfo.address);
           if (camera && this.searches.has(socket)) {
             found.push(camera);
             this.events.next({ type: 'found', camera });
@@ -238,35 +306,60 @@ export class SsdpDiscovery {
     for (const socket of searches) socket.close();
   }
 
-  private async onNotify(text: string): Promise<void> {
+  /** @internal A NOTIFY datagram from `from` (what the listener does with each; tests call it directly). */
+  async receive(text: string, from: string): Promise<void> {
     const parsed = parseSsdpMessage(text);
     if (!parsed || !/^NOTIFY/i.test(parsed.startLine)) return;
     const nt = parsed.headers.get('NT');
     const nts = parsed.headers.get('NTS');
     const usn = parsed.headers.get('USN');
     if (nt !== CANON_SEARCH_TARGET || !usn) return;
+    if (nts !== 'ssdp:byebye' && nts !== 'ssdp:alive') return;
+    if (!this.admitted(from)) return;
     if (nts === 'ssdp:byebye') {
-      this.events.next({ type: 'byebye', usn });
+      this.events.next({ type: 'byebye', usn, from: normalizeAddress(from) });
       return;
     }
     const location = parsed.headers.get('LOCATION');
-    if (nts !== 'ssdp:alive' || !location) return;
-    const camera = await this.describe(location, usn);
+    if (!location) return;
+    const camera = await this.describe(location, usn, from);
     if (camera) this.events.next({ type: 'alive', camera });
   }
 
-  private async describe(location: string, usn: string): Promise<DiscoveredCamera | null> {
-    try {
-      const description = parseDeviceDescription(await this.fetchText(location, this.options.descriptionTimeoutMs));
-      if (!description) {
-        this.logger.warn(`The device description at ${location} has no CCAPI access URL`);
-        return null;
-      }
-      return { ...description, usn, location };
-    } catch (error) {
-      this.logger.warn(`Cannot read the device description at ${location}: ${(error as Error).message}`);
+  private admitted(from: string): boolean {
+    if (this.options.admit(normalizeAddress(from))) return true;
+    this.refuse(SsdpRefusal.ForeignSender, from, 'not in the access point\'s subnets, CAMERA_URL or CAMERA_SUBNETS');
+    return false;
+  }
+
+  private refuse(code: SsdpRefusal, from: string, why: string): void {
+    const sender = normalizeAddress(from);
+    if (this.refusals.first(`${code} ${sender}`)) this.logger.warn(`Camera announcement from ${quote(sender)} ignored (${code}): ${why}`);
+  }
+
+  private async describe(location: string, usn: string, from: string): Promise<DiscoveredCamera | null> {
+    const badLocation = locationProblem(location, from);
+    if (badLocation) {
+      this.refuse(SsdpRefusal.ForeignLocation, from, badLocation);
       return null;
     }
+    let description: ReturnType<typeof parseDeviceDescription>;
+    try {
+      description = parseDeviceDescription(await this.fetchText(location, this.options.descriptionTimeoutMs));
+    } catch (error) {
+      this.refuse(SsdpRefusal.BadDescription, from, `its device description cannot be read (${(error as Error).message})`);
+      return null;
+    }
+    if (!description) {
+      this.refuse(SsdpRefusal.BadDescription, from, 'its device description has no CCAPI access URL');
+      return null;
+    }
+    const badAccess = accessUrlProblem(description.accessUrl, from, this.options.accessPorts);
+    if (badAccess) {
+      this.refuse(SsdpRefusal.ForeignAccessUrl, from, badAccess);
+      return null;
+    }
+    return { ...description, address: normalizeAddress(from), usn, location };
   }
 }
 
@@ -287,9 +380,11 @@ export function fetchDescription(url: string, timeoutMs: number): Promise<string
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return reject(new Error(`not an http URL: ${url}`));
     const get = parsed.protocol === 'https:' ? https.get : http.get;
     const req = get(url, { timeout: timeoutMs, agent: false, ...(parsed.protocol === 'https:' ? { rejectUnauthorized: false } : {}) }, (res) => {
+      // node's http never follows a redirect; say so rather than read the body of one.
       if (res.statusCode !== 200) {
         res.resume();
-        return reject(new Error(`HTTP ${res.statusCode}`));
+        const status = res.statusCode ?? 0;
+        return reject(new Error(status >= 300 && status < 400 ? `HTTP ${status}: a redirect, not followed` : `HTTP ${status}`));
       }
       const chunks: Buffer[] = [];
       let size = 0;

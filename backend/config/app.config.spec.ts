@@ -64,3 +64,23 @@ describe(validateConfig.name, () => {
     expect(validateConfig({}).AP_SHOW_PASSWORD).toBe(false);
   });
 });
+
+describe('camera discovery settings', () => {
+  it('defaults to at most 8 cameras and no subnet beyond the access point', () => {
+    expect(validateConfig({})).toMatchObject({ CAMERA_MAX: 8, CAMERA_SUBNETS: undefined });
+  });
+
+  it('reads CAMERA_SUBNETS and CAMERA_MAX', () => {
+    expect(validateConfig({ CAMERA_SUBNETS: '192.168.1.0/24, fd00::/64', CAMERA_MAX: '2' })).toMatchObject({ CAMERA_SUBNETS: '192.168.1.0/24, fd00::/64', CAMERA_MAX: 2 });
+  });
+
+  it.each([
+    [{ CAMERA_SUBNETS: '192.168.1.0' }, /CAMERA_SUBNETS/],
+    [{ CAMERA_SUBNETS: '192.168.1.0/33' }, /CAMERA_SUBNETS: "192.168.1.0\/33" is not a CIDR block/],
+    [{ CAMERA_SUBNETS: 'lan/24' }, /CAMERA_SUBNETS/],
+    [{ CAMERA_MAX: '0' }, /CAMERA_MAX/],
+    [{ CAMERA_MAX: 'many' }, /CAMERA_MAX/],
+  ])('refuses %j, naming the variable', (env, message) => {
+    expect(() => validateConfig(env)).toThrow(message);
+  });
+});

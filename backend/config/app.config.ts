@@ -96,6 +96,20 @@ export class AppConfig {
   @Transform(toBool) @IsBoolean()
   CAMERA_DISCOVERY = true;
 
+  /**
+   * Comma-separated CIDR blocks where SSDP may find cameras besides the access point's subnets (a studio LAN).
+   * An announcement from anywhere else is ignored.
+   */
+  @IsOptional() @IsString()
+  @Matches(/^\s*$|^\s*[0-9a-fA-F:.]+\/\d{1,3}(\s*,\s*[0-9a-fA-F:.]+\/\d{1,3})*\s*$/, {
+    message: 'CAMERA_SUBNETS must be a comma-separated list of CIDR blocks such as 192.168.1.0/24',
+  })
+  CAMERA_SUBNETS?: string;
+
+  /** Most cameras discovery adopts; announcements of more are ignored. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  CAMERA_MAX = 8;
+
   /** Where the clock-change journal is kept. */
   @IsString()
   DATA_DIR = './data';
@@ -147,7 +161,7 @@ export class ConfigError extends Error {}
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS']);
+  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
@@ -158,11 +172,11 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   }
   const badCamera = cameraUrlProblem(config.CAMERA_URL);
   if (badCamera) throw new ConfigError(`Invalid configuration:\n  CAMERA_URL: ${badCamera}`);
-  if (config.AP_SUBNETS) {
-    for (const cidr of config.AP_SUBNETS.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of ['AP_SUBNETS', 'CAMERA_SUBNETS'] as const) {
+    for (const cidr of cidrList(config[name])) {
       const [addr, bits] = cidr.split('/');
       const family = isIP(addr);
-      if (!family || Number(bits) > (family === 4 ? 32 : 128)) throw new ConfigError(`Invalid configuration:\n  AP_SUBNETS: "${cidr}" is not a CIDR block`);
+      if (!family || Number(bits) > (family === 4 ? 32 : 128)) throw new ConfigError(`Invalid configuration:\n  ${name}: "${cidr}" is not a CIDR block`);
     }
   }
   if (config.AP_ADDRESS && !isIP(config.AP_ADDRESS.trim())) throw new ConfigError(`Invalid configuration:\n  AP_ADDRESS: "${config.AP_ADDRESS}" is not an IP address`);
@@ -172,6 +186,11 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
 /** Where the kiosk secret is kept: KIOSK_TOKEN_FILE, else `$DATA_DIR/kiosk-token`. */
 export function kioskTokenFile(config: Pick<AppConfig, 'KIOSK_TOKEN_FILE' | 'DATA_DIR'>): string {
   return config.KIOSK_TOKEN_FILE?.trim() || join(config.DATA_DIR, 'kiosk-token');
+}
+
+/** The blocks of a comma-separated CIDR list (AP_SUBNETS, CAMERA_SUBNETS). */
+export function cidrList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
 
 /** The camera URLs of CAMERA_URL, in order (empty: none configured, discovery decides). */

@@ -21,6 +21,8 @@ export abstract class CameraClockPort {
   abstract statuses(): CameraStatus[];
   /** Emits a camera's status on every connect, disconnect and change of state. */
   abstract readonly connection$: Observable<CameraStatus>;
+  /** Whether the camera is trusted to set the Pi's clock (adopted where a camera may be, not an unverified newcomer). */
+  abstract mayBeTimeSource(cameraId: string): boolean;
   /** Reads one camera's clock (no write). Throws UNKNOWN_CAMERA / NO_CAMERA / the camera's error. */
   abstract readClock(cameraId: string): Promise<CameraClockRead>;
   /**

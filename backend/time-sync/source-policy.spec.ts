@@ -201,14 +201,14 @@ describe('source policy', () => {
       {
         name: 'camera connects while the Pi is reliable: it is synced',
         state: synced(0),
-        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
         expect: ['sync-cameras'],
         check: (_s, a) => expect(find(a, 'sync-cameras')?.cameraIds).toEqual(['SN1']),
       },
       {
         name: 'camera connects while the Pi time is old (low): synced, with a warning',
         state: synced(0, { lastReliability: 'low' }),
-        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
         now: 2 * H,
         expect: ['log', 'sync-cameras'],
         check: (_s, a) => expect(find(a, 'log')?.message).toMatch(/old/),
@@ -216,8 +216,18 @@ describe('source policy', () => {
       {
         name: 'camera connects while the Pi has no time: its battery clock is read',
         state: INITIAL_STATE,
-        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
         expect: ['read-camera'],
+      },
+      {
+        name: 'an untrusted camera (a known serial at a new address) connects while the Pi has no time: not read, said why',
+        state: INITIAL_STATE,
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: false },
+        expect: ['log'],
+        check: (s, a) => {
+          expect(find(a, 'log')).toMatchObject({ success: false, details: { cameraId: 'SN1', trusted: false } });
+          expect(s.last).toBeNull();
+        },
       },
       {
         name: 'a camera reading sets a Pi that has no time, capped at medium',
@@ -300,7 +310,7 @@ describe('source policy', () => {
       {
         name: 'in a session, a camera that connects is not set',
         state: synced(0, { session: true }),
-        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
         expect: ['log'],
         check: (s) => expect(s.deferredCameraSync).toBe('camera connected'),
       },

@@ -172,7 +172,8 @@ export type PolicyEvent =
   /** A step action finished. */
   | { kind: 'applied'; reading: Reading; stepped: boolean; zoneChanged: { from: string; to: string } | null }
   | { kind: 'apply-failed'; reading: Reading; error: string; code: string }
-  | { kind: 'camera-connected'; cameraId: string; name: string }
+  /** `trusted`: the camera may be a time source (CameraClockPort.mayBeTimeSource). */
+  | { kind: 'camera-connected'; cameraId: string; name: string; trusted: boolean }
   | { kind: 'ntp'; synchronized: boolean }
   /** A capture session started / stopped (authority checked, cameras measured by the session). */
   | { kind: 'session-started' }
@@ -343,7 +344,9 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     case 'camera-connected': {
       const reliability = reliabilityOf(s, nowMono, cfg);
       if (reliability === 'none') {
-        if (!s.ntp && !s.hold) out.push({ kind: 'read-camera', cameraId: e.cameraId });
+        if (s.ntp || s.hold) return s;
+        if (e.trusted) out.push({ kind: 'read-camera', cameraId: e.cameraId });
+        else out.push(log('camera', `${e.name} is not trusted as a time source (an unverified camera): the Pi's time is not taken from it`, false, { source: 'camera', cameraId: e.cameraId, trusted: false }));
         return s;
       }
       if (!cfg.syncCameraOnConnect) return s;

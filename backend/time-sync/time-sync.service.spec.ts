@@ -62,6 +62,10 @@ class FakeCamera extends CameraClockPort {
   statuses() {
     return [this.status()];
   }
+  trusted = true;
+  mayBeTimeSource() {
+    return this.trusted;
+  }
   async readClock(cameraId: string) {
     return { cameraId, epochMs: this.cameraEpoch, datetime: '', dst: false, piTimeMs: Date.now() };
   }
@@ -558,6 +562,17 @@ describe(TimeSyncService.name, () => {
     await jest.advanceTimersByTimeAsync(200);
     expect(system.writes).toHaveLength(1);
     expect(steady).toBe(true);
+  });
+
+  it('never takes the time of a camera the camera module does not trust as a source', async () => {
+    camera.connected = true;
+    camera.trusted = false;
+    camera.cameraEpoch = Date.UTC(2026, 10, 26, 8, 0, 0);
+    const reads = jest.spyOn(camera, 'readClock');
+    camera.connection$.next(camera.status());
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(reads).not.toHaveBeenCalled();
+    expect(system.writes).toHaveLength(0);
   });
 
   it('journals a zone change write-ahead, and refuses it when the journal cannot be written', async () => {

@@ -115,7 +115,9 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     if (this.cameras) {
       this.subscriptions.add(
         this.cameras.connection$.subscribe((camera) => {
-          if (camera.state === CameraState.Connected) void this.dispatch({ kind: 'camera-connected', cameraId: camera.id, name: cameraName(camera) });
+          if (camera.state === CameraState.Connected) {
+            void this.dispatch({ kind: 'camera-connected', cameraId: camera.id, name: cameraName(camera), trusted: this.cameras!.mayBeTimeSource(camera.id) });
+          }
         }),
       );
     }
@@ -456,7 +458,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   /** The Pi has no reliable time and a camera connected: its battery-backed clock is the best there is. */
   private async readCamera(cameraId: string): Promise<void> {
-    if (!this.cameras) return;
+    // Asked again at the read: the policy decided on the camera's trust when it connected.
+    if (!this.cameras?.mayBeTimeSource(cameraId)) return;
     try {
       const read = await this.cameras.readClock(cameraId);
       assertPlausibleTime(read.epochMs, 'camera time');

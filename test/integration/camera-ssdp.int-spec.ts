@@ -7,8 +7,13 @@ import { cameraConfig, newService, ServiceHarness } from './camera-harness';
 
 jest.setTimeout(20_000);
 
-/** Everything on loopback: M-SEARCH goes unicast to the simulator's responder, NOTIFY comes unicast to us. */
-const loopback = (sim: CameraSim): Partial<SsdpOptions> => ({
+/**
+ * Everything on loopback: M-SEARCH goes unicast to the simulator's responder, NOTIFY comes unicast to us. Loopback
+ * is where cameras may be here, on the simulators' own ports.
+ */
+const loopback = (sim: CameraSim, ...sims: CameraSim[]): Partial<SsdpOptions> => ({
+  admit: (address) => address === '127.0.0.1',
+  accessPorts: [sim, ...sims].flatMap((s) => [s.httpUrl, s.httpsUrl].filter((u): u is string => u !== null).map((u) => Number(new URL(u).port))),
   searchAddress: '127.0.0.1',
   searchPort: sim.ssdp!.port,
   searchBindAddress: '127.0.0.1',
@@ -38,6 +43,7 @@ describe(`${SsdpDiscovery.name} over loopback`, () => {
     expect(more).toEqual([]);
     expect(found).toEqual([{ type: 'found', camera }]);
     expect(camera).toEqual({
+      address: '127.0.0.1',
       accessUrl: `${sim.httpUrl}/ccapi`,
       usn: `${sim.usn}::${CANON_SEARCH_TARGET}`,
       location: sim.descriptionUrl,
@@ -70,7 +76,7 @@ describe(`${SsdpDiscovery.name} over loopback`, () => {
     await expect(alive).resolves.toEqual({ type: 'alive', camera: expect.objectContaining({ accessUrl: `${sim.httpUrl}/ccapi`, usn: `${sim.usn}::${CANON_SEARCH_TARGET}` }) });
     const byebye = firstValueFrom(sut.events$.pipe(filter((e) => e.type === 'byebye')));
     await sim.notify('byebye', target);
-    await expect(byebye).resolves.toEqual({ type: 'byebye', usn: `${sim.usn}::${CANON_SEARCH_TARGET}` });
+    await expect(byebye).resolves.toEqual({ type: 'byebye', usn: `${sim.usn}::${CANON_SEARCH_TARGET}`, from: '127.0.0.1' });
   });
 });
 
@@ -84,7 +90,7 @@ describe('CameraService with discovery (no CAMERA_URL)', () => {
     sims = await startCameraSims(2, { ssdpPort: 0 }, (i) => ({ advertise: i ? 'https' : 'http', clockOffsetMs: i ? 5_000 : -5_000 }));
     hub = new SsdpHub(sims.map((sim) => sim.ssdp!.responder));
     const port = await hub.start();
-    h = newService(cameraConfig({ CAMERA_URL: undefined, CAMERA_DISCOVERY: true }), { ssdp: { ...loopback(sims[0]), searchPort: port } });
+    h = newService(cameraConfig({ CAMERA_URL: undefined, CAMERA_DISCOVERY: true }), { ssdp: { ...loopback(sims[0], sims[1]), searchPort: port } });
   });
   afterEach(async () => {
     h.close();
