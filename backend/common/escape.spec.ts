@@ -1,18 +1,6 @@
 import fc from 'fast-check';
+import { HOSTILE } from '../../test/support/hostile-strings';
 import { contentDisposition, csvCell, exiftoolComment, isScopableSerial, logText } from './escape';
-
-/** The hostile strings of issue 15, and their cousins. */
-export const HOSTILE = [
-  "EXE1\n-if\nsystem('touch /tmp/PWNED') || 1\n#",
-  '-execute -@ /etc/passwd',
-  'a"b\'c',
-  '../../etc/passwd',
-  'nul\0byte',
-  'cr\rlf\r\n',
-  'ls\u2028ps\u2029nel\u0085',
-  '#[CSTR]-if\\n1',
-  '=HYPERLINK("http://evil.example")',
-];
 
 // Everything that ends a line for some reader, and the other controls.
 // eslint-disable-next-line no-control-regex
