@@ -14,6 +14,7 @@ import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailur
 import { CameraSessionFactory } from './camera-session.factory';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 import { SharedSecondBoundary } from './sync-timing';
+import { logText } from '../common/escape';
 
 /**
  * Room between planning the shared second boundary and the slowest camera's send: each camera still reads while
@@ -340,7 +341,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         const previous = this.checkBackoff.get(session)?.delayMs;
         const delayMs = busy ? Math.min(previous ? previous * 2 : BUSY_BACKOFF_MS, interval) : interval;
         this.checkBackoff.set(session, { untilMono: this.clock.monotonic() + delayMs, delayMs });
-        this.logger.debug(`Checking camera ${session.id}'s clock: ${messageOf(error)}; next try in ${Math.round(delayMs / 1000)} s`);
+        this.logger.debug(`Checking camera ${session.id}'s clock: ${logText(messageOf(error))}; next try in ${Math.round(delayMs / 1000)} s`);
       }
     })().finally(() => this.checking.delete(session));
     this.checking.set(session, run);
@@ -368,7 +369,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         await this.adopt(event.camera);
       }
     } catch (error) {
-      this.logger.warn(`Camera discovery: ${messageOf(error)}`);
+      this.logger.warn(`Camera discovery: ${logText(messageOf(error))}`);
     }
   }
 
