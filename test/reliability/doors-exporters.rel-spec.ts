@@ -84,7 +84,7 @@ describeIf(onPath('exiftool') ? [] : ['exiftool'], 'doors: hostile camera string
       throw new Error(`${what} did not happen: ${server!.output().slice(-2000)}`);
     };
     await until('every camera connected', async () => {
-      const s = await (await get('/api/timesync/status')).json();
+      const s = (await (await get('/api/timesync/status')).json()) as any;
       return s.cameras?.length === sims.length && s.cameras.every((c: any) => c.state === 'connected');
     });
 
@@ -117,7 +117,7 @@ describeIf(onPath('exiftool') ? [] : ['exiftool'], 'doors: hostile camera string
     for (const [name, res] of Object.entries(exporters)) expect({ name, status: res.status }).toEqual({ name, status: 200 });
     const argsText = await exporters.args.text();
     const csv = await exporters.csv.text();
-    const model = await exporters.json.json();
+    const model = (await exporters.json.json()) as any;
     for (const res of [exporters.args, exporters.csv]) {
       const cd = res.headers.get('content-disposition')!;
       expect(cd).toMatch(CONTENT_DISPOSITION);
@@ -137,7 +137,7 @@ describeIf(onPath('exiftool') ? [] : ['exiftool'], 'doors: hostile camera string
     for (const h of hostile) {
       for (const query of [`format=geosync&camera=${encodeURIComponent(idOf(h.serial))}`, `format=exiftool&camera=${encodeURIComponent(idOf(h.serial))}`, `format=geosync&camera=${encodeURIComponent(h.serial)}`]) {
         const res = await get(`/api/timesync/corrections?${query}`);
-        const body = await res.json();
+        const body = (await res.json()) as any;
         expect(res.status).toBe(400);
         expect(['UNSAFE_CAMERA_SERIAL', 'INVALID_CAMERA_ID']).toContain(body.code);
         expect(body.message).not.toMatch(BREAKING);
