@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DomainEvent, EventBus } from '../common/event-bus';
 import { ManualClock } from '../time/clock';
 import { ActivityLogService, MAX_ACTIVITY_ENTRIES } from './activity-log.service';
@@ -37,5 +38,20 @@ describe(ActivityLogService.name, () => {
     const wallMinusMono = clock.epochOfMonotonic();
     expect(new Date(wallMinusMono + before.monotonicMs!).toISOString()).toBe('2026-11-28T11:59:58.000Z');
     expect(new Date(wallMinusMono + after.monotonicMs!).toISOString()).toBe('2026-11-28T12:00:01.000Z');
+  });
+
+  it.each([
+    ['Canon EOS R50\n[camera] forged entry', 'Camera Canon EOS R50\\n[camera] forged entry connected'],
+    ['nul\0', 'Camera nul\\0 connected'],
+    ['ls\u2028x', 'Camera ls\\u2028x connected'],
+  ])('a camera\'s %j reaches the entry and the log line escaped, on one line', (name, expected) => {
+    const sut = new ActivityLogService(new ManualClock(0), new EventBus());
+    const log = jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    try {
+      expect(sut.add('camera', `Camera ${name} connected`, true).message).toBe(expected);
+      expect(log).toHaveBeenCalledWith(`[camera] ${expected}`);
+    } finally {
+      log.mockRestore();
+    }
   });
 });

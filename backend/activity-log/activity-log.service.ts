@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { EventBus } from '../common/event-bus';
 import { ActivityEntry, ActivityType } from '../protocol/messages';
 import { Clock } from '../time/clock';
+import { logText } from '../common/escape';
 
 export const MAX_ACTIVITY_ENTRIES = 100;
 
@@ -17,7 +18,9 @@ export class ActivityLogService {
     private readonly bus: EventBus,
   ) {}
 
+  /** `message` often carries a camera's or a client's words (a product name, an error it answered): shown escaped, one line. */
   add(type: ActivityType, message: string, success: boolean, details: ActivityEntry['details'] = {}): ActivityEntry {
+    message = logText(message);
     // The monotonic stamp lets pages show every entry in the Pi's current time, whatever steps came since.
     const entry: ActivityEntry = { seq: ++this.seq, timestamp: new Date(this.clock.now()).toISOString(), monotonicMs: Math.round(this.clock.monotonic()), type, message, success, details };
     this.log.push(entry);

@@ -1,4 +1,5 @@
 import { DomainError, ErrorCode } from '../common/domain-error';
+import { logText } from '../common/escape';
 
 /**
  * A camera's key in statuses, events and REST: its serial number, else its UPnP id (GUID), else a name made
@@ -16,7 +17,7 @@ export function assertCameraId(value: unknown): string {
   if (value.length === 0) return bad('it is empty');
   if (value.length > MAX_CAMERA_ID_LENGTH) return bad(`it is longer than ${MAX_CAMERA_ID_LENGTH} characters`);
   const wrong = /[^A-Za-z0-9._-]/.exec(value);
-  if (wrong) return bad(`${JSON.stringify(wrong[0])} is not allowed (only letters, digits, ".", "_" and "-")`);
+  if (wrong) return bad(`"${logText(wrong[0])}" is not allowed (only letters, digits, ".", "_" and "-")`);
   if (!CAMERA_ID_PATTERN.test(value)) return bad('it is only dots');
   return value;
 }

@@ -12,6 +12,7 @@ import { ErrorWindow, planningWindow, planRound, probeUseful, windowOf, writeDec
 import { DiscoveredCamera } from './ssdp';
 import { ClockReading, estimateClockError, handledAt, planSecondAlignedSend, recentRoundTripMs, secondToWrite, SharedSecondBoundary } from './sync-timing';
 import { Waiter } from './waiter';
+import { logText } from '../common/escape';
 
 /** A successful clock sync of one camera. */
 export interface CameraSyncResult {
@@ -376,7 +377,7 @@ export class CameraSession {
       if (this.currentState === CameraState.Connected) await this.probe();
       else await this.tryConnect();
     } catch (error) {
-      this.logger.warn(`Camera check failed at ${this.client.baseUrl}: ${messageOf(error)}`);
+      this.logger.warn(`Camera check failed at ${logText(this.client.baseUrl)}: ${logText(messageOf(error))}`);
     }
   }
 
@@ -695,7 +696,7 @@ export class CameraSession {
       after = this.toMeasurement(phase, MeasurementKind.AfterWrite);
       this.record(after, phase.epoch, true);
     } catch (error) {
-      this.logger.warn(`Measuring camera ${this.currentId} after its write failed: ${messageOf(error)}`);
+      this.logger.warn(`Measuring camera ${this.currentId} after its write failed: ${logText(messageOf(error))}`);
       return unverified("the camera's next second tick was not seen");
     }
     if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS) {

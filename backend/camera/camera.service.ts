@@ -15,6 +15,7 @@ import { CameraSessionFactory } from './camera-session.factory';
 import { LogOnce } from './log-once';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
 import { SharedSecondBoundary } from './sync-timing';
+import { logText } from '../common/escape';
 
 /**
  * Room between planning the shared second boundary and the slowest camera's send: each camera still reads while
@@ -356,7 +357,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         const previous = this.checkBackoff.get(session)?.delayMs;
         const delayMs = busy ? Math.min(previous ? previous * 2 : BUSY_BACKOFF_MS, interval) : interval;
         this.checkBackoff.set(session, { untilMono: this.clock.monotonic() + delayMs, delayMs });
-        this.logger.debug(`Checking camera ${session.id}'s clock: ${messageOf(error)}; next try in ${Math.round(delayMs / 1000)} s`);
+        this.logger.debug(`Checking camera ${session.id}'s clock: ${logText(messageOf(error))}; next try in ${Math.round(delayMs / 1000)} s`);
       }
     })().finally(() => this.checking.delete(session));
     this.checking.set(session, run);
@@ -381,7 +382,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       if (event.type === 'byebye') this.byebye(event.usn, event.from);
       else await this.adopt(event.camera);
     } catch (error) {
-      this.logger.warn(`Camera discovery: ${messageOf(error)}`);
+      this.logger.warn(`Camera discovery: ${logText(messageOf(error))}`);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { contentDisposition } from '../common/escape';
 import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
 import { CorrectionsService } from './corrections.service';
 import { CorrectionsQueryDto } from './dto/corrections.dto';
@@ -12,7 +13,7 @@ export class CorrectionsController {
 
   @Get('journal.csv')
   @Header('content-type', 'text/csv; charset=utf-8')
-  @Header('content-disposition', 'attachment; filename="clock-journal.csv"')
+  @Header('content-disposition', contentDisposition('attachment', 'clock-journal.csv'))
   @ApiOperation({ summary: 'The clock-change journal as CSV, one row per record (steps, camera measurements and writes, zone changes, steps the product did not make, sessions, damaged lines)' })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'line,boot,kind,state,pi_time,... ; pi_error_ms is the Pi\'s own error then (true minus Pi), when known' })
@@ -32,13 +33,13 @@ export class CorrectionsController {
   })
   @ApiProduces('application/json', 'text/plain')
   @ApiOkResponse({ description: 'json: { cameras: [{ serial, periods: [{ index, segments: [{ from, to, shiftMs, boundMs, offsetTime }] }], ambiguous }], skipped, damaged }; exiftool / geosync: the file' })
-  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'BAD_REQUEST (format, period), INVALID_SESSION_ID, INVALID_CAMERA_ID, SELECTION_REQUIRED (geosync: one camera, one period)' })
+  @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'BAD_REQUEST (format, period), INVALID_SESSION_ID, INVALID_CAMERA_ID, SELECTION_REQUIRED (geosync: one camera, one period), UNSAFE_CAMERA_SERIAL (the camera asked for reported a serial number no camera body carries: letters, digits, "_" and "-", up to 32)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'EMPTY_JOURNAL, UNKNOWN_SESSION, UNKNOWN_CAMERA, NO_CORRECTION' })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNREADABLE' })
   async get(@Query() query: CorrectionsQueryDto, @Res({ passthrough: true }) res: Response): Promise<unknown> {
     const answer = await this.corrections.corrections(query);
     res.setHeader('content-type', answer.contentType);
-    if (answer.filename) res.setHeader('content-disposition', `inline; filename="${answer.filename}"`);
+    if (answer.filename) res.setHeader('content-disposition', contentDisposition('inline', answer.filename));
     return answer.body;
   }
 }

@@ -3,6 +3,7 @@ import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Clock } from '../time/clock';
 import { assertCameraId } from '../camera/camera-id';
+import { isScopableSerial, logText } from '../common/escape';
 import { buildModel, CameraCorrections, forSession, JournalModel, normalizeSerial, SessionSpan } from './corrections';
 import { CorrectionFormat } from './dto/corrections.dto';
 import { exiftoolArgs, FileContext, geosyncArgs, journalCsv } from './photo-files';
@@ -54,7 +55,8 @@ export class CorrectionsService {
     if (query.camera !== undefined) {
       const wanted = normalizeSerial(query.camera);
       const all = model.cameras.find((c) => normalizeSerial(c.serial) === wanted || c.cameraIds.includes(query.camera!));
-      if (!all) throw new DomainError(ErrorCode.UNKNOWN_CAMERA, `The journal knows no camera ${query.camera}; known: ${model.cameras.map((c) => c.serial).join(', ') || 'none'}`, { cameraId: query.camera });
+      if (!all) throw new DomainError(ErrorCode.UNKNOWN_CAMERA, `The journal knows no camera ${query.camera}; known: ${knownSerials(model.cameras)}`, { cameraId: query.camera });
+      assertScopable(all);
       cameras = cameras.filter((c) => c.serial === all.serial);
       scope += `, camera ${all.serial}`;
     }
@@ -72,9 +74,10 @@ export class CorrectionsService {
 
   private geosync(cameras: CameraCorrections[], periodIndex: number | undefined, ctx: FileContext): CorrectionsAnswer {
     if (cameras.length !== 1) {
-      throw new DomainError(ErrorCode.SELECTION_REQUIRED, `-geosync points are for one camera's photos: add camera=<serial> (${cameras.map((c) => c.serial).join(', ')})`);
+      throw new DomainError(ErrorCode.SELECTION_REQUIRED, `-geosync points are for one camera's photos: add camera=<serial> (${knownSerials(cameras)})`);
     }
     const camera = cameras[0];
+    assertScopable(camera);
     const usable = camera.periods.filter((p) => !p.unusable && p.points.length);
     const period = periodIndex === undefined ? (usable.length === 1 ? usable[0] : undefined) : camera.periods.find((p) => p.index === periodIndex);
     if (!period) {
@@ -95,6 +98,26 @@ export function assertSessionId(id: unknown): asserts id is string {
   if (typeof id !== 'string' || !SESSION_ID.test(id)) {
     throw new DomainError(ErrorCode.INVALID_SESSION_ID, `${JSON.stringify(typeof id === 'string' ? id.slice(0, 40) : id)} is not a session id (like s-20261202-100000-3f9a2c)`);
   }
+}
+
+/**
+ * A photo fix picks a camera's photos by its serial number: one a camera body could not carry (a line end, a
+ * quote, a path...) is refused, whichever id asked for it (the camera's id is a cleaned-up form of it).
+ */
+function assertScopable(camera: CameraCorrections): void {
+  if (isScopableSerial(camera.serial)) return;
+  throw new DomainError(
+    ErrorCode.UNSAFE_CAMERA_SERIAL,
+    `camera ${camera.cameraIds.map(logText).join(', ')} reported the serial number "${logText(camera.serial.slice(0, 40))}", which holds characters no camera body carries (only letters, digits, "_" and "-", up to 32): it is not used to pick photos`,
+    { cameraIds: camera.cameraIds },
+  );
+}
+
+/** The serial numbers to name in a message: the scopable ones, and how many others. */
+function knownSerials(cameras: CameraCorrections[]): string {
+  const safe = cameras.filter((c) => isScopableSerial(c.serial)).map((c) => c.serial);
+  const others = cameras.length - safe.length;
+  return [...safe, ...(others ? [`${others} camera(s) with a serial number no camera body carries`] : [])].join(', ') || 'none';
 }
 
 function sessionSummary(s: SessionSpan) {

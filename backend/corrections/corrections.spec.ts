@@ -1,7 +1,14 @@
 import { ClockStepRecord } from '../activity-log/clock-journal';
 import { JournalEventRecord } from '../activity-log/journal-records';
 import { buildModel, forSession, localText, normalizeSerial, offsetText } from './corrections';
-import { csvField, exiftoolArgs, geosyncArgs, journalCsv } from './photo-files';
+import fc from 'fast-check';
+import { HOSTILE } from '../../test/support/hostile-strings';
+import { ClockJournal } from '../activity-log/clock-journal';
+import { exiftoolComment } from '../common/escape';
+import { DomainError } from '../common/domain-error';
+import { Clock } from '../time/clock';
+import { CorrectionsService } from './corrections.service';
+import { exiftoolArgs, geosyncArgs, journalCsv } from './photo-files';
 
 const T = Date.UTC(2026, 11, 2, 10, 0, 0);
 const S = 1000;
@@ -161,6 +168,49 @@ describe('photo files', () => {
     expect(text).not.toMatch(/^-execute|^-rm|^-delete_original/m);
   });
 
+  /** Every line of the file is a comment ("# ...") or one of the three arguments the file is made of. */
+  const wellFormed = (text: string) => {
+    const lines = text.split('\n');
+    expect(lines.pop()).toBe('');
+    const args = lines.filter((l) => !l.startsWith('# '));
+    expect(args.map((a) => a.slice(0, 24))).toEqual(['-if', '${DateTimeOriginal#;my @', '-SubSecDateTimeOriginal<', '-SubSecCreateDate<${Date']);
+    // eslint-disable-next-line no-control-regex
+    expect(text.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  };
+
+  it.each(HOSTILE)('hostile %j as serial, camera id, reason and error: one clean comment each, the file still three arguments', (hostile) => {
+    const model = buildModel(
+      journal(
+        sync(T - 60 * S),
+        write(T - 30 * S, 1000, 5, { cameraId: `x${hostile}`, serial: hostile, reason: hostile }),
+        write(T - 20 * S, 1000, 5, { cameraId: `y${hostile}`, serial: 'EXE2', reason: hostile }),
+        measure(T - 10 * S, 900, { cameraId: hostile, serial: 'EXE2', success: false, offsetMs: null, error: hostile }),
+        write(T, 3000, 5),
+      ),
+    );
+    const text = exiftoolArgs(model.cameras, { ...ctx, scope: `camera ${hostile}`, skipped: model.skipped });
+    wellFormed(text);
+    expect(text).toMatch(/is left out: its serial number is not one a photo could carry/);
+    // The journal's camera id with a line end (a hand-edited journal) reaches the file only escaped.
+    expect(text).toContain(exiftoolComment(`camera EXE2 (y${hostile}, ${hostile}):`));
+    expect(text).toContain(`['83021000123',`);
+    expect(text).toContain(`['EXE2',`);
+    expect(text).not.toContain(`'${hostile}'`);
+  });
+
+  it('any serial, camera id and reason: the file stays a comment block and three arguments; only scopable serials reach the -if', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), (serial, cameraId, reason) => {
+        const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5, { serial, cameraId: cameraId || 'c', reason })));
+        const text = exiftoolArgs(model.cameras, { ...ctx, skipped: model.skipped });
+        wellFormed(text);
+        const rows = [...text.matchAll(/\['((?:[^'\\]|\\.)*)',/g)].map((m) => m[1]);
+        for (const row of rows) expect(row).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('-geosync points are whole seconds, true time @ camera time', () => {
     const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 7500)));
     const text = geosyncArgs(model.cameras[0], model.cameras[0].periods[1], ctx);
@@ -168,15 +218,46 @@ describe('photo files', () => {
     expect(text).toMatch(/^-geosync=2026:12:02 10:00:01Z@2026:12:02 10:00:08$/m);
   });
 
-  it('CSV: a header, one row per record, damaged lines named, formulas defused', () => {
-    const csv = journalCsv(buildModel(journal(sync(T), write(T + S, 3000, 5, { reason: '=HYPERLINK("x")' })) + 'cut'));
+  it('CSV: a header, one row per record, damaged lines named, formulas defused, no control character, numbers numeric', () => {
+    const hostile = { serial: 'EXE1\0\n-if', cameraId: 'cam\r\nforged,row', reason: '=HYPERLINK("x")' };
+    const csv = journalCsv(buildModel(journal(sync(T), write(T + S, -3000, 5, hostile)) + 'cut'));
     const rows = csv.trim().split('\r\n');
     expect(rows[0]).toBe('line,boot,kind,state,pi_time,pi_time_ms,pi_error_ms,source,camera,serial,offset_ms,bound_ms,residual_ms,residual_bound_ms,step_ms,zone_from,zone_to,session,detail');
     expect(rows).toHaveLength(4);
     expect(rows[2]).toContain(`'=HYPERLINK(""x"")`);
+    expect(rows[2]).toContain(',"cam\\r\\nforged,row",EXE1\\0\\n-if,-3000,10,5,5,');
+    // eslint-disable-next-line no-control-regex
+    expect(csv.replace(/\r\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(rows[3]).toMatch(/^3,,damaged,/);
-    expect(csvField(-3000)).toBe('-3000');
-    expect(csvField('-3000')).toBe("'-3000");
-    expect(csvField('a,b')).toBe('"a,b"');
+  });
+});
+
+describe(CorrectionsService.name, () => {
+  const hostile = "EXE1\n-if\nsystem('touch /tmp/PWNED') || 1\n#";
+  const sutFor = (text: string) => new CorrectionsService({ text: async () => text } as unknown as ClockJournal, { now: () => T } as unknown as Clock);
+  const text = journal(sync(T - 60 * S), write(T, 3000, 5, { cameraId: 'EXE1--if-system', serial: hostile }), write(T + S, 1000, 5, { cameraId: 'OK1', serial: 'OK1' }));
+
+  it.each([
+    [{ format: 'geosync' as const, camera: 'EXE1--if-system' }, 'UNSAFE_CAMERA_SERIAL'],
+    [{ format: 'exiftool' as const, camera: 'EXE1--if-system' }, 'UNSAFE_CAMERA_SERIAL'],
+    [{ camera: 'EXE1--if-system' }, 'UNSAFE_CAMERA_SERIAL'],
+    [{ format: 'geosync' as const, camera: 'EXE1\n-if' }, 'INVALID_CAMERA_ID'],
+    [{ format: 'geosync' as const }, 'SELECTION_REQUIRED'],
+  ])('%j is refused with %s, whose message holds no line end', async (query, code) => {
+    const error = await sutFor(text).corrections(query).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code });
+    expect((error as Error).message).not.toMatch(/[\n\r\0]/);
+  });
+
+  it('a lone hostile camera: geosync refuses it; the argument file reports it in a comment and keeps the rest', async () => {
+    const lone = journal(sync(T - 60 * S), write(T, 3000, 5, { cameraId: 'EXE1--if-system', serial: hostile }));
+    await expect(sutFor(lone).corrections({ format: 'geosync' })).rejects.toMatchObject({ code: 'UNSAFE_CAMERA_SERIAL' });
+    const args = await sutFor(text).corrections({ format: 'exiftool' });
+    expect(args.filename).toBe('corrections.args');
+    expect(args.body).toMatch(/^# camera "EXE1\\n-if\\nsystem\('touch \/tmp\/PWNED'\) \|\| 1\\n#" \(EXE1--if-system\) is left out/m);
+    expect(args.body).toContain("['OK1',");
+    const geosync = await sutFor(text).corrections({ format: 'geosync', camera: 'OK1', period: 2 });
+    expect(geosync.filename).toBe('geosync-OK1-2.args');
   });
 });

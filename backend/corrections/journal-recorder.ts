@@ -9,6 +9,7 @@ import { Clock } from '../time/clock';
 import { utcOffsetMinutes } from '../time/timezone';
 import { TimeSyncService } from '../time-sync/time-sync.service';
 import { CameraObservation, CameraTimekeeping } from './camera-timekeeping';
+import { logText } from '../common/escape';
 
 /** Sources whose measurement of the Pi tells its error (a camera's battery clock does not). */
 const MEASURING_SOURCES = new Set(['client', 'manual', 'ntp']);
@@ -100,7 +101,7 @@ export class JournalRecorder implements OnModuleInit, OnModuleDestroy {
       piReliability: trust.reliability,
     };
     await this.append(record).catch((error: unknown) => {
-      this.logger.error(`Camera ${o.cameraId}'s ${o.kind === 'write' ? 'write' : 'measurement'} could not be journaled: ${messageOf(error)}`);
+      this.logger.error(`Camera ${logText(o.cameraId)}'s ${o.kind === 'write' ? 'write' : 'measurement'} could not be journaled: ${logText(messageOf(error))}`);
       throw error;
     });
   }

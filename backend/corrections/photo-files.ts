@@ -4,6 +4,7 @@
  */
 import type { DamagedLine, JournalStep } from '../activity-log/clock-journal';
 import type { JournalEvent } from '../activity-log/journal-records';
+import { csvCell, exiftoolComment, isScopableSerial } from '../common/escape';
 import { AmbiguousWindow, CameraCorrections, CameraPeriod, JournalModel, localText, normalizeSerial, SkippedRecord, TimelineEntry } from './corrections';
 
 export interface FileContext {
@@ -33,7 +34,7 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
   const rows: string[] = [];
   const lines: string[] = [
     '# Pi Camera TimeSync: photo time corrections, generated from the clock-change journal',
-    `# ${ctx.scope}; made ${ctx.generatedAt}`,
+    comment(`${ctx.scope}; made ${ctx.generatedAt}`),
     '# Apply to a folder of photos (add -r for sub-folders):',
     '#   exiftool -@ corrections.args -overwrite_original DIR',
     '# Each photo whose SerialNumber and DateTimeOriginal (with SubSecTimeOriginal) fall in a range below gets',
@@ -41,11 +42,11 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
     '# Camera times are what the camera showed (its wall time); ranges include their start, not their end.',
   ];
   for (const camera of cameras) {
-    if (!SAFE_SERIAL.test(camera.serial)) {
-      lines.push(comment(`a camera (${camera.cameraIds.join(', ')}) is left out: its serial number is not one a photo could carry`));
+    if (!isScopableSerial(camera.serial)) {
+      lines.push(comment(`camera ${JSON.stringify(camera.serial)} (${camera.cameraIds.join(', ')}) is left out: its serial number is not one a photo could carry`));
       continue;
     }
-    lines.push(`# camera ${camera.serial} (${camera.cameraIds.join(', ')}):`);
+    lines.push(comment(`camera ${camera.serial} (${camera.cameraIds.join(', ')}):`));
     for (const period of camera.periods) {
       if (period.unusable) {
         lines.push(comment(`  period ${period.index}: not corrected: ${period.unusable}`));
@@ -53,9 +54,9 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
       }
       for (const s of period.segments) {
         lines.push(
-          `#   period ${period.index}: ${s.from ?? '(any earlier)'} to ${s.to ?? '(any later)'}: shift ${signedSeconds(s.shiftMs)}${s.boundMs === null ? '' : ` (±${s.boundMs} ms)`}` +
+          comment(`  period ${period.index}: ${s.from ?? '(any earlier)'} to ${s.to ?? '(any later)'}: shift ${signedSeconds(s.shiftMs)}${s.boundMs === null ? '' : ` (±${s.boundMs} ms)`}` +
             (s.offsetTime ? `, zone ${s.offsetTime}` : '') +
-            (period.extrapolated && (s.from === null || s.to === null) ? ' (beyond the measurements: drift there unknown)' : ''),
+            (period.extrapolated && (s.from === null || s.to === null) ? ' (beyond the measurements: drift there unknown)' : '')),
         );
         rows.push(`['${perlString(normalizeSerial(camera.serial))}',${s.fromLocalMs ?? 'undef'},${s.toLocalMs ?? 'undef'},${s.shiftMs},${s.offsetTime ? `'${s.offsetTime}'` : 'undef'}]`);
       }
@@ -92,7 +93,7 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
  */
 export function geosyncArgs(camera: CameraCorrections, period: CameraPeriod, ctx: FileContext): string {
   const lines = [
-    `# Pi Camera TimeSync: -geosync points for camera ${camera.serial}, period ${period.index}; ${ctx.scope}; made ${ctx.generatedAt}`,
+    comment(`Pi Camera TimeSync: -geosync points for camera ${camera.serial}, period ${period.index}; ${ctx.scope}; made ${ctx.generatedAt}`),
     '# true time (UTC) @ the camera\'s time then, to the second. Use with a GPS track, for the photos of this camera and period:',
     '#   exiftool -@ geosync.args -geotag TRACK.gpx DIR',
   ];
@@ -137,7 +138,7 @@ export function journalCsv(model: JournalModel): string {
   for (const e of model.timeline) rows.push(rowOf(e));
   for (const d of model.damaged) rows.push({ ...empty(), line: d.line, kind: 'damaged', detail: `${d.reason}: ${d.preview}` });
   rows.sort((a, b) => (a.line as number) - (b.line as number));
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvField(r[c])).join(','))].join('\r\n') + '\r\n';
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
 }
 
 function empty(): Record<(typeof CSV_COLUMNS)[number], unknown> {
@@ -189,22 +190,9 @@ function rowOf(e: TimelineEntry): Record<(typeof CSV_COLUMNS)[number], unknown> 
   return row;
 }
 
-/** RFC 4180 quoting; text a spreadsheet would run as a formula (=, +, -, @ first) gets a leading quote. */
-export function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** Serial numbers written into the file: what a camera body carries, nothing that could end a line or a Perl string. */
-const SAFE_SERIAL = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** A comment line: control characters (a line end would start a new argument) become spaces. */
+/** A comment line of the argument file: whatever the text, it cannot end the line or start an argument. */
 function comment(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `# ${text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ')}`;
+  return exiftoolComment(text);
 }
 
 function notes(ctx: FileContext): string[] {

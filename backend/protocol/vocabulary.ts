@@ -39,6 +39,8 @@ export const ErrorCode = {
   PI_CLOCK_STEPPED: 'PI_CLOCK_STEPPED',
   UNKNOWN_CAMERA: 'UNKNOWN_CAMERA',
   INVALID_CAMERA_ID: 'INVALID_CAMERA_ID',
+  /** A photo fix asked for a camera whose serial number holds characters no camera body carries: not used to pick photos. */
+  UNSAFE_CAMERA_SERIAL: 'UNSAFE_CAMERA_SERIAL',
   CAMERA_BUSY: 'CAMERA_BUSY',
   CAMERA_REJECTED: 'CAMERA_REJECTED',
   CAMERA_TIMEOUT: 'CAMERA_TIMEOUT',

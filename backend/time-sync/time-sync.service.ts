@@ -26,6 +26,7 @@ import { CameraClockPort } from './camera-port';
 import { mulberry32 } from './prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
+import { logText } from '../common/escape';
 
 /** A page connected over the WebSocket, as the gateway describes it. */
 export interface SyncConnection extends ProbeTarget {
@@ -428,7 +429,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     }
     await this.journal
       .append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'confirmed' })
-      .catch((error: unknown) => this.logger.error(`Zone change to ${to} left pending in the journal: ${messageOf(error)}`));
+      .catch((error: unknown) => this.logger.error(`Zone change to ${logText(to)} left pending in the journal: ${logText(messageOf(error))}`));
   }
 
   /** Steps of the wall clock the product did not make: journaled (photos taken across them can be fixed) and shown. */
@@ -453,7 +454,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     if (!wanted.length) return;
     // Not awaited: a camera sync takes seconds and must not hold up the Pi's own sync. The Camera module logs its outcome.
     const run = wanted.length === connected.length && !ids ? this.cameras.syncAll(reason) : Promise.all(wanted.map((c) => this.cameras!.syncOne(c.id, reason)));
-    run.catch((error) => this.logger.debug(`camera sync (${reason}): ${messageOf(error)}`));
+    run.catch((error) => this.logger.debug(`camera sync (${reason}): ${logText(messageOf(error))}`));
   }
 
   /** The Pi has no reliable time and a camera connected: its battery-backed clock is the best there is. */

@@ -13,6 +13,8 @@
  *   --user U --password P  require Digest authentication (CAMERA_SIM_USER / CAMERA_SIM_PASSWORD)
  *   --count N              N cameras (CAMERA_SIM_COUNT, default 1): camera i listens on each port + i (a port
  *                          of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
+ *   --serial S             the serial number it reports (CAMERA_SIM_SERIAL), any text: for trying hostile values
+ *   --product-name NAME    the product name it reports (CAMERA_SIM_PRODUCT_NAME, default Canon EOS R50)
  */
 import { CameraSim, startCameraSim } from './sim';
 
@@ -35,12 +37,15 @@ Options (each also from the environment variable in brackets):
   --password P           ... and this password [CAMERA_SIM_PASSWORD]
   --count N              N cameras, 1 to 16 [CAMERA_SIM_COUNT] (default 1): camera i listens on each port + i
                          (a port of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
+  --serial S             the serial number it reports [CAMERA_SIM_SERIAL] (camera i > 0: S-i), any text, for
+                         trying what a hostile camera could send (JSON escapes like \\n are read: --serial 'A\\nB')
+  --product-name NAME    the product name it reports [CAMERA_SIM_PRODUCT_NAME] (default Canon EOS R50), escapes as --serial
   --help, -h             print this and exit
 
 Then start the app with CAMERA_URL=http://127.0.0.1:8080 (or run \`npm run demo\`, which does both).`;
 
 /** Options that take a value, and flags. */
-const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'user', 'password', 'count'];
+const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'user', 'password', 'count', 'serial', 'product-name'];
 const FLAGS = ['dst', 'help'];
 
 /** The first thing on the command line that is not an option of this simulator, if any. */
@@ -89,7 +94,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
+/** Text given on a command line with JSON string escapes (`\n`, `\u0000`) read, so any value can be typed. */
+function unescaped(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(`"${value.replace(/"/g, '\\"')}"`) as string;
+  } catch {
+    return value;
+  }
+}
+
 async function startOne(index: number): Promise<CameraSim> {
+  const given = unescaped(option('serial', 'CAMERA_SIM_SERIAL'));
+  const serial = given === undefined ? String(83021000123 + index).padStart(12, '0') : index ? `${given}-${index}` : given;
   const user = option('user', 'CAMERA_SIM_USER');
   const latency = option('latency-ms', 'CAMERA_SIM_LATENCY_MS');
   const shift = (p: number | false) => (p === false || p === 0 ? p : p + index);
@@ -104,10 +121,11 @@ async function startOne(index: number): Promise<CameraSim> {
     dst: process.argv.includes('--dst'),
     latencyMs: latency ? Number(latency) : undefined,
     auth: user ? { user, password: option('password', 'CAMERA_SIM_PASSWORD') ?? '' } : null,
-    serialNumber: String(83021000123 + index).padStart(12, '0'),
+    serialNumber: serial,
+    productName: unescaped(option('product-name', 'CAMERA_SIM_PRODUCT_NAME')),
   });
   const lines = [
-    `Simulated Canon camera ${index + 1} (CCAPI, serial ${String(83021000123 + index).padStart(12, '0')}) ready:`,
+    `Simulated Canon camera ${index + 1} (CCAPI, serial ${JSON.stringify(serial)}) ready:`,
     `  HTTP         ${sim.httpUrl}/ccapi`,
     sim.httpsUrl ? `  HTTPS        ${sim.httpsUrl}/ccapi (self-signed)` : null,
     `  description  ${sim.descriptionUrl}`,
