@@ -10,6 +10,7 @@ import { ErrorCode, HTTP_STATUS_OF } from './common/domain-error';
 import { inspectJson, JsonProblem, scanJsonDepth } from './common/json-guard';
 import { KeyedBudget } from './common/rate-budget';
 import { RefusalLog } from './common/refusal-log';
+import { hostRefusal, OwnHosts, Refusal, RequestFacts, upgradeRefusal, writeRefusal } from './common/same-origin';
 import { AppConfig } from './config/app.config';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
@@ -33,10 +34,21 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
   (app.getHttpServer() as Server).prependListener('request', (req: IncomingMessage & { receivedMono?: number }) => {
     req.receivedMono = clock.monotonic();
   });
-  app.use(writeBudget(app.get(AppConfig).HTTP_MAX_WRITES_PER_SECOND, clock, app.get(RefusalLog)));
+  const config = app.get(AppConfig);
+  const refusals = app.get(RefusalLog);
+  // First of all: no page, API or socket for another Host (DNS rebinding), no write from another origin.
+  const ownHosts = new OwnHosts({ apAddress: config.AP_ADDRESS, allowedHosts: config.ALLOWED_HOSTS });
+  app.use(refuseWhen(hostRefusal, ownHosts, refusals), refuseWhen(writeRefusal, ownHosts, refusals));
+  app.use(writeBudget(config.HTTP_MAX_WRITES_PER_SECOND, clock, refusals));
   // Depth is checked on the raw text before JSON.parse, keys after it; both before class-transformer runs.
   app.use(guardJson((req) => req.query), json({ limit: MAX_FRAME_BYTES, verify: (_req, _res, buf) => refuseIf(scanJsonDepth(buf.toString('utf8'))) }), bodyErrors, guardJson((req) => req.body));
-  app.useWebSocketAdapter(new GuardedWsAdapter(app, () => clock.monotonic()));
+  app.useWebSocketAdapter(
+    new GuardedWsAdapter(app, () => clock.monotonic(), (req) => {
+      const refusal = upgradeRefusal(factsOf(req, req.url ?? '/'), ownHosts);
+      if (refusal) refusals.note(normalizeAddress(req.socket.remoteAddress ?? ''), refusal.code, `WebSocket refused: ${refusal.message}`);
+      return refusal;
+    }),
+  );
   // The built page at `/` (express.static through Nest's own adapter).
   app.useStaticAssets(FRONTEND_DIR);
   app.enableShutdownHooks();
@@ -56,6 +68,20 @@ export async function createApp(options: { logger?: false | ('log' | 'error' | '
     );
   SwaggerModule.setup('api/docs', app, documentFactory, { jsonDocumentUrl: 'api/docs-json' });
   return app;
+}
+
+function factsOf(req: IncomingMessage, path: string): RequestFacts {
+  return { method: req.method ?? 'GET', path, headers: req.headers, localPort: req.socket.localPort, secure: 'encrypted' in req.socket && Boolean(req.socket.encrypted) };
+}
+
+/** A request the check refuses is answered here, coded, and noted once per client and interval. */
+function refuseWhen(check: (req: RequestFacts, own: OwnHosts) => Refusal | null, own: OwnHosts, refusals: RefusalLog) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const refusal = check(factsOf(req, req.path), own);
+    if (!refusal) return next();
+    refusals.note(normalizeAddress(req.socket.remoteAddress ?? ''), refusal.code, refusal.message);
+    res.status(refusal.status).set('Cache-Control', 'no-store').json({ statusCode: refusal.status, code: refusal.code, message: refusal.message });
+  };
 }
 
 /** REST writes (POST under /api) per address and second; over the budget: 429 RATE_LIMITED, logged once per interval. */

@@ -14,7 +14,9 @@
 # Settings (the unit's EnvironmentFile, or read here from /etc/default/pi-camera-timesync):
 #   PORT                  the server's port (80)
 #   KIOSK_URL             page to show (default http://127.0.0.1:$PORT/?kiosk=<the secret>: the page is then the
-#                         Pi's own screen, which may set the time by hand and is never taken as a time source)
+#                         Pi's own screen, which may set the time by hand and is never taken as a time source).
+#                         Chromium is started on $XDG_RUNTIME_DIR/pi-camera-timesync-kiosk.<uid>/open.html (0600),
+#                         which jumps to it: the secret is on no command line.
 #   KIOSK_TOKEN_FILE      the kiosk secret the server writes at its first start ($DATA_DIR/kiosk-token, DATA_DIR
 #                         /var/lib/pi-camera-timesync), readable by this user through the server's group
 #   KIOSK_HEALTH_URL      answers 2xx with {"ok":true,"version":...} once the server is up (.../api/health)
@@ -60,6 +62,7 @@ state=${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/pi-camera-timesync-kiosk.$(id -u)
 mkdir -p "$state"
 chmod 0700 "$state"
 fallback="$state/server-not-up.html"
+opener="$state/open.html"
 
 # Healthy: the health URL answers 2xx; its version goes to $state/version.
 healthy() {
@@ -99,16 +102,20 @@ HTML
   mv -f "$fallback.new" "$fallback"
 }
 
-# The fallback page, reloading itself every few seconds, becomes a jump to the app ($1). The file is in the
-# kiosk user's own 0700 folder: it holds the secret.
+# A page that jumps to URL ($2), written to FILE ($1) in the kiosk user's own 0700 folder, mode 0600: it may
+# hold the secret. The browser is started on such a page, never on the URL itself, so the secret is on no
+# command line (/proc/<pid>/cmdline is readable by every local user); the fallback page becomes one too.
 write_redirect() {
-  cat >"$fallback.new" <<HTML
+  (
+    umask 077
+    cat >"$1.new" <<HTML
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="0; url=$(html_escape "$1")">
+<meta http-equiv="refresh" content="0; url=$(html_escape "$2")">
 <title>Pi Camera TimeSync</title><style>html { background: #101418; }</style></head><body></body></html>
 HTML
-  mv -f "$fallback.new" "$fallback"
+  )
+  mv -f "$1.new" "$1"
 }
 
 output_name() {
@@ -203,7 +210,8 @@ while :; do
     waited=$((waited + 1))
   done
   if healthy; then
-    start_url=$(page_url)
+    write_redirect "$opener" "$(page_url)"
+    start_url="file://$opener"
     on_fallback=no
   else
     say "the server is not up after ${waited}s: showing $fallback"
@@ -240,7 +248,7 @@ while :; do
     if [ "$on_fallback" = yes ]; then
       if healthy; then
         say "the server answers: back to the page"
-        write_redirect "$(page_url)"
+        write_redirect "$fallback" "$(page_url)"
         on_fallback=no
         started_version=$(cat "$state/version" 2>/dev/null || true)
       elif [ $((ticks % 5)) -eq 0 ]; then

@@ -1,4 +1,4 @@
-import { AppConfig, cameraUrls, ConfigError, kioskTokenFile, validateConfig } from './app.config';
+import { AppConfig, cameraUrls, ConfigError, kioskTokenFile, maskCredentials, shownValue, validateConfig } from './app.config';
 
 describe(validateConfig.name, () => {
   it('gives the design defaults for an empty environment', () => {
@@ -62,6 +62,46 @@ describe(validateConfig.name, () => {
     expect(kioskTokenFile(config)).toBe('/var/lib/x/kiosk-token');
     expect(kioskTokenFile(validateConfig({ KIOSK_TOKEN_FILE: '/run/screen/secret' }))).toBe('/run/screen/secret');
     expect(validateConfig({}).AP_SHOW_PASSWORD).toBe(false);
+  });
+
+  describe('never prints a secret', () => {
+    const messageOf = (env: Record<string, string>): string => {
+      try {
+        validateConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('validateConfig accepted it');
+    };
+
+    it.each([
+      ['AP_PASSWORD, too long', { AP_PASSWORD: 'Sup3rSecretWifiPassphrase'.repeat(3) }, 'AP_PASSWORD', 'Sup3rSecretWifiPassphrase'],
+      ['another setting bad beside the passwords', { PORT: 'eighty', AP_PASSWORD: 'wifi-Pa55', CAMERA_PASSWORD: 'cam-Pa55' }, 'PORT="eighty"', 'Pa55'],
+      ['CAMERA_URL with credentials', { CAMERA_URL: 'http://op:pw-Secr3t@192.168.4.2:8080/' }, 'CAMERA_URL: "http://***@192.168.4.2:8080/" carries a user name or password', 'pw-Secr3t'],
+      ['CAMERA_URL with credentials and a bad scheme', { CAMERA_URL: 'ftp://op:pw-Secr3t@camera' }, 'CAMERA_URL: "ftp://***@camera" is not an http', 'pw-Secr3t'],
+      ['a second URL with credentials and a query', { CAMERA_URL: 'http://192.168.4.2:8080,http://admin:pw-Secr3t@192.168.4.3/?x=1' }, 'CAMERA_URL: "http://***@192.168.4.3/?x=1"', 'pw-Secr3t'],
+      ['a URL that does not parse, credentials in it', { CAMERA_URL: 'admin:pw-Secr3t@camera.local' }, 'CAMERA_URL: "***@camera.local" is not an http', 'pw-Secr3t'],
+      ['ALLOWED_HOSTS with a URL', { ALLOWED_HOSTS: 'pi.lan,http://u:pw-Secr3t@x' }, 'ALLOWED_HOSTS: "http://***@x" is not a host name', 'pw-Secr3t'],
+    ])('%s: names the variable and why, not the value', (_case, env, named, secret) => {
+      const message = messageOf(env);
+      expect(message).toContain(named);
+      expect(message).not.toContain(secret);
+    });
+
+    it('shows any *PASSWORD*, *TOKEN*, *SECRET* value as hidden, others masked of URL credentials', () => {
+      expect(shownValue('AP_PASSWORD', 'x')).toBe('<hidden>');
+      expect(shownValue('SOME_TOKEN', 'x')).toBe('<hidden>');
+      expect(shownValue('client_secret', 'x')).toBe('<hidden>');
+      expect(shownValue('PORT', 'eighty')).toBe('"eighty"');
+      expect(shownValue('CAMERA_URL', 'https://a:b@h:443/ccapi')).toBe('"https://***@h:443/ccapi"');
+      expect(maskCredentials('http://a@h, http://b:c@[::1]:8080')).toBe('http://***@h, http://***@[::1]:8080');
+    });
+  });
+
+  it('reads ALLOWED_HOSTS: names and addresses, comma-separated', () => {
+    expect(validateConfig({ ALLOWED_HOSTS: 'timesync.example.lan, 192.168.1.50,[fe80::1]' }).ALLOWED_HOSTS).toBe('timesync.example.lan, 192.168.1.50,[fe80::1]');
+    expect(() => validateConfig({ ALLOWED_HOSTS: 'pi.lan:8080' })).toThrow(/ALLOWED_HOSTS: "pi.lan:8080" is not a host name/);
   });
 });
 

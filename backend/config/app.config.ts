@@ -152,6 +152,13 @@ export class AppConfig {
   @IsOptional() @IsString()
   AP_ADDRESS?: string;
 
+  /**
+   * More names the Pi answers to, comma-separated (e.g. a DNS name given to it on a LAN); besides these it
+   * answers only to its own addresses, localhost, its hostname (and `<hostname>.local`) and AP_ADDRESS.
+   */
+  @IsOptional() @IsString()
+  ALLOWED_HOSTS?: string;
+
   /** Sync the Pi from access-point clients as soon as they connect. */
   @Transform(toBool) @IsBoolean()
   AUTO_SYNC = true;
@@ -161,17 +168,17 @@ export class ConfigError extends Error {}
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS']);
+  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false });
   if (errors.length) {
-    const lines = errors.map((e) => `  ${e.property}=${JSON.stringify(picked[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((e) => `  ${e.property}=${shownValue(e.property, picked[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const badCamera = cameraUrlProblem(config.CAMERA_URL);
-  if (badCamera) throw new ConfigError(`Invalid configuration:\n  CAMERA_URL: ${badCamera}`);
+  if (badCamera) throw new ConfigError(`Invalid configuration:\n  CAMERA_URL: ${maskCredentials(badCamera)}`);
   for (const name of ['AP_SUBNETS', 'CAMERA_SUBNETS'] as const) {
     for (const cidr of cidrList(config[name])) {
       const [addr, bits] = cidr.split('/');
@@ -180,7 +187,40 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
     }
   }
   if (config.AP_ADDRESS && !isIP(config.AP_ADDRESS.trim())) throw new ConfigError(`Invalid configuration:\n  AP_ADDRESS: "${config.AP_ADDRESS}" is not an IP address`);
+  const badHost = allowedHostsProblem(config.ALLOWED_HOSTS);
+  if (badHost) throw new ConfigError(`Invalid configuration:\n  ALLOWED_HOSTS: ${badHost}`);
   return config;
+}
+
+/** Variables whose value is a secret: named in an error, never shown. */
+export function isSecretName(name: string): boolean {
+  return /PASSWORD|TOKEN|SECRET/i.test(name);
+}
+
+/**
+ * A value as a configuration error shows it: a secret's not at all, anything else quoted with the
+ * credentials of any URL in it masked (the boot error ends up in the system journal and on the kiosk's screen).
+ */
+export function shownValue(name: string, value: unknown): string {
+  if (isSecretName(name)) return '<hidden>';
+  return maskCredentials(JSON.stringify(value) ?? String(value));
+}
+
+/** `http://op:pw@host/` -> `http://***@host/`: every `userinfo@` in a text, URL or not. */
+export function maskCredentials(text: string): string {
+  return text.replace(/[^\s/,"'@]+@/g, '***@');
+}
+
+/** What is wrong with ALLOWED_HOSTS (names or addresses, no ports, no schemes), naming the entry; null if nothing. */
+export function allowedHostsProblem(value: string | undefined): string | null {
+  for (const entry of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const bare = entry.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare)) continue;
+    if (!/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(entry) || entry.length > 253) {
+      return `${JSON.stringify(maskCredentials(entry))} is not a host name or IP address (no scheme, port or path: e.g. timesync.example.lan)`;
+    }
+  }
+  return null;
 }
 
 /** Where the kiosk secret is kept: KIOSK_TOKEN_FILE, else `$DATA_DIR/kiosk-token`. */

@@ -19,6 +19,12 @@ export const ErrorCode = {
   FORBIDDEN_KEY: 'FORBIDDEN_KEY',
   /** Over the per-connection frame/byte budget (then closed), or too many REST writes from one address. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A REST write whose body is not `application/json` (a form or text/plain: what another site's page can send). */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** A write or a WebSocket from a page of another origin (Origin, or Sec-Fetch-Site: cross-site). */
+  FOREIGN_ORIGIN: 'FOREIGN_ORIGIN',
+  /** A request whose Host is none of the Pi's names (DNS rebinding). */
+  FOREIGN_HOST: 'FOREIGN_HOST',
   INVALID_TIMESTAMP: 'INVALID_TIMESTAMP',
   IMPLAUSIBLE_TIME: 'IMPLAUSIBLE_TIME',
   INVALID_TIMEZONE: 'INVALID_TIMEZONE',

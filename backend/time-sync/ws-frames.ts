@@ -8,6 +8,12 @@ import { parseGuarded } from '../common/json-guard';
 import { CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
 import { normalizeAddress } from './access-point';
 
+export interface UpgradeRefusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
 /** Pseudo-events the parser emits for frames that cannot be dispatched; the gateway answers them with an error frame. */
 export const INVALID_FRAME = '__invalid_frame__';
 
@@ -77,8 +83,19 @@ export class GuardedWsAdapter extends WsAdapter {
   constructor(
     app: INestApplicationContext,
     private readonly monotonic: () => number,
+    private readonly refuseUpgrade: (request: IncomingMessage) => UpgradeRefusal | null = () => null,
   ) {
     super(app, { messageParser: createFrameParser(monotonic) });
+  }
+
+  /** The upgrade is checked before any socket exists: a refused one gets its status and code, and no WebSocket. */
+  override create(port: number, options?: Record<string, unknown>): WebSocketServer {
+    const verifyClient = (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string) => void): void => {
+      const refusal = this.refuseUpgrade(info.req);
+      if (refusal) done(false, refusal.status, `${refusal.code}: ${refusal.message}`);
+      else done(true);
+    };
+    return super.create(port, { ...options, verifyClient });
   }
 
   override bindMessageHandler(event: { target?: object }, handlersMap: Map<string, MessageMappingProperties>, transform: (data: unknown) => Observable<unknown>): Observable<unknown> {

@@ -4,11 +4,11 @@
  * launch-kiosk.sh's fallback page, shown in real headless Chromium and turning into the app by itself.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CHROMIUM, openBrowser } from '../browser/browser';
 import { describeIf, KIOSK_DIR, missing } from './host-tools';
 
@@ -174,6 +174,13 @@ class HealthServer {
   }
 }
 
+/** `file://.../open.html` -> the URL that page jumps to (the browser is never given the app's URL itself). */
+function jumpOf(start: string): string {
+  if (!start.startsWith('file://') || !start.endsWith('/open.html')) return start;
+  const m = /<meta http-equiv="refresh" content="0; url=([^"]*)">/.exec(readFileSync(start.slice('file://'.length), 'utf8'));
+  return m ? m[1].replace(/&amp;/g, '&') : start;
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -200,8 +207,8 @@ describeIf(missing(['curl'], false), 'launch-kiosk.sh', 'apt-get install curl')(
   let port: number;
   const runtime = () => join(dir, 'run');
   const fallbackFile = () => join(runtime(), `pi-camera-timesync-kiosk.${process.getuid?.() ?? 0}`, 'server-not-up.html');
-  /** One line per browser start: its last argument, the URL. */
-  const starts = () => (existsSync(join(dir, 'browser.log')) ? readFileSync(join(dir, 'browser.log'), 'utf8').trim().split('\n').filter(Boolean) : []);
+  /** One line per browser start: its last argument, the launcher's page that jumps to the app, read as that URL. */
+  const starts = () => (existsSync(join(dir, 'browser.log')) ? readFileSync(join(dir, 'browser.log'), 'utf8').trim().split('\n').filter(Boolean).map(jumpOf) : []);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'launch-kiosk-'));
@@ -335,3 +342,78 @@ describeIf(existsSync(CHROMIUM) ? [] : [CHROMIUM], 'the fallback page in Chromiu
     }
   });
 });
+
+describeIf([...missing(['curl'], true), ...(existsSync(CHROMIUM) ? [] : [CHROMIUM])], 'the kiosk secret on no command line', 'root and apt-get install chromium curl')('the kiosk secret reaches Chromium on no command line', () => {
+  jest.setTimeout(90_000);
+
+  it('real Chromium opens the page with the secret; no /proc/*/cmdline (read as nobody) nor environ holds it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiosk-secret-'));
+    const secret = `kiosk-${Date.now().toString(36)}-S3cr3tValue`;
+    const port = await freePort();
+    const requested: string[] = [];
+    const server = createServer((req, res) => {
+      requested.push(req.url ?? '');
+      if (req.url === '/api/health') res.setHeader('content-type', 'application/json').end(JSON.stringify({ ok: true, version: '1' }));
+      else res.end('<!doctype html><title>the app</title>');
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    mkdirSync(join(dir, 'run'));
+    writeFileSync(join(dir, 'kiosk-token'), `${secret}\n`, { mode: 0o640 });
+    const launcher = spawn('sh', [join(KIOSK_DIR, 'launch-kiosk.sh')], {
+      env: {
+        PATH: process.env.PATH,
+        XDG_RUNTIME_DIR: join(dir, 'run'),
+        KIOSK_SETTINGS: join(dir, 'none'),
+        KIOSK_BROWSER: CHROMIUM,
+        // Headless for the test; the later --ozone-platform wins over the launcher's wayland.
+        KIOSK_EXTRA_FLAGS: `--headless --no-sandbox --disable-gpu --disable-quic --user-data-dir=${join(dir, 'profile')} --ozone-platform=headless`,
+        KIOSK_TOKEN_FILE: join(dir, 'kiosk-token'),
+        PORT: String(port),
+        KIOSK_FALLBACK_AFTER: '5',
+      },
+      stdio: 'ignore',
+    });
+    try {
+      await until('Chromium asks for the page with the secret', () => requested.includes(`/?kiosk=${secret}`), 45_000);
+      const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+      // As another, unprivileged user: what any local account could read.
+      const asNobody = spawnSync('sh', ['-c', 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " <"$f" 2>/dev/null; echo; done'], { uid: 65534, gid: 65534, encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(asNobody.status).toBe(0);
+      const lines = asNobody.stdout.split('\n');
+      expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+      // Not a vacuous pass: nobody does see the browser's command line, with the launcher's page on it.
+      expect(lines.some((l) => l.includes('--kiosk') && /open\.html/.test(l))).toBe(true);
+      // Nor in any process's environment (read as root: everything).
+      const environs = pids.map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/environ`, 'latin1');
+        } catch {
+          return '';
+        }
+      });
+      expect(environs.filter((e) => e.includes(secret))).toEqual([]);
+      const opener = join(dir, 'run', `pi-camera-timesync-kiosk.${process.getuid?.() ?? 0}`, 'open.html');
+      expect(statSync(opener).mode & 0o777).toBe(0o600);
+      expect(statSync(dirname(opener)).mode & 0o777).toBe(0o700);
+    } finally {
+      const exited = new Promise((r) => launcher.once('exit', r));
+      launcher.kill('SIGTERM');
+      await exited;
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
+      // The launcher stops Chromium on its way out; its processes finish writing the profile, then it is removed.
+      const chromiumLeft = () => readdirSync('/proc').some((p) => /^\d+$/.test(p) && cmdlineOf(p).includes(join(dir, 'profile')));
+      await until('Chromium has exited', () => !chromiumLeft(), 15_000).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    }
+  });
+});
+
+function cmdlineOf(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
