@@ -35,7 +35,7 @@ export interface PolicySettings {
   syncCameraOnConnect: boolean;
 }
 
-export const DEFAULT_POLICY: PolicySettings = {
+export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   stepThresholdMs: 1000,
   resyncIntervalMs: 30 * 60_000,
   retryDelayMs: 5000,
@@ -47,7 +47,7 @@ export const DEFAULT_POLICY: PolicySettings = {
   zoneQuantumMs: 15 * 60_000,
   autoSync: true,
   syncCameraOnConnect: true,
-};
+});
 
 // ---- sources, ranked -------------------------------------------------------------------------------
 
@@ -238,7 +238,7 @@ export function looksLikeZoneMistake(offsetMs: number, settings: PolicySettings)
  * The whole policy. `nowMono` is the monotonic time of the event; `wallNow` the Pi's wall clock then
  * (only for the words and times shown to people).
  */
-export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings = DEFAULT_POLICY): Decision {
+export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings): Decision {
   let out: Action[] = [];
   const next = handle({ ...state }, event, nowMono, settings, out);
   // During a capture session the cameras are never set automatically; those that should have followed do so when it stops.
@@ -334,7 +334,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       return s;
     }
     case 'applied':
-      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out);
+      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out, cfg);
     case 'apply-failed': {
       const what = e.reading.source === 'manual' ? `Setting the time by hand ${byWords(e.reading)} failed` : `Setting the Pi's clock from ${sourceWords(e.reading, false)} failed`;
       fail(s, `${what}: ${e.error}`, e.reading.source, e.reading.offsetMs, e.code, out, cfg, e.reading.source !== 'manual');
@@ -435,7 +435,7 @@ function confirm(s: PolicyState, r: Reading, nowMono: number, cfg: PolicySetting
   return applied(s, r, false, null, nowMono, out, cfg);
 }
 
-function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg?: PolicySettings): PolicyState {
+function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg: PolicySettings): PolicyState {
   const hadHold = s.hold;
   s.last = { monotonicMs: nowMono, source: hadHold && r.source !== 'manual' && !stepped ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who };
   s.degradedBy = 0;
@@ -454,7 +454,7 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
   }
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
   out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });
-  if (s.sourceId) schedule(s, (cfg ?? DEFAULT_POLICY).resyncIntervalMs, out);
+  if (s.sourceId) schedule(s, cfg.resyncIntervalMs, out);
   // The cameras follow the Pi: after a step or a zone change all of them, otherwise those not yet set.
   if (r.source !== 'camera') {
     if (stepped || zoneChanged) out.push({ kind: 'sync-cameras', reason: zoneChanged && !stepped ? 'the Pi time zone changed' : 'the Pi clock was set' });
