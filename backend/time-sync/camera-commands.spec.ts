@@ -8,6 +8,7 @@ import { HostClock } from '../time/clock';
 import { rejection } from '../../test/support/domain-errors';
 import { CameraCommands, cameraSyncAnswer } from './camera-commands';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
+import { mayWriteCamera } from './camera-write-policy';
 import { TimeSyncService } from './time-sync.service';
 
 const PHONE: Caller = { address: '10.42.0.2', kioskToken: null };
@@ -33,6 +34,7 @@ describe(CameraCommands.name, () => {
         if (!trusted) throw refusals.refuse(caller.address, 'NOT_ACCESS_POINT_CLIENT', `${caller.address} is not on the access point`);
       },
       reliability: () => reliability,
+      checkCameraWrite: (confirmed: boolean) => mayWriteCamera({ reliability, source: 'client', confirmed }),
       steady: async () => undefined,
     } as unknown as TimeSyncService;
     cameras = { statuses: jest.fn().mockReturnValue([CONNECTED]), syncAll: jest.fn().mockResolvedValue([]), syncOne: jest.fn().mockResolvedValue({}) };

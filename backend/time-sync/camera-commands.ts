@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { assertCameraId } from '../camera/camera-id';
 import { DomainError, ErrorCode, HTTP_STATUS_OF } from '../common/domain-error';
 import { RefusalLog } from '../common/refusal-log';
-import { CameraState, Reliability } from '../protocol/messages';
+import { CameraState } from '../protocol/messages';
 import type { Caller } from '../screen/caller';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
@@ -41,13 +41,9 @@ export class CameraCommands {
     // Judged only when a camera would really be written: one that is missing or locked gets the Camera
     // module's own answer (UNKNOWN_CAMERA, CAMERA_AUTH_REQUIRED...), which says what would help.
     const writes = cameras.some((c) => c.state === CameraState.Connected && (id === undefined || c.id === id));
-    if (writes && !confirmed && this.timeSync.reliability() === Reliability.None) {
-      throw this.refusals.refuse(
-        caller.address,
-        ErrorCode.PI_TIME_UNRELIABLE,
-        "The Pi's own time is not reliable (never synchronized, or its last sync failed), so the camera was left alone: set the Pi's time first, or confirm to write it anyway",
-        { source: 'camera' },
-      );
+    if (writes) {
+      const verdict = this.timeSync.checkCameraWrite(confirmed);
+      if (!verdict.allowed) throw this.refusals.refuse(caller.address, verdict.code, verdict.reason, { source: 'camera' });
     }
     return id === undefined ? this.cameras.syncAll(reason) : this.cameras.syncOne(id, reason);
   }

@@ -335,6 +335,30 @@ describe('source policy', () => {
         },
       },
       {
+        name: 'the session stops after the Pi lost its time: the held-back cameras are left alone, and said so (mayWriteCamera)',
+        state: synced(0, { session: true, deferredCameraSync: 'the Pi clock was set', degradedBy: 3, lastReliability: 'none' }),
+        event: { kind: 'session-stopped' },
+        expect: ['log', 'status-changed'],
+        check: (s, a) => {
+          expect(s.deferredCameraSync).toBeNull();
+          expect(find(a, 'log')).toMatchObject({ type: 'camera', success: false, details: { code: 'PI_TIME_UNRELIABLE' }, message: expect.stringMatching(/held back.*left alone.*not reliable/) });
+        },
+      },
+      {
+        name: 'a camera connects to a Pi whose time is old: set, with a warning',
+        state: synced(0, { lastReliability: 'low' }),
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        now: 2 * H,
+        expect: ['log', 'sync-cameras'],
+        check: (_s, a) => expect(find(a, 'log')).toMatchObject({ success: false, details: { reliability: 'low' } }),
+      },
+      {
+        name: 'a camera connects to a Pi without time: read, never written',
+        state: { ...INITIAL_STATE, connections: [phone], sourceId: phone.id },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5' },
+        expect: ['read-camera'],
+      },
+      {
         name: 'a stop without a session changes nothing',
         state: synced(0),
         event: { kind: 'session-stopped' },

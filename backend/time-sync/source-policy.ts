@@ -7,6 +7,7 @@
  */
 import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SyncSource } from '../protocol/messages';
 import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
+import { mayWriteCamera } from './camera-write-policy';
 
 // ---- settings --------------------------------------------------------------------------------------
 
@@ -342,12 +343,14 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     }
     case 'camera-connected': {
       const reliability = reliabilityOf(s, nowMono, cfg);
-      if (reliability === 'none') {
+      const verdict = mayWriteCamera({ reliability, source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+      if (!verdict.allowed) {
+        // Nothing to copy to it: its battery-backed clock may be the best time there is.
         if (!s.ntp && !s.hold) out.push({ kind: 'read-camera', cameraId: e.cameraId });
         return s;
       }
       if (!cfg.syncCameraOnConnect) return s;
-      if (reliability === 'low') {
+      if (verdict.warning) {
         out.push(log('camera', `The Pi's time is old (last confirmed ${agoWords(s, nowMono)}): ${e.name} is set from it all the same; connect a phone to refresh it`, false, { source: 'camera', cameraId: e.cameraId, reliability }));
       }
       out.push({ kind: 'sync-cameras', reason: 'camera connected', cameraIds: [e.cameraId] });
@@ -374,7 +377,12 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
         s.decision = null;
         if (s.sourceId && !s.burstTo) startBurst(s, s.sourceId, out);
       }
-      if (s.deferredCameraSync) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
+      if (s.deferredCameraSync) {
+        const verdict = mayWriteCamera({ reliability: reliabilityOf(s, nowMono, cfg), source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+        // The Pi's time may have gone bad during a long session: then the held-back cameras are left alone, and said so.
+        if (verdict.allowed) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
+        else out.push(log('camera', `The cameras held back during the capture session (${s.deferredCameraSync}) are left alone: ${verdict.reason}`, false, { source: 'camera', code: verdict.code }));
+      }
       s.deferredCameraSync = null;
       out.push({ kind: 'status-changed', reason: 'capture session stopped' });
       return s;
