@@ -218,7 +218,8 @@ export interface UseClientTimeFrame {
 /** Start a capture session (the same authority as setting the clock); answered with `session-result`. */
 export interface SessionStartFrame {
   type: 'session-start';
-  data?: { label?: string };
+  /** `confirm`: correct the cameras even though the Pi's own time is not reliable (else PI_TIME_UNRELIABLE). */
+  data?: { label?: string; confirm?: boolean };
 }
 /** Stop the capture session; answered with `session-result` carrying the report. */
 export interface SessionStopFrame {
