@@ -114,6 +114,25 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     expect(one.body).toMatchObject({ cameraId: ids[1], success: true });
   });
 
+  it.each([
+    ['a wrong DST flag is written despite CAMERA_SYNC_THRESHOLD (its wall times are an hour off)', true, 1],
+    ['the right DST flag and instant are kept (within CAMERA_SYNC_THRESHOLD)', false, 0],
+  ])('a camera whose instant is right: %s', async (_name, wrongDst, writes) => {
+    // The Pi in UTC (no DST); the camera's instant right to the ms, its zone UTC, its DST flag on or off.
+    sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 0, stdOffsetMinutes: 0, dst: wrongDst });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'true', CAMERA_SYNC_THRESHOLD: '5000' });
+    const phone = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'UTC' });
+    await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized, 8000);
+    await statusWhen(app, (s) => s.camera.connected && s.reliability === 'high' && s.pi.timezone === 'UTC');
+    const res = await request(app.url).post('/api/timesync/camera').expect(200);
+    expect(res.body).toEqual([expect.objectContaining({ cameraId: '083021000123', success: true, written: writes === 1 })]);
+    const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('functions/datetime'));
+    expect(puts).toHaveLength(writes);
+    if (writes) expect(puts[0].body).toMatchObject({ datetime: expect.stringMatching(/\+0000$/), dst: false });
+    expect(sim.clock.dst).toBe(false);
+    expect(Math.abs(sim.clock.errorMs())).toBeLessThan(1000);
+  });
+
   describe('a sync of every camera answers how it went: 207 when some failed, the failure when all did', () => {
     const ids = ['083021000123', '083021000124'];
     async function twoCameras(extra: Record<string, string> = {}): Promise<StartedApp> {
