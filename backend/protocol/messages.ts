@@ -222,7 +222,8 @@ export interface UseClientTimeFrame {
 /** Start a capture session (the same authority as setting the clock); answered with `session-result`. */
 export interface SessionStartFrame {
   type: 'session-start';
-  data?: { label?: string };
+  /** `confirm`: correct the cameras even though the Pi's own time is not reliable (else PI_TIME_UNRELIABLE). */
+  data?: { label?: string; confirm?: boolean };
 }
 /** Stop the capture session; answered with `session-result` carrying the report. */
 export interface SessionStopFrame {
@@ -230,6 +231,20 @@ export interface SessionStopFrame {
   data?: Record<string, never>;
 }
 export type ClientFrame = TimeSyncResponseFrame | ManualTimeSyncFrame | GetTimeSyncStatusFrame | SyncCameraFrame | UseClientTimeFrame | SessionStartFrame | SessionStopFrame;
+
+/**
+ * The keys each client frame's `data` may hold. Anything else is refused (BAD_REQUEST) by the frame parser, for
+ * every frame type alike and before any handler runs: a frame is either whole and known, or refused.
+ */
+export const CLIENT_FRAME_DATA_KEYS = {
+  'time-sync-response': ['clientTime', 'serverTime', 'requestId', 'timezone'],
+  'manual-time-sync': ['timestamp', 'timezone'],
+  'get-time-sync-status': [],
+  'sync-camera': ['id', 'confirm'],
+  'use-client-time': [],
+  'session-start': ['label', 'confirm'],
+  'session-stop': [],
+} as const satisfies { [F in ClientFrame as F['type']]: readonly (keyof NonNullable<F['data']> & string)[] };
 
 // ---- server to client -------------------------------------------------------------------------
 

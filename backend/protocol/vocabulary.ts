@@ -42,6 +42,10 @@ export const ErrorCode = {
   /** A camera write while the Pi's reliability is none, without the operator's confirmation. */
   PI_TIME_UNRELIABLE: 'PI_TIME_UNRELIABLE',
   NO_CAMERA: 'NO_CAMERA',
+  /** A "sync cameras" in which some cameras failed and others were set (HTTP 207; per-camera results in the body). */
+  CAMERA_SYNC_PARTIAL: 'CAMERA_SYNC_PARTIAL',
+  /** A "sync cameras" in which every camera failed, in different ways (HTTP 502; per-camera results in the body). */
+  CAMERA_SYNC_FAILED: 'CAMERA_SYNC_FAILED',
   PI_CLOCK_STEPPED: 'PI_CLOCK_STEPPED',
   UNKNOWN_CAMERA: 'UNKNOWN_CAMERA',
   INVALID_CAMERA_ID: 'INVALID_CAMERA_ID',

@@ -35,7 +35,7 @@ export class SessionController {
   @ApiOkResponse({ schema: { example: { id: 's-20261202-100000-3f9a2c', startedAt: '2026-12-02T10:00:00.000Z', label: null, cameras: [{ cameraId: '083021000123', serial: '083021000123', success: true, correctedFromMs: 3012, offsetMs: 4, boundMs: 6, verified: true }] } } })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'BAD_REQUEST (body)' })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
-  @ApiConflictResponse({ type: ErrorBodyDto, description: 'SESSION_RUNNING' })
+  @ApiConflictResponse({ type: ErrorBodyDto, description: "SESSION_RUNNING; PI_TIME_UNRELIABLE: a camera is connected and the Pi's own time is not reliable, so it would be corrected to a wrong time: nothing was touched (set the Pi's time, or start with confirm: true)" })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNWRITABLE: the session\'s corrections could not be recorded; nothing was touched' })
   start(@Req() request: Request, @Body() body: SessionStartDto) {
     return this.sessions.start(callerOfRequest(request), body);

@@ -7,6 +7,7 @@ import { ClockJournal } from '../activity-log/clock-journal';
 import { recordBase, SessionCamera, SessionRecord } from '../activity-log/journal-records';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { AppConfig } from '../config/app.config';
+import { RefusalLog } from '../common/refusal-log';
 import { CameraCheck, CameraTimekeeping } from '../corrections/camera-timekeeping';
 import { SessionSpan } from '../corrections/corrections';
 import { assertSessionId, CorrectionsService } from '../corrections/corrections.service';
@@ -48,6 +49,7 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     private readonly activity: ActivityLogService,
     private readonly clock: Clock,
     config: AppConfig,
+    private readonly refusals: RefusalLog,
   ) {
     super();
     this.dir = join(resolve(config.DATA_DIR), 'sessions');
@@ -73,7 +75,8 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     return this.running;
   }
 
-  async start(caller: Caller, input: { label?: string } = {}): Promise<SessionStartAnswer> {
+  /** `confirm`: write the cameras even though the Pi's own time is not reliable (else PI_TIME_UNRELIABLE, nothing touched). */
+  async start(caller: Caller, input: { label?: string; confirm?: boolean } = {}): Promise<SessionStartAnswer> {
     this.timeSync.assertMaySetTime(caller, 'start a capture session');
     const address = caller.address;
     if (this.running || this.busy === 'starting') {
@@ -84,6 +87,13 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     const health = this.journal.health();
     // Without the journal, the session's corrections could not be worked out afterwards: refuse before touching a camera.
     if (!health.writable) throw new DomainError(ErrorCode.JOURNAL_UNWRITABLE, `${health.error}; a capture session needs it to record its corrections`, { path: health.path });
+    // The start corrects every connected camera: the same check as any camera write, before anything is touched.
+    if (this.timeSync.connectedCameraIds().length) {
+      const verdict = this.timeSync.checkCameraWrite(input.confirm === true);
+      if (!verdict.allowed) {
+        throw this.refusals.refuse(address, verdict.code, `Capture session not started: ${verdict.reason.replace(/the camera was left alone/, 'the cameras were left alone')} (confirm: true)`, { source: 'camera' });
+      }
+    }
     this.busy = 'starting';
     const nowMs = this.clock.now();
     const info: SessionInfo = { id: sessionIdAt(nowMs), startedAt: new Date(nowMs).toISOString(), startedBy: address, label: input.label?.trim() || null };

@@ -6,8 +6,9 @@ import { CameraStatus, Reliability } from '../protocol/messages';
 import type { Caller } from '../screen/caller';
 import { HostClock } from '../time/clock';
 import { rejection } from '../../test/support/domain-errors';
-import { CameraCommands } from './camera-commands';
-import { CameraClockPort } from './camera-port';
+import { CameraCommands, cameraSyncAnswer } from './camera-commands';
+import { CameraClockPort, CameraSyncOutcome } from './camera-port';
+import { mayWriteCamera } from './camera-write-policy';
 import { TimeSyncService } from './time-sync.service';
 
 const PHONE: Caller = { address: '10.42.0.2', kioskToken: null };
@@ -33,6 +34,7 @@ describe(CameraCommands.name, () => {
         if (!trusted) throw refusals.refuse(caller.address, 'NOT_ACCESS_POINT_CLIENT', `${caller.address} is not on the access point`);
       },
       reliability: () => reliability,
+      checkCameraWrite: (confirmed: boolean) => mayWriteCamera({ reliability, source: 'client', confirmed }),
       steady: async () => undefined,
     } as unknown as TimeSyncService;
     cameras = { statuses: jest.fn().mockReturnValue([CONNECTED]), syncAll: jest.fn().mockResolvedValue([]), syncOne: jest.fn().mockResolvedValue({}) };
@@ -87,5 +89,35 @@ describe(CameraCommands.name, () => {
     await expect(sut.sync(PHONE, 'locked', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
     await expect(sut.sync(PHONE, 'nobody', 'asked')).rejects.toMatchObject({ code: 'CAMERA_AUTH_REQUIRED' });
     expect((await rejection(sut.sync(PHONE, 'cam1', 'asked'))).code).toBe('PI_TIME_UNRELIABLE');
+  });
+});
+
+describe(cameraSyncAnswer.name, () => {
+  const ok = { cameraId: 'A', success: true as const, offset: 10, residualMs: 1 };
+  const busy = (id: string) => ({ cameraId: id, success: false as const, code: 'CAMERA_BUSY', error: 'Camera is busy: Device busy' });
+  const refused = (id: string) => ({ cameraId: id, success: false as const, code: 'CAMERA_REJECTED', error: 'the camera refused the value' });
+  const timeout = (id: string) => ({ cameraId: id, success: false as const, code: 'CAMERA_TIMEOUT', error: 'no answer in 5 s' });
+  const gone = (id: string) => ({ cameraId: id, success: false as const, code: 'NO_CAMERA', error: 'camera B is not connected' });
+
+  it.each<[string, CameraSyncOutcome[], number, string | null]>([
+    ['every camera set', [ok], 200, null],
+    ['one busy of two', [ok, busy('B')], 207, 'CAMERA_SYNC_PARTIAL'],
+    ['the only camera busy', [busy('B')], 503, 'CAMERA_BUSY'],
+    ['the only camera refused the value', [refused('B')], 502, 'CAMERA_REJECTED'],
+    ['no camera answered', [timeout('A'), timeout('B')], 504, 'CAMERA_TIMEOUT'],
+    ['the camera left', [gone('B')], 409, 'NO_CAMERA'],
+    ['every camera failed, differently', [busy('A'), timeout('B')], 502, 'CAMERA_SYNC_FAILED'],
+    ['a code from elsewhere', [{ cameraId: 'A', success: false as const, code: 'SOMETHING_NEW', error: 'x' }], 502, 'CAMERA_SYNC_FAILED'],
+    ['no outcome at all (every camera left)', [], 409, 'NO_CAMERA'],
+  ])('%s: %i %s', (_name, outcomes, status, code) => {
+    const answer = cameraSyncAnswer(outcomes);
+    expect(answer.status).toBe(status);
+    if (code === null) expect(answer.body).toEqual(outcomes);
+    else expect(answer.body).toEqual({ statusCode: status, code, message: expect.any(String), results: outcomes });
+  });
+
+  it('names each failed camera and why in the message', () => {
+    const answer = cameraSyncAnswer([ok, busy('B'), timeout('C')]);
+    expect((answer.body as { message: string }).message).toBe('1 of 3 cameras set; B: Camera is busy: Device busy; C: no answer in 5 s');
   });
 });

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { assertCameraId } from '../camera/camera-id';
-import { DomainError, ErrorCode } from '../common/domain-error';
+import { DomainError, ErrorCode, HTTP_STATUS_OF } from '../common/domain-error';
 import { RefusalLog } from '../common/refusal-log';
-import { CameraState, Reliability } from '../protocol/messages';
+import { CameraState } from '../protocol/messages';
 import type { Caller } from '../screen/caller';
 import { CameraClockPort, CameraSyncOutcome } from './camera-port';
 import { TimeSyncService } from './time-sync.service';
@@ -41,14 +41,55 @@ export class CameraCommands {
     // Judged only when a camera would really be written: one that is missing or locked gets the Camera
     // module's own answer (UNKNOWN_CAMERA, CAMERA_AUTH_REQUIRED...), which says what would help.
     const writes = cameras.some((c) => c.state === CameraState.Connected && (id === undefined || c.id === id));
-    if (writes && !confirmed && this.timeSync.reliability() === Reliability.None) {
-      throw this.refusals.refuse(
-        caller.address,
-        ErrorCode.PI_TIME_UNRELIABLE,
-        "The Pi's own time is not reliable (never synchronized, or its last sync failed), so the camera was left alone: set the Pi's time first, or confirm to write it anyway",
-        { source: 'camera' },
-      );
+    if (writes) {
+      const verdict = this.timeSync.checkCameraWrite(confirmed);
+      if (!verdict.allowed) throw this.refusals.refuse(caller.address, verdict.code, verdict.reason, { source: 'camera' });
     }
     return id === undefined ? this.cameras.syncAll(reason) : this.cameras.syncOne(id, reason);
   }
+}
+
+/** The body of a "sync cameras" that did not wholly succeed: the error shape every route answers, plus each camera's result. */
+export interface CameraSyncFailureBody {
+  statusCode: number;
+  code: ErrorCode;
+  message: string;
+  results: CameraSyncOutcome[];
+}
+
+/**
+ * The HTTP answer of a "sync cameras" (every camera): 200 with the outcomes when each camera was set (or kept);
+ * 207 when some failed; when all failed, the status of their failure (busy 503, refused 502, no answer 504,
+ * gone 409), or 502 when they failed in different ways. A script that checks the status is never told "OK"
+ * for a camera that was not set.
+ */
+export function cameraSyncAnswer(outcomes: CameraSyncOutcome[]): { status: number; body: CameraSyncOutcome[] | CameraSyncFailureBody } {
+  const failed = outcomes.filter((o): o is Extract<CameraSyncOutcome, { success: false }> => !o.success);
+  if (!outcomes.length) {
+    // Every camera left between the check and the write.
+    return failure(HTTP_STATUS_OF.NO_CAMERA!, ErrorCode.NO_CAMERA, 'no camera connected', outcomes);
+  }
+  if (!failed.length) return { status: 200, body: outcomes };
+  const each = failed.map((o) => `${o.cameraId}: ${o.error}`).join('; ');
+  if (failed.length < outcomes.length) {
+    return failure(207, ErrorCode.CAMERA_SYNC_PARTIAL, `${outcomes.length - failed.length} of ${outcomes.length} cameras set; ${each}`, outcomes);
+  }
+  const codes = [...new Set(failed.map((o) => o.code))];
+  const statuses = [...new Set(failed.map((o) => statusOf(o.code)))];
+  const code = codes.length === 1 && isErrorCode(codes[0]) ? codes[0] : ErrorCode.CAMERA_SYNC_FAILED;
+  const status = statuses.length === 1 ? statuses[0] : 502;
+  return failure(status, code, `no camera was set; ${each}`, outcomes);
+}
+
+function failure(status: number, code: ErrorCode, message: string, results: CameraSyncOutcome[]) {
+  return { status, body: { statusCode: status, code, message, results } };
+}
+
+/** A camera failure's status; a code the table does not know came from the camera side: 502. */
+function statusOf(code: string): number {
+  return isErrorCode(code) ? HTTP_STATUS_OF[code] ?? 502 : 502;
+}
+
+function isErrorCode(code: string): code is ErrorCode {
+  return (Object.values(ErrorCode) as string[]).includes(code);
 }

@@ -75,6 +75,19 @@ describe('source policy', () => {
         },
       },
       {
+        name: 'synchronized Pi, client exactly 1 h + 2 s (the edge of the zone guard window): still suspect',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', H + 2000), piZone: 'UTC' },
+        expect: ['log', 'status-changed', 'schedule'],
+        check: (s) => expect(s.decision?.kind).toBe('suspected-zone-mistake'),
+      },
+      {
+        name: 'synchronized Pi, client 1 h + 2.001 s (just outside the window): stepped',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', H + 2001), piZone: 'UTC' },
+        expect: ['step'],
+      },
+      {
         name: 'synchronized Pi, client -30 min: suspected zone mistake',
         state: synced(0),
         event: { kind: 'measured', connId: phone.id, reading: reading('client', -30 * MIN - 1500), piZone: 'UTC' },
@@ -332,6 +345,30 @@ describe('source policy', () => {
         },
       },
       {
+        name: 'the session stops after the Pi lost its time: the held-back cameras are left alone, and said so (mayWriteCamera)',
+        state: synced(0, { session: true, deferredCameraSync: 'the Pi clock was set', degradedBy: 3, lastReliability: 'none' }),
+        event: { kind: 'session-stopped' },
+        expect: ['log', 'status-changed'],
+        check: (s, a) => {
+          expect(s.deferredCameraSync).toBeNull();
+          expect(find(a, 'log')).toMatchObject({ type: 'camera', success: false, details: { code: 'PI_TIME_UNRELIABLE' }, message: expect.stringMatching(/held back.*left alone.*not reliable/) });
+        },
+      },
+      {
+        name: 'a camera connects to a Pi whose time is old: set, with a warning',
+        state: synced(0, { lastReliability: 'low' }),
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
+        now: 2 * H,
+        expect: ['log', 'sync-cameras'],
+        check: (_s, a) => expect(find(a, 'log')).toMatchObject({ success: false, details: { reliability: 'low' } }),
+      },
+      {
+        name: 'a camera connects to a Pi without time: read, never written',
+        state: { ...INITIAL_STATE, connections: [phone], sourceId: phone.id },
+        event: { kind: 'camera-connected', cameraId: 'SN1', name: 'EOS R5', trusted: true },
+        expect: ['read-camera'],
+      },
+      {
         name: 'a stop without a session changes nothing',
         state: synced(0),
         event: { kind: 'session-stopped' },
@@ -375,6 +412,46 @@ describe('source policy', () => {
     expect(kinds(again.actions)).not.toContain('log');
   });
 
+  describe('the next sync is scheduled from the configured settings, never the defaults', () => {
+    // Every value differs from DEFAULT_POLICY: a path that falls back to the defaults schedules the wrong delay.
+    const own: PolicySettings = { ...DEFAULT_POLICY, resyncIntervalMs: 60_000, retryDelayMs: 7_000, maxRetries: 2 };
+    const fresh = { ...INITIAL_STATE, connections: [phone], sourceId: phone.id };
+    const rows: { name: string; state: PolicyState; event: PolicyEvent; delayMs: number }[] = [
+      { name: 'a step (a phone set the Pi)', state: fresh, event: { kind: 'applied', reading: reading('client', 3 * H), stepped: true, zoneChanged: null }, delayMs: 60_000 },
+      { name: 'a step on a synchronized Pi', state: synced(0), event: { kind: 'applied', reading: reading('client', 5000), stepped: true, zoneChanged: null }, delayMs: 60_000 },
+      { name: 'a zone change without a step', state: synced(0), event: { kind: 'applied', reading: reading('client', 10), stepped: false, zoneChanged: { from: 'UTC', to: 'Europe/Berlin' } }, delayMs: 60_000 },
+      { name: 'a manual set applied', state: synced(0), event: { kind: 'applied', reading: reading('manual', H), stepped: true, zoneChanged: null }, delayMs: 60_000 },
+      { name: 'a confirmation', state: synced(0), event: { kind: 'measured', connId: phone.id, reading: reading('client', 40), piZone: 'UTC' }, delayMs: 60_000 },
+      { name: 'a confirmation while NTP keeps the clock', state: synced(0, { ntp: true }), event: { kind: 'measured', connId: phone.id, reading: reading('client', 40), piZone: 'UTC' }, delayMs: 60_000 },
+      { name: 'a suspected zone mistake (waits for the operator)', state: synced(0), event: { kind: 'measured', connId: phone.id, reading: reading('client', H), piZone: 'UTC' }, delayMs: 60_000 },
+      { name: 'a failed burst: first retry', state: synced(0), event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 2, sent: 32, why: 'too few' }, delayMs: 7_000 },
+      { name: 'a failed burst after the last retry', state: synced(0, { retries: 2 }), event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 2, sent: 32, why: 'too few' }, delayMs: 60_000 },
+      { name: 'a failed clock write: first retry', state: synced(0), event: { kind: 'apply-failed', reading: reading('client', 3 * H), error: 'denied', code: 'CLOCK_WRITE_FAILED' }, delayMs: 7_000 },
+      { name: 'a failed clock write after the last retry', state: synced(0, { retries: 2 }), event: { kind: 'apply-failed', reading: reading('client', 3 * H), error: 'denied', code: 'CLOCK_WRITE_FAILED' }, delayMs: 60_000 },
+    ];
+    it.each(rows)('$name: next in $delayMs ms', ({ state, event, delayMs }) => {
+      const schedules = decide(state, event, MIN, own).actions.filter((a) => a.kind === 'schedule');
+      expect(schedules).toEqual([{ kind: 'schedule', delayMs }]);
+    });
+  });
+
+  it('ships these defaults (README, Configuration and Policy tables)', () => {
+    expect(DEFAULT_POLICY).toEqual({
+      stepThresholdMs: 1000,
+      resyncIntervalMs: 1_800_000,
+      retryDelayMs: 5000,
+      maxRetries: 3,
+      minBurstAnswers: 4,
+      highForMs: 300_000,
+      mediumForMs: 3_600_000,
+      zoneToleranceMs: 2000,
+      zoneQuantumMs: 900_000,
+      autoSync: true,
+      syncCameraOnConnect: true,
+    });
+    expect(Object.isFrozen(DEFAULT_POLICY)).toBe(true);
+  });
+
   describe(reliabilityOf.name, () => {
     it.each([
       [0, 0, 'high'],
@@ -405,6 +482,11 @@ describe('source policy', () => {
       [30 * MIN + 1000, true],
       [45 * MIN, true],
       [5.75 * H, true],
+      [H + 2000, true],
+      [-H - 2000, true],
+      [H + 2001, false],
+      [-H + 2001, false],
+      [-H - 2001, false],
       [H + 2500, false],
       [7 * MIN, false],
       [1500, false],

@@ -7,6 +7,7 @@
  */
 import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SyncSource } from '../protocol/messages';
 import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
+import { mayWriteCamera } from './camera-write-policy';
 
 // ---- settings --------------------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ export interface PolicySettings {
   syncCameraOnConnect: boolean;
 }
 
-export const DEFAULT_POLICY: PolicySettings = {
+export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   stepThresholdMs: 1000,
   resyncIntervalMs: 30 * 60_000,
   retryDelayMs: 5000,
@@ -47,7 +48,7 @@ export const DEFAULT_POLICY: PolicySettings = {
   zoneQuantumMs: 15 * 60_000,
   autoSync: true,
   syncCameraOnConnect: true,
-};
+});
 
 // ---- sources, ranked -------------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ export function looksLikeZoneMistake(offsetMs: number, settings: PolicySettings)
  * The whole policy. `nowMono` is the monotonic time of the event; `wallNow` the Pi's wall clock then
  * (only for the words and times shown to people).
  */
-export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings = DEFAULT_POLICY): Decision {
+export function decide(state: PolicyState, event: PolicyEvent, nowMono: number, settings: PolicySettings): Decision {
   let out: Action[] = [];
   const next = handle({ ...state }, event, nowMono, settings, out);
   // During a capture session the cameras are never set automatically; those that should have followed do so when it stops.
@@ -335,7 +336,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       return s;
     }
     case 'applied':
-      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out);
+      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out, cfg);
     case 'apply-failed': {
       const what = e.reading.source === 'manual' ? `Setting the time by hand ${byWords(e.reading)} failed` : `Setting the Pi's clock from ${sourceWords(e.reading, false)} failed`;
       fail(s, `${what}: ${e.error}`, e.reading.source, e.reading.offsetMs, e.code, out, cfg, e.reading.source !== 'manual');
@@ -343,14 +344,16 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     }
     case 'camera-connected': {
       const reliability = reliabilityOf(s, nowMono, cfg);
-      if (reliability === 'none') {
+      const verdict = mayWriteCamera({ reliability, source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+      if (!verdict.allowed) {
         if (s.ntp || s.hold) return s;
+        // Nothing to copy to it: its battery-backed clock may be the best time there is, if it is where a camera may be.
         if (e.trusted) out.push({ kind: 'read-camera', cameraId: e.cameraId });
         else out.push(log('camera', `${e.name} is not trusted as a time source (an unverified camera): the Pi's time is not taken from it`, false, { source: 'camera', cameraId: e.cameraId, trusted: false }));
         return s;
       }
       if (!cfg.syncCameraOnConnect) return s;
-      if (reliability === 'low') {
+      if (verdict.warning) {
         out.push(log('camera', `The Pi's time is old (last confirmed ${agoWords(s, nowMono)}): ${e.name} is set from it all the same; connect a phone to refresh it`, false, { source: 'camera', cameraId: e.cameraId, reliability }));
       }
       out.push({ kind: 'sync-cameras', reason: 'camera connected', cameraIds: [e.cameraId] });
@@ -377,7 +380,12 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
         s.decision = null;
         if (s.sourceId && !s.burstTo) startBurst(s, s.sourceId, out);
       }
-      if (s.deferredCameraSync) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
+      if (s.deferredCameraSync) {
+        const verdict = mayWriteCamera({ reliability: reliabilityOf(s, nowMono, cfg), source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+        // The Pi's time may have gone bad during a long session: then the held-back cameras are left alone, and said so.
+        if (verdict.allowed) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
+        else out.push(log('camera', `The cameras held back during the capture session (${s.deferredCameraSync}) are left alone: ${verdict.reason}`, false, { source: 'camera', code: verdict.code }));
+      }
       s.deferredCameraSync = null;
       out.push({ kind: 'status-changed', reason: 'capture session stopped' });
       return s;
@@ -438,7 +446,7 @@ function confirm(s: PolicyState, r: Reading, nowMono: number, cfg: PolicySetting
   return applied(s, r, false, null, nowMono, out, cfg);
 }
 
-function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg?: PolicySettings): PolicyState {
+function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg: PolicySettings): PolicyState {
   const hadHold = s.hold;
   s.last = { monotonicMs: nowMono, source: hadHold && r.source !== 'manual' && !stepped ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who };
   s.degradedBy = 0;
@@ -457,7 +465,7 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
   }
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
   out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });
-  if (s.sourceId) schedule(s, (cfg ?? DEFAULT_POLICY).resyncIntervalMs, out);
+  if (s.sourceId) schedule(s, cfg.resyncIntervalMs, out);
   // The cameras follow the Pi: after a step or a zone change all of them, otherwise those not yet set.
   if (r.source !== 'camera') {
     if (stepped || zoneChanged) out.push({ kind: 'sync-cameras', reason: zoneChanged && !stepped ? 'the Pi time zone changed' : 'the Pi clock was set' });

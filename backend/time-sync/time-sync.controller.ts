@@ -1,14 +1,15 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { callerOfRequest } from '../screen/caller';
 import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
 import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
-import { DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
+import { CameraSyncFailureBodyDto, DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
-import { CameraCommands } from './camera-commands';
+import { CameraCommands, cameraSyncAnswer } from './camera-commands';
+import type { CameraSyncOutcome } from './camera-port';
 import { CameraSyncOutcomeDto } from '../camera/dto/camera.dto';
 
 @ApiTags('time')
@@ -84,20 +85,27 @@ export class TimeSyncController {
     summary: "Set the cameras' clocks to the Pi's time now (access-point clients only)",
     description:
       "Without `id`: every connected camera, each write aligned to the same second boundary, each read back and its residual measured; one camera's failure " +
-      'does not stop the others (per-camera outcomes). With `id`: that camera only, its failure is the answer. Logged, and published as camera-sync events.',
+      'does not stop the others. The status says how it went: 200 every camera set (or kept, within CAMERA_SYNC_THRESHOLD); 207 some failed; when every camera ' +
+      "failed, that failure's status (503 busy, 502 refused, 504 no answer, 409 gone; 502 when they failed in different ways). A 207 or a failure carries the " +
+      'per-camera results in `results`. With `id`: that camera only, its failure is the answer. Logged, and published as camera-sync events.',
   })
+  @ApiExtraModels(CameraSyncFailureBodyDto)
   @ApiQuery({ name: 'id', required: false, description: 'A camera id from GET /api/cameras (serial number)' })
   @ApiQuery({ name: 'confirm', required: false, description: "true: write even though the Pi's reliability is none (else 409 PI_TIME_UNRELIABLE)" })
-  @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Without id: one outcome per connected camera; with id: that camera's result" })
+  @ApiOkResponse({ type: [CameraSyncOutcomeDto], description: "Every camera set. Without id: one outcome per connected camera; with id: that camera's result" })
+  @ApiResponse({ status: 207, type: CameraSyncFailureBodyDto, description: 'CAMERA_SYNC_PARTIAL: some cameras were set, some failed; each one\'s result in `results`' })
   @ApiForbiddenResponse({ type: ErrorBodyDto, description: 'NOT_ACCESS_POINT_CLIENT' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'INVALID_CAMERA_ID: not a camera id (letters, digits, . _ - only)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'UNKNOWN_CAMERA' })
-  @ApiConflictResponse({ type: ErrorBodyDto, description: "NO_CAMERA: no camera connected; PI_TIME_UNRELIABLE: the Pi's reliability is none and confirm=true was not given" })
-  @ApiResponse({ status: 503, type: ErrorBodyDto, description: 'CAMERA_BUSY (with id)' })
-  @ApiResponse({ status: 502, type: ErrorBodyDto, description: 'CAMERA_REJECTED, CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE... (with id)' })
-  @ApiResponse({ status: 504, type: ErrorBodyDto, description: 'CAMERA_TIMEOUT (with id)' })
-  syncCameras(@Req() request: Request, @Query('id') id?: string, @Query('confirm') confirm?: string) {
-    return this.cameras.sync(callerOfRequest(request), id, 'requested by the operator', confirm === 'true');
+  @ApiConflictResponse({ type: ErrorBodyDto, description: "NO_CAMERA: no camera connected (with `results` when they all left during the sync); PI_TIME_UNRELIABLE: the Pi's reliability is none and confirm=true was not given" })
+  @ApiResponse({ status: 503, type: CameraSyncFailureBodyDto, description: 'CAMERA_BUSY: every camera (or the one named) was busy; `results` without id' })
+  @ApiResponse({ status: 502, type: CameraSyncFailureBodyDto, description: 'CAMERA_REJECTED (the camera refused the value), CAMERA_AUTH_REQUIRED, CAMERA_UNREACHABLE..., or CAMERA_SYNC_FAILED (every camera failed, in different ways); `results` without id' })
+  @ApiResponse({ status: 504, type: CameraSyncFailureBodyDto, description: 'CAMERA_TIMEOUT: no camera (or not the one named) answered in time; `results` without id' })
+  async syncCameras(@Req() request: Request, @Res() response: Response, @Query('id') id?: string, @Query('confirm') confirm?: string) {
+    const outcome = await this.cameras.sync(callerOfRequest(request), id, 'requested by the operator', confirm === 'true');
+    // A failure of the one camera named was thrown (and mapped by the filter); every camera's is judged here.
+    const { status, body } = id === undefined ? cameraSyncAnswer(outcome as CameraSyncOutcome[]) : { status: 200, body: outcome };
+    response.status(status).json(body);
   }
 
   @Get('health')

@@ -144,13 +144,19 @@ describe(TimeSyncService.name, () => {
     bus.events$.subscribe((e) => published.push(e));
     activity = new ActivityLogService(clock, bus);
     journal = { append: jest.fn().mockResolvedValue(undefined) };
-    config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' });
+    await build({});
+  });
+
+  /** A fresh service on the shared fakes, with these settings over the defaults. */
+  async function build(over: Partial<AppConfig>): Promise<void> {
+    sut?.onModuleDestroy();
+    config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' }, over);
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
     const shellJournal = { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }), bootInfo: () => ({ boot: 1, bootId: 'k' }), append: journal.append };
     sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, new RefusalLog(clock, activity), kiosk, camera);
     await sut.onModuleInit();
-  });
+  }
 
   afterEach(() => {
     sut.onModuleDestroy();
@@ -265,6 +271,54 @@ describe(TimeSyncService.name, () => {
     await settle();
     expect(p.requests().length).toBeGreaterThan(first);
     expect(events('pi-sync')).toHaveLength(2);
+  });
+
+  describe('with TIME_SYNC_INTERVAL=60000 and TIME_SYNC_RETRY_DELAY=7000 configured', () => {
+    beforeEach(() => build({ TIME_SYNC_INTERVAL: 60_000, TIME_SYNC_RETRY_DELAY: 7000 }));
+
+    /** The page's probes after `ms` more of fake time, counting from now. */
+    async function probesAfter(p: FakePage, ms: number): Promise<number> {
+      const before = p.requests().length;
+      await jest.advanceTimersByTimeAsync(ms);
+      return p.requests().length - before;
+    }
+
+    it.each([
+      ['a step', 3 * 3600_000],
+      ['a confirmation', 40],
+    ])('after %s the next sync is 60 s later, not at the default 30 min', async (_name, clientOffsetMs) => {
+      const p = page('a');
+      p.clientOffsetMs = clientOffsetMs;
+      sut.connect(p);
+      await settle();
+      expect(syncs()).toHaveLength(1);
+      expect(syncs()[0].data.stepped).toBe(clientOffsetMs > 1000);
+      // The burst ended within settle(); nothing until the interval, then a new burst.
+      expect(await probesAfter(p, 55_000)).toBe(0);
+      expect(await probesAfter(p, 6_000)).toBeGreaterThan(0);
+      await settle();
+      expect(syncs()).toHaveLength(2);
+    });
+
+    it('after a failure the retry is 7 s later, and after a failed clock write too', async () => {
+      const p = page('a');
+      p.answer = false;
+      sut.connect(p);
+      await settle();
+      expect(events('pi-sync')[0].data.synchronized).toBe(false);
+      expect(await probesAfter(p, 4_000)).toBe(0);
+      expect(await probesAfter(p, 4_000)).toBeGreaterThan(0);
+      // A clock write that fails is the same failure: retried at the configured delay.
+      await settle();
+      p.answer = true;
+      p.clientOffsetMs = 60_000;
+      system.failWith = new DomainError('CLOCK_WRITE_FAILED', 'timedated did not answer');
+      await jest.advanceTimersByTimeAsync(7_000);
+      await settle();
+      expect(events('pi-sync').at(-1).data).toMatchObject({ synchronized: false, error: expect.stringMatching(/timedated/) });
+      expect(await probesAfter(p, 4_000)).toBe(0);
+      expect(await probesAfter(p, 4_000)).toBeGreaterThan(0);
+    });
   });
 
   it('refuses a non-access-point client on every path and logs it (pitfall 10)', async () => {

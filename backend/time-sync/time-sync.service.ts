@@ -23,6 +23,7 @@ import { assertPlausibleTime } from '../time/validation';
 import { AccessPointPolicy } from './access-point';
 import { BurstResult, BurstTracker, ProbeTarget } from './burst-tracker';
 import { CameraClockPort } from './camera-port';
+import { cameraMoveWarning, CameraWriteVerdict, mayWriteCamera } from './camera-write-policy';
 import { mulberry32 } from './prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
@@ -113,6 +114,19 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.wall.rebase();
     this.watchTimer = setInterval(() => void this.watchWall(), WALL_WATCH_MS);
     this.watchTimer.unref?.();
+    // Every camera write, whoever asked for it: one that moved a camera like a wrong Pi would is warned about.
+    this.subscriptions.add(
+      this.bus.events$.subscribe((event) => {
+        if (event.name !== 'camera-sync') return;
+        const d = event.data;
+        // offset: Pi minus camera before the write, so the camera moved by it.
+        if (!d.success || d.written === false || d.offset === null) return;
+        const warning = cameraMoveWarning(d.cameraId, d.offset, this.piTrust(), this.settings);
+        if (!warning) return;
+        this.logger.warn(warning);
+        this.activity.add('camera', warning, false, { source: 'camera', cameraId: d.cameraId, movedByMs: d.offset, code: 'SUSPICIOUS_CAMERA_MOVE', piSource: this.source(), reliability: this.reliability() });
+      }),
+    );
     if (this.cameras) {
       this.subscriptions.add(
         this.cameras.connection$.subscribe((camera) => {
@@ -213,6 +227,24 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       () => this.inFlight.delete(work),
     );
     return work;
+  }
+
+  /**
+   * The one check before cameras are written on request (the manual camera sync, the start of a capture session):
+   * `mayWriteCamera` on the Pi's trust now. A warning (a low reliability, a write on confirmation) is logged here.
+   */
+  checkCameraWrite(confirmed: boolean): CameraWriteVerdict {
+    const verdict = mayWriteCamera({ ...this.piTrust(), confirmed });
+    if (verdict.allowed && verdict.warning) {
+      this.logger.warn(verdict.warning);
+      this.activity.add('camera', verdict.warning, false, { source: 'camera', reliability: this.reliability(), confirmed });
+    }
+    return verdict;
+  }
+
+  /** Connected cameras (those a camera sync would write). */
+  connectedCameraIds(): string[] {
+    return (this.cameras?.statuses() ?? []).filter((c) => c.state === CameraState.Connected).map((c) => c.id);
   }
 
   /** Where the Pi's time comes from and how good it is now: journaled beside every camera measurement. */

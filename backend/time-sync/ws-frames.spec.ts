@@ -1,4 +1,4 @@
-import { MAX_FRAME_BYTES } from '../protocol/messages';
+import { CLIENT_FRAME_DATA_KEYS, CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { lastValueFrom, of } from 'rxjs';
@@ -18,6 +18,23 @@ describe(createFrameParser.name, () => {
 
   it('gives a frame without data an empty payload', () => {
     expect(sut('{"type":"get-time-sync-status"}')).toMatchObject({ event: 'get-time-sync-status', data: {} });
+  });
+
+  describe('refuses unknown keys in "data" on every client frame type alike', () => {
+    it.each(CLIENT_FRAME_TYPES.map((type) => [type]))('%s', (type) => {
+      const parsed = sut(JSON.stringify({ type, data: { unexpectedKey: 1 } }));
+      expect(parsed.event).toBe(INVALID_FRAME);
+      expect(parsed.data).toEqual({ code: 'BAD_REQUEST', message: expect.stringMatching(new RegExp(`^${type}: unexpected field\\(s\\) "unexpectedKey" in "data"; it takes`)) });
+    });
+
+    it.each(CLIENT_FRAME_TYPES.map((type) => [type]))('%s: every key it knows passes the parser', (type) => {
+      const data = Object.fromEntries(CLIENT_FRAME_DATA_KEYS[type].map((k) => [k, 1]));
+      expect(sut(JSON.stringify({ type, data })).event).toBe(type);
+    });
+
+    it('knows the data keys of every frame type, and no other type', () => {
+      expect(Object.keys(CLIENT_FRAME_DATA_KEYS).sort()).toEqual([...CLIENT_FRAME_TYPES].sort());
+    });
   });
 
   it.each([

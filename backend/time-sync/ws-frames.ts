@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { EMPTY, Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { parseGuarded } from '../common/json-guard';
-import { CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
+import { CLIENT_FRAME_DATA_KEYS, CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
 import { normalizeAddress } from './access-point';
 
 export interface UpgradeRefusal {
@@ -52,6 +52,12 @@ export function createFrameParser(monotonic: () => number) {
     if (extra.length) return invalid('BAD_REQUEST', `unexpected field(s) ${extra.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')} beside "type" and "data"`);
     const payload = data === undefined ? {} : data;
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return invalid('BAD_REQUEST', `"data" of ${type} must be an object`);
+    const allowed: readonly string[] = CLIENT_FRAME_DATA_KEYS[type as keyof typeof CLIENT_FRAME_DATA_KEYS];
+    const unknown = Object.keys(payload).filter((k) => !allowed.includes(k));
+    if (unknown.length) {
+      const takes = allowed.length ? `it takes ${allowed.join(', ')}` : 'it takes no data';
+      return invalid('BAD_REQUEST', `${type}: unexpected field(s) ${unknown.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} in "data"; ${takes}`);
+    }
     arrivals.set(payload, receivedMono);
     return { event: type, data: payload };
   };

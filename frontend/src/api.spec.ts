@@ -12,7 +12,7 @@ function strictFetch(...answers: Answer[]) {
     if (!answer) throw new Error(`unexpected fetch of ${String(url)}`);
     if (answer instanceof Error) throw answer;
     const text = JSON.stringify(answer.body);
-    return { ok: answer.status < 400, status: answer.status, statusText: '', text: async () => text, json: async () => answer.body } as Response;
+    return { ok: answer.status >= 200 && answer.status < 300, status: answer.status, statusText: '', text: async () => text, json: async () => answer.body } as Response;
   });
   return { fetchImpl: fetchImpl as unknown as typeof fetch, calls };
 }
@@ -38,6 +38,15 @@ describe(createApi.name, () => {
       const { fetchImpl, calls } = strictFetch({ status: 200, body: { success: true, offset: -300, residualMs: null } });
       await expect(createApi(fetchImpl).syncCameras('EOS R5/1')).resolves.toEqual([{ cameraId: 'EOS R5/1', success: true, offset: -300, residualMs: null }]);
       expect(calls[0].url).toBe('/api/timesync/camera?id=EOS%20R5%2F1');
+    });
+
+    it.each([
+      [207, ErrorCode.CAMERA_SYNC_PARTIAL, [{ cameraId: 'A1', success: true, offset: 2400, residualMs: 3 }, { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' }]],
+      [503, ErrorCode.CAMERA_BUSY, [{ cameraId: 'B2', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' }]],
+      [504, ErrorCode.CAMERA_TIMEOUT, [{ cameraId: 'A1', success: false, code: ErrorCode.CAMERA_TIMEOUT, error: 'no answer in 5 s' }, { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_TIMEOUT, error: 'no answer in 5 s' }]],
+    ])('reads the per-camera results of a %d answer (%s) like a 200\'s', async (status, code, results) => {
+      const { fetchImpl } = strictFetch({ status, body: { statusCode: status, code, message: 'summary', results } });
+      await expect(createApi(fetchImpl).syncCameras()).resolves.toEqual(results);
     });
 
     it("turns the Pi's error body into a coded ActionError", async () => {

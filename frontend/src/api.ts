@@ -41,7 +41,8 @@ export interface PiClockProbe {
 export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args), timeoutMs = 30_000, kioskToken: string | null = null): TimeSyncApi {
   const identity: Record<string, string> = kioskToken ? { [KIOSK_HEADER]: kioskToken } : {};
 
-  async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+  /** `answered`: a non-2xx body that still is the answer (a camera sync that failed carries each camera's result). */
+  async function post(path: string, body: unknown, answered: (payload: Record<string, unknown>) => boolean = () => false): Promise<Record<string, unknown>> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let res: Response;
@@ -66,7 +67,7 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     } catch {
       payload = {};
     }
-    if (!res.ok) {
+    if (!res.ok && !answered(payload)) {
       const code = typeof payload.code === 'string' ? payload.code : `HTTP_${res.status}`;
       const raw = payload.message;
       const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' && raw ? raw : res.statusText || `HTTP ${res.status}`;
@@ -92,7 +93,11 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
 
   return {
     setPiTime: (timestamp, timezone) => post('/api/system/time', { timestamp, timezone }),
-    syncCameras: async (id) => outcomesOf(await post(`/api/timesync/camera${id === undefined ? '' : `?id=${encodeURIComponent(id)}`}`, {}), id),
+    syncCameras: async (id) => {
+      const body = await post(`/api/timesync/camera${id === undefined ? '' : `?id=${encodeURIComponent(id)}`}`, {}, hasResults);
+      // 207 or every camera failed: the per-camera results are in `results`, shown one by one like a 200's.
+      return outcomesOf(hasResults(body) ? body.results : body, id);
+    },
     probePiClock: () => probePiClock(),
     connectInfo: async () => {
       const res = await fetchImpl('/api/screen/connect', { cache: 'no-store', headers: { Accept: 'application/json', ...identity } });
@@ -132,6 +137,8 @@ export function describeCode(code: string, message: string): string {
 }
 
 const NEEDS_CREDENTIALS = 'The camera needs its user name and password (CAMERA_USER and CAMERA_PASSWORD on the Pi)';
+
+const hasResults = (payload: Record<string, unknown>): payload is Record<string, unknown> & { results: unknown[] } => Array.isArray(payload.results);
 
 /** The answer of POST /api/timesync/camera as outcomes: a list (every camera), or one camera's result (`?id=`). */
 function outcomesOf(body: unknown, id: string | undefined): CameraSyncOutcome[] {

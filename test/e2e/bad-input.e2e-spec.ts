@@ -27,6 +27,25 @@ describe('Bad input and authority (e2e)', () => {
     await app.close();
   });
 
+  it('refuses unknown keys in "data" on every client frame type alike, from any page, before any handler', async () => {
+    const { CLIENT_FRAME_TYPES } = await import('../../backend/protocol/messages');
+    const pages = [await connect(), await connect({ localAddress: '127.0.0.2' })];
+    for (const page of pages) await page.waitFor((f) => f.type === 'time-sync-status');
+    const before = await snapshot();
+    for (const page of pages) {
+      for (const type of CLIENT_FRAME_TYPES) {
+        // Three times each: the same answer every time, never a status or a result.
+        for (let i = 0; i < 3; i++) {
+          const error = await page.expectError({ type, data: { unexpectedKey: i } });
+          expect({ type, ...error }).toEqual({ type, code: 'BAD_REQUEST', message: expect.stringContaining(`${type}: unexpected field(s) "unexpectedKey"`) });
+        }
+      }
+      expect(page.isOpen).toBe(true);
+    }
+    expect(await snapshot()).toEqual(before);
+    expect((await request(app.url).get('/api/session').expect(200)).body.session).toBeNull();
+  });
+
   it('answers malformed WebSocket frames with coded errors, keeps the connection and changes nothing', async () => {
     const c = await connect();
     await c.waitFor((f) => f.type === 'time-sync-status');

@@ -71,8 +71,14 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     await statusWhen(app, (s) => s.camera.connected && s.reliability !== 'none');
     const before = sim.clock.errorMs();
     sim.setBusy(8000, 'During shooting or recording');
-    const all = await request(app.url).post('/api/timesync/camera').expect(200);
-    expect(all.body).toEqual([expect.objectContaining({ cameraId: '083021000123', success: false, code: 'CAMERA_BUSY', error: 'Camera is busy: During shooting or recording' })]);
+    // Its only camera busy: the sync failed, and the status says so (503), with the camera's result.
+    const all = await request(app.url).post('/api/timesync/camera').expect(503);
+    expect(all.body).toEqual({
+      statusCode: 503,
+      code: 'CAMERA_BUSY',
+      message: 'no camera was set; 083021000123: Camera is busy: During shooting or recording',
+      results: [expect.objectContaining({ cameraId: '083021000123', success: false, code: 'CAMERA_BUSY', error: 'Camera is busy: During shooting or recording' })],
+    });
     const one = await request(app.url).post('/api/timesync/camera?id=083021000123').expect(503);
     expect(one.body).toEqual({ statusCode: 503, code: 'CAMERA_BUSY', message: 'Camera is busy: During shooting or recording' });
     expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
@@ -106,6 +112,83 @@ describe('The camera through the whole app (e2e, CCAPI simulator on real sockets
     // One camera by id.
     const one = await request(app.url).post(`/api/timesync/camera?id=${ids[1]}`).expect(200);
     expect(one.body).toMatchObject({ cameraId: ids[1], success: true });
+  });
+
+  it.each([
+    ['a wrong DST flag is written despite CAMERA_SYNC_THRESHOLD (its wall times are an hour off)', true, 1],
+    ['the right DST flag and instant are kept (within CAMERA_SYNC_THRESHOLD)', false, 0],
+  ])('a camera whose instant is right: %s', async (_name, wrongDst, writes) => {
+    // The Pi in UTC (no DST); the camera's instant right to the ms, its zone UTC, its DST flag on or off.
+    sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 0, stdOffsetMinutes: 0, dst: wrongDst });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'true', CAMERA_SYNC_THRESHOLD: '5000' });
+    const phone = await clients.connect(app.wsUrl, { offsetMs: 0, timezone: 'UTC' });
+    await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized, 8000);
+    await statusWhen(app, (s) => s.camera.connected && s.reliability === 'high' && s.pi.timezone === 'UTC');
+    const res = await request(app.url).post('/api/timesync/camera').expect(200);
+    expect(res.body).toEqual([expect.objectContaining({ cameraId: '083021000123', success: true, written: writes === 1 })]);
+    const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('functions/datetime'));
+    expect(puts).toHaveLength(writes);
+    if (writes) expect(puts[0].body).toMatchObject({ datetime: expect.stringMatching(/\+0000$/), dst: false });
+    expect(sim.clock.dst).toBe(false);
+    expect(Math.abs(sim.clock.errorMs())).toBeLessThan(1000);
+  });
+
+  describe('a sync of every camera answers how it went: 207 when some failed, the failure when all did', () => {
+    const ids = ['083021000123', '083021000124'];
+    async function twoCameras(extra: Record<string, string> = {}): Promise<StartedApp> {
+      sims = await startCameraSims(2, {}, (i) => ({ clockOffsetMs: i ? -41_000 : 23_000 }));
+      const started = await startApp({ CAMERA_URL: `${sims[0].httpUrl},${sims[1].httpUrl}`, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', AUTO_SYNC: 'false', CAMERA_SYNC_THRESHOLD: '0', ...extra });
+      await statusWhen(started, (s) => s.cameras.length === 2 && s.cameras.every((c: any) => c.state === 'connected') && s.reliability !== 'none');
+      return started;
+    }
+    const puts = (sim: CameraSim) => sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('functions/datetime'));
+
+    it('one camera busy, the other set: 207 with both results', async () => {
+      app = await twoCameras();
+      sims[1].setBusy(8000, 'Device busy');
+      const res = await request(app.url).post('/api/timesync/camera').expect(207);
+      expect(res.body).toMatchObject({ statusCode: 207, code: 'CAMERA_SYNC_PARTIAL', message: `1 of 2 cameras set; ${ids[1]}: Camera is busy: Device busy` });
+      expect(res.body.results.map((o: any) => [o.cameraId, o.success, o.code])).toEqual([
+        [ids[0], true, undefined],
+        [ids[1], false, 'CAMERA_BUSY'],
+      ]);
+      expect(puts(sims[0])).toHaveLength(1);
+      expect(puts(sims[1])).toEqual([]);
+    });
+
+    it('every camera refuses the value: 502 CAMERA_REJECTED with both results', async () => {
+      app = await twoCameras();
+      for (const sim of sims) sim.setFault({ kind: 'status', status: 400, message: 'Invalid parameter' }, { path: 'functions/datetime', method: 'PUT' });
+      const res = await request(app.url).post('/api/timesync/camera').expect(502);
+      expect(res.body).toMatchObject({ statusCode: 502, code: 'CAMERA_REJECTED' });
+      expect(res.body.results.map((o: any) => [o.cameraId, o.success, o.code])).toEqual(ids.map((id) => [id, false, 'CAMERA_REJECTED']));
+    });
+
+    it('no camera answers in time: 504 CAMERA_TIMEOUT with both results', async () => {
+      app = await twoCameras({ CAMERA_TIMEOUT: '1000' });
+      for (const sim of sims) sim.setFault({ kind: 'hang' }, { path: 'functions/datetime' });
+      const res = await request(app.url).post('/api/timesync/camera').expect(504);
+      expect(res.body).toMatchObject({ statusCode: 504, code: 'CAMERA_TIMEOUT' });
+      expect(res.body.results.map((o: any) => [o.cameraId, o.success, o.code])).toEqual(ids.map((id) => [id, false, 'CAMERA_TIMEOUT']));
+      for (const sim of sims) expect(puts(sim)).toEqual([]);
+    });
+
+    it('one busy, one silent: 502 CAMERA_SYNC_FAILED, each camera saying why', async () => {
+      app = await twoCameras({ CAMERA_TIMEOUT: '1000' });
+      sims[0].setBusy(8000, 'Device busy');
+      sims[1].setFault({ kind: 'hang' }, { path: 'functions/datetime' });
+      const res = await request(app.url).post('/api/timesync/camera').expect(502);
+      expect(res.body).toMatchObject({ statusCode: 502, code: 'CAMERA_SYNC_FAILED' });
+      expect(res.body.results.map((o: any) => o.code)).toEqual(['CAMERA_BUSY', 'CAMERA_TIMEOUT']);
+    });
+
+    it('is documented in Swagger: 200, 207, 409, 502, 503, 504', async () => {
+      app = await startApp();
+      const docs = (await request(app.url).get('/api/docs-json').expect(200)).body;
+      const responses = docs.paths['/api/timesync/camera'].post.responses;
+      for (const status of ['200', '207', '409', '502', '503', '504']) expect(responses).toHaveProperty([status]);
+      expect(JSON.stringify(responses['207'])).toMatch(/CameraSyncFailureBodyDto/);
+    });
   });
 
   it.each([

@@ -180,4 +180,34 @@ describe('Capture sessions (e2e)', () => {
     expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect((await request(app.url).get('/api/session').expect(200)).body).toMatchObject({ session: null, sessions: [], error: { code: 'JOURNAL_UNREADABLE' } });
   });
+
+  it("a Pi whose time is unknown does not write its cameras at a session's start unless the operator confirms, and says so", async () => {
+    // The Pi three days wrong; its only camera reads the year 2000, refused as a time source: the Pi's reliability stays none.
+    const year2000 = Date.UTC(2000, 0, 1, 12) - Date.now();
+    sim = await startCameraSim({ httpsPort: false, clockOffsetMs: year2000 });
+    app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', SIMULATED_CLOCK_OFFSET_MS: String(-3 * 86400_000), CAMERA_SYNC_THRESHOLD: '0' });
+    const before = await statusWhen(app, (s) => s.camera.connected && s.activityLog.some((e: any) => /camera 083021000123's clock failed/i.test(e.message)));
+    expect(before).toMatchObject({ reliability: 'none', syncSource: 'none' });
+
+    const refused = (await request(app.url).post('/api/session/start').send({ label: 'no time' }).expect(409)).body;
+    expect(refused).toEqual({ statusCode: 409, code: 'PI_TIME_UNRELIABLE', message: expect.stringMatching(/^Capture session not started: The Pi's own time is not reliable.*cameras were left alone.*confirm/) });
+    expect(sim.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    const afterRefusal = (await request(app.url).get('/api/timesync/status').expect(200)).body;
+    expect(afterRefusal.session).toBeNull();
+    expect(afterRefusal.activityLog.filter((e: any) => e.details?.error === 'PI_TIME_UNRELIABLE' || e.details?.code === 'PI_TIME_UNRELIABLE')).toHaveLength(1);
+    expect((await request(app.url).get('/api/session').expect(200)).body).toMatchObject({ session: null, sessions: [] });
+
+    // The operator confirms: the cameras are written from the Pi's time, with warnings in the log saying what that means.
+    const started = (await request(app.url).post('/api/session/start').send({ label: 'no time', confirm: true }).expect(200)).body;
+    expect(started.cameras).toEqual([expect.objectContaining({ cameraId: '083021000123', success: true })]);
+    expect(sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('functions/datetime'))).toHaveLength(1);
+    const log = (await statusWhen(app, (s) => s.activityLog.some((e: any) => e.details?.code === 'SUSPICIOUS_CAMERA_MOVE'))).activityLog;
+    expect(log.some((e: any) => !e.success && /written on the operator's confirmation although the Pi's own time is not reliable/.test(e.message))).toBe(true);
+    expect(log.find((e: any) => e.details?.code === 'SUSPICIOUS_CAMERA_MOVE').message).toMatch(/^Camera 083021000123 was moved by \+.*from a Pi whose time is not fresh/);
+  });
+
+  it('a session started with no camera connected needs no confirmation, whatever the Pi\'s time', async () => {
+    app = await startApp({});
+    expect((await request(app.url).post('/api/session/start').send({}).expect(200)).body).toMatchObject({ cameras: [] });
+  });
 });

@@ -143,7 +143,8 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
     ['a refused value (400)', { kind: 'status', status: 400, message: 'Invalid parameter' }, ErrorCode.CAMERA_REJECTED, 'Invalid parameter'],
     ['a timeout', { kind: 'hang' }, ErrorCode.CAMERA_TIMEOUT, 'did not answer'],
     ['a reset', { kind: 'reset' }, ErrorCode.CAMERA_CONNECTION_RESET, 'closed the connection'],
-    ['garbage', { kind: 'garbage' }, ErrorCode.CAMERA_BAD_ANSWER, '<html>'],
+    // The answer's body is never echoed (a rogue could make the Pi repeat another service's answer).
+    ['garbage', { kind: 'garbage' }, ErrorCode.CAMERA_BAD_ANSWER, 'is not JSON'],
   ] as const)('reports a PUT failing with %s: error entry, camera-sync success:false, re-thrown, no retry', async (_what, fault, code, words) => {
     await sut.check();
     sim.setFault(fault, { method: 'PUT' });

@@ -94,7 +94,7 @@ const FIELDS: Record<string, string[]> = {
   'sync-camera': ['id', 'confirm'],
   'use-client-time': [],
   'get-time-sync-status': [],
-  'session-start': ['label'],
+  'session-start': ['label', 'confirm'],
   'session-stop': [],
 };
 /** A field set to a value its type refuses. */

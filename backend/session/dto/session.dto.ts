@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** POST /api/session/start and the WebSocket `session-start` data. */
 export class SessionStartDto {
@@ -8,4 +8,9 @@ export class SessionStartDto {
   @IsString()
   @MaxLength(120)
   label?: string;
+
+  @ApiPropertyOptional({ example: false, description: "true: correct the cameras even though the Pi's own time is not reliable (else 409 PI_TIME_UNRELIABLE when a camera is connected)" })
+  @IsOptional()
+  @IsBoolean()
+  confirm?: boolean;
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsDefined, IsNumber, IsOptional, IsString, MaxLength } from 'class-validator';
 import { ActivityEntryDto, JournalHealthDto } from '../../activity-log/dto/clock-step.dto';
-import { CameraStatusResponseDto } from '../../camera/dto/camera.dto';
+import { CameraStatusResponseDto, CameraSyncOutcomeDto } from '../../camera/dto/camera.dto';
 import { ClockBackend, DecisionKind, ErrorCode, Reliability, Screen, SyncSource } from '../../protocol/messages';
 
 const SOURCES = Object.values(SyncSource);
@@ -131,4 +131,9 @@ export class ErrorBodyDto {
   @ApiProperty({ example: 403 }) statusCode: number;
   @ApiProperty({ enum: Object.values(ErrorCode), example: ErrorCode.NOT_ACCESS_POINT_CLIENT }) code: string;
   @ApiProperty({ example: "Refused: 192.168.1.20 may not set the time. Only the Pi's own screen and phones on the Pi's Wi-Fi may" }) message: string;
+}
+
+/** A "sync cameras" that did not wholly succeed (207, or every camera failed): the error body plus each camera's result. */
+export class CameraSyncFailureBodyDto extends ErrorBodyDto {
+  @ApiProperty({ type: [CameraSyncOutcomeDto], description: 'One result per camera, as in the 200 answer' }) results: CameraSyncOutcomeDto[];
 }
