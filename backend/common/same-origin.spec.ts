@@ -24,6 +24,10 @@ describe(parseHost.name, () => {
     ['10.42.0.1', { name: '10.42.0.1', port: null }],
     ['10.42.0.1:3000', { name: '10.42.0.1', port: 3000 }],
     ['[::1]:80', { name: '::1', port: 80 }],
+    // A link-local address with its zone (Node's own client sends it so): the zone is not part of the name.
+    ['[fe80::1%lan0]:80', { name: 'fe80::1', port: 80 }],
+    ['[fe80::1%25wlan0]', { name: 'fe80::1', port: null }],
+    ['[fe80::1%lan0/x]', null],
     ['Pi.Local', { name: 'pi.local', port: null }],
     ['evil.example@10.42.0.1', null],
     ['10.42.0.1/x', null],

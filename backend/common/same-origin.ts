@@ -73,7 +73,7 @@ export function canonicalName(name: string): string {
  * no URL parser can read another host out of it. null: not a Host header.
  */
 export function parseHost(header: string): { name: string; port: number | null } | null {
-  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(header.trim());
+  const m = /^(\[[0-9a-f:.]+(?:%(?:25)?[a-z0-9_.-]+)?\]|[a-z0-9_.-]+)(?::(\d{1,5}))?$/i.exec(header.trim());
   if (!m) return null;
   const port = m[2] === undefined ? null : Number(m[2]);
   if (port !== null && (port < 1 || port > 65535)) return null;

@@ -60,7 +60,8 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
     const check = () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
+      // The serving line only: a camera logged as "connected ... at http://127.0.0.1:<port>" may come first.
+      const m = /Serving the page.* at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

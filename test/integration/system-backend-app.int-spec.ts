@@ -42,7 +42,7 @@ async function startAppInSandbox(sandbox: DbusSandbox): Promise<{ url: string; c
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`app did not start: ${out}`)), 20_000);
     const check = () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /Serving the page.* at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

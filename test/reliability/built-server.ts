@@ -45,7 +45,8 @@ export async function startBuiltServer(env: Record<string, string>, prefix: stri
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${out}`)), timeoutMs);
     const check = () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
+      // The serving line only: a camera logged as "connected ... at http://127.0.0.1:<port>" may come first.
+      const m = /Serving the page.* at (http:\/\/127\.0\.0\.1:\d+)\D/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);

@@ -16,12 +16,14 @@ let mark = 0;
 let answering = false;
 let offsetMs = 0;
 const waiters = [];
+// The Host a browser would send for this address (URLs carry no zone): the server answers only its own names.
+const hostHeader = `${host.includes(':') ? `[${host.replace(/%.*$/, '')}]` : host}:${port}`;
 
 function request(method, path, body) {
   return new Promise((resolve) => {
     const text = body === undefined ? '' : JSON.stringify(body);
     const t0 = Date.now();
-    const req = http.request({ host, port, method, path, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: 10_000 }, (res) => {
+    const req = http.request({ host, port, method, path, headers: { host: hostHeader, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }, timeout: 10_000 }, (res) => {
       let data = '';
       res.setEncoding('utf8').on('data', (c) => (data += c));
       res.on('end', () => {
@@ -40,7 +42,7 @@ function request(method, path, body) {
 
 function openSocket() {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://server:${port}/ws`, { createConnection: () => net.connect({ host, port }) });
+    const ws = new WebSocket(`ws://server:${port}/ws`, { headers: { host: hostHeader }, createConnection: () => net.connect({ host, port }) });
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString());
       wsFrames.push(frame);
