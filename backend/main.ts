@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './common/defer-module';
 import { ConfigError, validateConfig } from './config/app.config';
 
 async function main(): Promise<void> {

@@ -32,7 +32,8 @@ export class ClockStepService {
     // The intended time as of now; setTime reads target() again at the last moment.
     const pending = this.record(id, 'pending', beforeMs, beforeMono, target(), beforeMono, meta);
     // Room for the confirmation too, so that a nearly full disk stops the step before the clock moves.
-    await this.journal.append(pending, { reserveFor: 1 }).catch((error: unknown) => {
+    // Timed apart (GET /api/system/info `durations`): the journal's fsyncs are most of a step's cost.
+    await this.durations.track('journal-pending', () => this.journal.append(pending, { reserveFor: 1 })).catch((error: unknown) => {
       if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the clock was left alone`, error.details);
       throw error;
     });
@@ -48,7 +49,7 @@ export class ClockStepService {
 
     const confirmed = this.record(id, 'confirmed', beforeMs, beforeMono, this.clock.now(), this.clock.monotonic(), meta);
     try {
-      await this.journal.append(confirmed);
+      await this.durations.track('journal-confirm', () => this.journal.append(confirmed));
     } catch (error) {
       const details = error instanceof DomainError ? error.details : undefined;
       throw new DomainError(ErrorCode.JOURNAL_UNWRITABLE, `The clock was set to ${confirmed.after}, but ${messageOf(error)}; the journal keeps this step as pending`, { ...details, clockSet: true });

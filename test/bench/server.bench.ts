@@ -3,22 +3,44 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNS = Number(process.env.BENCH_SERVER_RUNS ?? 5);
 
 export interface ServerFigures {
   startMs: number;
+  /** VmRSS 2 s after start, nobody connected. */
   rssMb: number;
+  /** VmRSS with one page (a ws client on /ws) connected, and with PAGES. */
+  onePageRssMb: number;
+  manyPagesRssMb: number;
 }
 
-/** Starts `node script`, times spawn → its "listening" line, waits idle, reads VmRSS, stops it. */
-async function measureOnce(script: string, marker: RegExp, env: Record<string, string>): Promise<ServerFigures> {
+export const PAGES = 200;
+
+const readRssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function openPage(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, { localAddress: '127.0.0.3' });
+  ws.on('message', () => undefined);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/**
+ * Starts `node script`, times spawn → its "listening" line, waits idle, reads VmRSS, then again with one page
+ * and with PAGES pages connected to /ws, stops it.
+ */
+async function measureOnce(script: string, marker: RegExp, env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerFigures> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script], { cwd: ROOT, env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
+    let out = '';
     const startMs = await new Promise<number>((resolve, reject) => {
-      let out = '';
       const timer = setTimeout(() => reject(new Error(`${script} did not start: ${out}`)), 20_000);
       const onData = (chunk: Buffer) => {
         out += chunk.toString();
@@ -31,10 +53,17 @@ async function measureOnce(script: string, marker: RegExp, env: Record<string, s
       child.stderr.on('data', onData);
       child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
     });
-    await new Promise((r) => setTimeout(r, 2000));
-    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-    return { startMs, rssMb: rssKb / 1024 };
+    const wsUrl = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1].replace('http', 'ws') + '/ws';
+    await sleep(2000);
+    const rssMb = readRssMb(child.pid!);
+    const pages = [await openPage(wsUrl)];
+    await sleep(1000);
+    const onePageRssMb = readRssMb(child.pid!);
+    while (pages.length < PAGES) pages.push(await openPage(wsUrl));
+    await sleep(2000);
+    const manyPagesRssMb = readRssMb(child.pid!);
+    for (const p of pages) p.terminate();
+    return { startMs, rssMb, onePageRssMb, manyPagesRssMb };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -43,21 +72,40 @@ async function measureOnce(script: string, marker: RegExp, env: Record<string, s
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-export async function measureServers(): Promise<{ bare: ServerFigures; ours: ServerFigures }> {
+export async function measureServers(): Promise<{ bare: ServerFigures; bareNoSwagger: ServerFigures; ours: ServerFigures; bareSemi: ServerFigures; oursSemi: ServerFigures; before?: ServerFigures }> {
   const out = join(ROOT, 'dist', 'bench');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), join(__dirname, 'bare-app.ts'), '--outDir', out, '--experimentalDecorators', '--emitDecoratorMetadata', '--module', 'commonjs', '--target', 'es2022', '--esModuleInterop', '--skipLibCheck'], { cwd: ROOT, stdio: 'inherit' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
-  const oursEnv = { CLOCK_BACKEND: 'simulated', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1' };
+  const oursEnv = { CLOCK_BACKEND: 'simulated', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1', AP_SUBNETS: '127.0.0.1/32' };
   const bare: ServerFigures[] = [];
+  const bareNoSwagger: ServerFigures[] = [];
   const ours: ServerFigures[] = [];
-  // Interleaved, so a slow moment of the machine hits both.
+  const bareSemi: ServerFigures[] = [];
+  const oursSemi: ServerFigures[] = [];
+  // BENCH_BEFORE_MAIN=<another build's dist/backend/main.js>: that build measured in the same run, for before/after.
+  const beforeMain = process.env.BENCH_BEFORE_MAIN;
+  const before: ServerFigures[] = [];
+  // V8 grows the young generation with what a start allocates (ours to 2 x 16 MB, the bare app to 2 x 8 MB), and
+  // a collection does not give it back; the same cap on both shows what is left when that is taken away.
+  const semi = ['--max-semi-space-size=2'];
+  const ourMain = join(ROOT, 'dist', 'backend', 'main.js');
+  // Interleaved, so a slow moment of the machine hits all of them.
   for (let i = 0; i < RUNS; i++) {
     bare.push(await measureOnce(join(out, 'bare-app.js'), /LISTENING/, {}));
-    ours.push(await measureOnce(join(ROOT, 'dist', 'backend', 'main.js'), /Serving the page/, oursEnv));
+    ours.push(await measureOnce(ourMain, /Serving the page/, oursEnv));
+    bareNoSwagger.push(await measureOnce(join(out, 'bare-app.js'), /LISTENING/, { BARE_SWAGGER: '0' }));
+    bareSemi.push(await measureOnce(join(out, 'bare-app.js'), /LISTENING/, {}, semi));
+    oursSemi.push(await measureOnce(ourMain, /Serving the page/, oursEnv, semi));
+    if (beforeMain) before.push(await measureOnce(beforeMain, /Serving the page/, oursEnv));
     process.stderr.write(`server run ${i + 1}/${RUNS}\n`);
   }
-  const pick = (xs: ServerFigures[]) => ({ startMs: median(xs.map((x) => x.startMs)), rssMb: median(xs.map((x) => x.rssMb)) });
-  return { bare: pick(bare), ours: pick(ours) };
+  const pick = (xs: ServerFigures[]): ServerFigures => ({
+    startMs: median(xs.map((x) => x.startMs)),
+    rssMb: median(xs.map((x) => x.rssMb)),
+    onePageRssMb: median(xs.map((x) => x.onePageRssMb)),
+    manyPagesRssMb: median(xs.map((x) => x.manyPagesRssMb)),
+  });
+  return { bare: pick(bare), bareNoSwagger: pick(bareNoSwagger), ours: pick(ours), bareSemi: pick(bareSemi), oursSemi: pick(oursSemi), before: beforeMain ? pick(before) : undefined };
 }
 
 /**
