@@ -71,13 +71,16 @@ describe('Several cameras against simulators on real sockets', () => {
           outcomes.map((o) => ({
             cameraId: o.cameraId,
             success: true,
+            outcome: o.outcome,
             previousTime: o.previousTime,
             newTime: o.newTime,
             offset: o.offset,
+            offsetBoundMs: o.offsetBoundMs,
             residualMs: o.residualMs,
             written: true,
             residualBoundMs: o.residualBoundMs,
             verified: o.verified,
+            at: o.newTime,
           })),
         ),
       );
