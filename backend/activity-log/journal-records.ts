@@ -1,4 +1,4 @@
-import type { Reliability, SessionCameraResult, SyncSource } from '../protocol/messages';
+import type { CameraSyncKind, Reliability, SessionCameraResult, SyncSource } from '../protocol/messages';
 import type { Clock } from '../time/clock';
 
 /**
@@ -59,6 +59,8 @@ export interface PiSyncRecord extends JournalEventBase {
 /** A camera's clock measured (`camera-measure`, read only) or written (`camera-write`). */
 export interface CameraRecord extends JournalEventBase {
   kind: 'camera-measure' | 'camera-write';
+  /** The camera sync this record comes from, when it does (JOURNAL_KIND_OF_CAMERA_SYNC gave its kind): a `measured-kept` camera is a `camera-measure`. */
+  outcome?: CameraSyncKind;
   cameraId: string;
   /** The body's serial number (EXIF SerialNumber / BodySerialNumber), null if the camera did not say. */
   serial: string | null;

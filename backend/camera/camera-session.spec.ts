@@ -155,7 +155,7 @@ describe(CameraSession.name, () => {
       // The old error (Pi minus camera = -37 250 ms) comes out to about a round trip, not ±500 ms.
       expect(Math.abs(result.offset + 37_250)).toBeLessThanOrEqual(result.offsetBoundMs);
       expect(result.offsetBoundMs).toBeLessThanOrEqual(2 * ONE_WAY_MS + 25);
-      expect(sut.status().lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true, written: true });
+      expect(sut.status().lastSync).toEqual({ success: true, outcome: 'written-verified', at: expect.any(String), offsetMs: result.offset, residualMs: result.residualMs, residualBoundMs: result.residualBoundMs, verified: true, written: true });
     });
 
     it('writes the wall offset in Casablanca during Ramadan', async () => {
@@ -184,7 +184,7 @@ describe(CameraSession.name, () => {
     it('returns a failed write as a failure with the old offset, without retrying', async () => {
       camera.fail({ method: 'PUT', error: cameraErrors.busy });
       const failure = (await sync()) as CameraSyncFailure;
-      expect(failure).toEqual({ cameraId: '42', success: false, reason: 'test', code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy', previousTime: expect.any(String), offset: expect.any(Number) });
+      expect(failure).toEqual({ cameraId: '42', success: false, outcome: 'failed', reason: 'test', code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy', previousTime: expect.any(String), offset: expect.any(Number) });
       expect(Math.abs(failure.offset! + 37_250)).toBeLessThanOrEqual(500);
       expect(camera.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
       expect(sut.status()).toMatchObject({ state: 'connected', lastError: 'Camera is busy: Device busy', lastSync: { success: false, verified: false, residualMs: null, error: 'Camera is busy: Device busy' } });

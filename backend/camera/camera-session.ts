@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
-import { CameraClockCheck, CameraInfo, CameraState, CameraStatus, CameraSyncSummary } from '../protocol/messages';
+import { CameraClockCheck, CameraInfo, CameraState, CameraStatus, CameraSyncKind, CameraSyncSummary } from '../protocol/messages';
 import { formatCameraDateTime, parseCameraDateTime } from '../time/camera-datetime';
 import { Clock } from '../time/clock';
 import { ASSUMED_MAX_DRIFT_PPM, DriftEstimate, DriftSeries, offsetBoundAfter, roundedDrift } from '../time/drift';
@@ -18,6 +18,7 @@ import { logText } from '../common/escape';
 export interface CameraSyncResult {
   cameraId: string;
   success: true;
+  outcome: typeof CameraSyncKind.WrittenVerified | typeof CameraSyncKind.WrittenUnverified;
   reason: string;
   /** The camera's clock before the sync (UTC, whole seconds as the camera showed them). */
   previousTime: string;
@@ -42,12 +43,15 @@ export interface CameraSyncResult {
   latencyMs: number;
   /** The clock was written (CameraSyncKept: it was not, being within the threshold). */
   written: true;
+  /** The Pi's clock was stepped during the sync: the offsets straddle two references. */
+  piSteppedDuring?: boolean;
 }
 
 /** A camera sync that measured the camera within CAMERA_SYNC_THRESHOLD of the Pi and so did not write it. */
 export interface CameraSyncKept {
   cameraId: string;
   success: true;
+  outcome: typeof CameraSyncKind.MeasuredKept;
   written: false;
   reason: string;
   /** The camera's clock when first read (UTC, whole seconds as the camera showed them). */
@@ -67,6 +71,7 @@ export interface CameraSyncKept {
 export interface CameraSyncFailure {
   cameraId: string;
   success: false;
+  outcome: typeof CameraSyncKind.Failed;
   reason: string;
   code: ErrorCode;
   error: string;
@@ -530,12 +535,14 @@ export class CameraSession {
       });
       this.lastSync = {
         success: true,
+        outcome: result.outcome,
         at: iso(this.clock.now()),
         offsetMs: result.offset,
         residualMs: result.residualMs,
         residualBoundMs: result.residualBoundMs,
         verified: result.verified,
         written: result.written,
+        ...(result.written ? {} : { thresholdMs: result.thresholdMs }),
       };
       this.lastError = null;
       return result;
@@ -545,9 +552,9 @@ export class CameraSession {
       if (cause.code === ErrorCode.CAMERA_AUTH_REQUIRED) this.setState(CameraState.NeedsCredentials, cause.message);
       const before = previous as Reading | null;
       const offset = before ? Math.round(-estimateClockError([before]).errorMs) : null;
-      this.lastSync = { success: false, at: iso(this.clock.now()), offsetMs: offset, residualMs: null, residualBoundMs: null, verified: false, error: cause.message };
+      this.lastSync = { success: false, outcome: CameraSyncKind.Failed, at: iso(this.clock.now()), offsetMs: offset, residualMs: null, residualBoundMs: null, verified: false, error: cause.message };
       this.lastError = cause.message;
-      return { cameraId: this.currentId, success: false, reason, code: cause.code, error: cause.message, previousTime: before ? iso(before.cameraMs) : null, offset };
+      return { cameraId: this.currentId, success: false, outcome: CameraSyncKind.Failed, reason, code: cause.code, error: cause.message, previousTime: before ? iso(before.cameraMs) : null, offset };
     }
   }
 
@@ -558,6 +565,7 @@ export class CameraSession {
     return {
       cameraId: this.currentId,
       success: true,
+      outcome: CameraSyncKind.MeasuredKept,
       written: false,
       reason,
       previousTime: iso(phase.readings[0].cameraMs),
@@ -664,9 +672,9 @@ export class CameraSession {
         afterBoundMs: verified ? after?.boundMs ?? null : null,
         verified,
       });
-    const unverified = (why: string, after: CameraMeasurement | null = null): CameraSyncResult => {
+    const unverified = (why: string, after: CameraMeasurement | null = null, piStepped = false): CameraSyncResult => {
       wrote(after, false);
-      return { ...base, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: why };
+      return { ...base, outcome: CameraSyncKind.WrittenUnverified, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: why, ...(piStepped ? { piSteppedDuring: true } : {}) };
     };
 
     // Read back: the camera must now show the Pi's time, give or take its one-second resolution.
@@ -701,11 +709,11 @@ export class CameraSession {
     }
     if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS) {
       // The write used the Pi's time before or after a step, and the readings mix both: how good it is cannot be told.
-      return unverified('the Pi clock was stepped during the sync', after);
+      return unverified('the Pi clock was stepped during the sync', after, true);
     }
     if (after.uncertain) return unverified(after.reason ?? 'the residual could not be measured', after);
     wrote(after, true);
-    return { ...base, residualMs: after.offsetMs, residualBoundMs: after.boundMs, verified: true };
+    return { ...base, outcome: CameraSyncKind.WrittenVerified, residualMs: after.offsetMs, residualBoundMs: after.boundMs, verified: true };
   }
 
   /**

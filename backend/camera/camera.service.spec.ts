@@ -143,16 +143,19 @@ describe(CameraService.name, () => {
         ...outcomes.map((o) => ({
           cameraId: o.cameraId,
           success: true,
+          outcome: 'written-verified',
           previousTime: o.previousTime,
           newTime: o.newTime,
           offset: o.offset,
+          offsetBoundMs: o.offsetBoundMs,
           residualMs: o.residualMs,
           written: true,
           residualBoundMs: o.residualBoundMs,
           verified: true,
+          at: o.newTime,
         })),
       ]);
-      expect(entries.filter((e) => /clock set/.test(e.message)).map((e) => [e.details.cameraId, e.success]).sort()).toEqual([
+      expect(entries.filter((e) => /clock set and verified/.test(e.message) && e.details.outcome === 'written-verified').map((e) => [e.details.cameraId, e.success]).sort()).toEqual([
         ['AAA1', true],
         ['BBB2', true],
       ]);
@@ -164,17 +167,17 @@ describe(CameraService.name, () => {
       b.fail({ method: 'PUT', error: cameraErrors.busy });
       const [ok, busy] = await sut.syncAll('test');
       expect(ok).toMatchObject({ cameraId: 'AAA1', success: true, verified: true });
-      expect(busy).toEqual({ cameraId: 'BBB2', success: false, reason: 'test', code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy', previousTime: expect.any(String), offset: expect.any(Number) });
+      expect(busy).toEqual({ cameraId: 'BBB2', success: false, outcome: 'failed', reason: 'test', code: ErrorCode.CAMERA_BUSY, error: 'Camera is busy: Device busy', previousTime: expect.any(String), offset: expect.any(Number) });
       expect(a.errorMs()).toBe(0);
       expect(named('camera-sync').sort((x, y) => ((x as { cameraId: string }).cameraId < (y as { cameraId: string }).cameraId ? -1 : 1))).toEqual([
         expect.objectContaining({ cameraId: 'AAA1', success: true }),
-        { cameraId: 'BBB2', success: false, previousTime: (busy as CameraSyncFailure).previousTime, newTime: null, offset: (busy as CameraSyncFailure).offset, residualMs: null, error: 'Camera is busy: Device busy' },
+        { cameraId: 'BBB2', success: false, outcome: 'failed', previousTime: (busy as CameraSyncFailure).previousTime, newTime: null, offset: (busy as CameraSyncFailure).offset, residualMs: null, error: 'Camera is busy: Device busy', at: expect.any(String) },
       ]);
       expect(entries).toContainEqual({
         type: 'error',
         success: false,
-        message: 'Camera BBB2 clock sync failed (test): Camera is busy: Device busy',
-        details: expect.objectContaining({ cameraId: 'BBB2', code: ErrorCode.CAMERA_BUSY }),
+        message: 'Camera BBB2 clock not set, the sync failed (test): Camera is busy: Device busy',
+        details: expect.objectContaining({ cameraId: 'BBB2', code: ErrorCode.CAMERA_BUSY, outcome: 'failed' }),
       });
       expect(sut.statuses().map((s) => s.state)).toEqual(['connected', 'connected']);
     });
@@ -575,29 +578,32 @@ describe(CameraService.name, () => {
       const [ka, wb] = await sut.syncAll('test');
       expect(a.puts).toEqual([]);
       expect(b.puts).toHaveLength(1);
-      expect(ka).toMatchObject({ cameraId: 'AAA1', success: true, written: false, verified: true, thresholdMs: 100 });
+      expect(ka).toMatchObject({ cameraId: 'AAA1', success: true, outcome: 'measured-kept', written: false, verified: true, thresholdMs: 100 });
       expect(wb).toMatchObject({ cameraId: 'BBB2', success: true, written: true, verified: true });
       expect(named('camera-sync')).toEqual(
         expect.arrayContaining([
           {
             cameraId: 'AAA1',
             success: true,
+            outcome: 'measured-kept',
             previousTime: expect.any(String),
             newTime: null,
             offset: expect.any(Number),
+            offsetBoundMs: expect.any(Number),
             residualMs: expect.any(Number),
             written: false,
             residualBoundMs: expect.any(Number),
             verified: true,
             thresholdMs: 100,
+            at: expect.any(String),
           },
           expect.objectContaining({ cameraId: 'BBB2', success: true, written: true }),
         ]),
       );
-      expect(entries.find((e) => e.details.cameraId === 'AAA1' && e.type === 'camera' && /not written/.test(e.message))).toMatchObject({
+      expect(entries.find((e) => e.details.cameraId === 'AAA1' && e.type === 'camera' && /kept, not written/.test(e.message))).toMatchObject({
         success: true,
-        message: expect.stringMatching(/^Camera AAA1 clock within 100 ms of the Pi's \(\d+ ms ahead, ±\d+ ms\): not written \(test\)$/),
-        details: expect.objectContaining({ written: false, thresholdMs: 100 }),
+        message: expect.stringMatching(/^Camera AAA1 clock kept, not written \(test\): within 100 ms of the Pi's \(\d+ ms ahead, ±\d+ ms\)$/),
+        details: expect.objectContaining({ outcome: 'measured-kept', written: false, thresholdMs: 100 }),
       });
       expect(writes).toEqual([expect.objectContaining({ cameraId: 'BBB2', serial: 'BBB2', beforeOffsetMs: expect.any(Number), afterOffsetMs: expect.any(Number) })]);
       expect(Math.abs(writes[0].beforeOffsetMs! + 2500)).toBeLessThan(30);

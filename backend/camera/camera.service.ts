@@ -4,7 +4,7 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig, cameraUrls } from '../config/app.config';
-import { CameraState, CameraStatus } from '../protocol/messages';
+import { CAMERA_SYNC_WORDS, CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
 import { CameraClockPort } from '../time-sync/camera-port';
@@ -449,7 +449,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       ({ timezone } = await this.systemClock.read());
     } catch (error) {
       const message = `the Pi's time zone cannot be read: ${messageOf(error)}`;
-      return sessions.map((s) => this.report({ cameraId: s.id, success: false, reason, code: ErrorCode.INTERNAL, error: message, previousTime: null, offset: null }));
+      return sessions.map((s) => this.report({ cameraId: s.id, success: false, outcome: CameraSyncKind.Failed, reason, code: ErrorCode.INTERNAL, error: message, previousTime: null, offset: null }));
     }
     const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length, BOUNDARY_LEAD_MS);
     return Promise.all(
@@ -469,16 +469,21 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     );
   }
 
-  /** The activity entry and the camera-sync event of one camera's sync. */
+  /**
+   * The activity entry and the camera-sync event of one camera's sync: both carry its `outcome`, and the entry's
+   * words are that outcome's (CAMERA_SYNC_WORDS), so the log never says "set" of a camera that was not written.
+   */
   private report(r: CameraSyncReport): CameraSyncReport {
-    if (r.success && !r.written) {
+    const words = CAMERA_SYNC_WORDS[r.outcome];
+    if (r.outcome === CameraSyncKind.MeasuredKept) {
       this.activity.add(
         'camera',
-        `Camera ${r.cameraId} clock within ${r.thresholdMs} ms of the Pi's (${formatOffset(r.offset)}, ±${r.offsetBoundMs} ms): not written (${r.reason})`,
+        `Camera ${r.cameraId} clock ${words} (${r.reason}): within ${r.thresholdMs} ms of the Pi's (${formatOffset(r.offset)}, ±${r.offsetBoundMs} ms)`,
         true,
         {
           source: 'camera',
           cameraId: r.cameraId,
+          outcome: r.outcome,
           offset: r.offset,
           offsetBoundMs: r.offsetBoundMs,
           residualMs: r.residualMs,
@@ -493,20 +498,24 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       this.bus.emit('camera-sync', {
         cameraId: r.cameraId,
         success: true,
+        outcome: r.outcome,
         previousTime: r.previousTime,
         newTime: null,
         offset: r.offset,
+        offsetBoundMs: r.offsetBoundMs,
         residualMs: r.residualMs,
         written: false,
         residualBoundMs: r.residualBoundMs,
         verified: true,
         thresholdMs: r.thresholdMs,
+        at: r.measurement.at,
       });
     } else if (r.success) {
-      const residual = r.verified ? `${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `set, not verified (${r.unverifiedBecause})`;
-      this.activity.add('camera', `Camera ${r.cameraId} clock set (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), now ${residual}`, true, {
+      const now = r.verified ? `now ${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `not verified because ${r.unverifiedBecause}`;
+      this.activity.add('camera', `Camera ${r.cameraId} clock ${words} (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), ${now}`, true, {
         source: 'camera',
         cameraId: r.cameraId,
+        outcome: r.outcome,
         offset: r.offset,
         offsetBoundMs: r.offsetBoundMs,
         residualMs: r.residualMs,
@@ -516,29 +525,35 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         previousTime: r.previousTime,
         newTime: r.newTime,
         reason: r.reason,
+        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
       });
       this.bus.emit('camera-sync', {
         cameraId: r.cameraId,
         success: true,
+        outcome: r.outcome,
         previousTime: r.previousTime,
         newTime: r.newTime,
         offset: r.offset,
+        offsetBoundMs: r.offsetBoundMs,
         residualMs: r.residualMs,
         written: true,
         residualBoundMs: r.residualBoundMs,
         verified: r.verified,
+        at: r.newTime,
+        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
       });
     } else {
       this.logFailure(r);
-      this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error });
+      this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, outcome: r.outcome, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error, at: new Date(this.clock.now()).toISOString() });
     }
     return r;
   }
 
   private logFailure(r: CameraSyncFailure): void {
-    this.activity.add('error', `Camera ${r.cameraId} clock sync failed (${r.reason}): ${r.error}`, false, {
+    this.activity.add('error', `Camera ${r.cameraId} clock ${CAMERA_SYNC_WORDS[r.outcome]} (${r.reason}): ${r.error}`, false, {
       source: 'camera',
       cameraId: r.cameraId,
+      outcome: r.outcome,
       error: r.error,
       code: r.code,
       reason: r.reason,

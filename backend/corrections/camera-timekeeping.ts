@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { filter, map, merge, Observable, Subject } from 'rxjs';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
-import { EventBus } from '../common/event-bus';
-import { CameraState, CameraStatus, SessionCameraResult } from '../protocol/messages';
+import { DomainEvent, EventBus } from '../common/event-bus';
+import { CameraState, CameraStatus, CameraSyncEvent, CameraSyncKind, JOURNAL_KIND_OF_CAMERA_SYNC, SessionCameraResult } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { parseCameraDateTime } from '../time/camera-datetime';
 import { CameraClockPort } from '../time-sync/camera-port';
 
 /** A camera's clock measured or written, as the journal records it. Offsets: camera minus Pi, ms. */
 export interface CameraObservation {
+  /** The journal record kind (JOURNAL_KIND_OF_CAMERA_SYNC for a sync's outcome). */
   kind: 'measure' | 'write';
+  /** A camera sync's outcome; absent for a session's read-only measurement. */
+  outcome?: CameraSyncKind;
   cameraId: string;
   serial: string | null;
   success: boolean;
@@ -33,8 +36,7 @@ export interface CameraObservation {
 export type CameraCheck = SessionCameraResult;
 
 /**
- * What sessions and the journal need of the cameras. Bound to `SyncBasedCameraTimekeeping` until the Camera
- * module measures without writing (then: `measure` / `measureAll`, and its `measurements$` / `writes$`).
+ * What sessions and the journal need of the cameras. Bound to `SyncBasedCameraTimekeeping`.
  */
 export abstract class CameraTimekeeping {
   /** Every measurement and write of a camera's clock, whoever asked for it. */
@@ -48,8 +50,9 @@ export abstract class CameraTimekeeping {
 /**
  * A correction is the Camera module's sync (it measures every camera first and writes only those beyond
  * CAMERA_SYNC_THRESHOLD, then measures the residual at the camera's next tick); a read-only measurement is the
- * Camera module's `measure` (around the camera's second tick), with one clock read for the camera's zone. Writes are seen through the `camera-sync` events, so every write is recorded
- * whoever asked for it.
+ * Camera module's `measure` (around the camera's second tick), with one clock read for the camera's zone. Every
+ * sync, whoever asked for it, is seen through the typed `camera-sync` event and recorded as what its `outcome`
+ * says it was (never from the activity log's words).
  */
 @Injectable()
 export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
@@ -62,38 +65,12 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
     bus: EventBus,
   ) {
     super();
-    // The camera-sync event lacks the bounds; the activity entry just before it has them (until the Camera module publishes its writes).
-    const bounds = new Map<string, { offsetBoundMs: number | null; residualBoundMs: number | null; piStepped: boolean }>();
-    const writes = bus.events$.pipe(
-      filter((e) => {
-        if (e.name === 'activity' && e.data.type === 'camera' && typeof e.data.details.cameraId === 'string' && 'offsetBoundMs' in e.data.details) {
-          const d = e.data.details as { cameraId: string; offsetBoundMs?: unknown; residualBoundMs?: unknown };
-          bounds.set(d.cameraId, { offsetBoundMs: finite(d.offsetBoundMs), residualBoundMs: finite(d.residualBoundMs), piStepped: /clock was stepped during the sync/.test(e.data.message) });
-        }
-        return e.name === 'camera-sync';
-      }),
-      map((e) => (e as Extract<typeof e, { name: 'camera-sync' }>).data),
-      map((d): CameraObservation => {
-        const known = bounds.get(d.cameraId);
-        bounds.delete(d.cameraId);
-        return {
-          kind: 'write',
-          cameraId: d.cameraId,
-          serial: this.serialOf(d.cameraId),
-          success: d.success,
-          ...(d.error ? { error: d.error } : {}),
-          atMs: d.newTime ? Date.parse(d.newTime) : this.clock.now(),
-          offsetMs: d.offset === null ? null : -d.offset,
-          boundMs: d.success ? known?.offsetBoundMs ?? null : null,
-          residualMs: d.residualMs ?? null,
-          residualBoundMs: d.success ? known?.residualBoundMs ?? null : null,
-          verified: d.success && d.residualMs !== null && d.residualMs !== undefined,
-          wallOffsetMinutes: null,
-          ...(known?.piStepped ? { piSteppedDuring: true } : {}),
-        };
-      }),
+    // Every camera sync, whoever asked for it, as the typed camera-sync fact: what it did decides the record.
+    const syncs = bus.events$.pipe(
+      filter((e): e is Extract<DomainEvent, { name: 'camera-sync' }> => e.name === 'camera-sync'),
+      map((e) => this.observationOf(e.data)),
     );
-    this.observations$ = merge(writes, this.measured.asObservable());
+    this.observations$ = merge(syncs, this.measured.asObservable());
   }
 
   async measureAndCorrect(reason: string): Promise<CameraCheck[]> {
@@ -101,13 +78,15 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
     const outcomes = await this.cameras.syncAll(reason);
     return outcomes.map((o): CameraCheck => {
       const serial = this.serialOf(o.cameraId);
-      if (!o.success) return { cameraId: o.cameraId, serial, success: false, code: o.code, error: o.error, correctedFromMs: null, offsetMs: null, boundMs: null };
+      if (!o.success) return { cameraId: o.cameraId, serial, success: false, outcome: CameraSyncKind.Failed, code: o.code, error: o.error, correctedFromMs: null, offsetMs: null, boundMs: null };
       // A camera measured within CAMERA_SYNC_THRESHOLD is not written: nothing was corrected.
-      const written = (o as { written?: boolean }).written !== false;
+      const outcome = o.outcome ?? (o.written === false ? CameraSyncKind.MeasuredKept : o.verified ? CameraSyncKind.WrittenVerified : CameraSyncKind.WrittenUnverified);
+      const written = outcome !== CameraSyncKind.MeasuredKept;
       return {
         cameraId: o.cameraId,
         serial,
         success: true,
+        outcome,
         correctedFromMs: !written || o.offset === null ? null : -o.offset,
         offsetMs: o.residualMs ?? null,
         boundMs: o.residualBoundMs ?? null,
@@ -143,6 +122,33 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
     );
   }
 
+  /**
+   * A sync as the journal records it: a write (verified or not) with the camera's error before and after; a
+   * camera kept within the threshold as the measurement it was; a failure as an unsuccessful write attempt.
+   */
+  private observationOf(d: CameraSyncEvent['data']): CameraObservation {
+    const base = { cameraId: d.cameraId, serial: this.serialOf(d.cameraId), outcome: d.outcome, atMs: d.at ? Date.parse(d.at) : this.clock.now(), wallOffsetMinutes: null };
+    const kind = JOURNAL_KIND_OF_CAMERA_SYNC[d.outcome] === 'camera-measure' ? ('measure' as const) : ('write' as const);
+    if (d.outcome === CameraSyncKind.MeasuredKept) {
+      return { ...base, kind, success: true, offsetMs: d.residualMs ?? null, boundMs: d.residualBoundMs ?? null };
+    }
+    if (d.outcome === CameraSyncKind.Failed) {
+      return { ...base, kind, success: false, ...(d.error ? { error: d.error } : {}), offsetMs: d.offset === null ? null : -d.offset, boundMs: null, residualMs: null, residualBoundMs: null, verified: false };
+    }
+    const verified = d.outcome === CameraSyncKind.WrittenVerified;
+    return {
+      ...base,
+      kind,
+      success: true,
+      offsetMs: d.offset === null ? null : -d.offset,
+      boundMs: d.offsetBoundMs ?? null,
+      residualMs: verified ? d.residualMs ?? null : null,
+      residualBoundMs: verified ? d.residualBoundMs ?? null : null,
+      verified,
+      ...(d.piSteppedDuring ? { piSteppedDuring: true } : {}),
+    };
+  }
+
   private connected(): CameraStatus[] {
     return this.cameras.statuses().filter((c) => c.state === CameraState.Connected);
   }
@@ -150,8 +156,4 @@ export class SyncBasedCameraTimekeeping extends CameraTimekeeping {
   private serialOf(cameraId: string): string | null {
     return this.cameras.statuses().find((c) => c.id === cameraId)?.info?.serialNumber ?? null;
   }
-}
-
-function finite(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }

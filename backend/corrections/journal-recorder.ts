@@ -86,6 +86,7 @@ export class JournalRecorder implements OnModuleInit, OnModuleDestroy {
       ...recordBase(this.clock, this.journal.bootInfo()),
       atMs: o.atMs,
       at: new Date(o.atMs).toISOString(),
+      ...(o.outcome ? { outcome: o.outcome } : {}),
       cameraId: o.cameraId,
       serial: o.serial,
       success: o.success,

@@ -3,7 +3,7 @@
  * design document. The words (codes, levels, sources, frame and event types) live in `vocabulary.ts`.
  * Every time on the wire is an integer number of milliseconds or an ISO 8601 string.
  */
-import type { ActivityType, CameraState, ClockBackend, DecisionKind, Reliability, Screen, SyncSource } from './vocabulary';
+import type { ActivityType, CameraState, CameraSyncKind, ClockBackend, DecisionKind, Reliability, Screen, SyncSource } from './vocabulary';
 
 export * from './vocabulary';
 
@@ -91,6 +91,8 @@ export interface CameraInfo {
 
 export interface CameraSyncSummary {
   success: boolean;
+  /** What the sync did (absent from servers before it): the word the log, the journal and the page share. */
+  outcome?: CameraSyncKind;
   at: string;
   /** Pi minus camera before the write, ms. */
   offsetMs: number | null;
@@ -101,6 +103,8 @@ export interface CameraSyncSummary {
   verified?: boolean;
   /** false: measured within CAMERA_SYNC_THRESHOLD, not written (`residualMs` is that measurement). */
   written?: boolean;
+  /** Not written: the CAMERA_SYNC_THRESHOLD it was found within, ms. */
+  thresholdMs?: number;
   error?: string;
 }
 
@@ -121,8 +125,19 @@ export interface CameraStatus {
 
 /** One camera's part of a "sync cameras" (POST /api/timesync/camera): its result, or why it failed. */
 export type CameraSyncOutcome =
-  | { cameraId: string; success: true; offset: number | null; residualMs: number | null; residualBoundMs?: number | null; verified?: boolean; newTime?: string; written?: boolean }
-  | { cameraId: string; success: false; code: string; error: string };
+  | {
+      cameraId: string;
+      success: true;
+      outcome?: CameraSyncKind;
+      offset: number | null;
+      residualMs: number | null;
+      residualBoundMs?: number | null;
+      verified?: boolean;
+      newTime?: string;
+      written?: boolean;
+      thresholdMs?: number;
+    }
+  | { cameraId: string; success: false; outcome?: CameraSyncKind; code: string; error: string };
 
 /** An automatic sync that measured but did not step: the operator decides (`use-client-time`). */
 export interface PendingDecision {
@@ -294,6 +309,8 @@ export interface SessionCameraResult {
   cameraId: string;
   serial: string | null;
   success: boolean;
+  /** At the start: what its sync did (a camera within CAMERA_SYNC_THRESHOLD is `measured-kept`, not corrected). */
+  outcome?: CameraSyncKind;
   code?: string;
   error?: string;
   /** Before a correction; null when the camera was not written. */
@@ -328,6 +345,8 @@ export interface CameraSyncEvent {
   data: {
     cameraId: string;
     success: boolean;
+    /** What the sync did: written-verified, written-unverified, measured-kept or failed. */
+    outcome: CameraSyncKind;
     previousTime: string | null;
     newTime: string | null;
     offset: number | null;
@@ -338,6 +357,12 @@ export interface CameraSyncEvent {
     residualBoundMs?: number | null;
     verified?: boolean;
     thresholdMs?: number;
+    /** How far off `offset` can be, ms. */
+    offsetBoundMs?: number | null;
+    /** The Pi's time when it took effect: the second written, or the measurement of a camera kept. */
+    at?: string;
+    /** The Pi's clock was stepped during the write: its offsets straddle two references. */
+    piSteppedDuring?: boolean;
   };
 }
 export interface ReliabilityLostEvent {

@@ -103,6 +103,39 @@ export type ClockBackend = (typeof ClockBackend)[keyof typeof ClockBackend];
 export const CameraState = { Connected: 'connected', NeedsCredentials: 'needs-credentials', Disconnected: 'disconnected' } as const;
 export type CameraState = (typeof CameraState)[keyof typeof CameraState];
 
+/**
+ * What one camera sync did to one camera, the one word the REST answer, the WebSocket frames, `lastSync`, the
+ * activity log, the journal and the page all use: written and read back with a measured residual; written but
+ * not verified; measured within CAMERA_SYNC_THRESHOLD of the Pi and so not written; failed.
+ */
+export const CameraSyncKind = {
+  WrittenVerified: 'written-verified',
+  WrittenUnverified: 'written-unverified',
+  MeasuredKept: 'measured-kept',
+  Failed: 'failed',
+} as const;
+export type CameraSyncKind = (typeof CameraSyncKind)[keyof typeof CameraSyncKind];
+
+/** Each outcome in words (the activity log and the page say the same). */
+export const CAMERA_SYNC_WORDS: Readonly<Record<CameraSyncKind, string>> = {
+  'written-verified': 'set and verified',
+  'written-unverified': 'set, not verified',
+  'measured-kept': 'kept, not written',
+  failed: 'not set, the sync failed',
+};
+
+/**
+ * The journal record each outcome leaves: a write (verified or not) is `camera-write`; a camera kept within the
+ * threshold was only measured, so `camera-measure`; a failed sync is a `camera-write` with `success: false`
+ * (an attempt, never cited as a write by the photo fixes).
+ */
+export const JOURNAL_KIND_OF_CAMERA_SYNC = {
+  'written-verified': 'camera-write',
+  'written-unverified': 'camera-write',
+  'measured-kept': 'camera-measure',
+  failed: 'camera-write',
+} as const satisfies Record<CameraSyncKind, 'camera-write' | 'camera-measure'>;
+
 /** Why an automatic sync measured but did not step: the operator decides. */
 export const DecisionKind = {
   /** The operator set the time by hand; a client's time disagrees. */

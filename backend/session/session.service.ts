@@ -12,6 +12,7 @@ import { CameraCheck, CameraTimekeeping } from '../corrections/camera-timekeepin
 import { SessionSpan } from '../corrections/corrections';
 import { assertSessionId, CorrectionsService } from '../corrections/corrections.service';
 import { JournalRecorder } from '../corrections/journal-recorder';
+import { CAMERA_SYNC_WORDS, CameraSyncKind } from '../protocol/messages';
 import { Caller } from '../screen/caller';
 import { Clock } from '../time/clock';
 import { TimeSyncService } from '../time-sync/time-sync.service';
@@ -208,6 +209,7 @@ function sessionCamera(c: CameraCheck): SessionCamera {
     cameraId: c.cameraId,
     serial: c.serial,
     success: c.success,
+    ...(c.outcome ? { outcome: c.outcome } : {}),
     ...(c.code ? { code: c.code } : {}),
     ...(c.error ? { error: c.error } : {}),
     correctedFromMs: c.correctedFromMs,
@@ -222,7 +224,8 @@ function cameraWords(cameras: SessionCamera[], when: 'start' | 'end'): string {
   return cameras
     .map((c) => {
       if (!c.success) return `${c.cameraId}: ${c.error ?? 'failed'}`;
-      const now = c.offsetMs === null ? 'set, not verified' : `${c.offsetMs >= 0 ? '+' : ''}${Math.round(c.offsetMs)} ms${c.boundMs === null ? '' : ` ±${c.boundMs} ms`}`;
+      const now = c.offsetMs === null ? CAMERA_SYNC_WORDS[CameraSyncKind.WrittenUnverified] : `${c.offsetMs >= 0 ? '+' : ''}${Math.round(c.offsetMs)} ms${c.boundMs === null ? '' : ` ±${c.boundMs} ms`}`;
+      if (when === 'start' && c.outcome === CameraSyncKind.MeasuredKept) return `${c.cameraId} ${CAMERA_SYNC_WORDS[c.outcome]} (${now})`;
       return when === 'start' && c.correctedFromMs !== null ? `${c.cameraId} corrected from ${c.correctedFromMs >= 0 ? '+' : ''}${Math.round(c.correctedFromMs)} ms, now ${now}` : `${c.cameraId} ${now}`;
     })
     .join('; ');

@@ -29,7 +29,7 @@ export abstract class CameraClockPort {
    * Measures one camera's clock without writing it (camera minus Pi, ms, with a bound it can back up), or says
    * `uncertain` with the reason. Throws UNKNOWN_CAMERA / NO_CAMERA / the camera's error.
    */
-  abstract measure(cameraId: string): Promise<{ offsetMs: number | null; boundMs: number | null; uncertain: boolean; reason?: string; at: string }>;
+  abstract measure(cameraId: string): Promise<{ offsetMs: number | null; boundMs: number | null; uncertain: boolean; reason?: string; at: string; atMono?: number }>;
   /** Writes every connected camera on the same second boundary and verifies each; one camera's failure does not stop the others. */
   abstract syncAll(reason: string): Promise<CameraSyncOutcome[]>;
   /** One camera. Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA, NO_CAMERA or the camera's error. */

@@ -543,6 +543,56 @@ describe('source policy', () => {
     });
   });
 
+  describe('several cameras while the Pi has no time: the best clock, not the last to connect', () => {
+    const D = 24 * H;
+    const cam = (who: string, offsetMs: number, errorBoundMs: number | null) => reading('camera', offsetMs, { who, errorBoundMs });
+    /** The Pi set from camera SN-A (±bound) at monotonic 0. */
+    const fromA = (bound: number | null): PolicyState => ({ ...INITIAL_STATE, last: { monotonicMs: 0, source: 'camera', offsetMs: 3 * D, errorBoundMs: bound, client: 'SN-A' }, lastReliability: 'medium' });
+    /** SN-A's step ordered, not yet applied. */
+    const steppingToA = (bound: number | null): PolicyState => decide(INITIAL_STATE, { kind: 'measured', reading: cam('SN-A', 3 * D, bound), piZone: 'UTC' }, 0, cfg).state;
+    const rows: { name: string; state: PolicyState; reading: Reading; steps: boolean }[] = [
+      { name: 'a second camera as good (±12 vs ±12, measured later): no step', state: fromA(12), reading: cam('SN-B', 8000, 12), steps: false },
+      { name: 'a second camera worse (±40 vs ±12): no step', state: fromA(12), reading: cam('SN-B', 8000, 40), steps: false },
+      { name: 'a second camera better (±5 vs ±12): the Pi takes it', state: fromA(12), reading: cam('SN-B', 8000, 5), steps: true },
+      { name: 'a coarse read (±500) after a coarse read (±500): a tie, the first stays', state: fromA(500), reading: cam('SN-B', 8000, 500), steps: false },
+      { name: 'a measured camera (±9) beats a coarse read (±500)', state: fromA(500), reading: cam('SN-B', 8000, 9), steps: true },
+      { name: 'a camera with no bound never replaces one', state: fromA(500), reading: cam('SN-B', 8000, null), steps: false },
+      { name: 'while the first step is under way, an equal second camera waits its turn: no step', state: steppingToA(12), reading: cam('SN-B', 3 * D + 8000, 12), steps: false },
+      { name: 'while the first step is under way, a better second camera steps after it', state: steppingToA(12), reading: cam('SN-B', 3 * D + 8000, 4), steps: true },
+      { name: 'the same camera, measured again within the threshold: confirmed, no step', state: fromA(12), reading: cam('SN-A', 30, 8), steps: false },
+    ];
+    it.each(rows)('$name', ({ state, reading: r, steps }) => {
+      const { state: next, actions } = decide(state, { kind: 'measured', reading: r, piZone: 'UTC' }, 1000, cfg);
+      expect(kinds(actions).includes('step')).toBe(steps);
+      if (!steps && r.who !== 'SN-A') {
+        expect(find(actions, 'log')).toMatchObject({ type: 'camera', details: { stepped: false, keptFrom: 'SN-A' } });
+        expect(find(actions, 'log')?.message).toMatch(/the Pi keeps its time from the camera SN-A .*no step$/);
+        expect(next.last).toEqual(state.last);
+      }
+      if (steps) expect(next.cameraStep).toEqual({ who: r.who, errorBoundMs: r.errorBoundMs });
+    });
+
+    it('a step applied or failed ends the wait: the next camera is judged against the time the Pi has', () => {
+      const stepping = steppingToA(12);
+      const r = cam('SN-A', 3 * D, 12);
+      expect(decide(stepping, { kind: 'applied', reading: r, stepped: true, zoneChanged: null, stepMs: 3 * D }, 10, cfg).state.cameraStep).toBeNull();
+      expect(decide(stepping, { kind: 'apply-failed', reading: r, error: 'no', code: 'CLOCK_WRITE_FAILED' }, 10, cfg).state.cameraStep).toBeNull();
+    });
+
+    it('each log line states the step the clock really made, not the offset measured before an earlier step', () => {
+      // SN-B was read (+3 d) before SN-A's step landed; its own step was 8 s.
+      const r = cam('SN-B', 3 * D + 8000, 4);
+      const { actions } = decide(fromA(12), { kind: 'applied', reading: r, stepped: true, zoneChanged: null, stepMs: 8000 }, 10, cfg);
+      const line = find(actions, 'log')!;
+      expect(line.message).toMatch(/^Pi clock set from the camera SN-B \(stepped by \+8(\.0)? s; camera \+3 d/);
+      expect(line.details).toMatchObject({ stepped: true, stepMs: 8000 });
+      const confirmed = find(decide(fromA(12), { kind: 'applied', reading: cam('SN-A', 30, 8), stepped: false, zoneChanged: null }, 10, cfg).actions, 'log')!;
+      expect(confirmed.message).toMatch(/^Pi time confirmed by the camera SN-A \(no step; /);
+      const client = find(decide(INITIAL_STATE, { kind: 'applied', reading: reading('client', 5000), stepped: true, zoneChanged: null, stepMs: 4998.5 }, 10, cfg).actions, 'log')!;
+      expect(client.message).toMatch(/; stepped by \+5(\.0)? s\)$/);
+    });
+  });
+
   it('ranks NTP over the operator over clients over the camera', () => {
     expect(SOURCE_RANKING.map((r) => r.source)).toEqual(['ntp', 'manual', 'client', 'camera', 'none']);
     expect(isLoss('high', 'medium')).toBe(false);

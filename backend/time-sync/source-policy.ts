@@ -121,6 +121,11 @@ export interface PolicyState {
   session: boolean;
   /** Why the cameras were left alone during the session (they follow when it stops), or null. */
   deferredCameraSync: string | null;
+  /**
+   * A camera reading whose step is under way (ordered, not yet applied): a second camera measured meanwhile is
+   * judged against it, not against the Pi's time before it. null when none.
+   */
+  cameraStep?: { who: string; errorBoundMs: number | null } | null;
 }
 
 export const INITIAL_STATE: PolicyState = {
@@ -137,6 +142,7 @@ export const INITIAL_STATE: PolicyState = {
   lastReliability: 'none',
   session: false,
   deferredCameraSync: null,
+  cameraStep: null,
 };
 
 // ---- events and actions ----------------------------------------------------------------------------
@@ -170,8 +176,8 @@ export type PolicyEvent =
   | { kind: 'manual'; reading: Reading; piZone: string }
   /** The operator chose a client's time over the current one. `connId` null: the client of the pending decision, else the source. */
   | { kind: 'accept-client'; connId: string | null }
-  /** A step action finished. */
-  | { kind: 'applied'; reading: Reading; stepped: boolean; zoneChanged: { from: string; to: string } | null }
+  /** A step action finished. `stepMs`: how far the clock actually moved (what the step's journal record says), when stepped. */
+  | { kind: 'applied'; reading: Reading; stepped: boolean; zoneChanged: { from: string; to: string } | null; stepMs?: number | null }
   | { kind: 'apply-failed'; reading: Reading; error: string; code: string }
   /** `trusted`: the camera may be a time source (CameraClockPort.mayBeTimeSource). */
   | { kind: 'camera-connected'; cameraId: string; name: string; trusted: boolean }
@@ -336,8 +342,10 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       return s;
     }
     case 'applied':
-      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out, cfg);
+      if (e.reading.source === 'camera') s.cameraStep = null;
+      return applied(s, e.reading, e.stepped, e.zoneChanged, nowMono, out, cfg, e.stepMs ?? null);
     case 'apply-failed': {
+      if (e.reading.source === 'camera') s.cameraStep = null;
       const what = e.reading.source === 'manual' ? `Setting the time by hand ${byWords(e.reading)} failed` : `Setting the Pi's clock from ${sourceWords(e.reading, false)} failed`;
       fail(s, `${what}: ${e.error}`, e.reading.source, e.reading.offsetMs, e.code, out, cfg, e.reading.source !== 'manual');
       return s;
@@ -428,6 +436,19 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
       out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${SOURCE_NAMES[current.source]} (reliability ${reliability})`, true, details));
       return s;
     }
+    // Several cameras: the Pi takes the best clock (the smallest bound), not the last to connect. One measured
+    // after another steps the Pi only if it is strictly better than the camera the Pi has (or is being set from).
+    const rival = candidate.source === 'camera' ? cameraInUse(s) : null;
+    if (rival && !betterBound(r.errorBoundMs, rival.errorBoundMs)) {
+      out.push(
+        log('camera', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from the camera ${rival.who}${bound(rival.errorBoundMs)}, as good or better: no step`, true, {
+          ...details,
+          stepped: false,
+          keptFrom: rival.who,
+        }),
+      );
+      return s;
+    }
     // A capture session runs: a step in the middle of a timelapse breaks the sequence. Measured and shown; the operator decides.
     if (s.session && candidate.automatic && (beyond || zone)) return awaitOperator(s, connId, r, piZone, DecisionKind.SessionRunning, cfg, out);
     // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
@@ -437,8 +458,22 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
     }
   }
   if (!beyond && !zone) return confirm(s, r, nowMono, cfg, out);
+  if (r.source === 'camera') s.cameraStep = { who: r.who, errorBoundMs: r.errorBoundMs };
   out.push({ kind: 'step', reading: r, stepClock: beyond, zone });
   return s;
+}
+
+/** The camera the Pi's time comes from, or is being stepped to; null when it is not a camera's. */
+function cameraInUse(s: PolicyState): { who: string; errorBoundMs: number | null } | null {
+  if (s.cameraStep) return s.cameraStep;
+  if (s.last?.source === 'camera' && !s.hold) return { who: s.last.client ?? 'unknown', errorBoundMs: s.last.errorBoundMs };
+  return null;
+}
+
+/** Strictly smaller (a tie keeps the camera measured first); an unknown bound is no better than any. */
+function betterBound(candidate: number | null, current: number | null): boolean {
+  if (candidate === null) return false;
+  return current === null || candidate < current;
 }
 
 /** The source agrees within the threshold: nothing to write, the time is confirmed. */
@@ -446,22 +481,25 @@ function confirm(s: PolicyState, r: Reading, nowMono: number, cfg: PolicySetting
   return applied(s, r, false, null, nowMono, out, cfg);
 }
 
-function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg: PolicySettings): PolicyState {
+function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg: PolicySettings, stepMs: number | null = null): PolicyState {
   const hadHold = s.hold;
   s.last = { monotonicMs: nowMono, source: hadHold && r.source !== 'manual' && !stepped ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who };
   s.degradedBy = 0;
   s.retries = 0;
   if (s.decision && r.source !== 'manual') s.decision = null;
-  const details = { source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs ?? undefined, client: r.who, stepped };
+  const details = { source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs ?? undefined, client: r.who, stepped, ...(stepped && stepMs !== null ? { stepMs } : {}) };
+  // The step the clock really made (the journal's), which is the reading's offset only if nothing moved the clock since it was taken.
+  const step = stepped ? `stepped by ${signed(stepMs ?? r.offsetMs)}` : 'no step';
   if (r.source === 'manual') {
     s.hold = true;
     s.decision = null;
     out.push(log('manual', `Time set by hand ${byWords(r)} (offset: ${signed(r.offsetMs)})${zoneChanged ? `, zone ${zoneChanged.to}` : ''}. Automatic syncs now measure but do not change it until you choose a phone's time`, true, details));
   } else if (r.source === 'camera') {
-    out.push(log('sync', `Pi clock set from the camera ${r.who} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)}); a phone on the Wi-Fi gives better time`, true, details));
+    const what = stepped ? `Pi clock set from the camera ${r.who}` : `Pi time confirmed by the camera ${r.who}`;
+    out.push(log('sync', `${what} (${step}; camera ${signed(r.offsetMs)}${bound(r.errorBoundMs)} from the Pi when measured); a phone on the Wi-Fi gives better time`, true, details));
   } else {
     const what = stepped ? `Time synchronized from ${sourceWords(r, false)}` : hadHold ? `${sourceWords(r)} agrees with the time set by hand` : `Time confirmed by ${sourceWords(r, false)}, no step needed`;
-    out.push(log('sync', `${what} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)})`, true, details));
+    out.push(log('sync', `${what} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)}${stepped && stepMs !== null ? `; ${step}` : ''})`, true, details));
   }
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
   out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });

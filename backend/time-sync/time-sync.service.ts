@@ -76,6 +76,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private resyncTimer?: NodeJS.Timeout;
   private tickTimer?: NodeJS.Timeout;
   private applying: Promise<unknown> = Promise.resolve();
+  /** Camera reads for the Pi's time, one after another (see the read-camera action). */
+  private cameraReads: Promise<unknown> = Promise.resolve();
   private readonly subscriptions = new Subscription();
   private readonly wall: WallJumpWatcher;
   private watchTimer?: NodeJS.Timeout;
@@ -379,8 +381,13 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         return;
       case 'sync-cameras':
         return this.syncCameras(action.reason, action.cameraIds, action.onlyUnsynced);
-      case 'read-camera':
-        return this.track(this.readCamera(action.cameraId));
+      case 'read-camera': {
+        // One camera at a time, each measured after the step the one before caused: no measurement straddles a
+        // step, and the policy compares every camera against the time the Pi really has.
+        const run = this.cameraReads.then(() => this.readCamera(action.cameraId));
+        this.cameraReads = run.catch(() => undefined);
+        return this.track(run);
+      }
     }
   }
 
@@ -411,12 +418,14 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private step(reading: Reading, stepClock: boolean, zone: string | undefined): Promise<StepOutcome> {
     const run = this.applying.then(async (): Promise<StepOutcome> => {
       let stepped = false;
+      let stepMs: number | null = null;
       let zoneChanged: { from: string; to: string } | null = null;
       this.stepping++;
       try {
         if (stepClock) {
-          await this.stepper.step(() => this.clock.monotonic() + reading.targetMinusMonoMs, { source: reading.source, errorBoundMs: reading.errorBoundMs, client: reading.who });
+          const record = await this.stepper.step(() => this.clock.monotonic() + reading.targetMinusMonoMs, { source: reading.source, errorBoundMs: reading.errorBoundMs, client: reading.who });
           stepped = true;
+          stepMs = typeof record?.stepMs === 'number' ? record.stepMs : null;
         }
         if (zone) {
           const from = (await this.systemClock.read()).timezone;
@@ -431,7 +440,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         return { ok: false, error };
       }
       this.afterStep();
-      await this.dispatch({ kind: 'applied', reading, stepped, zoneChanged });
+      await this.dispatch({ kind: 'applied', reading, stepped, zoneChanged, stepMs });
       return { ok: true };
     });
     this.applying = run.catch(() => undefined);
@@ -489,23 +498,34 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     run.catch((error) => this.logger.debug(`camera sync (${reason}): ${logText(messageOf(error))}`));
   }
 
-  /** The Pi has no reliable time and a camera connected: its battery-backed clock is the best there is. */
+  /**
+   * The Pi has no reliable time and a camera connected: its battery-backed clock is the best there is. Measured
+   * around its second tick (a bound of tens of ms, which lets the policy rank several cameras), else one read
+   * (±500 ms: the camera shows whole seconds).
+   */
   private async readCamera(cameraId: string): Promise<void> {
     // Asked again at the read: the policy decided on the camera's trust when it connected.
     if (!this.cameras?.mayBeTimeSource(cameraId)) return;
     try {
       const read = await this.cameras.readClock(cameraId);
       assertPlausibleTime(read.epochMs, 'camera time');
+      const measured = await this.cameras.measure(cameraId).catch(() => null);
       const pi = await this.readPi();
-      // One-second resolution: at Pi time piTimeMs the camera was somewhere in [epochMs, epochMs + 1 s); take the middle.
-      const cameraMinusPi = read.epochMs + 500 - read.piTimeMs;
       const mono = this.clock.monotonic();
       const piTimeMs = this.clock.now();
+      // Camera minus Pi as of now: a measurement taken before a step of the Pi's clock is followed through it (its
+      // wall minus monotonic then says where the camera's time sits on the monotonic clock).
+      const tight = measured && !measured.uncertain && measured.offsetMs !== null && measured.boundMs !== null && typeof measured.atMono === 'number' ? measured : null;
+      const cameraMinusMono = tight
+        ? Date.parse(tight.at) - tight.atMono! + tight.offsetMs!
+        : // One-second resolution: at Pi time piTimeMs the camera was somewhere in [epochMs, epochMs + 1 s); take the middle.
+          read.epochMs + 500 - read.piTimeMs + (piTimeMs - mono);
+      const cameraMinusPi = cameraMinusMono + mono - piTimeMs;
       const reading: Reading = {
         source: 'camera',
         offsetMs: round3(cameraMinusPi),
-        errorBoundMs: 500,
-        targetMinusMonoMs: piTimeMs - mono + cameraMinusPi,
+        errorBoundMs: tight ? tight.boundMs! : 500,
+        targetMinusMonoMs: cameraMinusMono,
         who: cameraId,
         sourceTimeMs: piTimeMs + cameraMinusPi,
         piTimeMs,

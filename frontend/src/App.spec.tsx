@@ -344,14 +344,14 @@ describe(App.name, () => {
       expect(api.syncCameras).toHaveBeenCalledWith();
       const message = screen.getByTestId('sync-camera-message');
       expect(message).toHaveAttribute('role', 'alert');
-      expect(message).toHaveTextContent('Canon EOS R6 · serial 012345678901: set (it was 500 ms ahead)');
+      expect(message).toHaveTextContent('Canon EOS R6 · serial 012345678901: set and verified (it was 500 ms ahead)');
       expect(message).toHaveTextContent('Canon EOS R50 · serial 083021000123: Device busy. Try again in a moment');
     });
 
     it('says all were set when every camera took the time', async () => {
       api.syncCameras.mockResolvedValue([
         { cameraId: '012345678901', success: true, offset: 0.4, residualMs: 2 },
-        { cameraId: '083021000123', success: true, offset: null, residualMs: null },
+        { cameraId: '083021000123', success: true, outcome: 'written-unverified', verified: false, offset: null, residualMs: null },
       ]);
       renderApp();
       sendStatus(makeStatus({ cameras: [r6(), r50()] }));
@@ -360,7 +360,7 @@ describe(App.name, () => {
       });
       const message = screen.getByTestId('sync-camera-message');
       expect(message).toHaveAttribute('role', 'status');
-      expect(message).toHaveTextContent("Camera clocks set to the Pi's time. Canon EOS R6 · serial 012345678901: set (it was in step); Canon EOS R50 · serial 083021000123: set");
+      expect(message).toHaveTextContent("Camera clocks set to the Pi's time. Canon EOS R6 · serial 012345678901: set and verified (it was in step); Canon EOS R50 · serial 083021000123: set, not verified");
     });
 
     it('syncs one camera of several, with the answer in its own row', async () => {

@@ -28,15 +28,15 @@ describe(createApi.name, () => {
         ],
       });
       await expect(createApi(fetchImpl).syncCameras()).resolves.toEqual([
-        { cameraId: 'A1', success: true, offset: 2400, residualMs: 3 },
-        { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy' },
+        { cameraId: 'A1', success: true, outcome: 'written-verified', offset: 2400, residualMs: 3, residualBoundMs: 1 },
+        { cameraId: 'B2', success: false, outcome: 'failed', code: ErrorCode.CAMERA_BUSY, error: 'Device busy' },
       ]);
       expect(calls.map((c) => [c.url, c.init?.method])).toEqual([['/api/timesync/camera', 'POST']]);
     });
 
     it('names one camera with ?id= and reads its single result', async () => {
       const { fetchImpl, calls } = strictFetch({ status: 200, body: { success: true, offset: -300, residualMs: null } });
-      await expect(createApi(fetchImpl).syncCameras('EOS R5/1')).resolves.toEqual([{ cameraId: 'EOS R5/1', success: true, offset: -300, residualMs: null }]);
+      await expect(createApi(fetchImpl).syncCameras('EOS R5/1')).resolves.toEqual([{ cameraId: 'EOS R5/1', success: true, outcome: 'written-verified', offset: -300, residualMs: null, residualBoundMs: null }]);
       expect(calls[0].url).toBe('/api/timesync/camera?id=EOS%20R5%2F1');
     });
 
@@ -46,7 +46,29 @@ describe(createApi.name, () => {
       [504, ErrorCode.CAMERA_TIMEOUT, [{ cameraId: 'A1', success: false, code: ErrorCode.CAMERA_TIMEOUT, error: 'no answer in 5 s' }, { cameraId: 'B2', success: false, code: ErrorCode.CAMERA_TIMEOUT, error: 'no answer in 5 s' }]],
     ])('reads the per-camera results of a %d answer (%s) like a 200\'s', async (status, code, results) => {
       const { fetchImpl } = strictFetch({ status, body: { statusCode: status, code, message: 'summary', results } });
-      await expect(createApi(fetchImpl).syncCameras()).resolves.toEqual(results);
+      const read = await createApi(fetchImpl).syncCameras();
+      expect(read).toMatchObject(results);
+      expect(read.map((o) => o.outcome)).toEqual(results.map((o) => (o.success ? 'written-verified' : 'failed')));
+    });
+
+    it("carries each camera's outcome, and works it out from `written` / `verified` for a server from before outcomes", async () => {
+      const { fetchImpl } = strictFetch({
+        status: 200,
+        body: [
+          { cameraId: 'K', success: true, outcome: 'measured-kept', written: false, verified: true, offset: 16, residualMs: -16, residualBoundMs: 5, thresholdMs: 100 },
+          { cameraId: 'OLD-KEPT', success: true, written: false, verified: true, offset: 16, residualMs: -16, residualBoundMs: 5, thresholdMs: 100 },
+          { cameraId: 'OLD-UNVERIFIED', success: true, written: true, verified: false, offset: 2400, residualMs: null, residualBoundMs: null },
+          { cameraId: 'BOGUS', success: true, outcome: 'set-probably', written: true, verified: true, offset: 2400, residualMs: 3, residualBoundMs: 2 },
+        ],
+      });
+      const read = await createApi(fetchImpl).syncCameras();
+      expect(read.map((o) => [o.cameraId, o.outcome])).toEqual([
+        ['K', 'measured-kept'],
+        ['OLD-KEPT', 'measured-kept'],
+        ['OLD-UNVERIFIED', 'written-unverified'],
+        ['BOGUS', 'written-verified'],
+      ]);
+      expect(read[0]).toMatchObject({ thresholdMs: 100, written: false, residualMs: -16, residualBoundMs: 5 });
     });
 
     it("turns the Pi's error body into a coded ActionError", async () => {

@@ -2,7 +2,7 @@
  * The page's REST actions (each gets its own answer, shown next to its button) and the Pi clock probe.
  * Errors come back as `{ statusCode, code, message }`.
  */
-import { ErrorCode, KIOSK_HEADER } from '../../backend/protocol/vocabulary';
+import { CameraSyncKind, ErrorCode, KIOSK_HEADER } from '../../backend/protocol/vocabulary';
 import type { CameraSyncOutcome, ConnectInfo } from '../../backend/protocol/messages';
 
 /** Codes of failures the page meets before any answer from the Pi. */
@@ -147,11 +147,35 @@ function outcomesOf(body: unknown, id: string | undefined): CameraSyncOutcome[] 
     const o = (item ?? {}) as Record<string, unknown>;
     const cameraId = typeof o.cameraId === 'string' ? o.cameraId : (id ?? '');
     if (o.success === false) {
-      return { cameraId, success: false, code: typeof o.code === 'string' ? o.code : ErrorCode.INTERNAL, error: typeof o.error === 'string' ? o.error : 'the camera did not take the time' };
+      return { cameraId, success: false, outcome: CameraSyncKind.Failed, code: typeof o.code === 'string' ? o.code : ErrorCode.INTERNAL, error: typeof o.error === 'string' ? o.error : 'the camera did not take the time' };
     }
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-    return { cameraId, success: true, offset: num(o.offset), residualMs: num(o.residualMs) };
+    const outcome: CameraSyncOutcome = {
+      cameraId,
+      success: true,
+      offset: num(o.offset),
+      residualMs: num(o.residualMs),
+      residualBoundMs: num(o.residualBoundMs),
+      ...(typeof o.verified === 'boolean' ? { verified: o.verified } : {}),
+      ...(typeof o.written === 'boolean' ? { written: o.written } : {}),
+      ...(num(o.thresholdMs) !== null ? { thresholdMs: num(o.thresholdMs)! } : {}),
+    };
+    return { ...outcome, outcome: syncKindOf({ ...outcome, outcome: isSyncKind(o.outcome) ? o.outcome : undefined }) };
   });
+}
+
+const SYNC_KINDS: readonly string[] = Object.values(CameraSyncKind);
+const isSyncKind = (v: unknown): v is CameraSyncKind => typeof v === 'string' && SYNC_KINDS.includes(v);
+
+/**
+ * What a camera sync did, from an answer or a `lastSync`: the server's `outcome`, or for a server from before
+ * it, what `success`, `written` and `verified` say (never "set" for a camera that was not written).
+ */
+export function syncKindOf(o: { success: boolean; outcome?: CameraSyncKind; written?: boolean; verified?: boolean }): CameraSyncKind {
+  if (o.outcome) return o.outcome;
+  if (!o.success) return CameraSyncKind.Failed;
+  if (o.written === false) return CameraSyncKind.MeasuredKept;
+  return o.verified === false ? CameraSyncKind.WrittenUnverified : CameraSyncKind.WrittenVerified;
 }
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);

@@ -71,13 +71,16 @@ describe('Several cameras against simulators on real sockets', () => {
           outcomes.map((o) => ({
             cameraId: o.cameraId,
             success: true,
+            outcome: o.outcome,
             previousTime: o.previousTime,
             newTime: o.newTime,
             offset: o.offset,
+            offsetBoundMs: o.offsetBoundMs,
             residualMs: o.residualMs,
             written: true,
             residualBoundMs: o.residualBoundMs,
             verified: o.verified,
+            at: o.newTime,
           })),
         ),
       );
@@ -101,7 +104,7 @@ describe('Several cameras against simulators on real sockets', () => {
         [A, true],
         [B, false],
       ]);
-      expect(h.activity.entries()).toContainEqual(expect.objectContaining({ type: 'error', message: `Camera ${B} clock sync failed (test): ${(busy as CameraSyncFailure).error}` }));
+      expect(h.activity.entries()).toContainEqual(expect.objectContaining({ type: 'error', message: `Camera ${B} clock not set, the sync failed (test): ${(busy as CameraSyncFailure).error}` }));
       // Busy is alive: both stay connected.
       expect(h.service.statuses().map((s) => s.state)).toEqual(['connected', 'connected']);
       await expect(h.service.syncOne(B, 'test')).rejects.toMatchObject({ code: ErrorCode.CAMERA_BUSY });

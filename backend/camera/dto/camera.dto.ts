@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { CameraState, ErrorCode } from '../../protocol/messages';
+import { CameraState, CameraSyncKind, ErrorCode } from '../../protocol/messages';
 import type { CameraClockCheck, CameraInfo, CameraStatus, CameraSyncSummary, ClockDrift } from '../../protocol/messages';
 import { CAMERA_ID_PATTERN } from '../camera-id';
 
@@ -11,14 +11,18 @@ export class CameraInfoDto implements CameraInfo {
   @ApiPropertyOptional({ example: '00000000-0000-0000-0001-083021000123', description: 'GUID (deviceinformation) or UPnP UDN' }) guid?: string;
 }
 
+const OUTCOME_DOC = 'written-verified: written, read back, residual measured; written-unverified: written, not verified; measured-kept: within CAMERA_SYNC_THRESHOLD, not written; failed';
+
 export class CameraLastSyncDto implements CameraSyncSummary {
   @ApiProperty({ example: true }) success: boolean;
+  @ApiPropertyOptional({ enum: Object.values(CameraSyncKind), example: CameraSyncKind.WrittenVerified, description: OUTCOME_DOC }) outcome?: CameraSyncKind;
   @ApiProperty({ example: '2026-11-25T12:00:01.000Z', description: "Pi's time of the sync" }) at: string;
   @ApiProperty({ example: 2400, nullable: true, type: Number, description: 'Pi minus camera before the sync, ms' }) offsetMs: number | null;
   @ApiProperty({ example: 3, nullable: true, type: Number, description: 'Camera minus Pi after the sync, ms; null unless measured with a meaningful bound' }) residualMs: number | null;
   @ApiPropertyOptional({ example: 4, nullable: true, type: Number, description: 'How far off residualMs can be, ms' }) residualBoundMs?: number | null;
   @ApiPropertyOptional({ example: true, description: 'Read back and residual measured; false: set, not verified' }) verified?: boolean;
   @ApiPropertyOptional({ example: true, description: 'false: measured within CAMERA_SYNC_THRESHOLD, not written (residualMs is that measurement)' }) written?: boolean;
+  @ApiPropertyOptional({ example: 100, description: 'Not written: the CAMERA_SYNC_THRESHOLD it was within, ms' }) thresholdMs?: number;
   @ApiPropertyOptional({ example: 'Camera is busy: Device busy' }) error?: string;
 }
 
@@ -59,6 +63,7 @@ export class CameraStatusResponseDto implements CameraStatus {
 export class CameraSyncOutcomeDto {
   @ApiProperty({ example: '083021000123' }) cameraId: string;
   @ApiProperty({ example: true }) success: boolean;
+  @ApiProperty({ enum: Object.values(CameraSyncKind), example: CameraSyncKind.WrittenVerified, description: OUTCOME_DOC }) outcome: CameraSyncKind;
   @ApiProperty({ example: 'requested by the operator' }) reason: string;
   @ApiPropertyOptional({ enum: Object.values(ErrorCode), example: ErrorCode.CAMERA_BUSY, description: 'Failures only' }) code?: ErrorCode;
   @ApiPropertyOptional({ example: 'Camera is busy: Device busy', description: 'Failures only' }) error?: string;

@@ -1,7 +1,7 @@
 import { useCallback } from 'react';
 import type { CameraStatus } from '../../../backend/protocol/messages';
-import { CameraState } from '../../../backend/protocol/vocabulary';
-import { describeCode, NOT_ON_AP_REASON, type CameraSyncOutcome, type TimeSyncApi } from '../api';
+import { CAMERA_SYNC_WORDS, CameraState, CameraSyncKind } from '../../../backend/protocol/vocabulary';
+import { describeCode, NOT_ON_AP_REASON, syncKindOf, type CameraSyncOutcome, type TimeSyncApi } from '../api';
 import { formatAge, formatAheadBehind, formatBound, formatDuration } from '../time-format';
 import { useAction, type ActionResult } from '../use-action';
 import { ActionMessage } from './ActionMessage';
@@ -125,23 +125,52 @@ function SyncOneCamera({ id, api, nameOf }: { id: string; api: TimeSyncApi; name
   );
 }
 
-/** The outcomes of one "sync" in a sentence: all set, or which camera failed and why. */
-function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) => string): ActionResult {
+/**
+ * The outcomes of one "sync" in a sentence, in the words of its `outcome` (the log says the same): set and
+ * verified, set but not verified, kept (within CAMERA_SYNC_THRESHOLD, not written), or which camera failed and why.
+ */
+export function summarize(outcomes: CameraSyncOutcome[], nameOf: (id: string) => string): ActionResult {
   if (!outcomes.length) return { ok: false, text: 'No camera connected' };
-  const was = (o: CameraSyncOutcome) => (o.success && o.offset !== null ? formatAheadBehind(-o.offset) : null); // offset: Pi minus camera before
   if (outcomes.length === 1) {
     const [o] = outcomes;
     if (!o.success) return { ok: false, text: describeCode(o.code, o.error) };
-    const before = was(o);
-    return { ok: true, text: before === null ? "Camera clock set to the Pi's time" : `Camera clock set to the Pi's time (it was ${before})` };
+    const kind = syncKindOf(o);
+    const before = wasText(o);
+    if (kind === CameraSyncKind.MeasuredKept) {
+      const close = o.thresholdMs !== undefined ? `already within ±${formatBound(o.thresholdMs)} of the Pi` : "already close to the Pi's time";
+      return { ok: true, text: `Camera clock kept: ${close}${before === null ? '' : ` (${before})`}` };
+    }
+    const set = `Camera clock set to the Pi's time${before === null ? '' : ` (it was ${before})`}`;
+    return { ok: true, text: kind === CameraSyncKind.WrittenVerified ? `${set}, verified${nowText(o)}` : `${set}, not verified` };
   }
   const parts = outcomes.map((o) => {
     if (!o.success) return `${nameOf(o.cameraId)}: ${describeCode(o.code, o.error)}`;
-    const before = was(o);
-    return `${nameOf(o.cameraId)}: set${before === null ? '' : ` (it was ${before})`}`;
+    const kind = syncKindOf(o);
+    const before = wasText(o);
+    if (kind === CameraSyncKind.MeasuredKept) {
+      const within = o.thresholdMs !== undefined ? `within ±${formatBound(o.thresholdMs)}` : null;
+      const what = [within, before].filter(Boolean).join(', ');
+      return `${nameOf(o.cameraId)}: ${CAMERA_SYNC_WORDS[kind]}${what ? ` (${what})` : ''}`;
+    }
+    return `${nameOf(o.cameraId)}: ${CAMERA_SYNC_WORDS[kind]}${before === null ? '' : ` (it was ${before})`}`;
   });
   const ok = outcomes.every((o) => o.success);
-  return { ok, text: `${ok ? "Camera clocks set to the Pi's time. " : ''}${parts.join('; ')}` };
+  const allWritten = outcomes.every((o) => o.success && syncKindOf(o) !== CameraSyncKind.MeasuredKept);
+  const heading = !ok ? '' : allWritten ? "Camera clocks set to the Pi's time. " : "Camera clocks checked against the Pi's time. ";
+  return { ok, text: `${heading}${parts.join('; ')}` };
+}
+
+/** The camera's clock before the sync, against the Pi's ("16 ms behind"); null when it was not read. */
+function wasText(o: CameraSyncOutcome): string | null {
+  if (!o.success) return null;
+  // A kept camera's residual is its measurement (camera minus Pi); `offset` is Pi minus camera before.
+  if (syncKindOf(o) === CameraSyncKind.MeasuredKept && o.residualMs !== null) return formatAheadBehind(o.residualMs);
+  return o.offset !== null ? formatAheadBehind(-o.offset) : null;
+}
+
+function nowText(o: CameraSyncOutcome): string {
+  if (!o.success || o.residualMs === null || typeof o.residualBoundMs !== 'number' || o.residualBoundMs > MEANINGFUL_RESIDUAL_BOUND_MS) return '';
+  return `: now ${formatAheadBehind(o.residualMs)} (±${formatBound(o.residualBoundMs)})`;
 }
 
 function cameraName(camera: CameraStatus): string {
@@ -215,6 +244,23 @@ function CameraTimeSync({ camera, piNow }: { camera: CameraStatus; piNow: number
         {last.error ?? 'the camera did not take the time'}
         {age ? ` · ${age}` : ''}
         {asRead ? <span className="detail">{asRead}</span> : null}
+      </span>
+    );
+  }
+  if (syncKindOf(last) === CameraSyncKind.MeasuredKept) {
+    // Measured within the threshold and left alone: never "Synced ... set", it was not written.
+    const measured = last.residualMs !== null ? formatAheadBehind(last.residualMs) : null;
+    const within = typeof last.thresholdMs === 'number' ? `within ±${formatBound(last.thresholdMs)} of the Pi` : "close to the Pi's time";
+    return (
+      <span className="timesync" data-verified="true" data-outcome={CameraSyncKind.MeasuredKept}>
+        <span className="badge reliability-high">
+          <span className="glyph" aria-hidden="true">
+            ●
+          </span>
+          Kept
+        </span>{' '}
+        {within}, not written{age ? ` · ${age}` : ''}
+        {measured ? <span className="detail">measured {measured}{typeof last.residualBoundMs === 'number' ? ` (±${formatBound(last.residualBoundMs)})` : ''}</span> : null}
       </span>
     );
   }
