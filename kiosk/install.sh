@@ -15,6 +15,11 @@
 #                                    none. auto (default, or what the last install chose): desktop when a
 #                                    desktop is installed and starts at boot, else cage
 #   --desktop-user=USER              desktop: whose labwc session (default: the autologin user, else uid 1000)
+#   --browser=auto|chromium|cog      the screen's browser. auto (default, or what an earlier --browser chose):
+#                                    Chromium on a Pi with 1 GB or more; under 1 GB (MemTotal under 768 MiB,
+#                                    e.g. a Pi Zero 2 W) WPE WebKit's cog on its DRM platform where the
+#                                    distribution has it, else Chromium with low-memory flags. Under 1 GB it
+#                                    also sets up zram (compressed swap in RAM)
 #   --rotate=0|90|180|270            screen turned clockwise by this much; touch follows
 #   --screen-on=HH:MM-HH:MM|always   the screen is on only between these times
 #   --access-point=SSID              create the Wi-Fi access point with NetworkManager; phones joining it
@@ -44,6 +49,7 @@ readonly SERVER_UNIT=pi-camera-timesync.service
 readonly KIOSK_UNIT=pi-camera-timesync-kiosk.service
 readonly RULE=/etc/polkit-1/rules.d/50-pi-camera-timesync.rules
 readonly UDEV_RULE=/etc/udev/rules.d/60-pi-camera-timesync-kiosk.rules
+readonly ZRAM_DROPIN=/etc/systemd/zram-generator.conf.d/50-pi-camera-timesync.conf
 readonly AP_CONNECTION=pi-camera-timesync-ap
 readonly AP_FILE=/etc/NetworkManager/system-connections/pi-camera-timesync-ap.nmconnection
 readonly DNS_FILE=/etc/NetworkManager/dnsmasq-shared.d/pi-camera-timesync.conf
@@ -58,6 +64,8 @@ readonly STATE="$APP/install-state"
 readonly MARK_BEGIN='# >>> pi-camera-timesync (kiosk/install.sh; --uninstall removes this block)'
 readonly MARK_END='# <<< pi-camera-timesync'
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-90}
+# Where the Pi's memory is read (tests give a file of their own).
+MEMINFO=${MEMINFO:-/proc/meminfo}
 
 # ---- output, questions, and the one door to the system ------------------------------------------------
 
@@ -196,6 +204,7 @@ dry_run=0
 bundle_arg=''
 kiosk_mode=''
 desktop_user=''
+browser_pref=''
 rotate=''
 screen_on=''
 ap_ssid=''
@@ -213,7 +222,7 @@ parse_args() {
     value=''
     case "$arg" in
       --*=*) value=${arg#*=}; arg=${arg%%=*} ;;
-      --kiosk | --desktop-user | --rotate | --screen-on | --access-point | --ap-password-file | --ap-interface | --ap-address)
+      --kiosk | --desktop-user | --browser | --rotate | --screen-on | --access-point | --ap-password-file | --ap-interface | --ap-address)
         [ $# -ge 2 ] || usage_error "$arg needs a value"
         value=$2
         shift
@@ -231,6 +240,9 @@ parse_args() {
         case "$value" in auto | cage | desktop | none) kiosk_mode=$value ;; *) usage_error "--kiosk is auto, cage, desktop or none, not '$value'" ;; esac
         ;;
       --desktop-user) desktop_user=$value ;;
+      --browser)
+        case "$value" in auto | chromium | cog) browser_pref=$value ;; *) usage_error "--browser is auto, chromium or cog, not '$value'" ;; esac
+        ;;
       --rotate)
         case "$value" in 0 | 90 | 180 | 270) rotate=$value ;; *) usage_error "--rotate is 0, 90, 180 or 270, not '$value'" ;; esac
         ;;
@@ -263,7 +275,7 @@ parse_args() {
   if [ -n "$ap_ssid" ]; then
     [[ "$ap_ssid" =~ ^[A-Za-z0-9][A-Za-z0-9\ _.-]{0,31}$ ]] || usage_error "--access-point: an SSID of 1 to 32 letters, digits, spaces, '_', '.', '-'"
   fi
-  if [ "$action" != install ] && { [ -n "$bundle_arg" ] || [ -n "$ap_ssid" ] || [ -n "$kiosk_mode" ] || [ -n "$rotate" ] || [ -n "$screen_on" ]; }; then
+  if [ "$action" != install ] && { [ -n "$bundle_arg" ] || [ -n "$ap_ssid" ] || [ -n "$kiosk_mode" ] || [ -n "$browser_pref" ] || [ -n "$rotate" ] || [ -n "$screen_on" ]; }; then
     usage_error "--$action takes no bundle and no install options"
   fi
   if [ "$dry_run" = 1 ]; then
@@ -425,6 +437,80 @@ choose_desktop_user() {
   [[ "$desktop_user" =~ ^[a-z_][a-z0-9_-]*$ ]] || die "--desktop-user '$desktop_user' is not a user name"
 }
 
+# ---- the browser, by the Pi's memory ------------------------------------------------------------------------
+
+browser=''      # chromium or cog
+browser_kept='' # a --browser other than auto, remembered for the next runs
+small_pi=0      # 1 under 768 MiB (kiosk-lib.sh's small_pi): low-memory flags and zram
+memory_mb=''
+zram_package='' # systemd-zram-generator or zram-tools, on a small Pi
+
+# A package this Pi has, or can get from its package lists.
+package_available() {
+  local policy
+  installed "$1" && return 0
+  policy=$(apt-cache policy "$1" 2>/dev/null || true)
+  [[ "$policy" =~ Candidate:\ [^\(] ]]
+}
+
+choose_browser() {
+  [ "$kiosk_mode" != none ] || return 0
+  # shellcheck source=kiosk/kiosk-lib.sh
+  . "$(script_dir)/kiosk-lib.sh"
+  local chosen=${browser_pref:-$(state_of BROWSER)}
+  [ "$chosen" = auto ] || browser_kept=$chosen
+  memory_mb=$(mem_total_mb "$MEMINFO")
+  [ -n "$memory_mb" ] || die "cannot read MemTotal from $MEMINFO"
+  if small_pi "$memory_mb"; then small_pi=1; fi
+  if [ -z "$chosen" ] || [ "$chosen" = auto ]; then
+    browser=chromium
+    if [ "$small_pi" = 1 ] && package_available cog; then browser=cog; fi
+    if [ "$small_pi" = 1 ]; then
+      note "browser: $browser (chosen by memory: ${memory_mb} MiB, under 1 GB$([ "$browser" = cog ] || printf '; no cog package here: Chromium with low-memory flags'); --browser=chromium|cog overrides)"
+    else
+      note "browser: chromium (chosen by memory: ${memory_mb} MiB; --browser=cog overrides)"
+    fi
+  else
+    browser=$chosen
+    [ "$browser" != cog ] || package_available cog || die "--browser=cog: this distribution has no 'cog' package (apt-cache policy cog); use --browser=chromium"
+    note "browser: $browser (--browser=$chosen; ${memory_mb} MiB)"
+  fi
+  if [ "$small_pi" = 1 ]; then
+    if package_available systemd-zram-generator; then
+      zram_package=systemd-zram-generator
+    elif package_available zram-tools; then
+      zram_package=zram-tools
+    else
+      warn "neither systemd-zram-generator nor zram-tools is in the package lists: no zram on this small Pi"
+    fi
+  fi
+}
+
+# The screen's settings for the chosen browser: KIOSK_ENGINE, and Chromium's low-memory flags on a small Pi.
+browser_settings() {
+  local flags=''
+  [ "$kiosk_mode" != none ] || return 0
+  if [ "$browser" = chromium ] && [ "$small_pi" = 1 ]; then flags=$(chromium_low_memory_flags); fi
+  if set_setting KIOSK_ENGINE "$browser"; then kiosk_changed=1; fi
+  if set_setting KIOSK_MEMORY_FLAGS "$flags"; then kiosk_changed=1; fi
+}
+
+# zram on a small Pi: systemd-zram-generator's drop-in (half the RAM, zstd), or zram-tools' own defaults.
+configure_zram() {
+  case "$zram_package" in
+    systemd-zram-generator)
+      if printf '# Pi Camera TimeSync (kiosk/install.sh, on a Pi under 1 GB; --uninstall removes it).\n[zram0]\nzram-size = ram / 2\ncompression-algorithm = zstd\nswap-priority = 100\n' |
+        put_file "$ZRAM_DROPIN" 0644; then
+        run systemctl daemon-reload || true
+        run systemctl start dev-zram0.swap || warn "zram did not start now (systemctl status systemd-zram-setup@zram0); it starts at the next boot"
+      fi
+      ;;
+    zram-tools)
+      if ! unit_enabled zramswap.service; then run systemctl enable --now zramswap.service || warn "zramswap did not start (systemctl status zramswap)"; fi
+      ;;
+  esac
+}
+
 desktop_home() { getent passwd "$desktop_user" | cut -d: -f6 | grep . || printf '/home/%s' "$desktop_user"; }
 
 # ---- Debian packages and Node.js ------------------------------------------------------------------------
@@ -460,12 +546,15 @@ offline() {
 ensure_packages() {
   local wanted=(polkitd curl iw) missing=() package need_node=0 release
   case "$kiosk_mode" in
-    cage) wanted+=(cage wlr-randr) ;;
+    cage) [ "$browser" = cog ] || wanted+=(cage wlr-randr) ;; # cog draws on the screen itself (DRM)
     desktop) wanted+=(wlr-randr) ;;
   esac
-  if [ "$kiosk_mode" != none ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if [ "$kiosk_mode" != none ] && [ "$browser" = cog ]; then
+    wanted+=(cog)
+  elif [ "$kiosk_mode" != none ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
     if apt-cache show chromium >/dev/null 2>&1; then wanted+=(chromium); else wanted+=(chromium-browser); fi
   fi
+  [ -z "$zram_package" ] || wanted+=("$zram_package")
   [ -z "$ap_ssid" ] || wanted+=(network-manager dnsmasq-base)
   for package in "${wanted[@]}"; do installed "$package" || missing+=("$package"); done
   find_node || need_node=1
@@ -643,6 +732,7 @@ settings_template() {
 # KIOSK_CURSOR=hidden         shown: keep the mouse pointer
 # KIOSK_FALLBACK_AFTER=20     seconds before the screen says why the server is not up
 # KIOSK_EXTRA_FLAGS=--force-device-scale-factor=1.25
+# KIOSK_ENGINE, KIOSK_MEMORY_FLAGS: the browser and its low-memory flags, written by install.sh (--browser=)
 EOF
 }
 
@@ -908,6 +998,7 @@ write_state() {
     printf 'KIOSK_MODE=%s\n' "$kiosk_mode"
     [ -z "$desktop_user" ] || printf 'DESKTOP_USER=%s\n' "$desktop_user"
     [ -z "$default_target_was" ] || printf 'DEFAULT_TARGET_WAS=%s\n' "$default_target_was"
+    [ -z "$browser_kept" ] || printf 'BROWSER=%s\n' "$browser_kept"
   } | put_file "$STATE" 0644 || true
 }
 
@@ -951,6 +1042,7 @@ do_install() {
   unpack_bundle "$bundle_arg"
   choose_kiosk_mode
   choose_desktop_user
+  choose_browser
   default_target_was=$(state_of DEFAULT_TARGET_WAS)
   ensure_packages
   ensure_users
@@ -972,6 +1064,7 @@ do_install() {
   incoming=''
 
   if [ ! -e "$(at "$SETTINGS")" ]; then settings_template | put_file "$SETTINGS" 0644 || true; fi
+  browser_settings
   if [ -n "$rotate" ]; then
     if [ "$rotate" = 0 ]; then value=''; else value=$rotate; fi
     if set_setting KIOSK_ROTATION "$value"; then kiosk_changed=1; fi
@@ -991,6 +1084,7 @@ do_install() {
   fi
 
   activate "$id"
+  configure_zram
   [ -z "$ap_ssid" ] || configure_access_point
   write_state
   prune_versions
@@ -1019,6 +1113,7 @@ do_rollback() {
   kiosk_mode=${kiosk_mode:-none}
   desktop_user=$(state_of DESKTOP_USER)
   default_target_was=$(state_of DEFAULT_TARGET_WAS)
+  browser_kept=$(state_of BROWSER)
   find_node || die "Node.js 20.19 or newer is missing at /usr/bin/node"
   say "Back to $bundle_version"
   check_health "$(at "$APP/$previous")" "$bundle_version" || die "the previous version $bundle_version does not pass its health check; nothing was switched"
@@ -1050,6 +1145,7 @@ do_uninstall() {
     remove_file "$AP_FILE" || true
   fi
   remove_file "$DNS_FILE" || true
+  if remove_file "$ZRAM_DROPIN"; then run systemctl daemon-reload || true; fi
   if [ -n "$desktop_user" ]; then configure_desktop absent; fi
   if [ "$default_target_was" = none ]; then
     remove_file /etc/systemd/system/default.target && note "the Pi boots to its desktop again"

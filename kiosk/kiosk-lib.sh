@@ -76,3 +76,29 @@ setting_of() {
   [ -r "$1" ] || return 0
   sed -n "s/^[[:space:]]*$2=//p" "$1" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
 }
+
+# MemTotal of a /proc/meminfo-style FILE in MiB (whole), or nothing when it has none.
+mem_total_mb() {
+  awk '$1 == "MemTotal:" && $2 ~ /^[0-9]+$/ { printf "%d\n", $2 / 1024; exit }' "$1" 2>/dev/null
+}
+
+# A board sold as 1 GB reports less (the GPU's share and the kernel's are taken off: about 900-950 MiB on a
+# Pi 3), a 512 MB one about 430 MiB: under 768 MiB of MemTotal (given in MiB) is a small Pi.
+small_pi() { [ "$1" -lt 768 ]; }
+
+# Chromium's flags for a Pi under 1 GB: one renderer, no per-site processes, the GPU work inside the browser
+# process, a capped V8 heap, small caches. --no-memcheck: Raspberry Pi OS's chromium wrapper refuses to start
+# under 1 GB without it. The bench (test/bench/kiosk-memory.bench.ts) measures them against the defaults.
+chromium_low_memory_flags() {
+  echo '--no-memcheck --renderer-process-limit=1 --process-per-site --disable-site-isolation-trials --disable-features=site-per-process,IsolateOrigins,BackForwardCache,Translate,MediaRouter,OptimizationHints,SpareRendererForSitePerProcess --in-process-gpu --js-flags=--max-old-space-size=96 --disk-cache-size=4194304 --disable-gpu-shader-disk-cache'
+}
+
+# cog's DRM platform turns the picture counter-clockwise, in 90-degree steps; KIOSK_ROTATION is clockwise.
+cog_rotation_steps() {
+  case "$1" in
+    90) echo 3 ;;
+    180) echo 2 ;;
+    270) echo 1 ;;
+    *) echo 0 ;;
+  esac
+}

@@ -1,13 +1,13 @@
 #!/bin/sh
-# The kiosk screen: keeps Chromium showing the app, full screen. Runs inside cage (start-cage.sh, from
+# The kiosk screen: keeps the browser (Chromium, or WPE WebKit's cog on a small Pi) showing the app, full screen. Runs inside cage (start-cage.sh, from
 # pi-camera-timesync-kiosk.service) or from a labwc desktop's autostart.
 #
 #   - Waits for the server's health URL, then opens the page. If the server is not up after
 #     KIOSK_FALLBACK_AFTER seconds, it shows a page of its own instead, "The server does not start: <the
 #     server's last log line>", refreshed every few seconds, which turns into the app as soon as the server
 #     answers. Never a black screen, never a browser error page.
-#   - When the server comes back with another version (an update), Chromium is restarted on the new page.
-#   - Chromium exiting (a crash) starts it again.
+#   - When the server comes back with another version (an update), the browser is restarted on the new page.
+#   - The browser exiting (a crash) starts it again.
 #   - Rotation (cage 0.2, labwc: wlr-randr; cage 0.1 rotates itself, see start-cage.sh) and the optional
 #     screen schedule.
 #
@@ -15,8 +15,8 @@
 #   PORT                  the server's port (80)
 #   KIOSK_URL             page to show (default http://127.0.0.1:$PORT/?kiosk=<the secret>: the page is then the
 #                         Pi's own screen, which may set the time by hand and is never taken as a time source).
-#                         Chromium is started on $XDG_RUNTIME_DIR/pi-camera-timesync-kiosk.<uid>/open.html (0600),
-#                         which jumps to it: the secret is on no command line.
+#                         The browser is started on $XDG_RUNTIME_DIR/pi-camera-timesync-kiosk.<uid>/open.html (0600),
+#                         which jumps to it: the secret is on no command line (cog's URL argument is that file too).
 #   KIOSK_TOKEN_FILE      the kiosk secret the server writes at its first start ($DATA_DIR/kiosk-token, DATA_DIR
 #                         /var/lib/pi-camera-timesync), readable by this user through the server's group
 #   KIOSK_HEALTH_URL      answers 2xx with {"ok":true,"version":...} once the server is up (.../api/health)
@@ -24,8 +24,11 @@
 #   KIOSK_ROTATION        0, 90, 180, 270: how far the screen is turned clockwise (set it with install.sh --rotate)
 #   KIOSK_SCREEN_ON       HH:MM-HH:MM, the screen is on only then (e.g. 07:00-22:00); empty: always on
 #   KIOSK_OUTPUT          the output to rotate or switch (default: the first wlr-randr lists)
-#   KIOSK_EXTRA_FLAGS     more Chromium flags, space-separated (e.g. "--force-device-scale-factor=1.25")
-#   KIOSK_BROWSER         the browser (chromium, else chromium-browser)
+#   KIOSK_ENGINE          chromium (default) or cog (WPE WebKit); install.sh writes it (--browser=)
+#   KIOSK_MEMORY_FLAGS    Chromium's low-memory flags, written by install.sh on a Pi under 1 GB
+#   KIOSK_EXTRA_FLAGS     more flags for the browser, space-separated (e.g. "--force-device-scale-factor=1.25")
+#   KIOSK_BROWSER         the browser's program (default: chromium, else chromium-browser; cog for cog)
+#   KIOSK_COG_PLATFORM    cog's platform: wl inside a Wayland session (labwc), else drm (the screen itself)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,7 +39,7 @@ say() { echo "launch-kiosk: $*" >&2; }
 
 # In the unit, systemd has read the settings; from a desktop autostart nobody has.
 settings=${KIOSK_SETTINGS:-/etc/default/pi-camera-timesync}
-for name in PORT DATA_DIR KIOSK_TOKEN_FILE KIOSK_URL KIOSK_HEALTH_URL KIOSK_FALLBACK_AFTER KIOSK_ROTATION KIOSK_SCREEN_ON KIOSK_OUTPUT KIOSK_EXTRA_FLAGS KIOSK_BROWSER; do
+for name in PORT DATA_DIR KIOSK_TOKEN_FILE KIOSK_URL KIOSK_HEALTH_URL KIOSK_FALLBACK_AFTER KIOSK_ROTATION KIOSK_SCREEN_ON KIOSK_OUTPUT KIOSK_EXTRA_FLAGS KIOSK_BROWSER KIOSK_ENGINE KIOSK_MEMORY_FLAGS KIOSK_COG_PLATFORM; do
   if eval "[ -z \"\${$name+set}\" ]"; then
     value=$(setting_of "$settings" "$name")
     if [ -n "$value" ]; then
@@ -52,10 +55,22 @@ health_url=${KIOSK_HEALTH_URL:-http://127.0.0.1:$port/api/health}
 fallback_after=${KIOSK_FALLBACK_AFTER:-20}
 case "$fallback_after" in '' | *[!0-9]*) fallback_after=20 ;; esac
 
-browser=${KIOSK_BROWSER:-$(command -v chromium || command -v chromium-browser || true)}
-if [ -z "$browser" ]; then
-  say "neither chromium nor chromium-browser is installed"
-  exit 1
+engine=${KIOSK_ENGINE:-chromium}
+case "$engine" in
+  chromium | cog) ;;
+  *)
+    say "KIOSK_ENGINE=$engine is not chromium or cog: using chromium"
+    engine=chromium
+    ;;
+esac
+if [ "$engine" = cog ]; then
+  browser=${KIOSK_BROWSER:-$(command -v cog || true)}
+  # Inside cage or labwc there is a Wayland display; started straight from the unit, cog takes the screen.
+  cog_platform=${KIOSK_COG_PLATFORM:-$(if [ -n "${WAYLAND_DISPLAY:-}" ]; then echo wl; else echo drm; fi)}
+  [ -n "$browser" ] || { say "KIOSK_ENGINE=cog, but cog is not installed (apt install cog)"; exit 1; }
+else
+  browser=${KIOSK_BROWSER:-$(command -v chromium || command -v chromium-browser || true)}
+  [ -n "$browser" ] || { say "neither chromium nor chromium-browser is installed"; exit 1; }
 fi
 
 state=${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/pi-camera-timesync-kiosk.$(id -u)
@@ -127,6 +142,8 @@ rotate_screen() {
   rotation=$(kiosk_rotation "${KIOSK_ROTATION:-0}")
   [ "$rotation" != 0 ] || return 0
   [ "${KIOSK_ROTATED_BY_CAGE:-}" != 1 ] || return 0
+  # cog on DRM turns the picture itself (start_browser).
+  [ "$engine" != cog ] || [ "$cog_platform" != drm ] || return 0
   if ! command -v wlr-randr >/dev/null; then
     say "KIOSK_ROTATION=$rotation needs wlr-randr (apt install wlr-randr)"
     return 0
@@ -177,6 +194,39 @@ screen_schedule() {
   schedule_pid=$!
 }
 
+# Starts the browser on URL (a file:// page of the launcher's own) in the background; browser_pid is set.
+start_browser() {
+  if [ "$engine" = cog ]; then
+    set -- "--platform=$cog_platform" --webprocess-failure=exit --bg-color=#101418 "$1"
+    if [ "$cog_platform" = drm ]; then
+      set -- "--platform-params=renderer=gles,rotation=$(cog_rotation_steps "$(kiosk_rotation "${KIOSK_ROTATION:-0}")")" "$@"
+    fi
+    # shellcheck disable=SC2086 # KIOSK_EXTRA_FLAGS is a list of flags on purpose
+    "$browser" ${KIOSK_EXTRA_FLAGS:-} "$@" &
+  else
+    # shellcheck disable=SC2086 # the flags settings are lists of flags on purpose
+    "$browser" \
+      --kiosk \
+      --noerrdialogs \
+      --disable-infobars \
+      --no-first-run \
+      --disable-session-crashed-bubble \
+      --touch-events=enabled \
+      --disable-pinch \
+      --overscroll-history-navigation=0 \
+      --check-for-update-interval=31536000 \
+      --disable-background-networking \
+      --disable-component-update \
+      --disable-sync \
+      --password-store=basic \
+      --ozone-platform=wayland \
+      ${KIOSK_MEMORY_FLAGS:-} \
+      ${KIOSK_EXTRA_FLAGS:-} \
+      "$1" &
+  fi
+  browser_pid=$!
+}
+
 browser_pid=''
 schedule_pid=''
 stop() {
@@ -221,25 +271,7 @@ while :; do
   fi
   started_version=$(cat "$state/version" 2>/dev/null || true)
 
-  # shellcheck disable=SC2086 # KIOSK_EXTRA_FLAGS is a list of flags on purpose
-  "$browser" \
-    --kiosk \
-    --noerrdialogs \
-    --disable-infobars \
-    --no-first-run \
-    --disable-session-crashed-bubble \
-    --touch-events=enabled \
-    --disable-pinch \
-    --overscroll-history-navigation=0 \
-    --check-for-update-interval=31536000 \
-    --disable-background-networking \
-    --disable-component-update \
-    --disable-sync \
-    --password-store=basic \
-    --ozone-platform=wayland \
-    ${KIOSK_EXTRA_FLAGS:-} \
-    "$start_url" &
-  browser_pid=$!
+  start_browser "$start_url"
 
   ticks=0
   while kill -0 "$browser_pid" 2>/dev/null; do

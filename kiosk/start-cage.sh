@@ -13,6 +13,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=kiosk/kiosk-lib.sh
 . "$here/kiosk-lib.sh"
 
+# cog (KIOSK_ENGINE=cog, install.sh's choice on a Pi under 1 GB) draws on the screen itself through DRM and
+# turns the picture itself: no compositor, one process fewer in the little memory there is.
+if [ "${KIOSK_ENGINE:-chromium}" = cog ] && [ "${KIOSK_COG_PLATFORM:-drm}" = drm ]; then
+  exec "$here/launch-kiosk.sh"
+fi
+
 cage=${KIOSK_CAGE:-cage}
 set -- -s
 rotation=$(kiosk_rotation "${KIOSK_ROTATION:-0}")

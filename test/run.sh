@@ -3,7 +3,8 @@
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
 # journal's fsync-order test; exiftool for the photo-fix suite; shellcheck, polkitd, duktape, iw, iproute2 and curl
 # for the kiosk suite; iproute2 also for the network-namespace reliability suite;
-# WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite),
+# WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite; cog and WPEWebDriver for the kiosk
+# on small Pis),
 # the npm packages, then runs every jest suite with `npm test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ want=()
 [ -x /usr/bin/WebKitWebDriver ] || want+=(webkit2gtk-driver)
 [ -x /usr/bin/Xvfb ] || want+=(xvfb)
 [ -x /usr/bin/firefox-esr ] || want+=(firefox-esr)
+# WPE WebKit for the kiosk on small Pis (test/kiosk/cog-kiosk.kiosk-spec.ts, the kiosk-memory bench).
+[ -x /usr/bin/cog ] || want+=(cog)
+[ -x /usr/bin/WPEWebDriver ] || want+=(wpewebkit-driver)
 if [ $((${#need[@]} + ${#want[@]})) -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     ['sync', async () => void (await import('./sync.bench')).main()],
     ['camera', async () => (await import('./camera.bench')).main()],
     ['load', async () => (await import('./load.bench')).main()],
+    ['kiosk-memory', async () => (await import('./kiosk-memory.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {

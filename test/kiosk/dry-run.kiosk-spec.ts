@@ -48,6 +48,8 @@ describe('install.sh --dry-run', () => {
     work = mkdtempSync(join(tmpdir(), 'dry-run-'));
     password = join(work, 'ap-password');
     writeFileSync(password, 'correct horse battery\n');
+    // A 2 GB Pi whatever this machine has: Chromium, no zram (browser-choice.kiosk-spec.ts covers small Pis).
+    writeFileSync(join(work, 'meminfo'), 'MemTotal:        1894292 kB\n');
     const dest = join(work, 'cage');
     first = { dest, ...dryRun(dest, CAGE()) };
   });
@@ -55,7 +57,7 @@ describe('install.sh --dry-run', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   const CAGE = () => ['--dry-run', bundles.a, '--kiosk=cage', '--rotate=90', '--screen-on=07:00-22:00', '--access-point=TimeSync', `--ap-password-file=${password}`];
-  const dryRun = (dest: string, args: string[]) => attempt(INSTALL, args, { env: { ...process.env, DESTDIR: dest } });
+  const dryRun = (dest: string, args: string[]) => attempt(INSTALL, args, { env: { ...process.env, DESTDIR: dest, MEMINFO: join(work, 'meminfo') } });
 
   it('writes exactly the files a cage kiosk with an access point needs, under DESTDIR', () => {
     const { dest, ...r } = first;
@@ -105,7 +107,7 @@ describe('install.sh --dry-run', () => {
       expect(ap).toMatch(new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
     }
     expect(ap).toMatch(/^uuid=[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/m);
-    expect(read('etc/default/pi-camera-timesync')).toMatch(/^KIOSK_ROTATION=90\nKIOSK_SCREEN_ON=07:00-22:00\n$/m);
+    expect(read('etc/default/pi-camera-timesync')).toMatch(/^KIOSK_ENGINE=chromium\nKIOSK_ROTATION=90\nKIOSK_SCREEN_ON=07:00-22:00\n$/m);
     expect(read('etc/udev/rules.d/60-pi-camera-timesync-kiosk.rules')).toMatch(/ENV\{ID_INPUT_TOUCHSCREEN\}=="1", ENV\{LIBINPUT_CALIBRATION_MATRIX\}="0 -1 1 1 0 0"/);
     expect(read('etc/systemd/system/pi-camera-timesync.service')).toMatch(/^ExecStart=\/\S*node \/opt\/pi-camera-timesync\/current\/dist\/backend\/main\.js$/m);
     expect(read('etc/systemd/system/pi-camera-timesync-kiosk.service')).toMatch(/^ExecStart=\/opt\/pi-camera-timesync\/current\/kiosk\/start-cage\.sh$/m);
