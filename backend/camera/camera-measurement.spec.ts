@@ -205,6 +205,7 @@ describe('CameraSession.measure', () => {
         cameraId: '083021000123',
         success: true,
         written: false,
+        outcome: 'measured-kept',
         reason: 'test',
         previousTime: expect.any(String),
         offset: -result.residualMs,
