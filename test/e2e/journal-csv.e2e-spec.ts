@@ -62,5 +62,11 @@ describe('GET /api/timesync/journal.csv (e2e)', () => {
     expect(before.filter((r) => r.kind === 'camera-write')).not.toEqual([]);
     for (const r of before) expect(r.session).toBe('');
     expect(header).not.toContain('detail');
+
+    // Swagger says the same: every column named in the endpoint's description, the columns endpoint documented.
+    const docs = (await request(app.url).get('/api/docs-json').expect(200)).body;
+    const description: string = docs.paths['/api/timesync/journal.csv'].get.description;
+    for (const c of described.columns) expect(description).toContain(`${c.name}: ${c.meaning}`);
+    expect(docs.paths).toHaveProperty([link![1]]);
   });
 });
