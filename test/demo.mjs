@@ -12,6 +12,8 @@ const require = createRequire(import.meta.url);
 const port = process.env.PORT ?? '3000';
 const host = process.env.HOST ?? '127.0.0.1';
 const cameraOffsetMs = process.env.DEMO_CAMERA_OFFSET_MS ?? '-83400';
+// A camera clock that runs fast or slow (ppm), to watch a drift figure become known.
+const cameraDriftPpm = process.env.DEMO_CAMERA_DRIFT_PPM ?? '0';
 
 if (!existsSync(join(root, 'dist/backend/main.js')) || !existsSync(join(root, 'dist/frontend/index.html'))) {
   console.log('Building first (dist/ is missing)...');
@@ -51,7 +53,7 @@ process.on('SIGTERM', () => stop(0));
 
 // 1. The camera, on a free port; its clock starts off by DEMO_CAMERA_OFFSET_MS so a sync has work to do.
 const tsNode = require.resolve('ts-node/dist/bin.js');
-const camera = start('The camera simulator', [tsNode, '--transpile-only', 'test/camera-sim/main.ts', '--http-port', process.env.DEMO_CAMERA_PORT ?? '0', '--https-port', 'off', '--offset-ms', cameraOffsetMs]);
+const camera = start('The camera simulator', [tsNode, '--transpile-only', 'test/camera-sim/main.ts', '--http-port', process.env.DEMO_CAMERA_PORT ?? '0', '--https-port', 'off', '--offset-ms', cameraOffsetMs, '--drift-ppm', cameraDriftPpm]);
 const cameraUrl = await new Promise((resolve) => {
   let buffered = '';
   camera.stdout.on('data', (chunk) => {
@@ -76,7 +78,7 @@ app.stdout.pipe(process.stdout);
 const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
 console.log(
   `\nDemo: open http://${shown}:${port}/ in a browser on this machine (API docs: /api/docs).\n` +
-    `The simulated camera is at ${cameraUrl}/ccapi; its clock starts ${(Number(cameraOffsetMs) / 1000).toFixed(1)} s off.\n` +
+    `The simulated camera is at ${cameraUrl}/ccapi; its clock starts ${(Number(cameraOffsetMs) / 1000).toFixed(1)} s off${Number(cameraDriftPpm) ? ` and drifts ${cameraDriftPpm} ppm` : ''}.\n` +
     `Try: curl -X POST http://${shown}:${port}/api/timesync/camera   and   curl http://${shown}:${port}/api/camera\n` +
     'Ctrl-C stops both.\n',
 );

@@ -5,6 +5,7 @@ import { contentDisposition } from '../common/escape';
 import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
 import { CorrectionsService } from './corrections.service';
 import { CorrectionsQueryDto } from './dto/corrections.dto';
+import { JOURNAL_CSV_COLUMNS, JOURNAL_CSV_COLUMNS_PATH, journalCsvColumnsText } from './journal-csv';
 
 @ApiTags('photo fixes')
 @Controller('api/timesync')
@@ -14,12 +15,24 @@ export class CorrectionsController {
   @Get('journal.csv')
   @Header('content-type', 'text/csv; charset=utf-8')
   @Header('content-disposition', contentDisposition('attachment', 'clock-journal.csv'))
-  @ApiOperation({ summary: 'The clock-change journal as CSV, one row per record (steps, camera measurements and writes, zone changes, steps the product did not make, sessions, damaged lines)' })
+  // The columns are described at a link, not in a comment line that a spreadsheet would take for a row.
+  @Header('link', `<${JOURNAL_CSV_COLUMNS_PATH}>; rel="describedby"; type="application/json"`)
+  @ApiOperation({
+    summary: 'The clock-change journal as CSV, one row per record (steps, camera measurements and writes, zone changes, steps the product did not make, sessions, damaged lines)',
+    description: `RFC 4180, a header row, then one row per journal line; every row of a capture session carries its id in \`session\`. Columns (also at ${JOURNAL_CSV_COLUMNS_PATH} and in docs/journal-csv.md): ${journalCsvColumnsText()}`,
+  })
   @ApiProduces('text/csv')
-  @ApiOkResponse({ description: 'line,boot,kind,state,pi_time,... ; pi_error_ms is the Pi\'s own error then (true minus Pi), when known' })
+  @ApiOkResponse({ description: `${JOURNAL_CSV_COLUMNS.map((c) => c.name).join(',')}` })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNREADABLE' })
   csv(): Promise<string> {
     return this.corrections.csv();
+  }
+
+  @Get('journal.csv/columns')
+  @ApiOperation({ summary: 'What each column of journal.csv holds, in order (the CSV links here)' })
+  @ApiOkResponse({ description: '{ columns: [{ name, meaning }] }' })
+  columns(): { columns: ReadonlyArray<{ name: string; meaning: string }> } {
+    return { columns: JOURNAL_CSV_COLUMNS };
   }
 
   @Get('corrections')

@@ -6,7 +6,8 @@ import { assertCameraId } from '../camera/camera-id';
 import { isScopableSerial, logText } from '../common/escape';
 import { buildModel, CameraCorrections, forSession, JournalModel, normalizeSerial, SessionSpan } from './corrections';
 import { CorrectionFormat } from './dto/corrections.dto';
-import { exiftoolArgs, FileContext, geosyncArgs, journalCsv } from './photo-files';
+import { journalCsv } from './journal-csv';
+import { exiftoolArgs, FileContext, geosyncArgs } from './photo-files';
 
 /** A session id as the Session module makes them. */
 export const SESSION_ID = /^s-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;

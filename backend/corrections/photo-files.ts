@@ -1,11 +1,10 @@
 /**
  * What a photographer's tools read, made from the corrections (pure): an ExifTool argument file, ExifTool
- * -geosync points, and the journal as CSV for a spreadsheet.
+ * -geosync points (the journal as CSV is journal-csv.ts).
  */
-import type { DamagedLine, JournalStep } from '../activity-log/clock-journal';
-import type { JournalEvent } from '../activity-log/journal-records';
-import { csvCell, exiftoolComment, isScopableSerial } from '../common/escape';
-import { AmbiguousWindow, CameraCorrections, CameraPeriod, JournalModel, localText, normalizeSerial, SkippedRecord, TimelineEntry } from './corrections';
+import type { DamagedLine } from '../activity-log/clock-journal';
+import { exiftoolComment, isScopableSerial } from '../common/escape';
+import { AmbiguousWindow, CameraCorrections, CameraPeriod, localText, normalizeSerial, SkippedRecord } from './corrections';
 
 export interface FileContext {
   /** When it was made (Pi time, ISO) and what it covers, for the header. */
@@ -108,86 +107,6 @@ export function geosyncArgs(camera: CameraCorrections, period: CameraPeriod, ctx
     lines.push(`-geosync=${localText(truth).slice(0, 19)}Z@${localText(camera).slice(0, 19)}`);
   }
   return lines.join('\n') + '\n';
-}
-
-export const CSV_COLUMNS = [
-  'line',
-  'boot',
-  'kind',
-  'state',
-  'pi_time',
-  'pi_time_ms',
-  'pi_error_ms',
-  'source',
-  'camera',
-  'serial',
-  'offset_ms',
-  'bound_ms',
-  'residual_ms',
-  'residual_bound_ms',
-  'step_ms',
-  'zone_from',
-  'zone_to',
-  'session',
-  'detail',
-] as const;
-
-/** The journal, one row per record (damaged lines included, named), for a spreadsheet. */
-export function journalCsv(model: JournalModel): string {
-  const rows: Array<Record<(typeof CSV_COLUMNS)[number], unknown>> = [];
-  for (const e of model.timeline) rows.push(rowOf(e));
-  for (const d of model.damaged) rows.push({ ...empty(), line: d.line, kind: 'damaged', detail: `${d.reason}: ${d.preview}` });
-  rows.sort((a, b) => (a.line as number) - (b.line as number));
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n') + '\r\n';
-}
-
-function empty(): Record<(typeof CSV_COLUMNS)[number], unknown> {
-  return Object.fromEntries(CSV_COLUMNS.map((c) => [c, null])) as Record<(typeof CSV_COLUMNS)[number], unknown>;
-}
-
-function rowOf(e: TimelineEntry): Record<(typeof CSV_COLUMNS)[number], unknown> {
-  const row = empty();
-  row.line = e.line;
-  row.boot = e.bootKey.startsWith('b') ? Number(e.bootKey.slice(1)) : e.bootKey;
-  row.state = e.state ?? null;
-  row.pi_error_ms = e.piErrorMs === null ? null : Math.round(e.piErrorMs * 1000) / 1000;
-  if (!('kind' in e) || e.kind === undefined || e.kind === 'step') {
-    const s = e as JournalStep;
-    Object.assign(row, { kind: 'step', pi_time: s.after, pi_time_ms: s.afterMs, source: s.source, step_ms: s.stepMs, bound_ms: s.errorBoundMs ?? null, detail: [s.client, s.error].filter(Boolean).join('; ') || null });
-    return row;
-  }
-  const ev = e as JournalEvent & TimelineEntry;
-  row.kind = ev.kind;
-  row.pi_time = ev.at;
-  row.pi_time_ms = ev.atMs;
-  switch (ev.kind) {
-    case 'zone':
-      Object.assign(row, { source: ev.source, zone_from: ev.from, zone_to: ev.to, detail: ev.error ?? null });
-      break;
-    case 'external-step':
-      Object.assign(row, { step_ms: ev.stepMs, detail: `the clock moved from ${ev.before} without this product` });
-      break;
-    case 'pi-sync':
-      Object.assign(row, { source: ev.source, offset_ms: ev.offsetMs, bound_ms: ev.errorBoundMs });
-      break;
-    case 'camera-measure':
-    case 'camera-write':
-      Object.assign(row, {
-        camera: ev.cameraId,
-        serial: ev.serial,
-        offset_ms: ev.offsetMs,
-        bound_ms: ev.boundMs,
-        residual_ms: ev.residualMs ?? null,
-        residual_bound_ms: ev.residualBoundMs ?? null,
-        detail: [ev.reason, ev.success ? null : ev.error, ev.timezone ? `zone ${ev.timezone}` : null].filter(Boolean).join('; ') || null,
-      });
-      break;
-    case 'session-start':
-    case 'session-stop':
-      Object.assign(row, { session: ev.sessionId, detail: [ev.by, ev.label].filter(Boolean).join('; ') || null });
-      break;
-  }
-  return row;
 }
 
 /** A comment line of the argument file: whatever the text, it cannot end the line or start an argument. */

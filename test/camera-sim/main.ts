@@ -11,11 +11,15 @@
  *   --std-offset +hhmm     the camera's zone setting (default +0000), --dst to start with DST on
  *   --latency-ms N         added round-trip latency per request (CAMERA_SIM_LATENCY_MS)
  *   --user U --password P  require Digest authentication (CAMERA_SIM_USER / CAMERA_SIM_PASSWORD)
+ *   --drift-ppm N          the camera's clock runs N ppm fast (negative: slow) from its start (CAMERA_SIM_DRIFT_PPM)
  *   --count N              N cameras (CAMERA_SIM_COUNT, default 1): camera i listens on each port + i (a port
- *                          of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
- *   --serial S             the serial number it reports (CAMERA_SIM_SERIAL), any text: for trying hostile values
+ *                          of 0 stays 0) and starts i x 7.3 s further off
+ *   --serial S             the serial number it reports (CAMERA_SIM_SERIAL), any text: for trying hostile values;
+ *                          default: one per HTTP port (0830210 + the port), random with --http-port 0, so that
+ *                          separate processes are separate cameras
  *   --product-name NAME    the product name it reports (CAMERA_SIM_PRODUCT_NAME, default Canon EOS R50)
  */
+import { randomInt } from 'node:crypto';
 import { CameraSim, startCameraSim } from './sim';
 
 /** What `--help` prints: the options below, each read by `option()` in this file (a test checks both). */
@@ -33,19 +37,23 @@ Options (each also from the environment variable in brackets):
   --std-offset +hhmm     the camera's zone setting [CAMERA_SIM_STD_OFFSET] (default +0000)
   --dst                  start with the camera's DST flag on
   --latency-ms N         added round-trip latency per request, ms [CAMERA_SIM_LATENCY_MS]
+  --drift-ppm N          the camera's clock runs N ppm fast (negative: slow) from its start, on every read and
+                         write of it [CAMERA_SIM_DRIFT_PPM] (default 0; +100 gains 8.64 s a day)
   --user U               require Digest authentication with this user [CAMERA_SIM_USER]
   --password P           ... and this password [CAMERA_SIM_PASSWORD]
   --count N              N cameras, 1 to 16 [CAMERA_SIM_COUNT] (default 1): camera i listens on each port + i
-                         (a port of 0 stays 0), has serial number 083021000123 + i and starts i x 7.3 s further off
+                         (a port of 0 stays 0) and starts i x 7.3 s further off
   --serial S             the serial number it reports [CAMERA_SIM_SERIAL] (camera i > 0: S-i), any text, for
-                         trying what a hostile camera could send (JSON escapes like \\n are read: --serial 'A\\nB')
+                         trying what a hostile camera could send (JSON escapes like \\n are read: --serial 'A\\nB').
+                         Default: 0830210 and the camera's HTTP port (083021008080), or random digits with
+                         --http-port 0, so that two simulators are two cameras; printed at start
   --product-name NAME    the product name it reports [CAMERA_SIM_PRODUCT_NAME] (default Canon EOS R50), escapes as --serial
   --help, -h             print this and exit
 
 Then start the app with CAMERA_URL=http://127.0.0.1:8080 (or run \`npm run demo\`, which does both).`;
 
 /** Options that take a value, and flags. */
-const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'user', 'password', 'count', 'serial', 'product-name'];
+const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'drift-ppm', 'user', 'password', 'count', 'serial', 'product-name'];
 const FLAGS = ['dst', 'help'];
 
 /** The first thing on the command line that is not an option of this simulator, if any. */
@@ -104,15 +112,34 @@ function unescaped(value: string | undefined): string | undefined {
   }
 }
 
+/**
+ * Two simulators started alike must be two cameras (the app takes one serial number for one body): the
+ * serial follows the HTTP port, which no other process can hold; a port picked by the system is not known
+ * yet, so then random digits (09...: never one of the port-derived 0830210...).
+ */
+function defaultSerial(httpPort: number): string {
+  if (httpPort) return `0830210${String(httpPort).padStart(5, '0')}`;
+  return `09${String(randomInt(0, 1e10)).padStart(10, '0')}`;
+}
+
+function driftPpm(value: string | undefined): number {
+  if (value === undefined || value === '') return 0;
+  const n = Number(value);
+  // 10^5 ppm (10 %) is far beyond any quartz clock; more would only be a typo.
+  if (!Number.isFinite(n) || Math.abs(n) > 100_000) throw new Error(`--drift-ppm must be a number of parts per million between -100000 and 100000, not ${value}`);
+  return n;
+}
+
 async function startOne(index: number): Promise<CameraSim> {
   const given = unescaped(option('serial', 'CAMERA_SIM_SERIAL'));
-  const serial = given === undefined ? String(83021000123 + index).padStart(12, '0') : index ? `${given}-${index}` : given;
   const user = option('user', 'CAMERA_SIM_USER');
   const latency = option('latency-ms', 'CAMERA_SIM_LATENCY_MS');
   const shift = (p: number | false) => (p === false || p === 0 ? p : p + index);
+  const httpPort = (shift(port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080)) || 0) as number;
+  const serial = given === undefined ? defaultSerial(httpPort) : index ? `${given}-${index}` : given;
   const sim = await startCameraSim({
     host: option('host', 'CAMERA_SIM_HOST') ?? '127.0.0.1',
-    httpPort: (shift(port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080)) || 0) as number,
+    httpPort,
     httpsPort: shift(port(option('https-port', 'CAMERA_SIM_HTTPS_PORT'), 8443)),
     ssdpPort: shift(port(option('ssdp-port', 'CAMERA_SIM_SSDP_PORT'), false)),
     descriptionPort: (shift(port(option('description-port', 'CAMERA_SIM_DESCRIPTION_PORT'), 0)) || 0) as number,
@@ -120,6 +147,7 @@ async function startOne(index: number): Promise<CameraSim> {
     stdOffsetMinutes: minutes(option('std-offset', 'CAMERA_SIM_STD_OFFSET')),
     dst: process.argv.includes('--dst'),
     latencyMs: latency ? Number(latency) : undefined,
+    driftPpm: driftPpm(option('drift-ppm', 'CAMERA_SIM_DRIFT_PPM')),
     auth: user ? { user, password: option('password', 'CAMERA_SIM_PASSWORD') ?? '' } : null,
     serialNumber: serial,
     productName: unescaped(option('product-name', 'CAMERA_SIM_PRODUCT_NAME')),
@@ -130,7 +158,7 @@ async function startOne(index: number): Promise<CameraSim> {
     sim.httpsUrl ? `  HTTPS        ${sim.httpsUrl}/ccapi (self-signed)` : null,
     `  description  ${sim.descriptionUrl}`,
     sim.ssdp ? `  SSDP         udp ${sim.ssdp.address}:${sim.ssdp.port}` : null,
-    `  clock        ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`,
+    `  clock        ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host${sim.clock.driftPpm ? `, drifting ${sim.clock.driftPpm > 0 ? '+' : ''}${sim.clock.driftPpm} ppm (${((sim.clock.driftPpm * 86_400) / 1e6).toFixed(2)} s/day)` : ''}`,
   ];
   console.log(lines.filter(Boolean).join('\n'));
   let lastPuts = 0;

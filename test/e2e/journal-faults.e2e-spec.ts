@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApp, StartedApp } from '../support/app';
+import { expectFaults, JOURNAL_UNWRITABLE_LOG } from '../support/expected-faults';
 
 jest.setTimeout(30_000);
 
@@ -42,6 +43,8 @@ describe('The journal when DATA_DIR is broken (e2e)', () => {
   const made: string[] = [];
   const tmp = () => made[made.push(mkdtempSync(join(tmpdir(), 'journal-e2e-'))) - 1];
 
+  // Every test here breaks the journal on purpose: its boot error line is expected, any other is not.
+  beforeEach(() => expectFaults(JOURNAL_UNWRITABLE_LOG));
   afterEach(async () => {
     if (app && !made.includes(app.dataDir)) made.push(app.dataDir);
     await app?.close();

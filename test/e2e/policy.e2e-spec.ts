@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { PROTOCOL_VERSION } from '../../backend/protocol/vocabulary';
 import { Clock } from '../../backend/time/clock';
+import { expectFaults, JOURNAL_UNWRITABLE_LOG } from '../support/expected-faults';
 import { startApp, StartedApp } from '../support/app';
 import { DelayProxy } from '../support/delay-proxy';
 import { ClientPool, isEvent, TestClient } from '../support/ws-client';
@@ -69,6 +70,7 @@ describe('The source policy through the whole app (e2e)', () => {
   });
 
   it('a failed clock write does not stop the schedule', async () => {
+    expectFaults(JOURNAL_UNWRITABLE_LOG);
     app = await startApp({ TIME_SYNC_RETRY_DELAY: '300' }, 0, (dataDir) => mkdirSync(join(dataDir, 'clock-journal.jsonl')));
     const c = await connect({ offsetMs: 60_000 });
     const failed = await c.waitFor((f) => f.type === 'event' && f.eventType === 'pi-sync' && !f.data.synchronized, 5000);

@@ -5,6 +5,7 @@ import { parseJournal } from '../../backend/activity-log/clock-journal';
 import { Clock } from '../../backend/time/clock';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
 import { startApp, StartedApp } from '../support/app';
+import { expectFaults, JOURNAL_UNWRITABLE_LOG } from '../support/expected-faults';
 import { httpJson } from '../support/http';
 import { ClientPool, isEvent, TestClient } from '../support/ws-client';
 
@@ -174,6 +175,7 @@ describe('Capture sessions (e2e)', () => {
   it('refuses to start a session whose corrections could not be recorded, touching no camera', async () => {
     sim = await startCameraSim({ httpsPort: false, clockOffsetMs: 3000 });
     const { mkdirSync } = await import('node:fs');
+    expectFaults(JOURNAL_UNWRITABLE_LOG);
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' }, 0, (dir) => mkdirSync(join(dir, JOURNAL)));
     await statusWhen(app, (s) => s.camera.connected);
     expect((await request(app.url).post('/api/session/start').send({}).expect(503)).body).toMatchObject({ code: 'JOURNAL_UNWRITABLE' });
