@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsQR from 'jsqr';
 import type { Locator, Page } from 'playwright-core';
-import { startCameraSim, type CameraSim } from '../camera-sim/sim';
+import { startCameraSim, startCameraSims, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
 import { TestClient } from '../support/ws-client';
 import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
@@ -163,6 +163,54 @@ describe("the Pi's own screen (Chromium)", () => {
       ];
       expect(await outside(page, items)).toEqual([]);
       expect(await page.evaluate('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(viewport.width);
+    });
+  }
+
+  for (const count of [1, 2, 4]) {
+    it(`at 800x480 with ${count} camera${count > 1 ? 's' : ''} synced and checked, the Pi, every camera's state and clock line, the actions and the newest entry fit without scrolling`, async () => {
+      // Cameras off by a few seconds (each differently), so each is written and then checked, read-only.
+      cameras = await startCameraSims(count, { httpsPort: false }, (i) => ({ clockOffsetMs: -(3_000 + 1_700 * i), productName: ['Canon EOS R50', 'Canon EOS R6', 'Canon EOS R5 Mark II', 'Canon EOS 5D Mark IV'][i] }));
+      const a = await start({
+        AP_SUBNETS: '127.0.0.2/32',
+        ...AP,
+        CAMERA_URL: cameras.map((c) => c.httpUrl).join(','),
+        CAMERA_POLL_INTERVAL: '500',
+        CAMERA_CHECK_INTERVAL: '1000',
+        SIMULATED_CLOCK_OFFSET_MS: String(-3 * 24 * HOURS),
+      });
+      const page = await browse();
+      await page.goto(kioskUrl(a));
+      await connected(page);
+      // A phone on the Pi's Wi-Fi gives the Pi its time; the cameras are set from it, then checked.
+      const phone = await TestClient.connect(a.wsUrl, { localAddress: '127.0.0.2' });
+      try {
+        await testId(page, 'pi-reliability').and(page.locator('[data-reliability=high]')).waitFor({ timeout: 20_000 });
+        await eventually(async () => (await page.getByTestId('camera-clock').count()) === count, "every camera's clock line", 30_000);
+        const size = `kiosk-${count}-camera${count > 1 ? 's' : ''}-800x480`;
+        await page.screenshot({ path: screenshotPath(size) });
+        const rows = page.getByTestId('camera');
+        expect(await rows.count()).toBe(count);
+        const items: Array<[string, Locator]> = [
+          ["the Pi's time", testId(page, 'pi-time')],
+          ["the Pi's state", testId(page, 'pi-timesync')],
+        ];
+        for (let i = 0; i < count; i++) {
+          items.push([`camera ${i + 1} state`, rows.nth(i).getByTestId('camera-timesync')]);
+          items.push([`camera ${i + 1} name`, rows.nth(i).getByTestId('camera-name')]);
+          items.push([`camera ${i + 1} clock line`, rows.nth(i).getByTestId('camera-clock')]);
+        }
+        items.push(
+          [count > 1 ? 'Sync cameras now' : 'Sync camera now', testId(page, 'sync-camera')],
+          ['the newest log entry', page.getByTestId('activity-entry').first()],
+          ['Set time by hand (one tap away)', testId(page, 'open-manual')],
+        );
+        expect(await outside(page, items)).toEqual([]);
+        expect(await page.evaluate('document.scrollingElement.scrollHeight')).toBeLessThanOrEqual(480);
+        expect(await page.evaluate('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(800);
+        expect(await testId(page, 'sync-camera').isEnabled()).toBe(true);
+      } finally {
+        phone.close();
+      }
     });
   }
 
