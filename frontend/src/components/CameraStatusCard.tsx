@@ -25,6 +25,9 @@ interface Props {
   onDetails?: () => void;
 }
 
+/** On the Pi's screen, more cameras than this take one line each for their name and state, cut to the width (else two at most). */
+const CONDENSE_ABOVE = 2;
+
 /** Row labels: each names what it describes, and none is the Pi's ("Pi sync"). */
 export const CAMERA_LABEL = { name: 'Camera', sync: 'Camera sync', clock: 'Camera clock' } as const;
 
@@ -76,7 +79,7 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perC
   );
 
   return (
-    <div className={compact ? 'card camera-card compact' : 'card camera-card'} data-testid="camera-status">
+    <div className={compact ? `card camera-card compact${list.length > CONDENSE_ABOVE ? ' condensed' : ''}` : 'card camera-card'} data-testid="camera-status">
       {compact ? (
         <div className="card-head">
           <h3>Cameras</h3>
@@ -119,8 +122,8 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perC
 }
 
 /**
- * One camera on the Pi's small screen, in two lines: its name and state (badge first, the rest cut to the line),
- * then its clock. The whole camera is a button: its rows in full are one tap away.
+ * One camera on the Pi's small screen: its name and state, then its clock (with several cameras, one line each,
+ * the state's badge first and the rest cut to the line). The whole camera is a button to its rows in full.
  */
 function CompactCamera({ camera, piNow, onDetails }: { camera: CameraStatus; piNow: number | null; onDetails?: () => void }) {
   return (
