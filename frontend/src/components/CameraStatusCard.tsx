@@ -127,7 +127,7 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perC
  */
 function CompactCamera({ camera, piNow, onDetails }: { camera: CameraStatus; piNow: number | null; onDetails?: () => void }) {
   return (
-    <button type="button" className="camera compact" data-testid="camera" data-camera-id={camera.id} data-state={camera.state} onClick={onDetails} aria-label={`${cameraName(camera)}: details`}>
+    <button type="button" className="camera compact" data-testid="camera" data-camera-id={camera.id} data-state={camera.state} onClick={onDetails} aria-haspopup="dialog">
       <span className="camera-line">
         <span className="camera-name" data-testid="camera-name" title={cameraName(camera)}>
           {shortCameraName(camera)}
@@ -149,6 +149,7 @@ function CompactCamera({ camera, piNow, onDetails }: { camera: CameraStatus; piN
           <span className="camera-clock muted">not checked yet</span>
         </span>
       ) : null}
+      <span className="sr-only">Details of {cameraName(camera)}</span>
     </button>
   );
 }
