@@ -52,14 +52,18 @@ describe(App.name, () => {
     jest.useRealTimers();
   });
 
-  describe('Controller Status', () => {
-    it('shows both TimeSync rows, the camera one blank when no camera is connected', () => {
+  describe('Pi time and cameras', () => {
+    it("labels each row by what it describes: the Pi's sync and a camera's are told apart; the camera one blank when no camera is connected", () => {
       renderApp();
       sendStatus(makeStatus({ cameras: [] }));
       const camera = screen.getByTestId('camera-status');
       const info = screen.getByTestId('controller-info');
-      expect(within(camera).getByText('TimeSync:')).toBeVisible();
-      expect(within(info).getByText('TimeSync:')).toBeVisible();
+      expect(within(info).getByRole('heading', { name: 'Pi time' })).toBeVisible();
+      expect(within(info).getByText('Pi sync')).toBeVisible();
+      expect(within(camera).getByText('Camera sync')).toBeVisible();
+      expect(within(camera).queryByText('Pi sync')).not.toBeInTheDocument();
+      expect(within(info).queryByText('Camera sync')).not.toBeInTheDocument();
+      expect(document.body).not.toHaveTextContent(/TimeSync:|Controller Info|Controller Status/);
       expect(screen.getByTestId('camera-timesync')).toBeEmptyDOMElement();
       expect(screen.getByTestId('camera-name')).toHaveTextContent('No camera connected');
     });
@@ -266,7 +270,7 @@ describe(App.name, () => {
       expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
     });
 
-    it('shows a TimeSync: row per camera with its state in plain words', () => {
+    it('shows a "Camera sync" row per camera with its state in plain words', () => {
       renderApp();
       sendStatus(
         makeStatus({
@@ -279,7 +283,7 @@ describe(App.name, () => {
         }),
       );
       expect(rows()).toHaveLength(4);
-      expect(within(screen.getByTestId('camera-status')).getAllByText('TimeSync:')).toHaveLength(4);
+      expect(within(screen.getByTestId('camera-status')).getAllByText('Camera sync')).toHaveLength(4);
       expect(within(row('012345678901')).getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
       expect(within(row('083021000123')).getByTestId('camera-timesync')).toHaveTextContent('Connected, not synced yet');
       expect(within(row('083021000123')).getByTestId('camera-name')).toHaveTextContent('Canon EOS R50 · serial 083021000123');
@@ -649,6 +653,59 @@ describe(App.name, () => {
       expect(within(screen.getByTestId('connect-sheet')).getByTestId('qr-page')).toBeInTheDocument();
       fireEvent.click(screen.getByTestId('connect-sheet-close'));
       expect(screen.queryByTestId('connect-sheet')).not.toBeInTheDocument();
+    });
+
+    it('calls the Pi\'s card "Pi time" as on a phone, and gives each camera two lines (name and state; its clock), the full rows one tap away', () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      const clock = { offsetMs: 12, boundMs: 9, checkedAt: new Date(NOW - 5000).toISOString(), ageMs: 5000, drift: null, errorNowMs: 40, driftMeasured: false };
+      const r50 = makeCamera({
+        id: '083021000123',
+        info: { manufacturer: 'Canon Inc.', productName: 'Canon EOS R50', serialNumber: '083021000123' },
+        lastSync: { success: true, at: new Date(NOW - 60_000).toISOString(), offsetMs: 3200, residualMs: 150, residualBoundMs: 12, verified: true },
+        clock,
+      });
+      const r6 = makeCamera({ lastSync: null });
+      const away = makeCamera({ id: 'CAM-4', state: CameraState.Disconnected, info: null, lastError: 'no answer' });
+      sendStatus(kioskStatus({ accessPointClients: 1, cameras: [r50, r6, away] }));
+      expect(within(screen.getByTestId('controller-info')).getByRole('heading', { name: 'Pi time' })).toBeVisible();
+      expect(within(screen.getByTestId('controller-info')).getByText('Pi sync')).toBeVisible();
+      expect(document.body).not.toHaveTextContent(/TimeSync:|The Pi\b(?!')/);
+
+      const cameras = screen.getAllByTestId('camera');
+      expect(cameras).toHaveLength(3);
+      // Three cameras: condensed, each line cut to the screen's width.
+      expect(screen.getByTestId('camera-status')).toHaveClass('compact', 'condensed');
+      const [first, second, third] = cameras;
+      // The maker every camera here shares is left out; the serial that tells two alike apart stays.
+      expect(within(first).getByTestId('camera-name')).toHaveTextContent(/^EOS R50 · 083021000123$/);
+      expect(within(first).getByTestId('camera-name')).toHaveAttribute('title', 'Canon EOS R50 · serial 083021000123');
+      expect(within(first).getByTestId('camera-timesync')).toHaveTextContent('Synced 1 min ago');
+      expect(within(first).getByText('Camera clock')).toBeVisible();
+      expect(within(first).getByTestId('camera-clock')).toHaveTextContent('within ±40 ms of the Pi, checked 5 s ago');
+      // Connected, never checked: it says so; a camera away has no clock line at all.
+      expect(second).toHaveTextContent('Camera clocknot checked yet');
+      expect(within(second).queryByTestId('camera-clock')).not.toBeInTheDocument();
+      expect(within(third).getByTestId('camera-timesync')).toHaveTextContent('Not connected');
+      expect(third).not.toHaveTextContent('Camera clock');
+      // One "Sync cameras now", no button per camera on the small screen.
+      expect(screen.getByTestId('sync-camera')).toHaveTextContent('Sync cameras now');
+      expect(screen.queryByTestId('sync-camera-one')).not.toBeInTheDocument();
+
+      // A tap on a camera: every camera's rows in full, with a button each.
+      fireEvent.click(first);
+      const sheet = screen.getByTestId('cameras-sheet');
+      expect(within(sheet).getAllByTestId('camera')).toHaveLength(3);
+      expect(within(sheet).getAllByTestId('camera-name')[0]).toHaveTextContent('Canon EOS R50 · serial 083021000123');
+      expect(within(sheet).getAllByText('Camera clock')).toHaveLength(1);
+      expect(within(sheet).getAllByTestId('sync-camera-one')).toHaveLength(2);
+      fireEvent.click(screen.getByTestId('cameras-sheet-close'));
+      expect(screen.queryByTestId('cameras-sheet')).not.toBeInTheDocument();
+
+      // Two cameras or fewer: the lines may wrap, nothing is cut.
+      sendStatus(kioskStatus({ accessPointClients: 1, cameras: [r50, r6] }));
+      expect(screen.getByTestId('camera-status')).toHaveClass('compact');
+      expect(screen.getByTestId('camera-status')).not.toHaveClass('condensed');
     });
 
     it("answers a decision with the phone's time (the Pi's screen has none of its own)", () => {

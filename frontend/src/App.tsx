@@ -26,15 +26,16 @@ export interface SocketLike {
 }
 
 /** What is one tap away. */
-type SheetName = 'manual' | 'log' | 'connect';
+type SheetName = 'manual' | 'log' | 'connect' | 'cameras';
 
 /** The newest entries shown on the main screen; the whole log is one tap away. */
 const NEWEST_ENTRIES = 3;
 
 /**
  * The page, on the Pi's own screen (the kiosk) and on phones. Everything the operator needs fits the first
- * screen (the TimeSync rows, each camera, how to connect or the main action, the newest log entries); setting
- * the time by hand, the whole log and (once a phone is connected) how to connect are one tap away.
+ * screen (the Pi's time, each camera, how to connect or the main action, the newest log entries); setting
+ * the time by hand, the whole log, each camera's rows in full (on the Pi's screen, where a camera takes two
+ * lines) and (once a phone is connected) how to connect are one tap away.
  * Actions take one way each: setting the time and syncing cameras are REST calls (each answer shows next to
  * its button); "Use this phone's time" goes over the WebSocket, because it names this page's own connection.
  */
@@ -132,7 +133,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
       <main className={showConnect ? 'layout with-connect' : 'layout'}>
         <section className="panel status-panel" aria-labelledby="controller-status-title" data-testid="controller-status">
           <h2 id="controller-status-title">
-            {onPiScreen ? "The Pi's time and the cameras" : 'Controller Status'}
+            Pi time and cameras
             {status && !online ? (
               <span className="stale-note" data-testid="stale-note">
                 {' '}
@@ -141,7 +142,16 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             ) : null}
           </h2>
           {onPiScreen ? <KioskPiStatus status={status} piNow={piNow} sinceStatus={sinceStatus} /> : null}
-          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} perCamera={!onPiScreen} />
+          <CameraStatusCard
+            cameras={status ? (status.cameras ?? []) : null}
+            piNow={piNow}
+            api={api}
+            canSetTime={status?.canSetTime}
+            online={online}
+            perCamera={!onPiScreen}
+            compact={onPiScreen}
+            onDetails={() => setSheet('cameras')}
+          />
           {onPiScreen ? null : <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />}
           {onPiScreen ? null : (
             <div className="actions">
@@ -199,6 +209,11 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
       {sheet === 'log' ? (
         <Sheet title="Activity" testId="log-sheet" onClose={closeSheet}>
           <ActivityLog entries={snap.activityLog} timeZone={piZone ?? deviceZone} wallMinusMonotonicMs={status?.piWallMinusMonotonicMs ?? null} nowWall={piNow ?? tick.wall} />
+        </Sheet>
+      ) : null}
+      {sheet === 'cameras' ? (
+        <Sheet title="Cameras" testId="cameras-sheet" onClose={closeSheet}>
+          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} />
         </Sheet>
       ) : null}
       {sheet === 'connect' ? (

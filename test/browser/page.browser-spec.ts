@@ -37,13 +37,14 @@ describe('kiosk page (Chromium)', () => {
     await testId(page, 'pi-reliability').waitFor({ timeout: 15_000 });
   }
 
-  it('loads, connects and shows both TimeSync: rows', async () => {
+  it('loads, connects and shows the "Pi sync" and "Camera sync" rows', async () => {
     const { app, page } = await open();
     const res = await page.goto(app.url);
     expect(res?.status()).toBe(200);
     await waitForStatus(page);
-    const cameraRow = testId(page, 'camera-status').getByText('TimeSync:');
-    const piRow = testId(page, 'controller-info').getByText('TimeSync:');
+    const cameraRow = testId(page, 'camera-status').getByText('Camera sync', { exact: true });
+    const piRow = testId(page, 'controller-info').getByText('Pi sync', { exact: true });
+    expect(await testId(page, 'controller-info').getByRole('heading', { name: 'Pi time' }).isVisible()).toBe(true);
     expect(await cameraRow.isVisible()).toBe(true);
     expect(await piRow.isVisible()).toBe(true);
     expect(await testId(page, 'camera-timesync').textContent()).toBe('');
@@ -208,7 +209,7 @@ describe('kiosk page (Chromium)', () => {
     ];
 
     for (const layout of layouts) {
-      it(`fits ${layout.name}: no sideways scroll, touch targets of 44 px, both TimeSync rows on the first screen`, async () => {
+      it(`fits ${layout.name}: no sideways scroll, touch targets of 44 px, the Pi's and the camera's sync rows on the first screen`, async () => {
         const { app, page } = await open({}, { viewport: layout.viewport, hasTouch: layout.hasTouch, isMobile: layout.isMobile });
         await page.goto(app.url);
         await waitForStatus(page);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jsQR from 'jsqr';
 import type { Locator, Page } from 'playwright-core';
-import { startCameraSim, type CameraSim } from '../camera-sim/sim';
+import { startCameraSim, startCameraSims, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
 import { TestClient } from '../support/ws-client';
 import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
@@ -147,11 +147,11 @@ describe("the Pi's own screen (Chromium)", () => {
 
       const rows = page.getByTestId('camera');
       const items: Array<[string, Locator]> = [
-        ["the Pi's TimeSync: row", testId(page, 'pi-timesync')],
+        ["the Pi's sync row", testId(page, 'pi-timesync')],
         ["the Pi's time", testId(page, 'pi-time')],
-        ['camera 1 TimeSync: row', rows.nth(0).getByTestId('camera-timesync')],
+        ['camera 1 sync row', rows.nth(0).getByTestId('camera-timesync')],
         ['camera 1 name', rows.nth(0).getByTestId('camera-name')],
-        ['camera 2 TimeSync: row', rows.nth(1).getByTestId('camera-timesync')],
+        ['camera 2 sync row', rows.nth(1).getByTestId('camera-timesync')],
         ['camera 2 name', rows.nth(1).getByTestId('camera-name')],
         ['Sync cameras now', testId(page, 'sync-camera')],
         ['the Wi-Fi QR code', testId(page, 'qr-wifi')],
@@ -163,6 +163,93 @@ describe("the Pi's own screen (Chromium)", () => {
       ];
       expect(await outside(page, items)).toEqual([]);
       expect(await page.evaluate('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(viewport.width);
+    });
+  }
+
+  for (const count of [1, 2, 4]) {
+    it(`at 800x480 with ${count} camera${count > 1 ? 's' : ''} synced and checked, the Pi, every camera's state and clock line, the actions and the newest entry fit without scrolling`, async () => {
+      // Cameras off by a few seconds (each differently), so each is written and then checked, read-only.
+      cameras = await startCameraSims(count, { httpsPort: false }, (i) => ({ clockOffsetMs: -(3_000 + 1_700 * i), productName: ['Canon EOS R50', 'Canon EOS R6', 'Canon EOS R5 Mark II', 'Canon EOS 5D Mark IV'][i] }));
+      const a = await start({
+        AP_SUBNETS: '127.0.0.2/32',
+        ...AP,
+        CAMERA_URL: cameras.map((c) => c.httpUrl).join(','),
+        CAMERA_POLL_INTERVAL: '500',
+        CAMERA_CHECK_INTERVAL: '1000',
+        SIMULATED_CLOCK_OFFSET_MS: String(-3 * 24 * HOURS),
+      });
+      const page = await browse();
+      await page.goto(kioskUrl(a));
+      await connected(page);
+      // Before any phone: the QR codes take the right-hand column, and still every camera fits.
+      await eventually(async () => (await page.getByTestId('camera').count()) === count, 'every camera row', 20_000);
+      await testId(page, 'qr-wifi').waitFor();
+      await page.screenshot({ path: screenshotPath(`kiosk-${count}-camera${count > 1 ? 's' : ''}-no-phone-800x480`) });
+      const before: Array<[string, Locator]> = [
+        ["the Pi's time", testId(page, 'pi-time')],
+        ["the Pi's sync row", testId(page, 'pi-timesync')],
+        [`camera ${count}`, page.getByTestId('camera').last()],
+        ['Sync camera(s) now', testId(page, 'sync-camera')],
+        ["the page's QR code", testId(page, 'qr-page')],
+        ['the newest log entry', page.getByTestId('activity-entry').first()],
+      ];
+      expect(await outside(page, before)).toEqual([]);
+
+      // A phone on the Pi's Wi-Fi gives the Pi its time; the cameras are set from it, then checked.
+      const phone = await TestClient.connect(a.wsUrl, { localAddress: '127.0.0.2' });
+      try {
+        await testId(page, 'pi-reliability').and(page.locator('[data-reliability=high]')).waitFor({ timeout: 20_000 });
+        await eventually(async () => (await page.getByTestId('camera-clock').count()) === count, "every camera's clock line", 30_000);
+        const size = `kiosk-${count}-camera${count > 1 ? 's' : ''}-800x480`;
+        await page.screenshot({ path: screenshotPath(size) });
+        const rows = page.getByTestId('camera');
+        expect(await rows.count()).toBe(count);
+        const items: Array<[string, Locator]> = [
+          ["the Pi's time", testId(page, 'pi-time')],
+          ["the Pi's state", testId(page, 'pi-timesync')],
+        ];
+        for (let i = 0; i < count; i++) {
+          items.push([`camera ${i + 1} state`, rows.nth(i).getByTestId('camera-timesync')]);
+          items.push([`camera ${i + 1} name`, rows.nth(i).getByTestId('camera-name')]);
+          items.push([`camera ${i + 1} clock line`, rows.nth(i).getByTestId('camera-clock')]);
+        }
+        items.push(
+          [count > 1 ? 'Sync cameras now' : 'Sync camera now', testId(page, 'sync-camera')],
+          ['the newest log entry', page.getByTestId('activity-entry').first()],
+          ['Set time by hand (one tap away)', testId(page, 'open-manual')],
+        );
+        expect(await outside(page, items)).toEqual([]);
+        expect(await page.evaluate('document.scrollingElement.scrollHeight')).toBeLessThanOrEqual(480);
+        expect(await page.evaluate('document.scrollingElement.scrollWidth')).toBeLessThanOrEqual(800);
+        expect(await testId(page, 'sync-camera').isEnabled()).toBe(true);
+
+        // The answer to "Sync cameras now" shows by its button, and the screen still fits.
+        await testId(page, 'sync-camera').click();
+        await testId(page, 'sync-camera-message').waitFor({ timeout: 20_000 });
+        await page.screenshot({ path: screenshotPath(`${size}-after-sync`) });
+        expect(await outside(page, [...items, ['the answer to Sync', testId(page, 'sync-camera-message')]])).toEqual([]);
+
+        // A tap on a camera: every camera's rows in full.
+        await rows.last().click();
+        const sheet = testId(page, 'cameras-sheet');
+        await sheet.waitFor();
+        expect(await sheet.getByTestId('camera').count()).toBe(count);
+        expect(await sheet.getByTestId('camera-name').last().textContent()).toMatch(/^Canon EOS .* · serial 08302100012\d$/);
+        await testId(page, 'cameras-sheet-close').click();
+        await sheet.waitFor({ state: 'detached' });
+
+        // At night the condensed rows are red on black too.
+        await testId(page, 'night-toggle').click();
+        const file = screenshotPath(`${size}-night`);
+        await page.screenshot({ path: file });
+        const { rgba, width, height } = decodePng(readFileSync(file));
+        let lit = 0;
+        for (let i = 0; i < width * height * 4; i += 4) if (rgba[i + 1] > 48 || rgba[i + 2] > 48) lit++;
+        expect(lit).toBe(0);
+        expect(await outside(page, items)).toEqual([]);
+      } finally {
+        phone.close();
+      }
     });
   }
 
@@ -338,8 +425,8 @@ describe("the Pi's own screen (Chromium)", () => {
     await page.screenshot({ path: screenshotPath('phone-390x844') });
     expect(
       await outside(page, [
-        ["the Pi's TimeSync: row", testId(page, 'pi-timesync')],
-        ['camera 1 TimeSync: row', page.getByTestId('camera-timesync').nth(0)],
+        ["the Pi's sync row", testId(page, 'pi-timesync')],
+        ['camera 1 sync row', page.getByTestId('camera-timesync').nth(0)],
         ['Sync cameras now', testId(page, 'sync-camera')],
       ]),
     ).toEqual([]);

@@ -17,10 +17,22 @@ interface Props {
   online: boolean;
   /** A "Sync this one" button per camera when there are several (not on the Pi's small screen: "Sync cameras now" does all). */
   perCamera?: boolean;
+  /**
+   * The Pi's small screen: each camera in two lines (name and state; its clock), "Sync cameras now" beside the
+   * title, and a tap on a camera calls `onDetails` (where the rows are shown whole).
+   */
+  compact?: boolean;
+  onDetails?: () => void;
 }
 
-/** A `TimeSync:` row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
-export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true }: Props) {
+/** On the Pi's screen, more cameras than this take one line each for their name and state, cut to the width (else two at most). */
+const CONDENSE_ABOVE = 2;
+
+/** Row labels: each names what it describes, and none is the Pi's ("Pi sync"). */
+export const CAMERA_LABEL = { name: 'Camera', sync: 'Camera sync', clock: 'Camera clock' } as const;
+
+/** A "Camera sync" row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
+export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true, compact = false, onDetails }: Props) {
   const list = cameras ?? [];
   const connected = list.filter((c) => c.state === CameraState.Connected);
   const several = connected.length > 1;
@@ -42,47 +54,103 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perC
           ? "The camera needs its user name and password before it can be set"
           : 'No camera connected';
 
+  const syncAll = (
+    <button
+      type="button"
+      className="btn"
+      data-testid="sync-camera"
+      onClick={action.trigger}
+      disabled={!!reason || action.busy}
+      aria-busy={action.busy}
+      aria-describedby={reason ? 'sync-camera-reason' : undefined}
+    >
+      {action.busy ? (several ? 'Syncing cameras…' : 'Syncing camera…') : several ? 'Sync cameras now' : 'Sync camera now'}
+    </button>
+  );
+  const outcome = (
+    <>
+      {reason ? (
+        <p className="reason" id="sync-camera-reason" data-testid="sync-camera-reason">
+          {reason}
+        </p>
+      ) : null}
+      <ActionMessage result={action.result} testId="sync-camera-message" />
+    </>
+  );
+
   return (
-    <div className="card" data-testid="camera-status">
-      <h3>Camera Status</h3>
+    <div className={compact ? `card camera-card compact${list.length > CONDENSE_ABOVE ? ' condensed' : ''}` : 'card camera-card'} data-testid="camera-status">
+      {compact ? (
+        <div className="card-head">
+          <h3>Cameras</h3>
+          {syncAll}
+        </div>
+      ) : (
+        <h3>Cameras</h3>
+      )}
+      {compact ? <div className="actions">{outcome}</div> : null}
       {list.length ? (
-        list.map((camera) => (
-          <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false} />
-        ))
+        list.map((camera) =>
+          compact ? (
+            <CompactCamera key={camera.id} camera={camera} piNow={piNow} onDetails={onDetails} />
+          ) : (
+            <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false} />
+          ),
+        )
       ) : (
         <dl className="rows">
           <div className="row">
-            <dt>TimeSync:</dt>
+            <dt>{CAMERA_LABEL.sync}</dt>
             <dd data-testid="camera-timesync" />
           </div>
           <div className="row">
-            <dt>Camera</dt>
+            <dt>{CAMERA_LABEL.name}</dt>
             <dd data-testid="camera-name">
               <span className="muted">No camera connected</span>
             </dd>
           </div>
         </dl>
       )}
-      <div className="actions">
-        <button
-          type="button"
-          className="btn"
-          data-testid="sync-camera"
-          onClick={action.trigger}
-          disabled={!!reason || action.busy}
-          aria-busy={action.busy}
-          aria-describedby={reason ? 'sync-camera-reason' : undefined}
-        >
-          {action.busy ? (several ? 'Syncing cameras…' : 'Syncing camera…') : several ? 'Sync cameras now' : 'Sync camera now'}
-        </button>
-        {reason ? (
-          <p className="reason" id="sync-camera-reason" data-testid="sync-camera-reason">
-            {reason}
-          </p>
-        ) : null}
-        <ActionMessage result={action.result} testId="sync-camera-message" />
-      </div>
+      {compact ? null : (
+        <div className="actions">
+          {syncAll}
+          {outcome}
+        </div>
+      )}
     </div>
+  );
+}
+
+/**
+ * One camera on the Pi's small screen: its name and state, then its clock (with several cameras, one line each,
+ * the state's badge first and the rest cut to the line). The whole camera is a button to its rows in full.
+ */
+function CompactCamera({ camera, piNow, onDetails }: { camera: CameraStatus; piNow: number | null; onDetails?: () => void }) {
+  return (
+    <button type="button" className="camera compact" data-testid="camera" data-camera-id={camera.id} data-state={camera.state} onClick={onDetails} aria-haspopup="dialog">
+      <span className="camera-line">
+        <span className="camera-name" data-testid="camera-name" title={cameraName(camera)}>
+          {shortCameraName(camera)}
+        </span>
+        <span className="camera-state" data-testid="camera-timesync">
+          <CameraTimeSync camera={camera} piNow={piNow} />
+        </span>
+      </span>
+      {camera.clock ? (
+        <span className="camera-line">
+          <span className="label">{CAMERA_LABEL.clock}</span>
+          <span className="camera-clock" data-testid="camera-clock">
+            {clockLine(camera.clock)}
+          </span>
+        </span>
+      ) : camera.state === CameraState.Connected ? (
+        <span className="camera-line">
+          <span className="label">{CAMERA_LABEL.clock}</span>
+          <span className="camera-clock muted">not checked yet</span>
+        </span>
+      ) : null}
+      <span className="sr-only">Details of {cameraName(camera)}</span>
+    </button>
   );
 }
 
@@ -91,18 +159,18 @@ function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: Camera
     <div className={syncButton ? 'camera with-button' : 'camera'} data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
       <dl className="rows">
         <div className="row">
-          <dt>TimeSync:</dt>
+          <dt>{CAMERA_LABEL.name}</dt>
+          <dd data-testid="camera-name">{cameraName(camera)}</dd>
+        </div>
+        <div className="row">
+          <dt>{CAMERA_LABEL.sync}</dt>
           <dd data-testid="camera-timesync">
             <CameraTimeSync camera={camera} piNow={piNow} />
           </dd>
         </div>
-        <div className="row">
-          <dt>Camera</dt>
-          <dd data-testid="camera-name">{cameraName(camera)}</dd>
-        </div>
         {camera.clock ? (
           <div className="row">
-            <dt>Clock</dt>
+            <dt>{CAMERA_LABEL.clock}</dt>
             <dd data-testid="camera-clock">{clockLine(camera.clock)}</dd>
           </div>
         ) : null}
@@ -181,6 +249,14 @@ function cameraName(camera: CameraStatus): string {
   const name = [info.manufacturer && !named ? info.manufacturer : null, info.productName].filter(Boolean).join(' ') || 'Camera';
   const serial = info.serialNumber ?? (name === 'Camera' ? camera.id : undefined);
   return serial ? `${name} · serial ${serial}` : name;
+}
+
+/** On the small screen: the model without the maker every camera here shares, and the serial that tells two apart. */
+function shortCameraName(camera: CameraStatus): string {
+  const info = camera.info ?? {};
+  const model = info.productName?.replace(/^canon\s+/i, '') || 'Camera';
+  const serial = info.serialNumber ?? (model === 'Camera' ? camera.id : undefined);
+  return serial ? `${model} · ${serial}` : model;
 }
 
 /** A residual bound beyond this says nothing about the sync (the camera shows whole seconds); the server applies the same. */

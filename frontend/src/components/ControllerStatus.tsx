@@ -53,6 +53,10 @@ export function sourceWords(status: TimeSyncStatus): string {
   }
 }
 
+/** The Pi's card has one name on every screen; its state row is told apart from a camera's ("Camera sync"). */
+export const PI_TIME = 'Pi time';
+export const PI_SYNC = 'Pi sync';
+
 export const NOT_CONFIRMED = 'Time not confirmed since start: connect a phone';
 
 /**
@@ -62,8 +66,21 @@ export const NOT_CONFIRMED = 'Time not confirmed since start: connect a phone';
 export function KioskPiStatus({ status, piNow, sinceStatus }: { status: TimeSyncStatus | null; piNow: number | null; sinceStatus: number }) {
   const unconfirmed = !!status && !status.pi.ntpSynchronized && status.reliability === Reliability.None;
   return (
-    <div className="card" data-testid="controller-info">
-      <h3>The Pi</h3>
+    <div className="card pi-card" data-testid="controller-info">
+      {/* The card's title labels its first line, the clock, to keep the small screen's lines for the cameras. */}
+      <div className="row title-row">
+        <h3>{PI_TIME}</h3>
+        <div className="value" data-testid="pi-time">
+          {status && piNow !== null ? (
+            <>
+              <span className="clock big">{formatDateTime(piNow, status.pi.timezone)}</span> <ZoneLabel zone={status.pi.timezone} at={piNow} />
+              {unconfirmed ? <span className="zone-label"> (unconfirmed)</span> : null}
+            </>
+          ) : (
+            '—'
+          )}
+        </div>
+      </div>
       {unconfirmed ? (
         <p className="unconfirmed" data-testid="pi-unconfirmed" role="alert">
           <span aria-hidden="true">{'⚠\uFE0E '}</span>
@@ -72,40 +89,27 @@ export function KioskPiStatus({ status, piNow, sinceStatus }: { status: TimeSync
       ) : null}
       <dl className="rows">
         <div className="row">
-          <dt>TimeSync:</dt>
+          <dt>{PI_SYNC}</dt>
           <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={sinceStatus} showOffset={false} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
-        </div>
-        <div className="row">
-          <dt>Pi time</dt>
-          <dd data-testid="pi-time">
-            {status && piNow !== null ? (
-              <>
-                <span className="clock big">{formatDateTime(piNow, status.pi.timezone)}</span> <ZoneLabel zone={status.pi.timezone} at={piNow} />
-                {unconfirmed ? <span className="zone-label"> (unconfirmed)</span> : null}
-              </>
-            ) : (
-              '—'
-            )}
-          </dd>
         </div>
       </dl>
     </div>
   );
 }
 
-// ---- Controller Info ------------------------------------------------------------------------------
+// ---- Pi time on a phone: compared with this device ----------------------------------------------
 
 export function ControllerInfo({ status, clock, deviceZone }: { status: TimeSyncStatus | null; clock: Clock; deviceZone: string }) {
   return (
     <div className="card" data-testid="controller-info">
-      <h3>Controller Info</h3>
+      <h3>{PI_TIME}</h3>
       <dl className="rows">
         <div className="row">
-          <dt>TimeSync:</dt>
+          <dt>{PI_SYNC}</dt>
           <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={clock.sinceStatus} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
         </div>
         <div className="row">
-          <dt>Pi time</dt>
+          <dt>Pi clock</dt>
           <dd data-testid="pi-time">
             {status && clock.piNow !== null ? (
               <>
