@@ -34,7 +34,7 @@ describe('GET /api/timesync/journal.csv (e2e)', () => {
     const phone = await clients.connect(app.wsUrl, { offsetMs: 0 });
     await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized, 8000);
     await phone.close();
-    // The Pi's confirmation sets the camera: a write before any session.
+    // The Pi's confirmation syncs the camera (kept if within CAMERA_SYNC_THRESHOLD): a camera record before any session.
     await statusWhen('camera set', (s) => s.camera?.lastSync?.success === true);
     // 3 s off: the start has a correction to make and journal (in a later second than that first write).
     sim.clock.setError(3000);
@@ -59,7 +59,7 @@ describe('GET /api/timesync/journal.csv (e2e)', () => {
     expect(records[start - 1]).toMatchObject({ kind: 'camera-write', serial: '083021000123', session: id });
     for (const r of records.slice(start, stop + 1)) expect(r.session).toBe(id);
     const before = records.slice(0, start - 1);
-    expect(before.filter((r) => r.kind === 'camera-write')).not.toEqual([]);
+    expect(before.filter((r) => r.kind === 'camera-write' || r.kind === 'camera-measure')).not.toEqual([]);
     for (const r of before) expect(r.session).toBe('');
     expect(header).not.toContain('detail');
 
