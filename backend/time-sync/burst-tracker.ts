@@ -101,10 +101,11 @@ export class BurstTracker {
   }
 
   /**
-   * A `time-sync-response` from `connId`, stamped `receivedMono` at the socket. Anything wrong throws a coded
-   * DomainError and changes nothing.
+   * A `time-sync-response` from `connId`, stamped `receivedMono` at the socket's read, which came `readLagMs`
+   * into a busy stretch of the event loop (0: read at once). Anything wrong throws a coded DomainError and
+   * changes nothing.
    */
-  answer(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number): void {
+  answer(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number, readLagMs = 0): void {
     const requestId = typeof data.requestId === 'string' ? data.requestId : '';
     this.forgetOld(receivedMono);
     const closed = this.closed.get(requestId);
@@ -133,7 +134,7 @@ export class BurstTracker {
     this.answered.set(requestId, receivedMono + RESPONSE_TIMEOUT_MS * 2);
     const burst = pending.burst;
     if (burst.done) return;
-    burst.samples.push({ requestId, sentMono: pending.sentMono, receivedMono, clientTime });
+    burst.samples.push({ requestId, sentMono: pending.sentMono, receivedMono, clientTime, readLagMs });
     if (timezone) burst.timezone = timezone;
     if (burst.samples.length === burst.planned && burst.sent === burst.planned) this.finish(burst);
   }

@@ -22,6 +22,12 @@ export interface ProbeSample {
   receivedMono: number;
   /** The client's wall clock (ms since the epoch) when it answered. */
   clientTime: number;
+  /**
+   * How long the server's event loop had been busy when it read this answer (ms, 0 or absent when it was
+   * waiting for it): the answer may have lain in the socket for up to about this long before
+   * `receivedMono`. Only the point estimate uses it; the bound never relies on it (see `estimateOffset`).
+   */
+  readLagMs?: number;
 }
 
 /**
@@ -212,6 +218,29 @@ function roundingRange(resolution: number, rounding: ClientRounding, truncationM
   return { lo: rounding === 'floor' ? 0 : -resolution, hi: resolution + truncationMs };
 }
 
+/**
+ * The share of a measured read lag taken as the answer's likely wait. The answer landed somewhere in the busy
+ * stretch the loop measured; with no more known, halfway (the mean of a uniform landing).
+ */
+export const READ_LAG_SHARE = 0.5;
+
+/**
+ * The floor window for the point estimate, with each answer's receipt moved back by its likely wait in the
+ * event loop. An answer read late looks like one that came back slowly, which only ever lowers the low
+ * side: when the answers that decide that side were read late, the intersection is pulled down (the estimate
+ * comes out early). Taking the likely wait off keeps the two sides alike.
+ */
+function lagCorrectedWindow(samples: readonly ProbeSample[], stamps: readonly number[], range: { lo: number; hi: number }): Window {
+  let low = -Infinity;
+  let high = Infinity;
+  samples.forEach((s, i) => {
+    const lag = Number.isFinite(s.readLagMs) && s.readLagMs! > 0 ? Math.min(s.readLagMs!, s.receivedMono - s.sentMono) : 0;
+    low = Math.max(low, stamps[i] - s.receivedMono + READ_LAG_SHARE * lag + range.lo);
+    high = Math.min(high, stamps[i] - s.sentMono + range.hi);
+  });
+  return { low, high };
+}
+
 /** Intersection of the answers' causal windows for clientMinusMono; low > high when they disagree. */
 function causalWindow(reduced: readonly Reduced[], range: { lo: number; hi: number }): Window {
   let low = -Infinity;
@@ -316,7 +345,10 @@ export function estimateOffset(samples: readonly ProbeSample[], opts: EstimateOp
   const loose = causalWindow(reduced, roundingRange(resolution, 'jittered', truncationMs));
   let estimate: number;
   if (rounding === 'floor') {
-    const window = causalWindow(reduced, roundingRange(resolution, 'floor', truncationMs));
+    const range = roundingRange(resolution, 'floor', truncationMs);
+    let window = lagCorrectedWindow(usable, stamps, range);
+    // The likely waits are guesses: when they make the windows disagree, fall back to the plain stamps.
+    if (window.low > window.high) window = causalWindow(reduced, range);
     estimate = (window.low + window.high) / 2;
   } else {
     estimate = jitteredMaximumLikelihood(reduced, resolution, truncationMs, loose.low <= loose.high ? loose : { low: loose.high, high: loose.low });

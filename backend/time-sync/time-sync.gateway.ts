@@ -19,7 +19,8 @@ import { DurationTracker } from '../time/duration-tracker';
 import { CameraCommands } from './camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
-import { arrivalOf, INVALID_FRAME, shed } from './ws-frames';
+import { arrivalOf, INVALID_FRAME, loopWatch, readLagOf, shed } from './ws-frames';
+import { RESPONSE_TIMEOUT_MS } from './burst-tracker';
 import { SessionControl } from '../session/session-control';
 import { SessionStartDto } from '../session/dto/session.dto';
 
@@ -84,10 +85,11 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     const caller = callerOfUpgrade(request);
     const address = caller.address;
     const send = (frame: ServerFrame): number => {
-      const text = JSON.stringify(frame);
-      // Stamped as the frame is handed to the socket: a probe's send time is part of the round trip.
+      // Encoded first, then stamped right before ws frames it and writes it to the socket (synchronously):
+      // a probe's send time is part of the round trip, and a stamp before the write keeps it causal.
+      const bytes = Buffer.from(JSON.stringify(frame));
       const sentMono = this.clock.monotonic();
-      if (client.readyState === client.OPEN) client.send(text);
+      if (client.readyState === client.OPEN) client.send(bytes, TEXT_FRAME);
       return sentMono;
     };
     const screen = this.service.screenOf(caller);
@@ -102,7 +104,12 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       if (over) this.shed(client, page, over);
     });
     send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: screen !== Screen.Other, screen });
-    this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe: (serverTime, requestId) => send({ type: 'time-sync-request', serverTime, requestId }) });
+    const sendProbe = (serverTime: number, requestId: string): number => {
+      // The loop is watched until this probe's answer is due, so a late read of it is seen (ws-frames.ts).
+      loopWatch.watch(RESPONSE_TIMEOUT_MS);
+      return send({ type: 'time-sync-request', serverTime, requestId });
+    };
+    this.service.connect({ id: page.id, address, trusted: page.trusted, sendProbe });
     void this.statusFor(page).then((frame) => {
       page.send(frame);
       page.send({ type: 'activity_log', timestamp: this.iso(), data: { entries: this.activity.entries(), full: true } });
@@ -119,7 +126,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   onTimeSyncResponse(@ConnectedSocket() client: WebSocket, @MessageBody() data: object): void {
     const receivedMono = arrivalOf(data) ?? this.clock.monotonic();
     assertValid(TimeSyncResponseDto, data, 'time-sync-response');
-    this.service.handleResponse(this.page(client).id, data as TimeSyncResponseDto, receivedMono);
+    this.service.handleResponse(this.page(client).id, data as TimeSyncResponseDto, receivedMono, readLagOf(data) ?? 0);
   }
 
   @SubscribeMessage('manual-time-sync')

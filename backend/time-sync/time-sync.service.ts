@@ -164,13 +164,13 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A `time-sync-response`, stamped `receivedMono` at the socket. Anything wrong throws a coded DomainError and changes nothing. */
-  handleResponse(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number): void {
+  handleResponse(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number, readLagMs = 0): void {
     const conn = this.connections.get(connId);
     if (!conn?.trusted) {
       const who = conn?.address ?? 'an unknown page';
       this.refuse(who, `Refused the time of ${who}: only phones on the Pi's Wi-Fi give the Pi its time (the Pi's own screen shows the Pi's own clock)`);
     }
-    this.bursts.answer(connId, data, receivedMono);
+    this.bursts.answer(connId, data, receivedMono, readLagMs);
   }
 
   /**

@@ -2,7 +2,7 @@ import { CLIENT_FRAME_DATA_KEYS, CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../
 import { Logger } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
 import { lastValueFrom, of } from 'rxjs';
-import { arrivalOf, createFrameParser, GuardedWsAdapter, INVALID_FRAME, shed } from './ws-frames';
+import { arrivalOf, createFrameParser, GuardedWsAdapter, INVALID_FRAME, LoopWatch, readLagOf, shed, stampReads } from './ws-frames';
 
 describe(createFrameParser.name, () => {
   let mono = 100;
@@ -93,5 +93,51 @@ describe(GuardedWsAdapter.name, () => {
     expect(error).not.toHaveBeenCalled();
     warn.mockRestore();
     error.mockRestore();
+  });
+});
+
+describe(LoopWatch.name, () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('counts the busy time since its last sample, and nothing while it is not watching', () => {
+    jest.useFakeTimers();
+    let now = 1000;
+    let idle = 50;
+    const sut = new LoopWatch(() => now, () => idle);
+    expect(sut.busyBefore(now)).toBe(0);
+    sut.watch(10);
+    // 3 ms later, of which 1 ms spent waiting in epoll: busy for 2 ms.
+    now += 3;
+    idle += 1;
+    expect(sut.busyBefore(now)).toBe(2);
+    // Its timer samples again: right after that nothing has been busy.
+    jest.advanceTimersByTime(1);
+    expect(sut.busyBefore(now)).toBe(0);
+    now += 20;
+    jest.advanceTimersByTime(2);
+    expect(sut.busyBefore(now + 5)).toBe(0);
+  });
+});
+
+describe(stampReads.name, () => {
+  it('stamps a frame with the time its socket was read, before ws parses it, and with the loop lag then', () => {
+    let mono = 10;
+    const socket = new EventEmitter();
+    const parse = createFrameParser(() => mono);
+    let parsed: { data: unknown } | undefined;
+    // ws's own listener, already there when the connection is announced.
+    socket.on('data', () => {
+      mono = 14; // parsing the earlier frames of the chunk took a while
+      parsed = parse(JSON.stringify({ type: 'time-sync-response', data: { clientTime: 1, serverTime: 2, requestId: 'r' } }));
+    });
+    stampReads(socket, () => mono, { busyBefore: (at: number) => (at === 10 ? 0.7 : NaN) } as unknown as LoopWatch);
+    socket.emit('data', Buffer.from('x'));
+    expect(arrivalOf(parsed!.data as object)).toBe(10);
+    expect(readLagOf(parsed!.data as object)).toBe(0.7);
+    // Outside a read (ws deferred the message) the parser stamps it itself.
+    mono = 20;
+    const later = parse('{"type":"get-time-sync-status"}');
+    expect(arrivalOf(later.data as object)).toBe(20);
+    expect(readLagOf(later.data as object)).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { MessageMappingProperties } from '@nestjs/websockets/gateway-metadata-explorer';
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { EMPTY, Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { parseGuarded } from '../common/json-guard';
@@ -17,11 +18,90 @@ export interface UpgradeRefusal {
 /** Pseudo-events the parser emits for frames that cannot be dispatched; the gateway answers them with an error frame. */
 export const INVALID_FRAME = '__invalid_frame__';
 
-const arrivals = new WeakMap<object, number>();
+interface Arrival {
+  receivedMono: number;
+  /** How long the event loop had been busy when the socket was read (see `LoopWatch.busyBefore`). */
+  readLagMs: number;
+}
+
+const arrivals = new WeakMap<object, Arrival>();
 
 /** When the frame carrying this payload arrived at the socket (monotonic ms). */
 export function arrivalOf(payload: object): number | undefined {
-  return arrivals.get(payload);
+  return arrivals.get(payload)?.receivedMono;
+}
+
+/** How long the event loop had been busy when it read the frame carrying this payload (ms; 0 when it was waiting). */
+export function readLagOf(payload: object): number | undefined {
+  return arrivals.get(payload)?.readLagMs;
+}
+
+/** How often the loop's idle time is sampled while reads are watched: the busy time before a read is known to this grain. */
+const WATCH_TICK_MS = 1;
+
+/**
+ * How late the event loop reads a socket. Node cannot tell when bytes reached the kernel, only when its loop
+ * got to them; a loop that was waiting in epoll reads them at once, a busy one when it is done. While watched
+ * (a probe burst), a 1 ms timer samples the loop's cumulative idle time (`eventLoopUtilization`); at a read,
+ * the time since the last sample minus the idle time since then is how long the loop had been busy, an
+ * upper estimate of how long the bytes had waited. Scheduling delays of the whole process (other processes on
+ * the cores) count as idle here and stay unseen.
+ */
+export class LoopWatch {
+  private last = { at: 0, idle: 0 };
+  private timer: NodeJS.Timeout | null = null;
+  private until = 0;
+
+  constructor(
+    private readonly monotonic: () => number = () => performance.now(),
+    private readonly idleMs: () => number = () => performance.eventLoopUtilization().idle,
+  ) {}
+
+  /** Samples for at least `ms` more (each probe sent extends it past its answer's deadline). */
+  watch(ms: number): void {
+    this.until = Math.max(this.until, this.monotonic() + ms);
+    if (this.timer) return;
+    this.sample();
+    this.timer = setInterval(() => {
+      this.sample();
+      if (this.monotonic() > this.until && this.timer) {
+        clearInterval(this.timer);
+        this.timer = null;
+      }
+    }, WATCH_TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Busy time of the loop from the last sample to `now` (0 when not watched). */
+  busyBefore(now: number): number {
+    if (!this.timer) return 0;
+    return Math.max(0, now - this.last.at - (this.idleMs() - this.last.idle));
+  }
+
+  private sample(): void {
+    this.last = { at: this.monotonic(), idle: this.idleMs() };
+  }
+}
+
+/** The process's one event loop, watched while probe answers are due. */
+export const loopWatch = new LoopWatch();
+
+/**
+ * The read of a socket's bytes in progress: set by a listener that runs before ws's own 'data' listener
+ * (which parses the frames and emits them, synchronously), cleared after it. Frames parsed outside it (ws
+ * deferring a message) are stamped when parsed.
+ */
+let reading: Arrival | null = null;
+
+/** Stamps every read of this socket before ws parses it. */
+export function stampReads(socket: { prependListener(event: 'data', fn: () => void): unknown; on(event: 'data', fn: () => void): unknown }, monotonic: () => number, watch: LoopWatch = loopWatch): void {
+  socket.prependListener('data', () => {
+    const receivedMono = monotonic();
+    reading = { receivedMono, readLagMs: watch.busyBefore(receivedMono) };
+  });
+  socket.on('data', () => {
+    reading = null;
+  });
 }
 
 /**
@@ -32,7 +112,7 @@ export function arrivalOf(payload: object): number | undefined {
  */
 export function createFrameParser(monotonic: () => number) {
   return (raw: unknown): { event: string; data: unknown } => {
-    const receivedMono = monotonic();
+    const arrival = reading ?? { receivedMono: monotonic(), readLagMs: 0 };
     const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : raw instanceof ArrayBuffer ? Buffer.from(raw).toString('utf8') : String(raw);
     const bytes = Buffer.byteLength(text);
     if (bytes > MAX_FRAME_BYTES) return invalid('FRAME_TOO_LARGE', `frame of ${bytes} bytes refused: the limit is ${MAX_FRAME_BYTES} bytes`);
@@ -58,7 +138,7 @@ export function createFrameParser(monotonic: () => number) {
       const takes = allowed.length ? `it takes ${allowed.join(', ')}` : 'it takes no data';
       return invalid('BAD_REQUEST', `${type}: unexpected field(s) ${unknown.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ')} in "data"; ${takes}`);
     }
-    arrivals.set(payload, receivedMono);
+    arrivals.set(payload, arrival);
     return { event: type, data: payload };
   };
 }
@@ -111,6 +191,8 @@ export class GuardedWsAdapter extends WsAdapter {
 
   override bindErrorHandler(server: WebSocketServer): WebSocketServer {
     server.on('connection', (client: WebSocket, request: IncomingMessage) => {
+      // The raw socket's reads are stamped before ws parses them: a probe answer's arrival is part of its round trip.
+      if (typeof request?.socket?.prependListener === 'function') stampReads(request.socket, this.monotonic);
       const address = normalizeAddress(request?.socket?.remoteAddress ?? 'unknown');
       client.on('error', (error: Error & { code?: string }) => this.clientError(address, error));
     });

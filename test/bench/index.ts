@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     ['camera', async () => (await import('./camera.bench')).main()],
     ['load', async () => (await import('./load.bench')).main()],
     ['kiosk-memory', async () => (await import('./kiosk-memory.bench')).main()],
+    ['sync-load', async () => (await import('./sync-load.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {
