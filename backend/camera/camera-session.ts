@@ -11,6 +11,7 @@ import { CcapiClient, CcapiResponse, CcapiSession, isRenewedChallenge, normalise
 import { ErrorWindow, planningWindow, planRound, probeUseful, windowOf, writeDecision } from './clock-phase';
 import { DiscoveredCamera } from './ssdp';
 import { ClockReading, estimateClockError, handledAt, planSecondAlignedSend, recentRoundTripMs, secondToWrite, SharedSecondBoundary } from './sync-timing';
+import { rewriteDecision } from './spread-goal';
 import { Waiter } from './waiter';
 import { logText } from '../common/escape';
 
@@ -45,6 +46,8 @@ export interface CameraSyncResult {
   written: true;
   /** The Pi's clock was stepped during the sync: the offsets straddle two references. */
   piSteppedDuring?: boolean;
+  /** Re-writes after the first (CAMERA_SPREAD_GOAL_MS), in order; absent when none. The fields above are the last write's. */
+  rewrites?: CameraRewrite[];
 }
 
 /** A camera sync that measured the camera within CAMERA_SYNC_THRESHOLD of the Pi and so did not write it. */
@@ -117,6 +120,42 @@ export interface CameraSessionOwner {
   wrote?(session: CameraSession, write: CameraWrite): void;
 }
 
+/** One re-write of a sync (CAMERA_SPREAD_GOAL_MS): the verified residual that asked for it and what it left, ms. */
+export interface CameraRewrite {
+  goalMs: number;
+  residualBeforeMs: number;
+  residualBeforeBoundMs: number;
+  /** null when the re-write could not be verified. */
+  residualAfterMs: number | null;
+  residualAfterBoundMs: number | null;
+  latencyMs: number;
+  newTime: string;
+}
+
+/** A PUT sent to land on a boundary: the second written, the exchange, and the one-way time it was timed with. */
+interface AlignedWrite {
+  sent: { secondMs: number; datetime: string; dst: boolean };
+  put: CcapiResponse;
+  oneWayMs: number;
+}
+
+/** What reading a camera back after a write found; `unverifiedBecause` null: `after` is its verified residual. */
+interface WriteCheck {
+  after: CameraMeasurement | null;
+  unverifiedBecause: string | null;
+  piStepped?: boolean;
+  readings?: Reading[];
+}
+
+function residualOf(check: WriteCheck): { verified: boolean; residualMs: number | null; residualBoundMs: number | null } {
+  const verified = check.unverifiedBecause === null && check.after !== null && !check.after.uncertain;
+  return { verified, residualMs: verified ? check.after!.offsetMs : null, residualBoundMs: verified ? check.after!.boundMs : null };
+}
+
+function resultOf(write: AlignedWrite): { newTime: string; datetime: string; dst: boolean; latencyMs: number } {
+  return { newTime: iso(write.sent.secondMs), datetime: write.sent.datetime, dst: write.sent.dst, latencyMs: Math.round(write.oneWayMs * 10) / 10 };
+}
+
 /** Errors after which the camera is certainly still there (it answered, if only to say no). */
 const ALIVE_CODES = new Set<string>([ErrorCode.CAMERA_BUSY, ErrorCode.CAMERA_REJECTED, ErrorCode.CAMERA_BAD_ANSWER]);
 /** Consecutive timeouts / resets before the camera counts as gone (a refused connection counts at once). */
@@ -139,6 +178,8 @@ const WAIT_READ_SPACING_MS = 25;
 const TIGHT_ENOUGH_MS = 10;
 /** A change of wall minus monotonic beyond this means the Pi clock was stepped. */
 const STEP_TOLERANCE_MS = 20;
+/** Room between planning a re-write's boundary and its send (reads go on meanwhile). */
+const REWRITE_LEAD_MS = 100;
 /** Longest wait for a planned send time: boundaries are planned a few seconds ahead at most. */
 const MAX_PLANNED_WAIT_MS = 5000;
 
@@ -320,13 +361,13 @@ export class CameraSession {
    * written (CameraSyncKept). Never throws: a failure is a CameraSyncFailure. A sync asked for while one runs
    * gets that one's report (and leaves `boundary`). A periodic check in progress is cancelled.
    */
-  sync(reason: string, timezone: string, boundary: SharedSecondBoundary, options: { thresholdMs?: number } = {}): Promise<CameraSyncReport> {
+  sync(reason: string, timezone: string, boundary: SharedSecondBoundary, options: { thresholdMs?: number; spreadGoalMs?: number } = {}): Promise<CameraSyncReport> {
     if (this.syncing) {
       boundary.leave();
       return this.syncing;
     }
     this.cancelCheck();
-    const run = this.runSync(reason, timezone, boundary, options.thresholdMs ?? 0).finally(() => {
+    const run = this.runSync(reason, timezone, boundary, options.thresholdMs ?? 0, options.spreadGoalMs ?? 0).finally(() => {
       this.syncing = null;
     });
     this.syncing = run;
@@ -507,7 +548,7 @@ export class CameraSession {
 
   // ---- the clock sync ---------------------------------------------------------------------------
 
-  private async runSync(reason: string, timezone: string, boundary: SharedSecondBoundary, thresholdMs: number): Promise<CameraSyncReport> {
+  private async runSync(reason: string, timezone: string, boundary: SharedSecondBoundary, thresholdMs: number, spreadGoalMs: number): Promise<CameraSyncReport> {
     let joined = false;
     const join = (oneWayMs: number) => {
       joined = true;
@@ -531,7 +572,7 @@ export class CameraSession {
           boundary.leave();
           return this.kept(before, reason, thresholdMs);
         }
-        return this.setAndVerify(session, before.readings, timezone, reason, join, started);
+        return this.setAndVerify(session, before.readings, timezone, reason, join, started, spreadGoalMs);
       });
       this.lastSync = {
         success: true,
@@ -586,6 +627,7 @@ export class CameraSession {
     reason: string,
     join: (oneWayMs: number) => Promise<number>,
     started: { epoch: number; mono: number },
+    spreadGoalMs: number,
   ): Promise<CameraSyncResult> {
     const { epoch, mono: startMono } = started;
     const previous = readings[0];
@@ -597,33 +639,113 @@ export class CameraSession {
       await this.waiter.until(this.clock.monotonic() + WAIT_READ_SPACING_MS);
     }
     // Fresh round trips right before the write: the PUT is timed with the link of now, not of a minute ago.
-    for (let i = 0; i < LATENCY_MAX_READS && (i < LATENCY_READS || !latencySettled(readings)); i++) readings.push(await this.readOn(session));
-    let oneWayMs = oneWayOf(readings);
-    const boundaryMs = await join(oneWayMs);
-
-    // Wait so that the PUT reaches the camera on the agreed boundary; if the timer was off, take the next one.
+    await this.freshLatency(session, readings);
+    const boundaryMs = await join(oneWayOf(readings));
     // While waiting, keep reading the camera's clock: its old error comes out to the millisecond, not ±500 ms,
     // and the round trips keep the latency fresh.
+    await this.readWhileWaiting(session, readings, boundaryMs - oneWayOf(readings), epoch);
+    // The error before the write, from every reading before it, as a measurement for the journal (taken now: it holds until the PUT).
+    const beforePhase = this.conclude(readings, epoch, startMono);
+    const before = this.toMeasurement(beforePhase, MeasurementKind.BeforeWrite);
+    let write = await this.putAligned(session, readings, timezone, boundaryMs, epoch);
+    this.record(before, beforePhase.epoch, false);
+    const old = beforePhase.errorMs !== null ? { errorMs: beforePhase.errorMs, boundMs: beforePhase.boundMs! } : estimateClockError(readings);
+    const base = {
+      cameraId: this.currentId,
+      success: true as const,
+      written: true as const,
+      reason,
+      previousTime: iso(previous.cameraMs),
+      offset: Math.round(-old.errorMs) + 0,
+      offsetBoundMs: Math.ceil(old.boundMs + 0.5),
+      timezone,
+    };
+    const journal = (w: AlignedWrite, beforeWrite: { offsetMs: number | null; boundMs: number | null }, check: WriteCheck) => {
+      // From now on the camera's clock is a new one: its drift is measured afresh.
+      this.forgetClock();
+      const verified = check.unverifiedBecause === null;
+      this.owner.wrote?.(this, {
+        cameraId: this.currentId,
+        ...(this.info?.serialNumber ? { serial: this.info.serialNumber } : {}),
+        at: iso(w.sent.secondMs),
+        atMono: w.sent.secondMs - epoch,
+        newTime: iso(w.sent.secondMs),
+        datetime: w.sent.datetime,
+        dst: w.sent.dst,
+        timezone,
+        reason,
+        beforeOffsetMs: beforeWrite.offsetMs,
+        beforeBoundMs: beforeWrite.boundMs,
+        afterOffsetMs: verified ? check.after?.offsetMs ?? null : null,
+        afterBoundMs: verified ? check.after?.boundMs ?? null : null,
+        verified,
+      });
+    };
+    let check = await this.verifyWrite(session, write, epoch);
+    journal(write, before, check);
+
+    // One slow PUT lands the camera far from the boundary: write it again at the next one (spread-goal.ts).
+    const rewrites: CameraRewrite[] = [];
+    let refined = false;
+    for (;;) {
+      const decision = rewriteDecision(residualOf(check), spreadGoalMs, rewrites.length, refined);
+      if (decision === 'done') break;
+      if (decision === 'refine') {
+        refined = true;
+        const tighter = await this.refineAfter(session, check.after!, check.readings ?? [], epoch);
+        if (tighter) check = { ...check, after: tighter };
+        continue;
+      }
+      refined = false;
+      const was = check.after!;
+      const fresh: Reading[] = [];
+      await this.freshLatency(session, fresh);
+      const target = planSecondAlignedSend(this.clock.now(), oneWayOf(fresh), REWRITE_LEAD_MS).boundaryMs;
+      await this.readWhileWaiting(session, fresh, target - oneWayOf(fresh), epoch);
+      let again: AlignedWrite;
+      try {
+        again = await this.putAligned(session, fresh, timezone, target, epoch);
+      } catch (error) {
+        // The first write stands, but whether this PUT reached the camera is not known: its clock is not claimed.
+        return { ...base, ...resultOf(write), outcome: CameraSyncKind.WrittenUnverified, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: `the re-write failed: ${messageOf(error)}`, rewrites };
+      }
+      write = again;
+      check = await this.verifyWrite(session, write, epoch);
+      journal(write, was, check);
+      const now = residualOf(check);
+      rewrites.push({ goalMs: spreadGoalMs, residualBeforeMs: was.offsetMs!, residualBeforeBoundMs: was.boundMs!, residualAfterMs: now.residualMs, residualAfterBoundMs: now.residualBoundMs, latencyMs: resultOf(write).latencyMs, newTime: iso(write.sent.secondMs) });
+    }
+    const extra = rewrites.length ? { rewrites } : {};
+    if (check.unverifiedBecause !== null) {
+      return { ...base, ...resultOf(write), outcome: CameraSyncKind.WrittenUnverified, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: check.unverifiedBecause, ...(check.piStepped ? { piSteppedDuring: true } : {}), ...extra };
+    }
+    const after = check.after!;
+    return { ...base, ...resultOf(write), outcome: CameraSyncKind.WrittenVerified, residualMs: after.offsetMs, residualBoundMs: after.boundMs, verified: true, ...extra };
+  }
+
+  /** Reads until the latest round trips agree (LATENCY_READS to LATENCY_MAX_READS more). */
+  private async freshLatency(session: CcapiSession, readings: Reading[]): Promise<void> {
+    for (let i = 0; i < LATENCY_MAX_READS && (i < LATENCY_READS || !latencySettled(readings)); i++) readings.push(await this.readOn(session));
+  }
+
+  /**
+   * Sends the PUT so that it reaches the camera on `boundaryMs` (if the timer was off, on the next one), the body
+   * built at the last moment for the second it will arrive in.
+   */
+  private async putAligned(session: CcapiSession, readings: Reading[], timezone: string, boundaryMs: number, epoch: number): Promise<AlignedWrite> {
+    let oneWayMs = oneWayOf(readings);
     for (let attempt = 0; ; attempt++) {
       const target = attempt === 0 ? boundaryMs : planSecondAlignedSend(this.clock.now(), oneWayMs).boundaryMs;
-      if (attempt === 0) {
-        await this.readWhileWaiting(session, readings, target - oneWayMs, epoch);
-        oneWayMs = oneWayOf(readings);
-      }
       await this.waitForWall(target - oneWayMs, epoch);
       if (Math.abs(secondToWrite(this.clock.now(), oneWayMs).missMs) <= LANDING_TOLERANCE_MS || attempt >= 2) break;
     }
     let written: { secondMs: number; datetime: string; dst: boolean } | null = null;
     const body = () => {
-      // Built at the last moment, for the second the request will arrive in.
       const { secondMs } = secondToWrite(this.clock.now(), oneWayMs);
       const value = formatCameraDateTime(secondMs, timezone);
       written = { secondMs, ...value };
       return value;
     };
-    // The error before the write, from every reading before it, as a measurement for the journal (taken now: it holds until the PUT).
-    const beforePhase = this.conclude(readings, epoch, startMono);
-    const before = this.toMeasurement(beforePhase, MeasurementKind.BeforeWrite);
     let put: CcapiResponse;
     try {
       put = await session.put('functions/datetime', { body, resendAfterChallenge: false });
@@ -636,54 +758,22 @@ export class CameraSession {
       await this.waitForWall(target - oneWayMs, epoch);
       put = await session.put('functions/datetime', { body });
     }
-    const sent = written as unknown as { secondMs: number; datetime: string; dst: boolean };
-    this.record(before, beforePhase.epoch, false);
-    const old = beforePhase.errorMs !== null ? { errorMs: beforePhase.errorMs, boundMs: beforePhase.boundMs! } : estimateClockError(readings);
-    const base = {
-      cameraId: this.currentId,
-      success: true as const,
-      written: true as const,
-      reason,
-      previousTime: iso(previous.cameraMs),
-      newTime: iso(sent.secondMs),
-      offset: Math.round(-old.errorMs) + 0,
-      offsetBoundMs: Math.ceil(old.boundMs + 0.5),
-      datetime: sent.datetime,
-      dst: sent.dst,
-      timezone,
-      latencyMs: Math.round(oneWayMs * 10) / 10,
-    };
-    // From now on the camera's clock is a new one: its drift is measured afresh.
-    this.forgetClock();
-    const wrote = (after: CameraMeasurement | null, verified: boolean) =>
-      this.owner.wrote?.(this, {
-        cameraId: this.currentId,
-        ...(this.info?.serialNumber ? { serial: this.info.serialNumber } : {}),
-        at: iso(sent.secondMs),
-        atMono: sent.secondMs - epoch,
-        newTime: iso(sent.secondMs),
-        datetime: sent.datetime,
-        dst: sent.dst,
-        timezone,
-        reason,
-        beforeOffsetMs: before.offsetMs,
-        beforeBoundMs: before.boundMs,
-        afterOffsetMs: verified ? after?.offsetMs ?? null : null,
-        afterBoundMs: verified ? after?.boundMs ?? null : null,
-        verified,
-      });
-    const unverified = (why: string, after: CameraMeasurement | null = null, piStepped = false): CameraSyncResult => {
-      wrote(after, false);
-      return { ...base, outcome: CameraSyncKind.WrittenUnverified, residualMs: null, residualBoundMs: null, verified: false, unverifiedBecause: why, ...(piStepped ? { piSteppedDuring: true } : {}) };
-    };
+    return { sent: written as unknown as { secondMs: number; datetime: string; dst: boolean }, put, oneWayMs };
+  }
 
+  /**
+   * Reads the camera back and measures its residual. Throws CAMERA_REJECTED when it reads back far from what was
+   * written; `unverifiedBecause` says why the residual is not claimed (null: verified).
+   */
+  private async verifyWrite(session: CcapiSession, write: AlignedWrite, epoch: number): Promise<WriteCheck> {
+    const { sent, put } = write;
     // Read back: the camera must now show the Pi's time, give or take its one-second resolution.
     let check: Reading;
     try {
       check = await this.readOn(session);
     } catch (error) {
       // The camera took the time; it just cannot be checked now.
-      return unverified(`the read-back failed: ${messageOf(error)}`);
+      return { after: null, unverifiedBecause: `the read-back failed: ${messageOf(error)}` };
     }
     const at = handledAt(check);
     const off = check.cameraMs + 500 - at.atMs;
@@ -697,23 +787,43 @@ export class CameraSession {
     // Verify the same way as any measurement; where to look first is where the PUT should have put the phase
     // (only a guess: the readings alone decide what is claimed).
     let after: CameraMeasurement;
+    let readings: Reading[];
     try {
       // No confirmation pair: nothing but this sync writes the camera's clock now (the exclusive session holds it).
       const hint = { low: sent.secondMs - put.receivedAtMs - HINT_MARGIN_MS, high: sent.secondMs - put.sentAtMs + HINT_MARGIN_MS };
       const phase = (await this.measureOn(session, { seed: [check], hint, confirm: false, loose: true }))!;
       after = this.toMeasurement(phase, MeasurementKind.AfterWrite);
+      readings = phase.readings;
       this.record(after, phase.epoch, true);
     } catch (error) {
       this.logger.warn(`Measuring camera ${this.currentId} after its write failed: ${logText(messageOf(error))}`);
-      return unverified("the camera's next second tick was not seen");
+      return { after: null, unverifiedBecause: "the camera's next second tick was not seen" };
     }
     if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS) {
       // The write used the Pi's time before or after a step, and the readings mix both: how good it is cannot be told.
-      return unverified('the Pi clock was stepped during the sync', after, true);
+      return { after, unverifiedBecause: 'the Pi clock was stepped during the sync', piStepped: true };
     }
-    if (after.uncertain) return unverified(after.reason ?? 'the residual could not be measured', after);
-    wrote(after, true);
-    return { ...base, outcome: CameraSyncKind.WrittenVerified, residualMs: after.offsetMs, residualBoundMs: after.boundMs, verified: true };
+    if (after.uncertain) return { after, unverifiedBecause: after.reason ?? 'the residual could not be measured' };
+    return { after, unverifiedBecause: null, readings };
+  }
+
+  /**
+   * A residual whose centre is beyond the spread goal but whose bound allows it within: more probes (not loose)
+   * on the same readings. null if that failed or taught nothing certain (the first measurement stands).
+   */
+  private async refineAfter(session: CcapiSession, after: CameraMeasurement, readings: Reading[], epoch: number): Promise<CameraMeasurement | null> {
+    try {
+      // The clock has not been written since those readings: they still hold, and the new probes narrow them.
+      const phase = (await this.measureOn(session, { seed: [...readings], confirm: false }))!;
+      if (Math.abs(this.clock.epochOfMonotonic() - epoch) > STEP_TOLERANCE_MS || phase.errorMs === null) return null;
+      const tighter = this.toMeasurement(phase, MeasurementKind.AfterWrite);
+      if (tighter.boundMs! >= after.boundMs!) return null;
+      this.record(tighter, phase.epoch, true);
+      return tighter;
+    } catch (error) {
+      this.logger.warn(`Measuring camera ${this.currentId} again after its write failed: ${logText(messageOf(error))}`);
+      return null;
+    }
   }
 
   /**

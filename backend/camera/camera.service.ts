@@ -14,6 +14,7 @@ import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailur
 import { CameraSessionFactory } from './camera-session.factory';
 import { LogOnce } from './log-once';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
+import { MAX_REWRITES } from './spread-goal';
 import { SharedSecondBoundary } from './sync-timing';
 import { logText } from '../common/escape';
 
@@ -460,7 +461,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
           return running;
         }
         const run = session
-          .sync(reason, timezone, boundary, { thresholdMs: this.config.CAMERA_SYNC_THRESHOLD })
+          .sync(reason, timezone, boundary, { thresholdMs: this.config.CAMERA_SYNC_THRESHOLD, spreadGoalMs: this.config.CAMERA_SPREAD_GOAL_MS })
           .then((r) => this.report(r))
           .finally(() => this.syncing.delete(session));
         this.syncing.set(session, run);
@@ -511,6 +512,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         at: r.measurement.at,
       });
     } else if (r.success) {
+      this.logRewrites(r);
       const now = r.verified ? `now ${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `not verified because ${r.unverifiedBecause}`;
       this.activity.add('camera', `Camera ${r.cameraId} clock ${words} (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), ${now}`, true, {
         source: 'camera',
@@ -526,6 +528,7 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
         newTime: r.newTime,
         reason: r.reason,
         ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
+        ...(r.rewrites ? { rewrites: r.rewrites.length } : {}),
       });
       this.bus.emit('camera-sync', {
         cameraId: r.cameraId,
@@ -547,6 +550,32 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, outcome: r.outcome, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error, at: new Date(this.clock.now()).toISOString() });
     }
     return r;
+  }
+
+  /** One activity entry per re-write (CAMERA_SPREAD_GOAL_MS), with the residual that asked for it and the one it left. */
+  private logRewrites(r: CameraSyncResult): void {
+    (r.rewrites ?? []).forEach((w, i) => {
+      const signed = (ms: number) => `${ms > 0 ? '+' : ''}${ms} ms`;
+      const now = w.residualAfterMs === null ? 'not verified' : `now ${signed(w.residualAfterMs)} (±${w.residualAfterBoundMs} ms)`;
+      this.activity.add(
+        'camera',
+        `Camera ${r.cameraId} clock written again (${i + 1} of at most ${MAX_REWRITES}, spread goal ${w.goalMs} ms): it was ${signed(w.residualBeforeMs)} (±${w.residualBeforeBoundMs} ms) off the Pi's, ${now}`,
+        w.residualAfterMs !== null && Math.abs(w.residualAfterMs) <= w.goalMs,
+        {
+          source: 'camera',
+          cameraId: r.cameraId,
+          rewrite: i + 1,
+          goalMs: w.goalMs,
+          residualBeforeMs: w.residualBeforeMs,
+          residualBeforeBoundMs: w.residualBeforeBoundMs,
+          residualAfterMs: w.residualAfterMs,
+          residualAfterBoundMs: w.residualAfterBoundMs,
+          latencyMs: w.latencyMs,
+          newTime: w.newTime,
+          reason: r.reason,
+        },
+      );
+    });
   }
 
   private logFailure(r: CameraSyncFailure): void {

@@ -6,7 +6,12 @@ describe(validateConfig.name, () => {
     expect(config).toBeInstanceOf(AppConfig);
     expect(config).toMatchObject({ TIME_SYNC_THRESHOLD: 1000, TIME_SYNC_INTERVAL: 1_800_000, TIME_SYNC_RETRY_DELAY: 5000, PORT: 3000, CLOCK_BACKEND: 'simulated', DATA_DIR: './data', CAMERA_SYNC_ON_CONNECT: true });
     expect(config).toMatchObject({ WS_MAX_FRAMES_PER_SECOND: 100, WS_MAX_BYTES_PER_SECOND: 65_536, HTTP_MAX_WRITES_PER_SECOND: 20 });
-    expect(config).toMatchObject({ CAMERA_SYNC_THRESHOLD: 100, CAMERA_CHECK_INTERVAL: 600_000 });
+    expect(config).toMatchObject({ CAMERA_SYNC_THRESHOLD: 100, CAMERA_CHECK_INTERVAL: 600_000, CAMERA_SPREAD_GOAL_MS: 20 });
+  });
+
+  it('reads the camera spread goal, 0 (no re-write) included', () => {
+    expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '0' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 0 });
+    expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '35' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 35 });
   });
 
   it('reads the camera threshold and check interval, 0 included', () => {
@@ -41,6 +46,9 @@ describe(validateConfig.name, () => {
     [{ CAMERA_SYNC_THRESHOLD: '-1' }, /CAMERA_SYNC_THRESHOLD="-1"/],
     [{ CAMERA_SYNC_THRESHOLD: 'soon' }, /CAMERA_SYNC_THRESHOLD/],
     [{ CAMERA_CHECK_INTERVAL: '2.5' }, /CAMERA_CHECK_INTERVAL/],
+    [{ CAMERA_SPREAD_GOAL_MS: '-1' }, /CAMERA_SPREAD_GOAL_MS="-1"/],
+    [{ CAMERA_SPREAD_GOAL_MS: '2000' }, /CAMERA_SPREAD_GOAL_MS="2000"/],
+    [{ CAMERA_SPREAD_GOAL_MS: 'tight' }, /CAMERA_SPREAD_GOAL_MS/],
     [{ CAMERA_CHECK_INTERVAL: '100000000' }, /CAMERA_CHECK_INTERVAL/],
     [{ AP_SHOW_PASSWORD: 'perhaps' }, /AP_SHOW_PASSWORD/],
     [{ AP_ADDRESS: 'pi.local' }, /AP_ADDRESS: "pi.local" is not an IP address/],

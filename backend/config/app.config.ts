@@ -84,6 +84,14 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
   CAMERA_SYNC_THRESHOLD = 100;
 
+  /**
+   * After a sync's write, a camera whose verified residual is beyond this many ms of the Pi is written again at
+   * the next second boundary, with a fresh latency estimate, at most twice (one slow PUT does not leave it far
+   * off). 0: no re-write.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1000)
+  CAMERA_SPREAD_GOAL_MS = 20;
+
   /** Period of the read-only check of each connected camera's clock (its offset and drift), ms; 0: no checks. */
   @Type(() => Number) @IsInt() @Min(0) @Max(86_400_000)
   CAMERA_CHECK_INTERVAL = 600_000;

@@ -20,6 +20,8 @@ export type SimFault =
   | { kind: 'status'; status: number; message?: string; body?: string }
   /** Answer normally, `ms` later. */
   | { kind: 'delay'; ms: number }
+  /** Reach the camera `ms` late (handled later, as after a Wi-Fi retry on the way in), then answer normally. */
+  | { kind: 'late'; ms: number }
   /** Reset the TCP connection (RST) instead of answering. */
   | { kind: 'reset' }
   /** Never answer. */
@@ -147,7 +149,8 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const lat = latencyNow();
-    await sleep(lat / 2);
+    const injected = takeFault(method, path);
+    await sleep(lat / 2 + (injected?.kind === 'late' ? injected.ms : 0));
     const handledAtMs = Date.now();
     let body: unknown;
     try {
@@ -166,7 +169,6 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
       res.end(text);
     };
 
-    const injected = takeFault(method, path);
     if (injected) {
       switch (injected.kind) {
         case 'status':
@@ -188,6 +190,8 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
           return reply(200, `{"datetime":"${'x'.repeat(injected.bytes ?? 1024 * 1024)}"}`);
         case 'stale-nonce':
           digest?.expireNonces();
+          break;
+        case 'late':
           break;
       }
     }

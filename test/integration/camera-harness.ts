@@ -15,8 +15,9 @@ import { Clock, HostClock } from '../../backend/time/clock';
 
 /** The real CcapiClient, sessions and CameraService, built by hand around a config; only the Pi's zone is faked. */
 
+/** No re-write unless a test asks for one (CAMERA_SPREAD_GOAL_MS): a busy test machine can land a PUT late, and these tests count PUTs. */
 export function cameraConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return Object.assign(new AppConfig(), { CAMERA_TIMEOUT: 1500, CAMERA_POLL_INTERVAL: 200, CAMERA_DISCOVERY: false }, overrides);
+  return Object.assign(new AppConfig(), { CAMERA_TIMEOUT: 1500, CAMERA_POLL_INTERVAL: 200, CAMERA_DISCOVERY: false, CAMERA_SPREAD_GOAL_MS: 0 }, overrides);
 }
 
 export function newClient(config: AppConfig, clock: Clock = new HostClock()): CcapiClient {
