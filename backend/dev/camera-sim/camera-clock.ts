@@ -2,7 +2,7 @@
  * The simulated camera's clock. Like a real camera it keeps UTC internally with one-second resolution
  * shown over a hidden sub-second phase: after a PUT at host instant t, the displayed second ticks exactly
  * at t + k s. It knows its zone only as "standard offset + DST on/off", and it uses the host's Date.now()
- * (it is a separate device; this is test code, not the product).
+ * (it is a separate device: the simulator stands for the camera, never for the Pi's clock).
  */
 export class CameraClock {
   private utcAtSetMs: number;

@@ -7,7 +7,8 @@ import { SimAuth, SimDigest } from './sim-digest';
 import { CANON_ST, deviceDescriptionXml, SsdpResponder } from './sim-ssdp';
 
 /**
- * A Canon camera speaking CCAPI, on real sockets, for integration tests, the benchmark and the demo.
+ * A Canon camera speaking CCAPI, on real sockets, for integration tests, the benchmark and the demo camera
+ * of `npm start` with the simulated clock (see backend/dev/demo-camera.ts): built with the backend for that.
  *
  * Endpoints: GET /ccapi (list, some paths absolute), GET/PUT functions/datetime (wall time + standard
  * offset + dst, UTC kept inside, one-second resolution over a hidden phase), GET deviceinformation,
