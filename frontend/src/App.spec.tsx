@@ -134,6 +134,20 @@ describe(App.name, () => {
       sendStatus(makeStatus({ pi: { ...makeStatus().pi, backend: 'simulated' } }));
       expect(screen.getByTestId('simulated-banner')).toHaveTextContent('Simulated clock: the system clock is not changed');
     });
+
+    it('says what the first-run demo put in place: the simulated camera and whether this browser is trusted', () => {
+      renderApp();
+      const pi = { ...makeStatus().pi, backend: 'simulated' };
+      sendStatus(makeStatus({ pi, demo: { cameraUrl: 'http://127.0.0.1:40123/ccapi', loopbackTrusted: true, thisBrowserTrusted: true } }));
+      expect(screen.getByTestId('simulated-banner')).toHaveTextContent(
+        'Demo: simulated clock (the system clock is not changed), simulated camera at http://127.0.0.1:40123/ccapi, this browser trusted as a phone',
+      );
+      sendStatus(makeStatus({ pi, demo: { cameraUrl: null, loopbackTrusted: true, thisBrowserTrusted: false } }));
+      expect(screen.getByTestId('simulated-banner')).toHaveTextContent(/^Demo: simulated clock \(the system clock is not changed\)$/);
+      // The system backend never shows the demo, whatever a status says.
+      sendStatus(makeStatus({ demo: { cameraUrl: 'http://127.0.0.1:1/ccapi', loopbackTrusted: true, thisBrowserTrusted: true } }));
+      expect(screen.queryByTestId('simulated-banner')).not.toBeInTheDocument();
+    });
   });
 
   describe('connection', () => {
