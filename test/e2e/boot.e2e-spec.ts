@@ -41,7 +41,7 @@ describe('Boot (the built server, as `npm start` runs it)', () => {
       const info = await (await fetch(`${cameraUrl}/ver100/deviceinformation`)).json();
       expect(info).toMatchObject({ serialnumber: '083021009000' });
       const page = /The page: (http:\/\/\S+)/.exec(out)![1].replace('localhost', '127.0.0.1');
-      const status = await (await fetch(`${page}api/timesync/status`)).json();
+      const status = (await (await fetch(`${page}api/timesync/status`)).json()) as { demo: unknown };
       expect(status.demo).toMatchObject({ cameraUrl, loopbackTrusted: true, thisBrowserTrusted: true });
     } finally {
       child.kill('SIGTERM');
