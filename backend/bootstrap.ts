@@ -12,6 +12,7 @@ import { KeyedBudget } from './common/rate-budget';
 import { RefusalLog } from './common/refusal-log';
 import { hostRefusal, OwnHosts, Refusal, RequestFacts, upgradeRefusal, writeRefusal } from './common/same-origin';
 import { AppConfig } from './config/app.config';
+import { DemoCamera } from './dev/demo-camera';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
 import { AccessPointInfo, pageUrlOf } from './screen/access-point-info';
@@ -150,9 +151,11 @@ export async function startupFacts(app: INestApplication, url: string): Promise<
     .details()
     .catch(() => null);
   const port = Number(new URL(url).port || 80);
+  const policy = app.get(AccessPointPolicy);
   return {
     config,
-    subnets: app.get(AccessPointPolicy).subnets(),
+    subnets: policy.subnets(),
+    demo: { loopbackTrusted: policy.demoLoopback, cameraUrl: app.get(DemoCamera).url },
     url,
     accessPointUrl: ap?.address ? pageUrlOf(ap.address, port) : null,
     kiosk: { path: kiosk.path, available: kiosk.available, created: kiosk.created, problem: kiosk.problem },

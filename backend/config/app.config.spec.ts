@@ -1,4 +1,4 @@
-import { AppConfig, cameraUrls, ConfigError, kioskTokenFile, maskCredentials, shownValue, validateConfig } from './app.config';
+import { AppConfig, cameraUrls, ConfigError, demoTrustsLoopback, demoWantsCamera, kioskTokenFile, maskCredentials, shownValue, validateConfig } from './app.config';
 
 describe(validateConfig.name, () => {
   it('gives the design defaults for an empty environment', () => {
@@ -12,6 +12,28 @@ describe(validateConfig.name, () => {
   it('reads the camera spread goal, 0 (no re-write) included', () => {
     expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '0' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 0 });
     expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '35' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 35 });
+  });
+
+  it('turns the first-run demo on with the simulated clock only, each part yielding to an explicit setting', () => {
+    const first = validateConfig({});
+    expect(first.DEMO).toBe(true);
+    expect([demoTrustsLoopback(first), demoWantsCamera(first)]).toEqual([true, true]);
+    const explicit = validateConfig({ AP_SUBNETS: '10.42.0.0/24', CAMERA_URL: 'http://192.168.4.2:8080' });
+    expect([demoTrustsLoopback(explicit), demoWantsCamera(explicit)]).toEqual([false, false]);
+    const off = validateConfig({ DEMO: 'false' });
+    expect([off.DEMO, demoTrustsLoopback(off), demoWantsCamera(off)]).toEqual([false, false, false]);
+    // The Pi: never, whatever else is (not) set.
+    const pi = validateConfig({ CLOCK_BACKEND: 'system' });
+    expect([pi.DEMO, demoTrustsLoopback(pi), demoWantsCamera(pi)]).toEqual([false, false, false]);
+    expect(validateConfig({ CLOCK_BACKEND: 'system', DEMO: 'false' }).DEMO).toBe(false);
+    // A config built by hand (unit tests) is no demo unless it says so.
+    expect(demoTrustsLoopback(new AppConfig())).toBe(false);
+  });
+
+  it('refuses DEMO=true with the system backend, naming both settings', () => {
+    expect(() => validateConfig({ CLOCK_BACKEND: 'system', DEMO: 'true' })).toThrow(ConfigError);
+    expect(() => validateConfig({ CLOCK_BACKEND: 'system', DEMO: 'true' })).toThrow(/DEMO=true.*CLOCK_BACKEND=simulated/);
+    expect(() => validateConfig({ DEMO: 'sometimes' })).toThrow(/DEMO/);
   });
 
   it('reads the camera threshold and check interval, 0 included', () => {

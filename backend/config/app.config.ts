@@ -33,6 +33,14 @@ export class AppConfig {
   @IsIn(['simulated', 'system'])
   CLOCK_BACKEND: 'simulated' | 'system' = 'simulated';
 
+  /**
+   * The first-run demo, simulated clock only (default there: true; refused with CLOCK_BACKEND=system): this
+   * machine's own browser counts as a phone on the access point unless AP_SUBNETS is set, and a simulated
+   * camera is started in-process unless CAMERA_URL is set. Nothing real can be changed either way.
+   */
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DEMO?: boolean;
+
   /** Simulated backend only: report NTP as synchronized (as a Pi with internet would), for demos and tests. */
   @Transform(toBool) @IsBoolean()
   SIMULATED_NTP_SYNCHRONIZED = false;
@@ -176,7 +184,7 @@ export class ConfigError extends Error {}
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
+  const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
@@ -197,7 +205,24 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (config.AP_ADDRESS && !isIP(config.AP_ADDRESS.trim())) throw new ConfigError(`Invalid configuration:\n  AP_ADDRESS: "${config.AP_ADDRESS}" is not an IP address`);
   const badHost = allowedHostsProblem(config.ALLOWED_HOSTS);
   if (badHost) throw new ConfigError(`Invalid configuration:\n  ALLOWED_HOSTS: ${badHost}`);
+  if (config.DEMO && config.CLOCK_BACKEND === 'system') {
+    throw new ConfigError('Invalid configuration:\n  DEMO=true: the demo (loopback trusted, a simulated camera) needs CLOCK_BACKEND=simulated; the system backend sets a real clock');
+  }
+  config.DEMO ??= config.CLOCK_BACKEND === 'simulated';
   return config;
+}
+
+/**
+ * The demo trusts this machine's own browser (loopback) as a phone: simulated clock, DEMO not off, and no
+ * AP_SUBNETS (an explicit list is taken as given).
+ */
+export function demoTrustsLoopback(config: Pick<AppConfig, 'CLOCK_BACKEND' | 'DEMO' | 'AP_SUBNETS'>): boolean {
+  return config.CLOCK_BACKEND === 'simulated' && config.DEMO === true && !cidrList(config.AP_SUBNETS).length;
+}
+
+/** The demo starts a simulated camera: simulated clock, DEMO not off, and no CAMERA_URL (explicit cameras win). */
+export function demoWantsCamera(config: Pick<AppConfig, 'CLOCK_BACKEND' | 'DEMO' | 'CAMERA_URL'>): boolean {
+  return config.CLOCK_BACKEND === 'simulated' && config.DEMO === true && !cameraUrls(config.CAMERA_URL).length;
 }
 
 /** Variables whose value is a secret: named in an error, never shown. */

@@ -1,10 +1,14 @@
 import { Global, Module } from '@nestjs/common';
+import { DemoCamera, withDemoCamera } from '../dev/demo-camera';
 import { AppConfig, validateConfig } from './app.config';
 
-/** Provides the validated AppConfig. Tests override it with `overrideProvider(AppConfig)`. */
+/**
+ * Provides the validated AppConfig (with the demo camera's URL when the demo starts one). Tests override it
+ * with `overrideProvider(AppConfig)`, which starts no demo camera.
+ */
 @Global()
 @Module({
-  providers: [{ provide: AppConfig, useFactory: () => validateConfig(process.env) }],
-  exports: [AppConfig],
+  providers: [{ provide: AppConfig, useFactory: () => withDemoCamera(validateConfig(process.env)) }, DemoCamera],
+  exports: [AppConfig, DemoCamera],
 })
 export class AppConfigModule {}

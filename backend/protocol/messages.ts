@@ -159,6 +159,16 @@ export interface PendingDecision {
   message: string;
 }
 
+/** What the first-run demo (DEMO, simulated clock only) put in place, for the page's banner. */
+export interface DemoStatus {
+  /** The simulated camera's CCAPI URL, when the demo started one (CAMERA_URL was empty). */
+  cameraUrl: string | null;
+  /** Loopback counts as a phone on the access point (AP_SUBNETS was not set). */
+  loopbackTrusted: boolean;
+  /** The connection that receives this status is loopback and so trusted by the demo (absent without a caller). */
+  thisBrowserTrusted?: boolean;
+}
+
 export interface TimeSyncStatus {
   isSynchronized: boolean;
   lastSyncTime: string | null;
@@ -190,6 +200,8 @@ export interface TimeSyncStatus {
   pi: PiClockStatus;
   /** Every camera known, connected first. */
   cameras: CameraStatus[];
+  /** The first-run demo (simulated clock, DEMO on), or null/absent outside it. */
+  demo?: DemoStatus | null;
   /** The first of `cameras` (or a disconnected placeholder), for clients of protocol version 1. */
   camera: CameraStatus;
 }

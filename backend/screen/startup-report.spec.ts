@@ -49,4 +49,21 @@ describe(startupLines.name, () => {
     expect(lines).toContain("warn: No kiosk secret (EROFS: read-only file system): no page counts as the Pi's own screen");
     expect(lines.join('\n')).not.toMatch(/kiosk=[A-Za-z0-9]/);
   });
+
+  it('says what the demo put in place instead of the loopback warning', () => {
+    const lines = text(
+      facts(
+        { DEMO: true, CAMERA_URL: 'http://127.0.0.1:40123' },
+        { subnets: ['127.0.0.0/8', '::1/128'], demo: { loopbackTrusted: true, cameraUrl: 'http://127.0.0.1:40123/ccapi' } },
+      ),
+    );
+    expect(lines).toContain(
+      'log: Trusted subnets (phones there give the Pi its time as soon as they connect and may set it): 127.0.0.0/8, ::1/128 (from the demo, and the interface wlan0 while it is an access point)',
+    );
+    expect(lines).toContain(
+      "log: Demo: this machine's own browser counts as a phone on the access point (loopback is trusted because the clock is simulated and AP_SUBNETS is not set; DEMO=false or AP_SUBNETS turns this off; never with CLOCK_BACKEND=system)",
+    );
+    expect(lines).toContain('log: Demo: a simulated camera at http://127.0.0.1:40123/ccapi, its clock off by a minute or so (CAMERA_URL is empty; set it for real cameras, or DEMO=false to search the network)');
+    expect(lines.join('\n')).not.toMatch(/Loopback is trusted|\(CAMERA_URL\)/);
+  });
 });

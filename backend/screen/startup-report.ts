@@ -11,6 +11,8 @@ export interface StartupFacts {
   /** The page's address on the access point, if known. */
   accessPointUrl: string | null;
   kiosk: { path: string; available: boolean; created: boolean; problem: string | null };
+  /** The first-run demo (DEMO): loopback trusted as a phone, and the simulated camera's CCAPI URL if one was started. */
+  demo?: { loopbackTrusted: boolean; cameraUrl: string | null };
 }
 
 export interface StartupLine {
@@ -34,7 +36,7 @@ export function startupLines(f: StartupFacts): StartupLine[] {
     log(`Clock: simulated (CLOCK_BACKEND=simulated${off}); this machine's clock is never changed`);
   }
 
-  const from = c.AP_SUBNETS?.trim() ? 'AP_SUBNETS' : `the interface ${c.AP_INTERFACE}`;
+  const from = c.AP_SUBNETS?.trim() ? 'AP_SUBNETS' : f.demo?.loopbackTrusted ? `the demo, and the interface ${c.AP_INTERFACE} while it is an access point` : `the interface ${c.AP_INTERFACE}`;
   if (!f.subnets.length) {
     warn(
       `No trusted subnet: ${c.AP_INTERFACE} has no address (missing or down) and AP_SUBNETS is empty. No phone can give the Pi its time ` +
@@ -43,11 +45,18 @@ export function startupLines(f: StartupFacts): StartupLine[] {
   } else {
     log(`Trusted subnets (phones there give the Pi its time${c.AUTO_SYNC ? ' as soon as they connect' : ''} and may set it): ${f.subnets.join(', ')} (from ${from})`);
     const loopback = f.subnets.filter((s) => isLoopback(s.split('/')[0]));
-    if (loopback.length) warn(`Loopback is trusted (${loopback.join(', ')}): any local program counts as a phone on the Wi-Fi. For demos and tests, not for a Pi`);
+    if (f.demo?.loopbackTrusted) {
+      log(
+        "Demo: this machine's own browser counts as a phone on the access point (loopback is trusted because the clock is simulated " +
+          'and AP_SUBNETS is not set; DEMO=false or AP_SUBNETS turns this off; never with CLOCK_BACKEND=system)',
+      );
+    } else if (loopback.length) warn(`Loopback is trusted (${loopback.join(', ')}): any local program counts as a phone on the Wi-Fi. For demos and tests, not for a Pi`);
   }
 
   const urls = cameraUrls(c.CAMERA_URL);
-  if (urls.length) log(`Cameras: ${urls.join(', ')} (CAMERA_URL)`);
+  if (f.demo?.cameraUrl) {
+    log(`Demo: a simulated camera at ${f.demo.cameraUrl}, its clock off by a minute or so (CAMERA_URL is empty; set it for real cameras, or DEMO=false to search the network)`);
+  } else if (urls.length) log(`Cameras: ${urls.join(', ')} (CAMERA_URL)`);
   else if (c.CAMERA_DISCOVERY) log('Cameras: searching the network with SSDP (CAMERA_URL is empty); every camera that answers is adopted');
   else log('Cameras: none (CAMERA_URL is empty and CAMERA_DISCOVERY=false)');
 

@@ -37,6 +37,27 @@ function policy(overrides: Partial<AppConfig>, ifaces: Ifaces | (() => Ifaces) =
 describe(AccessPointPolicy.name, () => {
   afterEach(() => jest.useRealTimers());
 
+  describe('the first-run demo (simulated clock, DEMO, no AP_SUBNETS)', () => {
+    it('trusts loopback besides the access point, and lists it', async () => {
+      const { sut } = policy({ CLOCK_BACKEND: 'simulated', DEMO: true }, AP_WLAN0);
+      await sut.onModuleInit();
+      sut.onModuleDestroy();
+      for (const address of ['127.0.0.1', '::ffff:127.0.0.1', '::1', '127.0.0.2']) expect(sut.isAccessPointClient(address)).toBe(true);
+      expect(sut.isAccessPointClient('10.42.0.7')).toBe(true);
+      expect(sut.isAccessPointClient('192.168.1.30')).toBe(false);
+      expect(sut.subnets()).toEqual(['127.0.0.0/8', '::1/128', '10.42.0.1/24', 'fe80::ba27:ebff:fe01:2/64%wlan0']);
+    });
+
+    it('never with the system backend, nor with DEMO off or an explicit AP_SUBNETS', async () => {
+      for (const overrides of [{ CLOCK_BACKEND: 'system', DEMO: true }, { CLOCK_BACKEND: 'simulated', DEMO: false }, { CLOCK_BACKEND: 'simulated', DEMO: true, AP_SUBNETS: '10.42.0.0/24' }] as Partial<AppConfig>[]) {
+        const { sut } = policy(overrides, {}, new FakeDetector('not-wireless'));
+        await sut.onModuleInit();
+        sut.onModuleDestroy();
+        expect([sut.demoLoopback, sut.isAccessPointClient('127.0.0.1'), sut.isAccessPointClient('::1')]).toEqual([false, false, false]);
+      }
+    });
+  });
+
   describe('with AP_SUBNETS (an explicit list)', () => {
     it('trusts addresses inside AP_SUBNETS, including IPv4-mapped IPv6', () => {
       const { sut } = policy({ AP_SUBNETS: '10.42.0.0/24, 192.168.4.0/24' });

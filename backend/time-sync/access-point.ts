@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces, NetworkInterfaceInfo } from 'node:os';
-import { AppConfig } from '../config/app.config';
+import { AppConfig, demoTrustsLoopback } from '../config/app.config';
 import { CommandError, CommandRunner } from '../system-clock/timedatectl-clock';
 
 /** The machine's interfaces; a seam so tests can describe an access point that is not there. */
@@ -92,6 +92,8 @@ export const AP_MODE_REFRESH_MS = 5000;
  * - An IPv6 link-local address (fe80::/10) exists on every interface, so it counts only with the zone of
  *   AP_INTERFACE (`fe80::1%wlan0`, as Node reports a connection that arrived there); without a zone, never.
  *   IPv4 link-local (169.254/16) is not derived from the interface for the same reason (it carries no zone).
+ * - The demo (simulated clock, DEMO on, no AP_SUBNETS) also trusts loopback, so the browser of the machine
+ *   running `npm start` can give the simulated clock its time. Never with the system backend.
  */
 @Injectable()
 export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
@@ -104,6 +106,8 @@ export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
   private state: { addresses: string; mode: InterfaceMode } | null = null;
   private reading: Promise<void> | null = null;
   private timer?: NodeJS.Timeout;
+  /** Loopback trusted besides the interface's subnets: the demo on a developer's machine. */
+  readonly demoLoopback: boolean;
 
   constructor(
     config: AppConfig,
@@ -113,6 +117,7 @@ export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
     this.configured = (config.AP_SUBNETS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     this.apInterface = config.AP_INTERFACE;
     this.configuredList = this.configured.length ? blockListOf(this.configured) : null;
+    this.demoLoopback = demoTrustsLoopback(config);
   }
 
   async onModuleInit(): Promise<void> {
@@ -135,8 +140,9 @@ export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
   /** The trusted subnets right now, as CIDR strings (for the status page and messages). */
   subnets(): string[] {
     if (this.configured.length) return this.configured;
-    if (!this.isAccessPointNow()) return [];
-    return this.addresses().map((i) => (isLinkLocal6(i.address) ? `${i.cidr}%${this.apInterface}` : (i.cidr as string)));
+    const demo = this.demoLoopback ? DEMO_LOOPBACK : [];
+    if (!this.isAccessPointNow()) return demo;
+    return demo.concat(this.addresses().map((i) => (isLinkLocal6(i.address) ? `${i.cidr}%${this.apInterface}` : (i.cidr as string))));
   }
 
   isAccessPointClient(address: string | undefined | null): boolean {
@@ -150,6 +156,7 @@ export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
       return this.configuredList ? this.configuredList.check(ip, type) : this.isAccessPointNow() && this.addresses().some((i) => isLinkLocal6(i.address));
     }
     if (this.configuredList) return this.configuredList.check(ip, type);
+    if (this.demoLoopback && DEMO_LOOPBACK_LIST.check(ip, type)) return true;
     if (!this.isAccessPointNow()) return false;
     return blockListOf(this.addresses().filter((i) => !isLinkLocal6(i.address)).map((i) => i.cidr as string)).check(ip, type);
   }
@@ -197,6 +204,9 @@ export class AccessPointPolicy implements OnModuleInit, OnModuleDestroy {
     return /^\d+$/.test(zone) && (this.interfaces.list()[this.apInterface] ?? []).some((i) => i.family === 'IPv6' && i.scopeid === Number(zone) && isLinkLocal6(i.address));
   }
 }
+
+const DEMO_LOOPBACK = ['127.0.0.0/8', '::1/128'];
+const DEMO_LOOPBACK_LIST = blockListOf(DEMO_LOOPBACK);
 
 const LINK_LOCAL_6 = new BlockList();
 LINK_LOCAL_6.addSubnet('fe80::', 10, 'ipv6');

@@ -8,7 +8,8 @@ import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
-import { CameraState, CameraStatus, PiClockStatus, Reliability, Screen, SyncSource, TimeSyncStatus } from '../protocol/messages';
+import { demoCameraUrl } from '../dev/demo-camera';
+import { CameraState, CameraStatus, DemoStatus, PiClockStatus, Reliability, Screen, SyncSource, TimeSyncStatus } from '../protocol/messages';
 import { Caller, isLoopback } from '../screen/caller';
 import { KioskToken } from '../screen/kiosk-token';
 import { ClockStepService } from '../system-clock/clock-step.service';
@@ -70,6 +71,8 @@ export function policySettingsOf(config: AppConfig): PolicySettings {
 export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(TimeSyncService.name);
   private readonly settings: PolicySettings;
+  /** The demo camera's CCAPI URL (DEMO with the simulated clock and no CAMERA_URL), else null. */
+  private readonly demoCamera: string | null;
   private state: PolicyState = INITIAL_STATE;
   private readonly connections = new Map<string, SyncConnection>();
   private readonly bursts: BurstTracker;
@@ -104,6 +107,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     @Optional() private readonly cameras?: CameraClockPort,
   ) {
     this.settings = policySettingsOf(config);
+    this.demoCamera = demoCameraUrl(config);
     const rng = mulberry32(Math.floor(Math.random() * 2 ** 31));
     this.bursts = new BurstTracker(clock, rng, this.settings.minBurstAnswers, (result) => void this.onBurst(result), () => durations.start('sync-burst'));
     this.wall = new WallJumpWatcher(clock);
@@ -297,6 +301,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       pi: this.piStatus(read, source, reliability),
       cameras,
       camera: cameras[0] ?? NO_CAMERA_STATUS,
+      demo: this.demoStatus(forCaller),
     };
   }
 
@@ -582,6 +587,13 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       this.logger.warn(`Reading the system clock failed: ${messageOf(error)}`);
       return null;
     }
+  }
+
+  /** What the first-run demo put in place (null outside it), and whether it trusts this caller. */
+  private demoStatus(caller?: Caller): DemoStatus | null {
+    const loopbackTrusted = this.accessPoint.demoLoopback === true;
+    if (!loopbackTrusted && !this.demoCamera) return null;
+    return { cameraUrl: this.demoCamera, loopbackTrusted, ...(caller ? { thisBrowserTrusted: loopbackTrusted && isLoopback(caller.address) } : {}) };
   }
 
   /** Where the Pi's time comes from now: NTP when it keeps the clock, else the last successful sync. */

@@ -1,6 +1,6 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import type { ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
-import { CameraState, ClientFrameType, DecisionKind, ErrorCode, EventType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
+import { CameraState, ClientFrameType, ClockBackend, DecisionKind, ErrorCode, EventType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
 import { FakeStorage, FakeWebSocket, makeCamera, makeDecision, makeEntry, makeStatus } from '../test-support/fakes';
 import { ActionError, type TimeSyncApi } from './api';
 import { App } from './App';
@@ -137,6 +137,20 @@ describe(App.name, () => {
       expect(screen.queryByTestId('simulated-banner')).not.toBeInTheDocument();
       sendStatus(makeStatus({ pi: { ...makeStatus().pi, backend: 'simulated' } }));
       expect(screen.getByTestId('simulated-banner')).toHaveTextContent('Simulated clock: the system clock is not changed');
+    });
+
+    it('says what the first-run demo put in place: the simulated camera and whether this browser is trusted', () => {
+      renderApp();
+      const pi = { ...makeStatus().pi, backend: ClockBackend.Simulated };
+      sendStatus(makeStatus({ pi, demo: { cameraUrl: 'http://127.0.0.1:40123/ccapi', loopbackTrusted: true, thisBrowserTrusted: true } }));
+      expect(screen.getByTestId('simulated-banner')).toHaveTextContent(
+        'Demo: simulated clock (the system clock is not changed), simulated camera at http://127.0.0.1:40123/ccapi, this browser trusted as a phone',
+      );
+      sendStatus(makeStatus({ pi, demo: { cameraUrl: null, loopbackTrusted: true, thisBrowserTrusted: false } }));
+      expect(screen.getByTestId('simulated-banner')).toHaveTextContent(/^Demo: simulated clock \(the system clock is not changed\)$/);
+      // The system backend never shows the demo, whatever a status says.
+      sendStatus(makeStatus({ demo: { cameraUrl: 'http://127.0.0.1:1/ccapi', loopbackTrusted: true, thisBrowserTrusted: true } }));
+      expect(screen.queryByTestId('simulated-banner')).not.toBeInTheDocument();
     });
   });
 

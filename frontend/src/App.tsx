@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { ClientFrame } from '../../backend/protocol/messages';
-import { ClientFrameType, ClockBackend, Screen } from '../../backend/protocol/vocabulary';
+import { ClientFrameType, Screen } from '../../backend/protocol/vocabulary';
 import type { PiClockProbe, TimeSyncApi } from './api';
 import { useTick } from './clock-store';
 import { ActivityLog } from './components/ActivityLog';
@@ -11,6 +11,7 @@ import { ControllerInfo, KioskPiStatus } from './components/ControllerStatus';
 import { DecisionPanel } from './components/DecisionPanel';
 import { ManualTimeSet } from './components/ManualTimeSet';
 import { Sheet } from './components/Sheet';
+import { SimulatedBanner } from './components/SimulatedBanner';
 import { SocketErrorNotice } from './components/SocketErrorNotice';
 import { useNightMode } from './night-mode';
 import { deviceTimeZone } from './time-format';
@@ -104,11 +105,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
           </button>
         </div>
       ) : null}
-      {status?.pi.backend === ClockBackend.Simulated ? (
-        <p className="banner" data-testid="simulated-banner" role="note">
-          Simulated clock: the system clock is not changed
-        </p>
-      ) : null}
+      <SimulatedBanner status={status ?? null} />
       {journalRefusal ? (
         <p className="notice error" data-testid="journal-refusal" role="alert">
           <span>

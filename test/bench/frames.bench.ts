@@ -50,7 +50,7 @@ export function removeBefore(mainJs: string): void {
 export async function measureOneSync(mainJs: string, askAfterEvents: boolean): Promise<WireCost> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-frames-'));
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CLOCK_BACKEND: 'simulated', CAMERA_DISCOVERY: 'false', CAMERA_URL: '', AP_SUBNETS: '127.0.0.1/32', DATA_DIR: dataDir };
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CLOCK_BACKEND: 'simulated', DEMO: 'false', CAMERA_DISCOVERY: 'false', CAMERA_URL: '', AP_SUBNETS: '127.0.0.1/32', DATA_DIR: dataDir };
   const child = spawn(process.execPath, [mainJs], { cwd: join(mainJs, '..', '..', '..'), env, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -152,7 +152,7 @@ async function measureChromium(bundle: string): Promise<{ rssKb: number; pssKb: 
   const top = join(work, `pi-camera-timesync-${VERSIONS.a}`);
   const port = await freePort();
   const server = spawn(process.execPath, [join(top, 'dist', 'backend', 'main.js')], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CLOCK_BACKEND: 'simulated', CAMERA_DISCOVERY: 'false', DATA_DIR: join(work, 'data'), AP_SUBNETS: '' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CLOCK_BACKEND: 'simulated', DEMO: 'false', CAMERA_DISCOVERY: 'false', DATA_DIR: join(work, 'data'), AP_SUBNETS: '' },
     stdio: 'ignore',
   });
   let browser: ReturnType<typeof spawn> | undefined;

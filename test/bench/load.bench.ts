@@ -52,7 +52,7 @@ interface Server {
 async function startServer(env: Record<string, string>): Promise<Server> {
   const child = spawn(process.execPath, ['--expose-gc', '-r', join(__dirname, 'gc-hook.js'), MAIN], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', AP_SUBNETS: '127.0.0.1/32', CAMERA_DISCOVERY: 'false', CAMERA_URL: '', CLOCK_BACKEND: 'simulated', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', AP_SUBNETS: '127.0.0.1/32', CAMERA_DISCOVERY: 'false', CAMERA_URL: '', CLOCK_BACKEND: 'simulated', DEMO: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

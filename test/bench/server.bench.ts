@@ -76,7 +76,7 @@ export async function measureServers(): Promise<{ bare: ServerFigures; bareNoSwa
   const out = join(ROOT, 'dist', 'bench');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), join(__dirname, 'bare-app.ts'), '--outDir', out, '--experimentalDecorators', '--emitDecoratorMetadata', '--module', 'commonjs', '--target', 'es2022', '--esModuleInterop', '--skipLibCheck'], { cwd: ROOT, stdio: 'inherit' });
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
-  const oursEnv = { CLOCK_BACKEND: 'simulated', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1', AP_SUBNETS: '127.0.0.1/32' };
+  const oursEnv = { CLOCK_BACKEND: 'simulated', DEMO: 'false', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1', AP_SUBNETS: '127.0.0.1/32' };
   const bare: ServerFigures[] = [];
   const bareNoSwagger: ServerFigures[] = [];
   const ours: ServerFigures[] = [];

@@ -50,7 +50,8 @@ Options (each also from the environment variable in brackets):
   --product-name NAME    the product name it reports [CAMERA_SIM_PRODUCT_NAME] (default Canon EOS R50), escapes as --serial
   --help, -h             print this and exit
 
-Then start the app with CAMERA_URL=http://127.0.0.1:8080 (or run \`npm run demo\`, which does both).`;
+Then start the app with CAMERA_URL=http://127.0.0.1:8080 (without it, \`npm start\` with the simulated clock
+starts a simulated camera of its own: the demo, see DEMO in the README).`;
 
 /** Options that take a value, and flags. */
 const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'drift-ppm', 'user', 'password', 'count', 'serial', 'product-name'];

@@ -22,7 +22,7 @@ if (missing.length) {
 const describeIfTools = missing.length ? describe.skip : describe;
 const THREE_HOURS = 3 * 3600_000;
 
-async function startAppInSandbox(sandbox: DbusSandbox): Promise<{ url: string; child: ChildProcess; output: () => string }> {
+async function startAppInSandbox(sandbox: DbusSandbox, extraEnv: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess; output: () => string }> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build:backend (npm test does)`);
   const env = {
     ...process.env,
@@ -33,6 +33,7 @@ async function startAppInSandbox(sandbox: DbusSandbox): Promise<{ url: string; c
     CAMERA_DISCOVERY: 'false',
     CAMERA_URL: '',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'system-backend-')),
+    ...extraEnv,
   };
   const [file, ...args] = sandbox.prefix;
   const child = spawn(file, [...args, process.execPath, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -56,7 +57,7 @@ async function startAppInSandbox(sandbox: DbusSandbox): Promise<{ url: string; c
 
 describeIfTools('CLOCK_BACKEND=system: the app, timedatectl and a timedated mock', () => {
   let sandbox: DbusSandbox;
-  let app: { url: string; child: ChildProcess } | undefined;
+  let app: { url: string; child: ChildProcess; output: () => string } | undefined;
   let client: TestClient | undefined;
 
   beforeAll(async () => {
@@ -122,5 +123,21 @@ describeIfTools('CLOCK_BACKEND=system: the app, timedatectl and a timedated mock
     const error = await outsider.expectError({ type: 'manual-time-sync', data: { timestamp: new Date(Date.now() + THREE_HOURS).toISOString(), timezone: 'Europe/Berlin' } });
     expect(error.code).toBe('NOT_ACCESS_POINT_CLIENT');
     expect(sandbox.callsSince(mark)).toEqual([]);
+  });
+
+  it("keeps today's trust rules where the simulated clock's demo would apply (no AP_SUBNETS, no CAMERA_URL): loopback untrusted, no camera", async () => {
+    await sandbox.prepare({ ntp: false, ntpSynchronized: false, timezone: 'UTC' });
+    // What `npm start` gets on a developer's machine, but with the system backend: an AP interface that is not there.
+    app = await startAppInSandbox(sandbox, { AP_SUBNETS: '', CAMERA_URL: '', AP_INTERFACE: 'tsdemo-none0' });
+    const mark = sandbox.mark();
+    const set = await fetch(`${app.url}/api/system/time`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ timestamp: new Date(Date.now() + THREE_HOURS).toISOString() }) });
+    expect(set.status).toBe(403);
+    expect(await set.json()).toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
+    expect(await (await fetch(`${app.url}/api/cameras`)).json()).toEqual([]);
+    const status = await (await fetch(`${app.url}/api/timesync/status`)).json();
+    expect(status).toMatchObject({ demo: null, canSetTime: false, pi: { backend: 'system' } });
+    expect(sandbox.callsSince(mark)).toEqual([]);
+    expect(app.output()).toMatch(/No trusted subnet/);
+    expect(app.output()).not.toMatch(/Demo:|simulated camera/);
   });
 });

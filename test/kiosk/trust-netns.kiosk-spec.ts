@@ -57,7 +57,7 @@ interface Server {
 }
 
 async function startServer(path: string, dataDir: string): Promise<Server> {
-  const env = { PATH: path, HOST: '::', PORT: String(PORT), CLOCK_BACKEND: 'simulated', AP_INTERFACE: 'wlan0', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, AUTO_SYNC: 'false' };
+  const env = { PATH: path, HOST: '::', PORT: String(PORT), CLOCK_BACKEND: 'simulated', DEMO: 'false', AP_INTERFACE: 'wlan0', CAMERA_DISCOVERY: 'false', DATA_DIR: dataDir, AUTO_SYNC: 'false' };
   const child = spawn('ip', ['netns', 'exec', NS.pi, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, MAIN], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));

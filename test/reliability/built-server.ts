@@ -16,6 +16,7 @@ export const SERVER_ENV: Record<string, string> = {
   CAMERA_URL: '',
   AUTO_SYNC: 'false',
   CLOCK_BACKEND: 'simulated',
+  DEMO: 'false',
   // The journal suites set the time in tight loops on purpose: far above an operator's REST write budget.
   HTTP_MAX_WRITES_PER_SECOND: '100000',
 };

@@ -175,6 +175,7 @@ describeIf(missing, 'Rogue cameras across network namespaces (test/reliability/d
         AP_INTERFACE: 'wlan0',
         AP_SUBNETS: '',
         CLOCK_BACKEND: 'simulated',
+        DEMO: 'false',
         SIMULATED_CLOCK_OFFSET_MS: '0',
         CAMERA_URL: '',
         CAMERA_DISCOVERY: 'true',

@@ -224,6 +224,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
           AP_INTERFACE: 'wlan0',
           AP_SUBNETS: '',
           CLOCK_BACKEND: 'simulated',
+          DEMO: 'false',
           // "Booted three days ago": what a LAN client's write would have been copied from.
           SIMULATED_CLOCK_OFFSET_MS: String(-72 * HOUR),
           CAMERA_URL: simUrl,

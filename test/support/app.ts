@@ -13,12 +13,14 @@ export interface StartedApp {
   close(): Promise<void>;
 }
 
-/** Defaults for tests: simulated clock, loopback trusted, no camera unless given, a fresh data dir. */
+/** Defaults for tests: simulated clock, loopback trusted, no camera unless given, no demo, a fresh data dir. */
 export const TEST_ENV: Record<string, string> = {
   CLOCK_BACKEND: 'simulated',
   AP_SUBNETS: '127.0.0.1/32,::1/128',
   CAMERA_DISCOVERY: 'false',
   CAMERA_URL: '',
+  // The first-run demo (a simulated camera, loopback trusted) only where a test asks for it.
+  DEMO: 'false',
 };
 
 /**

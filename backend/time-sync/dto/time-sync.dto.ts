@@ -84,6 +84,12 @@ export class SystemInfoDto {
   durations: Record<string, DurationStatsDto>;
 }
 
+export class DemoStatusDto {
+  @ApiProperty({ example: 'http://127.0.0.1:40123/ccapi', nullable: true, description: 'The simulated camera the demo started (CAMERA_URL empty), or null' }) cameraUrl: string | null;
+  @ApiProperty({ example: true, description: 'Loopback counts as a phone on the access point (simulated clock, AP_SUBNETS not set)' }) loopbackTrusted: boolean;
+  @ApiPropertyOptional({ example: true, description: 'The caller is loopback and so trusted by the demo' }) thisBrowserTrusted?: boolean;
+}
+
 export class TimeSyncStatusDto {
   @ApiProperty({ example: true }) isSynchronized: boolean;
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z', nullable: true }) lastSyncTime: string | null;
@@ -106,6 +112,7 @@ export class TimeSyncStatusDto {
   @ApiProperty({ type: PiClockDto }) pi: PiClockDto;
   @ApiProperty({ type: CameraStatusResponseDto, isArray: true, description: 'Every camera known, connected first' }) cameras: CameraStatusResponseDto[];
   @ApiProperty({ type: CameraStatusResponseDto, description: 'The first camera, for protocol-1 clients' }) camera: CameraStatusResponseDto;
+  @ApiPropertyOptional({ type: DemoStatusDto, nullable: true, description: 'The first-run demo (DEMO, simulated clock only); null outside it' }) demo?: DemoStatusDto | null;
 }
 
 export class PendingDecisionDto {

@@ -1,0 +1,47 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig, demoWantsCamera } from '../config/app.config';
+import { CameraSim, startCameraSim } from './camera-sim/sim';
+
+/** How far off the demo camera's clock starts, so that the first sync has something to do. */
+export const DEMO_CAMERA_OFFSET_MS = -83_400;
+
+/** The simulated camera each config's app started, if any (closed with the app). */
+const started = new WeakMap<AppConfig, CameraSim>();
+
+/**
+ * The demo's camera (DEMO on, simulated clock, no CAMERA_URL): a simulated Canon camera speaking CCAPI on a
+ * free loopback port of this process, HTTP only, no SSDP. Its URL becomes the app's CAMERA_URL, so the
+ * camera code under test is exactly the one that drives a real camera. Returns the config as given.
+ */
+export async function withDemoCamera(config: AppConfig): Promise<AppConfig> {
+  if (!demoWantsCamera(config)) return config;
+  const sim = await startCameraSim({ host: '127.0.0.1', httpPort: 0, httpsPort: false, clockOffsetMs: DEMO_CAMERA_OFFSET_MS, serialNumber: '083021009000', productName: 'Canon EOS R50 (simulated)' });
+  started.set(config, sim);
+  config.CAMERA_URL = sim.httpUrl;
+  return config;
+}
+
+/** The demo camera's CCAPI base URL, or null when the app has none. */
+export function demoCameraUrl(config: AppConfig): string | null {
+  const sim = started.get(config);
+  return sim ? `${sim.httpUrl}/ccapi` : null;
+}
+
+/** Stops the demo camera with the app (so `app.close()` leaves no socket open). */
+@Injectable()
+export class DemoCamera implements OnApplicationShutdown {
+  private readonly logger = new Logger('DemoCamera');
+
+  constructor(private readonly config: AppConfig) {}
+
+  get url(): string | null {
+    return demoCameraUrl(this.config);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const sim = started.get(this.config);
+    if (!sim) return;
+    started.delete(this.config);
+    await sim.close().catch((error: unknown) => this.logger.warn(`The simulated camera did not close cleanly: ${error instanceof Error ? error.message : String(error)}`));
+  }
+}
