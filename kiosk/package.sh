@@ -48,6 +48,7 @@ mkdir -p "$stage/dist"
 cp -R dist/backend dist/frontend "$stage/dist/"
 find "$stage/dist" -name '*.map' -delete
 cp package.json package-lock.json README.md "$stage/"
+cp -R docs "$stage/docs"
 cp -R kiosk "$stage/kiosk"
 node kiosk/tools/cursor-theme.mjs "$stage/kiosk/cursor-theme"
 printf '%s\n' "$version" >"$stage/VERSION"

@@ -435,7 +435,7 @@ describe('source policy', () => {
     });
   });
 
-  it('ships these defaults (README, Configuration and Policy tables)', () => {
+  it('ships these defaults (docs/configuration.md, the policy table)', () => {
     expect(DEFAULT_POLICY).toEqual({
       stepThresholdMs: 1000,
       resyncIntervalMs: 1_800_000,

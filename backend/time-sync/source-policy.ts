@@ -11,7 +11,7 @@ import { mayWriteCamera } from './camera-write-policy';
 
 // ---- settings --------------------------------------------------------------------------------------
 
-/** Every threshold of the policy, in one place (the README's table is written from this). */
+/** Every threshold of the policy, in one place (docs/configuration.md's table is written from this). */
 export interface PolicySettings {
   /** A measured offset beyond this steps the clock (TIME_SYNC_THRESHOLD). */
   stepThresholdMs: number;

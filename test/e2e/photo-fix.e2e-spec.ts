@@ -150,7 +150,7 @@ describe('Photo fixes with the real exiftool (e2e)', () => {
     await writeTags(files, join(dir, 'make.args'));
     const before = await readTags(photos, ['DateTimeOriginal', 'SubSecTimeOriginal']);
 
-    // Exactly the command the README gives.
+    // Exactly the command docs/photo-fixes.md gives (docs-commands.e2e-spec.ts runs it too).
     const served = await request(app.url).get('/api/timesync/corrections?format=exiftool').expect(200);
     expect(served.headers['content-type']).toMatch(/^text\/plain/);
     const argsFile = join(dir, 'corrections.args');
