@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { BlockList, isIP } from 'node:net';
 import { AppConfig, cameraUrls, cidrList } from '../config/app.config';
-import { AccessPointPolicy, normalizeAddress } from '../time-sync/access-point';
+import { AccessPointPolicy, blockListOf, normalizeAddress } from '../time-sync/access-point';
 
 /** Why an address may hold a camera: the access point's subnets, a CAMERA_URL host, or CAMERA_SUBNETS. */
 export type CameraOrigin = 'access-point' | 'camera-url' | 'camera-subnets';
@@ -39,16 +39,6 @@ export function cameraUrlHosts(value: string | undefined): Set<string> {
     }
   }
   return hosts;
-}
-
-export function blockListOf(cidrs: string[]): BlockList {
-  const list = new BlockList();
-  for (const cidr of cidrs) {
-    const [net, bits] = cidr.split('/');
-    const family = isIP(net);
-    if (family) list.addSubnet(net, Number(bits), family === 4 ? 'ipv4' : 'ipv6');
-  }
-  return list;
 }
 
 /**

@@ -219,7 +219,8 @@ function signatureOf(addresses: NetworkInterfaceInfo[]): string {
   return addresses.map((i) => i.cidr).sort().join(',');
 }
 
-function blockListOf(cidrs: string[]): BlockList {
+/** CIDR blocks as one list to check addresses against (entries validated at boot). */
+export function blockListOf(cidrs: string[]): BlockList {
   const list = new BlockList();
   for (const cidr of cidrs) {
     const [net, bits] = cidr.split('/');

@@ -5,22 +5,11 @@ import { parseJournal } from '../../backend/activity-log/clock-journal';
 import { CAMERA_SYNC_WORDS, JOURNAL_KIND_OF_CAMERA_SYNC } from '../../backend/protocol/vocabulary';
 import { Clock } from '../../backend/time/clock';
 import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
-import { startApp, StartedApp } from '../support/app';
+import { startApp, StartedApp, statusWhen } from '../support/app';
 
 jest.setTimeout(60_000);
 
 const journalOf = (app: StartedApp) => parseJournal(readFileSync(join(app.dataDir, 'clock-journal.jsonl'), 'utf8'));
-
-async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs = 10_000): Promise<any> {
-  const end = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < end) {
-    last = (await request(app.url).get('/api/timesync/status').expect(200)).body;
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`status never matched: ${JSON.stringify(last?.cameras)} ${last?.syncSource}`);
-}
 
 /** Polls until the journal holds a camera record of this camera after line `after`. */
 async function journalRecordAfter(app: StartedApp, after: number): Promise<any> {

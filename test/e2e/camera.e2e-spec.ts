@@ -1,23 +1,11 @@
 import request from 'supertest';
 import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
 import { utcOffsetMinutes } from '../../backend/time/timezone';
-import { startApp, StartedApp } from '../support/app';
+import { startApp, StartedApp, statusWhen } from '../support/app';
 import { httpJson } from '../support/http';
 import { ClientPool, isEvent } from '../support/ws-client';
 
 jest.setTimeout(30_000);
-
-/** Polls GET /api/timesync/status until `pred` holds. */
-async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs = 5000): Promise<any> {
-  const end = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < end) {
-    last = (await request(app.url).get('/api/timesync/status').expect(200)).body;
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`status never matched: ${JSON.stringify(last?.camera)} ${last?.syncSource}`);
-}
 
 describe('The camera through the whole app (e2e, CCAPI simulator on real sockets)', () => {
   let app: StartedApp | undefined;

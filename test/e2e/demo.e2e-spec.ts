@@ -8,7 +8,7 @@ import request from 'supertest';
 import { startupFacts } from '../../backend/bootstrap';
 import { startupLines } from '../../backend/screen/startup-report';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
-import { startApp, StartedApp } from '../support/app';
+import { startApp, StartedApp, statusWhen } from '../support/app';
 import { httpJson } from '../support/http';
 import { ClientPool, isEvent } from '../support/ws-client';
 
@@ -16,17 +16,6 @@ jest.setTimeout(30_000);
 
 /** What `npm start` gets: no DEMO, AP_SUBNETS or CAMERA_URL (empty values count as unset), an AP interface that is not there. */
 const FIRST_RUN = { DEMO: '', AP_SUBNETS: '', CAMERA_URL: '', AP_INTERFACE: 'tsdemo-none0', CAMERA_POLL_INTERVAL: '200' };
-
-async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs = 8000): Promise<any> {
-  const end = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < end) {
-    last = (await request(app.url).get('/api/timesync/status').expect(200)).body;
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`status never matched: ${JSON.stringify({ cameras: last?.cameras, demo: last?.demo, source: last?.syncSource })}`);
-}
 
 /** The camera's own answer (CCAPI), read directly: its displayed second, as epoch ms. */
 async function cameraClockMs(cameraUrl: string): Promise<number> {

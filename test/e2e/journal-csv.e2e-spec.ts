@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
-import { startApp, StartedApp } from '../support/app';
+import { startApp, StartedApp, statusWhen } from '../support/app';
 import { ClientPool, isEvent } from '../support/ws-client';
 
 jest.setTimeout(40_000);
@@ -23,19 +23,12 @@ describe('GET /api/timesync/journal.csv (e2e)', () => {
   it("links its column description; a capture session's rows all carry its id, its start's camera correction included", async () => {
     sim = await startCameraSim({ httpsPort: false });
     app = await startApp({ CAMERA_URL: sim.httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false' });
-    const statusWhen = async (what: string, pred: (s: any) => boolean) => {
-      const end = Date.now() + 8000;
-      while (!pred((await request(app!.url).get('/api/timesync/status').expect(200)).body)) {
-        if (Date.now() > end) throw new Error(`never: ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    await statusWhen('camera connected', (s) => s.camera?.connected);
+    await statusWhen(app, (s) => s.camera?.connected);
     const phone = await clients.connect(app.wsUrl, { offsetMs: 0 });
     await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized, 8000);
     await phone.close();
     // The Pi's confirmation syncs the camera (kept if within CAMERA_SYNC_THRESHOLD): a camera record before any session.
-    await statusWhen('camera set', (s) => s.camera?.lastSync?.success === true);
+    await statusWhen(app, (s) => s.camera?.lastSync?.success === true);
     // 3 s off: the start has a correction to make and journal (in a later second than that first write).
     sim.clock.setError(3000);
     await new Promise((r) => setTimeout(r, 1100));

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { parseJournal } from '../../backend/activity-log/clock-journal';
 import { Clock } from '../../backend/time/clock';
 import { CameraSim, startCameraSim } from '../camera-sim/sim';
-import { startApp, StartedApp } from '../support/app';
+import { startApp, StartedApp, statusWhen } from '../support/app';
 import { expectFaults, JOURNAL_UNWRITABLE_LOG } from '../support/expected-faults';
 import { httpJson } from '../support/http';
 import { ClientPool, isEvent, TestClient } from '../support/ws-client';
@@ -14,17 +14,6 @@ jest.setTimeout(40_000);
 const JOURNAL = 'clock-journal.jsonl';
 const piMinusHost = (app: StartedApp) => app.app.get(Clock, { strict: false }).now() - Date.now();
 const journalOf = (app: StartedApp) => parseJournal(readFileSync(join(app.dataDir, JOURNAL), 'utf8'));
-
-async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs = 8000): Promise<any> {
-  const end = Date.now() + timeoutMs;
-  let last: any;
-  while (Date.now() < end) {
-    last = (await request(app.url).get('/api/timesync/status').expect(200)).body;
-    if (pred(last)) return last;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`status never matched: ${JSON.stringify({ decision: last?.decision, session: last?.session, cameras: last?.cameras?.map((c: any) => c.state) })}`);
-}
 
 describe('Capture sessions (e2e)', () => {
   let app: StartedApp | undefined;

@@ -7,12 +7,13 @@
  * addresses; and a camera on the access point still works. Needs root and iproute2, else it says so and skips.
  * Every namespace is deleted in afterAll.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeIf, MAIN, onPath } from './built-server';
+import { describeIf, MAIN } from './built-server';
 import { record } from './report';
+import { inNs, linkLab, netnsLacking, removeLab, run } from './netns/lab';
 
 jest.setTimeout(120_000);
 
@@ -30,46 +31,13 @@ const PORT = 3000;
 const HOUR = 3600_000;
 const SSDP = { port: 1900 };
 
-const run = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const inNs = (ns: string, ...args: string[]) => run('ip', ['netns', 'exec', ns, ...args]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function lacking(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root privileges (ip netns)');
-  if (!onPath('ip')) missing.push('ip (Debian: iproute2)');
-  if (missing.length) return missing;
-  const probe = `tsd-probe-${tag}`;
-  try {
-    run('ip', ['netns', 'add', probe]);
-  } catch (error) {
-    missing.push(`a network namespace (ip netns add failed: ${String((error as { stderr?: string }).stderr ?? error).trim()})`);
-  } finally {
-    try {
-      run('ip', ['netns', 'del', probe]);
-    } catch {
-      // was not made
-    }
-  }
-  return missing;
-}
+const lacking = (): string[] => netnsLacking(`tsd-probe-${tag}`);
 
-function removeLab(): void {
-  for (const name of Object.values(NS)) {
-    try {
-      run('ip', ['netns', 'del', name]);
-    } catch {
-      // not there
-    }
-  }
-}
 
 function buildLab(): void {
-  for (const name of Object.values(NS)) run('ip', ['netns', 'add', name]);
-  run('ip', ['link', 'add', `tsdw${tag}`, 'netns', NS.pi, 'type', 'veth', 'peer', 'name', 'ph0', 'netns', NS.ap]);
-  run('ip', ['link', 'add', `tsde${tag}`, 'netns', NS.pi, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', NS.lan]);
-  inNs(NS.pi, 'ip', 'link', 'set', `tsdw${tag}`, 'name', 'wlan0');
-  inNs(NS.pi, 'ip', 'link', 'set', `tsde${tag}`, 'name', 'eth0');
+  linkLab(NS, `tsd${tag}`);
   const up = (ns: string, dev: string, ...v4: string[]) => {
     for (const address of v4) inNs(ns, 'ip', 'addr', 'add', address, 'dev', dev);
     inNs(ns, 'ip', 'link', 'set', dev, 'up');
@@ -153,7 +121,7 @@ describeIf(missing, 'Rogue cameras across network namespaces (test/reliability/d
 
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build:backend (npm test does)`);
-    removeLab();
+    removeLab(NS);
     buildLab();
     work = mkdtempSync(join(tmpdir(), 'doors-ssdp-'));
     mkdirSync(join(work, 'bin'));
@@ -192,7 +160,7 @@ describeIf(missing, 'Rogue cameras across network namespaces (test/reliability/d
 
   afterAll(async () => {
     await Promise.all([server, rogue, camera, bait].map((p) => p?.stop()));
-    removeLab();
+    removeLab(NS);
     if (work) rmSync(work, { recursive: true, force: true });
     expect(run('ip', ['netns', 'list']).split('\n').filter((l) => l.includes(`-${tag}`))).toEqual([]);
   });

@@ -9,12 +9,13 @@
  * changes; from the access point every one of them works. Needs root and iproute2; otherwise it says so and
  * skips. Every namespace (and with it every link) is deleted in afterAll, whatever happened.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeIf, MAIN, onPath } from './built-server';
+import { describeIf, MAIN } from './built-server';
 import { record } from './report';
+import { inNs, linkLab, netnsLacking, removeLab, run } from './netns/lab';
 
 jest.setTimeout(120_000);
 
@@ -26,48 +27,12 @@ const NS = { pi: `tsh-pi-${tag}`, ap: `tsh-ap-${tag}`, lan: `tsh-lan-${tag}` };
 const PORT = 8080;
 const HOUR = 3600_000;
 
-function run(file: string, args: string[]): string {
-  return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-const inNs = (ns: string, ...args: string[]) => run('ip', ['netns', 'exec', ns, ...args]);
 
-/** Root, iproute2, and a namespace that can really be made here (a container may forbid it). */
-function lacking(): string[] {
-  const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root privileges (ip netns)');
-  if (!onPath('ip')) missing.push('ip (Debian: iproute2)');
-  if (missing.length) return missing;
-  const probe = `tsh-probe-${tag}`;
-  try {
-    run('ip', ['netns', 'add', probe]);
-  } catch (error) {
-    missing.push(`a network namespace (ip netns add failed: ${String((error as { stderr?: string }).stderr ?? error).trim()})`);
-  } finally {
-    try {
-      run('ip', ['netns', 'del', probe]);
-    } catch {
-      // was not made
-    }
-  }
-  return missing;
-}
+const lacking = (): string[] => netnsLacking(`tsh-probe-${tag}`);
 
-function removeLab(): void {
-  for (const name of Object.values(NS)) {
-    try {
-      run('ip', ['netns', 'del', name]);
-    } catch {
-      // not there
-    }
-  }
-}
 
 function buildLab(): void {
-  for (const name of Object.values(NS)) run('ip', ['netns', 'add', name]);
-  run('ip', ['link', 'add', `tshw${tag}`, 'netns', NS.pi, 'type', 'veth', 'peer', 'name', 'ph0', 'netns', NS.ap]);
-  run('ip', ['link', 'add', `tshe${tag}`, 'netns', NS.pi, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', NS.lan]);
-  inNs(NS.pi, 'ip', 'link', 'set', `tshw${tag}`, 'name', 'wlan0');
-  inNs(NS.pi, 'ip', 'link', 'set', `tshe${tag}`, 'name', 'eth0');
+  linkLab(NS, `tsh${tag}`);
   const address = (ns: string, dev: string, v4: string, v6: string, ll: string) => {
     // Exactly these addresses, usable at once: no kernel-made link-local, no duplicate address detection.
     inNs(ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.addr_gen_mode=1`);
@@ -187,7 +152,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
 
   beforeAll(async () => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build:backend (npm test does)`);
-    removeLab();
+    removeLab(NS);
     buildLab();
     work = mkdtempSync(join(tmpdir(), 'netns-authority-'));
     // What `iw dev wlan0 info` prints on a Pi whose wlan0 is the access point; any other interface is no Wi-Fi.
@@ -200,7 +165,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
 
   afterAll(async () => {
     await sim?.stop();
-    removeLab();
+    removeLab(NS);
     if (work) rmSync(work, { recursive: true, force: true });
     const left = run('ip', ['netns', 'list']).split('\n').filter((l) => l.includes(`-${tag}`));
     expect(left).toEqual([]);

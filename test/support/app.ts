@@ -50,3 +50,20 @@ export async function startApp(env: Record<string, string> = {}, port = 0, prepa
   const url = `http://127.0.0.1:${address.port}`;
   return { app, url, wsUrl: `ws://127.0.0.1:${address.port}/ws`, port: address.port, dataDir, close: () => app.close() };
 }
+
+/** Polls GET /api/timesync/status until `pred` holds; returns that status, or throws with a summary of the last. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function statusWhen(app: StartedApp, pred: (s: any) => boolean, timeoutMs = 10_000): Promise<any> {
+  const end = Date.now() + timeoutMs;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let last: any;
+  while (Date.now() < end) {
+    const res = await fetch(`${app.url}/api/timesync/status`);
+    if (res.status !== 200) throw new Error(`GET /api/timesync/status answered ${res.status}`);
+    last = await res.json();
+    if (pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const summary = { source: last?.syncSource, reliability: last?.reliability, decision: last?.decision, session: last?.session, cameras: last?.cameras?.map((c: { state: string; lastSync?: unknown }) => ({ state: c.state, lastSync: c.lastSync })) };
+  throw new Error(`status never matched within ${timeoutMs} ms: ${JSON.stringify(summary)}`);
+}
