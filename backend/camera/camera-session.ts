@@ -661,8 +661,6 @@ export class CameraSession {
       timezone,
     };
     const journal = (w: AlignedWrite, beforeWrite: { offsetMs: number | null; boundMs: number | null }, check: WriteCheck) => {
-      // From now on the camera's clock is a new one: its drift is measured afresh.
-      this.forgetClock();
       const verified = check.unverifiedBecause === null;
       this.owner.wrote?.(this, {
         cameraId: this.currentId,
@@ -766,6 +764,8 @@ export class CameraSession {
    * written; `unverifiedBecause` says why the residual is not claimed (null: verified).
    */
   private async verifyWrite(session: CcapiSession, write: AlignedWrite, epoch: number): Promise<WriteCheck> {
+    // From the write on the camera's clock is a new one: its drift is measured afresh, from the read-back below.
+    this.forgetClock();
     const { sent, put } = write;
     // Read back: the camera must now show the Pi's time, give or take its one-second resolution.
     let check: Reading;

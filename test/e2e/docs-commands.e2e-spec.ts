@@ -132,7 +132,7 @@ const SERVING = /Serving the page, the API \(\/api\/docs\) and the WebSocket \(\
 
 async function needDemo(): Promise<{ url: string; serial: string }> {
   if (demo) return demo;
-  throw new Error('`npm run demo` must come before this command in the docs (it is what the reader has running)');
+  throw new Error('`npm start` (the demo) must come before this command in the docs (it is what the reader has running)');
 }
 
 /** The documented address (the Pi's, or a developer's machine) replaced by the running demo's. */
@@ -141,39 +141,35 @@ const onDemo = async (cmd: string) => {
   return cmd.replace(/http:\/\/(10\.42\.0\.1|localhost:3000)/g, url);
 };
 
+/**
+ * What the first five minutes promise of `npm start` (and its alias `npm run demo`) with the simulated clock: the
+ * page served, a camera connected whose clock gave the Pi its first time, then a browser on this machine trusted
+ * as a phone, the Pi High and the camera synced.
+ */
+async function runDemo(cmd: string): Promise<void> {
+  const { match } = await startLong(cmd, appEnv(), SERVING);
+  const url = match[1];
+  expect((await json(`${url}/api/health`)).body).toMatchObject({ ok: true });
+  expect(await (await fetch(`${url}/`)).text()).toMatch(/<div id="root">/);
+  const camera = await until('the demo camera connected', async () => {
+    const { body } = await json(`${url}/api/camera`);
+    return body.connected && body.info?.serialNumber ? body : null;
+  });
+  await until('the Pi set from the camera', async () => ((await json(`${url}/api/timesync/status`)).body.reliability !== 'none' ? true : null));
+  // Then the reader opens the page: a client that answers the probes as the page does, on this machine.
+  const phone = await phones.connect(url.replace(/^http/, 'ws') + '/ws', { offsetMs: 0 });
+  await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized && f.data.source === 'client', 15_000);
+  const status = await until('the camera synced after the Pi', async () => {
+    const { body } = await json(`${url}/api/timesync/status`);
+    return body.reliability === 'high' && body.camera?.lastSync?.success ? body : null;
+  });
+  expect(status.pi.backend).toBe('simulated');
+  demo ??= { url, serial: camera.info.serialNumber };
+}
+
 const RUN_HERE: Array<{ pattern: RegExp; run: (cmd: string) => Promise<void> }> = [
-  {
-    pattern: /^npm start$/,
-    run: async (cmd) => {
-      const { child, match } = await startLong(cmd, appEnv(), SERVING);
-      expect((await json(`${match[1]}/api/health`)).body).toMatchObject({ ok: true });
-      const page = await fetch(`${match[1]}/`);
-      expect(await page.text()).toMatch(/<div id="root">/);
-      process.kill(-child.pid!, 'SIGTERM');
-    },
-  },
-  {
-    pattern: /^npm run demo$/,
-    run: async (cmd) => {
-      const { match } = await startLong(cmd, appEnv(), SERVING);
-      const url = match[1];
-      // What the first five minutes promise: a camera, connected, whose clock gave the Pi its first time.
-      const camera = await until('the demo camera connected', async () => {
-        const { body } = await json(`${url}/api/camera`);
-        return body.connected && body.info?.serialNumber ? body : null;
-      });
-      await until('the Pi set from the camera', async () => ((await json(`${url}/api/timesync/status`)).body.reliability !== 'none' ? true : null));
-      // Then the reader opens the page: a client that answers the probes as the page does, on this machine.
-      const phone = await phones.connect(url.replace(/^http/, 'ws') + '/ws', { offsetMs: 0 });
-      await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized && f.data.source === 'client', 15_000);
-      const status = await until('the camera synced after the Pi', async () => {
-        const { body } = await json(`${url}/api/timesync/status`);
-        return body.reliability === 'high' && body.camera?.lastSync?.success ? body : null;
-      });
-      expect(status.pi.backend).toBe('simulated');
-      demo = { url, serial: camera.info.serialNumber };
-    },
-  },
+  { pattern: /^npm start$/, run: runDemo },
+  { pattern: /^npm run demo$/, run: runDemo },
   {
     pattern: /^curl http:\/\/localhost:3000\/api\/\S+$/,
     run: async (cmd) => {
@@ -272,7 +268,7 @@ afterAll(async () => {
 
 describe('the commands in README.md and docs/*.md', () => {
   it('finds commands in the README and the docs', () => {
-    expect(ALL.filter((c) => c.file === 'README.md').map((c) => c.text)).toEqual(expect.arrayContaining(['npm install && npm start', './test/run.sh', 'npm run demo']));
+    expect(ALL.filter((c) => c.file === 'README.md').map((c) => c.text)).toEqual(expect.arrayContaining(['npm install && npm start', './test/run.sh', 'npm start']));
     expect(ALL.length).toBeGreaterThan(8);
   });
 
@@ -282,7 +278,7 @@ describe('the commands in README.md and docs/*.md', () => {
     for (const rule of RUN_ELSEWHERE) expect(existsSync(join(REPO, rule.ranBy))).toBe(true);
   });
 
-  // In document order: a reader runs `npm run demo` before the commands that talk to it.
+  // In document order: a reader runs `npm start` (the demo) before the commands that talk to it.
   const runnable = ALL.flatMap((c) => partsOf(c.text).map((part) => ({ ...c, part }))).filter((c) => RUN_HERE.some((r) => r.pattern.test(c.part)));
   it.each(runnable.map((c) => [`${c.file}:${c.line}`, c.part] as const))('%s: %s', async (_where, part) => {
     await RUN_HERE.find((r) => r.pattern.test(part))!.run(part);

@@ -83,8 +83,8 @@ describe('Camera faults through the whole app (CCAPI simulator)', () => {
   it('a camera that disappears while the PUT is in flight, and comes back on the same port', async () => {
     sim.setFault({ kind: 'hang' }, { path: 'datetime', method: 'PUT' });
     const pending = syncOne().then((r) => r);
-    // Gone in the middle of the write: the PUT has arrived and is being held.
-    for (let i = 0; i < 100 && !sim.requests.some((r) => r.method === 'PUT' && r.status === -1); i++) await new Promise((r) => setTimeout(r, 20));
+    // Gone in the middle of the write: the PUT has arrived and is being held (after the measurement that comes first).
+    for (let i = 0; i < 400 && !sim.requests.some((r) => r.method === 'PUT' && r.status === -1); i++) await new Promise((r) => setTimeout(r, 20));
     expect(sim.requests.some((r) => r.method === 'PUT' && r.status === -1)).toBe(true);
     await sim.close();
     const res = await pending;
