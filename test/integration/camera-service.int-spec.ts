@@ -92,6 +92,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
       timezone: 'Australia/Sydney',
       latencyMs: expect.any(Number),
       written: true,
+      outcome: 'written-verified',
     });
     // The measured residual agrees with the truth within its bound; the old error too.
     expect(Math.abs(result.residualMs! - trueError)).toBeLessThanOrEqual(result.residualBoundMs! + 3);
@@ -113,6 +114,9 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
         written: true,
         residualBoundMs: result.residualBoundMs,
         verified: true,
+        outcome: 'written-verified',
+        offsetBoundMs: result.offsetBoundMs,
+        at: expect.any(String),
       },
     ]);
     expect(h.activity.entries().at(-1)).toEqual(
@@ -126,6 +130,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
       residualBoundMs: result.residualBoundMs,
       verified: true,
       written: true,
+      outcome: 'written-verified',
     });
   });
 
@@ -152,7 +157,7 @@ describe.each(['http', 'https'] as const)(`${CameraService.name} against the cam
     expect(error.code).toBe(code);
     expect(error.message).toContain(words);
     expect(sim.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
-    expect(h.named('camera-sync')).toEqual([{ cameraId: SERIAL, success: false, previousTime: expect.any(String), newTime: null, offset: expect.any(Number), residualMs: null, error: error.message }]);
+    expect(h.named('camera-sync')).toEqual([{ cameraId: SERIAL, success: false, outcome: 'failed', at: expect.any(String), previousTime: expect.any(String), newTime: null, offset: expect.any(Number), residualMs: null, error: error.message }]);
     expect(h.activity.entries().at(-1)).toEqual(
       expect.objectContaining({ type: 'error', success: false, message: expect.stringContaining(error.message), details: expect.objectContaining({ cameraId: SERIAL, error: error.message, code }) }),
     );
