@@ -65,7 +65,7 @@ describe('Camera REST API', () => {
     await camera.check();
     await camera.syncAll('test');
     const [status] = (await request(app.getHttpServer()).get('/api/cameras').expect(200)).body;
-    expect(status.lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: expect.any(Number), residualMs: expect.any(Number), residualBoundMs: expect.any(Number), verified: true, written: true });
+    expect(status.lastSync).toEqual({ success: true, at: expect.any(String), offsetMs: expect.any(Number), residualMs: expect.any(Number), residualBoundMs: expect.any(Number), verified: true, written: true, outcome: 'written-verified' });
     expect(status.lastSync.offsetMs).toBeGreaterThan(4000);
   });
 
