@@ -10,7 +10,8 @@ import { ErrorCode, HTTP_STATUS_OF } from './common/domain-error';
 import { inspectJson, JsonProblem, scanJsonDepth } from './common/json-guard';
 import { KeyedBudget } from './common/rate-budget';
 import { RefusalLog } from './common/refusal-log';
-import { hostRefusal, OwnHosts, Refusal, RequestFacts, upgradeRefusal, writeRefusal } from './common/same-origin';
+import { portalUrl } from './common/captive-portal.controller';
+import { hostRefusal, OwnHosts, redirectsToPage, Refusal, RequestFacts, upgradeRefusal, writeRefusal } from './common/same-origin';
 import { AppConfig } from './config/app.config';
 import { DemoCamera } from './dev/demo-camera';
 import { MAX_FRAME_BYTES } from './protocol/messages';
@@ -78,8 +79,13 @@ function factsOf(req: IncomingMessage, path: string): RequestFacts {
 /** A request the check refuses is answered here, coded, and noted once per client and interval. */
 function refuseWhen(check: (req: RequestFacts, own: OwnHosts) => Refusal | null, own: OwnHosts, refusals: RefusalLog) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const refusal = check(factsOf(req, req.path), own);
+    const facts = factsOf(req, req.path);
+    const refusal = check(facts, own);
     if (!refusal) return next();
+    if (redirectsToPage(facts, refusal)) {
+      res.set('Cache-Control', 'no-store').redirect(302, portalUrl({ host: undefined, localAddress: req.socket.localAddress, localPort: req.socket.localPort, ownNames: [] }));
+      return;
+    }
     refusals.note(normalizeAddress(req.socket.remoteAddress ?? ''), refusal.code, refusal.message);
     res.status(refusal.status).set('Cache-Control', 'no-store').json({ statusCode: refusal.status, code: refusal.code, message: refusal.message });
   };

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../protocol/vocabulary';
-import { canonicalName, contentTypeRefusal, hostRefusal, OwnHosts, parseHost, RequestFacts, upgradeRefusal, writeRefusal } from './same-origin';
+import { canonicalName, contentTypeRefusal, hostRefusal, OwnHosts, parseHost, redirectsToPage, RequestFacts, upgradeRefusal, writeRefusal } from './same-origin';
 
 describe(OwnHosts.name, () => {
   const interfaces = { lo: [{ address: '127.0.0.1' }, { address: '::1' }], wlan0: [{ address: '10.42.0.1' }, { address: 'fe80::1%wlan0' }] };
@@ -113,5 +113,24 @@ describe(upgradeRefusal.name, () => {
     expect(upgradeRefusal(req('GET', '/ws', { host: '127.0.0.1:3000' }), own)).toBeNull();
     expect(upgradeRefusal(req('GET', '/ws', { host: '10.42.0.1', origin: 'http://evil.example' }), own)).toMatchObject({ status: 403, code: ErrorCode.FOREIGN_ORIGIN });
     expect(upgradeRefusal(req('GET', '/ws', { host: 'evil.example', origin: 'http://evil.example' }), own)).toMatchObject({ status: 421, code: ErrorCode.FOREIGN_HOST });
+  });
+});
+
+describe(redirectsToPage.name, () => {
+  const foreign = { status: 421, code: ErrorCode.FOREIGN_HOST, message: 'x' };
+  it.each([
+    ['GET', '/', true],
+    ['HEAD', '/index.html', true],
+    ['GET', '/assets/app.js', true],
+    ['GET', '/api/health', false],
+    ['GET', '/api', false],
+    ['GET', '/ws', false],
+    ['POST', '/', false],
+  ])('%s %s under another name -> redirect %p', (method, path, expected) => {
+    expect(redirectsToPage({ method, path, headers: { host: 'evil.example' } }, foreign)).toBe(expected);
+  });
+
+  it('never turns another refusal into a redirect', () => {
+    expect(redirectsToPage({ method: 'GET', path: '/', headers: {} }, { status: 403, code: ErrorCode.FOREIGN_ORIGIN, message: 'x' })).toBe(false);
   });
 });

@@ -109,6 +109,16 @@ export function hostRefusal(req: RequestFacts, own: OwnHosts): Refusal | null {
 }
 
 /**
+ * A refused request that is a phone opening a page under another name (on the access point every name leads to
+ * the Pi): sent to the page at the Pi's own address instead of a bare refusal. Safe against DNS rebinding: the
+ * redirect carries nothing, and the page it names is of another origin than the one that asked.
+ */
+export function redirectsToPage(req: RequestFacts, refusal: Refusal): boolean {
+  if (refusal.code !== ErrorCode.FOREIGN_HOST || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  return !/^\/(api|ws)(\/|$)/.test(req.path);
+}
+
+/**
  * A request sent by a page of another origin. Same origin: the Origin's host is one of the Pi's names and its
  * port is the request's (the Host's, else the port it arrived at). No Origin (non-browser clients) passes;
  * `Sec-Fetch-Site: cross-site` is refused whatever the Origin says.

@@ -174,13 +174,19 @@ describeIf(lacking, 'cross-origin doors')('Cross-origin doors (built server, evi
     record({ suite: 'doors', what: 'plain HTTP/WebSocket clients: foreign Origin, another port of the Pi, text/plain, form, Sec-Fetch-Site cross-site, /ws with a foreign Origin', times: 8, outcome: '403 FOREIGN_ORIGIN x3, 415 UNSUPPORTED_MEDIA_TYPE x2, /ws 403; own Origin and no Origin open /ws; nothing changed' });
   });
 
-  it("Host headers: another name (DNS rebinding) gets no page, API or socket; the Pi's names do; captive checks are redirected", async () => {
+  it("Host headers: another name (DNS rebinding) gets no API or socket, a page request is sent to the Pi's address; the Pi's names do; captive checks are redirected", async () => {
     const port = new URL(server.url).port;
-    for (const path of ['/', '/api/health', '/api/timesync/status', '/api/docs-json']) {
+    for (const path of ['/api/health', '/api/timesync/status', '/api/docs-json']) {
       const r = await raw(server.url, path, { host: `evil.example:${port}` });
       expect([path, r.status, JSON.parse(r.body).code]).toEqual([path, 421, ErrorCode.FOREIGN_HOST]);
     }
-    expect((await raw(server.url, '/', { host: 'evil.example' })).status).toBe(421);
+    // A page under another name (on the access point every name leads to the Pi): to the page at the Pi's
+    // address, another origin than the asking one, with nothing in the answer.
+    for (const path of ['/', '/index.html']) {
+      const r = await raw(server.url, path, { host: `evil.example:${port}` });
+      expect([path, r.status, r.location, r.body]).toEqual([path, 302, `http://127.0.0.1:${port}/`, expect.not.stringContaining('root')]);
+    }
+    expect((await raw(server.url, '/api/health', { host: 'evil.example' })).status).toBe(421);
     expect(await upgrade(server.url, { host: `evil.example:${port}` })).toBe(421);
     for (const name of ['localhost', '127.0.0.1', '[::1]', hostname(), `${hostname()}.local`]) {
       const r = await raw(server.url, '/api/health', { host: `${name}:${port}` });
@@ -191,7 +197,7 @@ describeIf(lacking, 'cross-origin doors')('Cross-origin doors (built server, evi
       const r = await raw(server.url, path, { host });
       expect([host, r.status, r.location]).toEqual([host, 302, `http://127.0.0.1:${port}/`]);
     }
-    record({ suite: 'doors', what: 'Host headers: evil.example on the page, API, docs and /ws; the Pi\'s names; captive-check names on their probe paths', times: 15, outcome: 'evil.example: 421 FOREIGN_HOST everywhere (and /ws); localhost, 127.0.0.1, [::1], hostname, hostname.local: 200; 4 captive checks: 302 to the Pi' });
+    record({ suite: 'doors', what: 'Host headers: evil.example on the page, API, docs and /ws; the Pi\'s names; captive-check names on their probe paths', times: 16, outcome: 'evil.example: 421 FOREIGN_HOST on the API, docs and /ws, page requests 302 to http://127.0.0.1:<port>/; localhost, 127.0.0.1, [::1], hostname, hostname.local: 200; 4 captive checks: 302 to the Pi' });
   });
 
   it("the product's own page still sets the time by hand (JSON writes from its own origin)", async () => {
