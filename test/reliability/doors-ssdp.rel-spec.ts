@@ -7,17 +7,15 @@
  * addresses; and a camera on the access point still works. Needs root and iproute2, else it says so and skips.
  * Every namespace is deleted in afterAll.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeIf, MAIN } from './built-server';
 import { record } from './report';
-import { inNs, linkLab, netnsLacking, removeLab, run } from './netns/lab';
+import { inNs, linkLab, netnsLacking, Proc, removeLab, run, startInNs } from './netns/lab';
 
 jest.setTimeout(120_000);
 
-const ROOT = join(__dirname, '..', '..');
 const CHILD = join(__dirname, 'netns', 'ssdp-camera-child.ts');
 const tag = String(process.pid % 100000);
 const NS = { pi: `tsd-pi-${tag}`, ap: `tsd-ap-${tag}`, lan: `tsd-lan-${tag}` };
@@ -49,53 +47,6 @@ function buildLab(): void {
   up(NS.lan, 'lan0', `${ROGUE_LAN}/24`);
   // The SSDP group is reachable (the server joins it on 0.0.0.0), as on a Pi with its access point up.
   inNs(NS.pi, 'ip', 'route', 'add', '224.0.0.0/4', 'dev', 'wlan0');
-}
-
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  send(line: unknown): void;
-  /** Resolves with the first output line matching `re` after `since` characters. */
-  waitFor(re: RegExp, since?: number, timeoutMs?: number): Promise<RegExpExecArray>;
-  stop(): Promise<void>;
-}
-
-async function startIn(ns: string, argv: string[], env: Record<string, string>, ready: RegExp): Promise<Proc & { match: RegExpExecArray }> {
-  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waitFor = async (re: RegExp, since = 0, timeoutMs = 30_000) => {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const m = re.exec(out.slice(since));
-      if (m) return m;
-      if (child.exitCode !== null || Date.now() > until) throw new Error(`${argv.join(' ')}: no ${re} in: ${out.slice(-3000)}`);
-      await sleep(50);
-    }
-  };
-  const proc: Proc = {
-    child,
-    output: () => out,
-    send: (line) => child.stdin!.write(`${JSON.stringify(line)}\n`),
-    waitFor,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.stdin!.end();
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
-    },
-  };
-  try {
-    return { ...proc, match: await waitFor(ready) };
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
 }
 
 const childArgv = (options: Record<string, unknown>) => [process.execPath, '-r', 'ts-node/register/transpile-only', CHILD, JSON.stringify(options)];
@@ -130,10 +81,10 @@ describeIf(missing, 'Rogue cameras across network namespaces (test/reliability/d
     chmodSync(join(work, 'bin', 'iw'), 0o755);
     const env = { TS_NODE_TRANSPILE_ONLY: 'true' };
     // Both cameras three days slow: whichever the Pi took, it would show.
-    rogue = await startIn(NS.lan, childArgv({ host: ROGUE_LAN, clockOffsetMs: -72 * HOUR, serial: '083021000123' }), env, /READY (\S+) (\S+)/);
-    camera = await startIn(NS.ap, childArgv({ host: CAMERA_AP, clockOffsetMs: -72 * HOUR, serial: '083021000777' }), env, /READY (\S+) (\S+)/);
-    bait = await startIn(NS.pi, childArgv({ host: '127.0.0.1', bait: true }), env, /READY/);
-    server = await startIn(
+    rogue = await startInNs(NS.lan, childArgv({ host: ROGUE_LAN, clockOffsetMs: -72 * HOUR, serial: '083021000123' }), env, /READY (\S+) (\S+)/);
+    camera = await startInNs(NS.ap, childArgv({ host: CAMERA_AP, clockOffsetMs: -72 * HOUR, serial: '083021000777' }), env, /READY (\S+) (\S+)/);
+    bait = await startInNs(NS.pi, childArgv({ host: '127.0.0.1', bait: true }), env, /READY/);
+    server = await startInNs(
       NS.pi,
       [process.execPath, MAIN],
       {
@@ -213,7 +164,7 @@ describeIf(missing, 'Rogue cameras across network namespaces (test/reliability/d
     // byebye naming it, from the LAN and from another address on the access point: ignored.
     await notify(rogue!, { notify: 'byebye', to: { address: PI_LAN, port: SSDP.port } });
     const usn = camera!.match[2];
-    const other = await startIn(NS.ap, [process.execPath, '-e', `
+    const other = await startInNs(NS.ap, [process.execPath, '-e', `
       const s=require('dgram').createSocket('udp4');
       const t='NOTIFY * HTTP/1.1\\r\\nHOST: 239.255.255.250:1900\\r\\nNT: urn:schemas-canon-com:service:ICPO-CameraControlAPIService:1\\r\\nNTS: ssdp:byebye\\r\\nUSN: ${usn}::urn:schemas-canon-com:service:ICPO-CameraControlAPIService:1\\r\\n\\r\\n';
       s.bind(0,'${OTHER_AP}',()=>s.send(Buffer.from(t),1900,'${PI_AP}',()=>{console.log('SENT');s.close()}))`], {}, /SENT/);

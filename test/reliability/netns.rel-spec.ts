@@ -9,13 +9,13 @@
  * changes; from the access point every one of them works. Needs root and iproute2; otherwise it says so and
  * skips. Every namespace (and with it every link) is deleted in afterAll, whatever happened.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeIf, MAIN } from './built-server';
 import { record } from './report';
-import { inNs, linkLab, netnsLacking, removeLab, run } from './netns/lab';
+import { inNs, linkLab, netnsLacking, Proc, removeLab, run, startInNs } from './netns/lab';
 
 jest.setTimeout(120_000);
 
@@ -46,50 +46,6 @@ function buildLab(): void {
   address(NS.pi, 'eth0', '10.231.2.1/24', 'fd31:2::1/64', 'fe80::1/64');
   address(NS.ap, 'ph0', '10.231.1.2/24', 'fd31:1::2/64', 'fe80::2/64');
   address(NS.lan, 'lan0', '10.231.2.2/24', 'fd31:2::2/64', 'fe80::2/64');
-}
-
-interface Proc {
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Spawns a command in the Pi's namespace and waits for `ready` in its output. */
-async function startInPi(argv: string[], env: Record<string, string>, ready: RegExp): Promise<Proc & { match: RegExpExecArray }> {
-  const child = spawn('ip', ['netns', 'exec', NS.pi, ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.stdin!.end();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start: ${out}`)), 30_000);
-    const check = () => {
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${argv.join(' ')} exited (${code}): ${out}`));
-    });
-  }).catch(async (error) => {
-    await stop();
-    throw error;
-  });
-  return { child, output: () => out, stop, match };
 }
 
 type Step = Record<string, unknown> & { do: string; name?: string };
@@ -159,7 +115,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
     mkdirSync(join(work, 'bin'));
     writeFileSync(join(work, 'bin', 'iw'), '#!/bin/sh\nif [ "$1 $2 $4" = "dev wlan0 info" ] || [ "$1 $2 $3" = "dev wlan0 info" ]; then printf "Interface wlan0\\n\\tifindex 2\\n\\ttype AP\\n"; exit 0; fi\necho "command failed: No such device (-19)" >&2\nexit 237\n');
     chmodSync(join(work, 'bin', 'iw'), 0o755);
-    sim = await startInPi([process.execPath, '-r', 'ts-node/register/transpile-only', SIM], { TS_NODE_TRANSPILE_ONLY: 'true' }, /READY (http:\/\/\S+)/);
+    sim = await startInNs(NS.pi, [process.execPath, '-r', 'ts-node/register/transpile-only', SIM], { TS_NODE_TRANSPILE_ONLY: 'true' }, /READY (http:\/\/\S+)/);
     simUrl = sim.match[1];
   });
 
@@ -180,7 +136,7 @@ describeIf(missing, 'Authority across network namespaces (test/reliability/netns
 
     beforeAll(async () => {
       dataDir = mkdtempSync(join(tmpdir(), 'netns-data-'));
-      server = await startInPi(
+      server = await startInNs(NS.pi, 
         [process.execPath, MAIN],
         {
           PATH: `${join(work, 'bin')}:${process.env.PATH}`,

@@ -2,8 +2,12 @@
  * The network lab of the namespace suites: the Pi's namespace linked to an access point's (`wlan0`, a phone's
  * side `ph0`) and to a LAN's (`eth0`, the device's side `lan0`) by veth pairs; made and removed by `ip netns`.
  */
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { onPath } from '../built-server';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Lab {
   pi: string;
@@ -55,4 +59,53 @@ export function linkLab(lab: Lab, linkPrefix: string): void {
   run('ip', ['link', 'add', `${linkPrefix}e`, 'netns', lab.pi, 'type', 'veth', 'peer', 'name', 'lan0', 'netns', lab.lan]);
   inNs(lab.pi, 'ip', 'link', 'set', `${linkPrefix}w`, 'name', 'wlan0');
   inNs(lab.pi, 'ip', 'link', 'set', `${linkPrefix}e`, 'name', 'eth0');
+}
+
+/** A process started in a namespace of the lab. */
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  send(line: unknown): void;
+  /** Resolves with the first output line matching `re` after `since` characters. */
+  waitFor(re: RegExp, since?: number, timeoutMs?: number): Promise<RegExpExecArray>;
+  stop(): Promise<void>;
+}
+
+/** Spawns `argv` in namespace `ns` (from the repository's root) and waits for `ready` in its output. */
+export async function startInNs(ns: string, argv: string[], env: Record<string, string>, ready: RegExp): Promise<Proc & { match: RegExpExecArray }> {
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const waitFor = async (re: RegExp, since = 0, timeoutMs = 30_000) => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const m = re.exec(out.slice(since));
+      if (m) return m;
+      if (child.exitCode !== null || Date.now() > until) throw new Error(`${argv.join(' ')}: no ${re} in: ${out.slice(-3000)}`);
+      await sleep(50);
+    }
+  };
+  const proc: Proc = {
+    child,
+    output: () => out,
+    send: (line) => child.stdin!.write(`${JSON.stringify(line)}\n`),
+    waitFor,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.stdin!.end();
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+  try {
+    return { ...proc, match: await waitFor(ready) };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
 }
