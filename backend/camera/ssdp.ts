@@ -70,31 +70,31 @@ function hostAddress(url: URL): string | null {
   return isIP(host) ? normalizeAddress(host) : null;
 }
 
-/** Whether LOCATION may be fetched: http(s) on the sender's own address (any port: cameras serve it on 49152). Null if so, else why not. */
-export function locationProblem(location: string, from: string): string | null {
+/** `text` (named `what`) as an http(s) URL on the sender's own address, without credentials; else why not. */
+function urlOnSender(text: string, what: string, from: string): URL | string {
   let url: URL;
   try {
-    url = new URL(location);
+    url = new URL(text);
   } catch {
-    return `LOCATION ${quote(location)} is not a URL`;
+    return `${what} ${quote(text)} is not a URL`;
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `LOCATION ${quote(location)} is not http(s)`;
-  if (url.username || url.password) return 'LOCATION carries credentials';
-  if (hostAddress(url) !== normalizeAddress(from)) return `LOCATION names ${quote(url.host)}, not the sender's address`;
-  return null;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${what} ${quote(text)} is not http(s)`;
+  if (url.username || url.password) return `${what} carries credentials`;
+  if (hostAddress(url) !== normalizeAddress(from)) return `${what} names ${quote(url.host)}, not the sender's address`;
+  return url;
+}
+
+/** Whether LOCATION may be fetched: http(s) on the sender's own address (any port: cameras serve it on 49152). Null if so, else why not. */
+export function locationProblem(location: string, from: string): string | null {
+  const url = urlOnSender(location, 'LOCATION', from);
+  return typeof url === 'string' ? url : null;
 }
 
 /** Whether X_accessURL may be adopted: http(s) on the sender's own address, on one of `ports`. Null if so, else why not. */
 export function accessUrlProblem(accessUrl: string, from: string, ports: readonly number[]): string | null {
-  let url: URL;
-  try {
-    url = new URL(accessUrl);
-  } catch {
-    return `X_accessURL ${quote(accessUrl)} is not a URL`;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `X_accessURL ${quote(accessUrl)} is not http(s)`;
-  if (url.username || url.password || url.search || url.hash) return 'X_accessURL carries credentials, a query or a fragment';
-  if (hostAddress(url) !== normalizeAddress(from)) return `X_accessURL names ${quote(url.host)}, not the sender's address`;
+  const url = urlOnSender(accessUrl, 'X_accessURL', from);
+  if (typeof url === 'string') return url;
+  if (url.search || url.hash) return 'X_accessURL carries a query or a fragment';
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
   if (!ports.includes(port)) return `X_accessURL names port ${port} (a camera serves CCAPI on ${ports.join(', ')})`;
   return null;
