@@ -90,10 +90,9 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     if (!health.writable) throw new DomainError(ErrorCode.JOURNAL_UNWRITABLE, `${health.error}; a capture session needs it to record its corrections`, { path: health.path });
     // The start corrects every connected camera: the same check as any camera write, before anything is touched.
     if (this.timeSync.connectedCameraIds().length) {
-      const verdict = this.timeSync.checkCameraWrite(input.confirm === true);
-      if (!verdict.allowed) {
-        throw this.refusals.refuse(address, verdict.code, `Capture session not started: ${verdict.reason.replace(/the camera was left alone/, 'the cameras were left alone')} (confirm: true)`, { source: 'camera' });
-      }
+      // A session corrects every connected camera.
+      const verdict = this.timeSync.checkCameraWrite(input.confirm === true, true);
+      if (!verdict.allowed) throw this.refusals.refuse(address, verdict.code, `Capture session not started: ${verdict.reason} (confirm: true)`, { source: 'camera' });
     }
     this.busy = 'starting';
     const nowMs = this.clock.now();

@@ -34,7 +34,7 @@ describe(CameraCommands.name, () => {
         if (!trusted) throw refusals.refuse(caller.address, 'NOT_ACCESS_POINT_CLIENT', `${caller.address} is not on the access point`);
       },
       reliability: () => reliability,
-      checkCameraWrite: (confirmed: boolean) => mayWriteCamera({ reliability, source: 'client', confirmed }),
+      checkCameraWrite: (confirmed: boolean, several: boolean) => mayWriteCamera({ reliability, source: 'client', confirmed, several }),
       steady: async () => undefined,
     } as unknown as TimeSyncService;
     cameras = { statuses: jest.fn().mockReturnValue([CONNECTED]), syncAll: jest.fn().mockResolvedValue([]), syncOne: jest.fn().mockResolvedValue({}) };

@@ -40,9 +40,9 @@ export class CameraCommands {
     }
     // Judged only when a camera would really be written: one that is missing or locked gets the Camera
     // module's own answer (UNKNOWN_CAMERA, CAMERA_AUTH_REQUIRED...), which says what would help.
-    const writes = cameras.some((c) => c.state === CameraState.Connected && (id === undefined || c.id === id));
-    if (writes) {
-      const verdict = this.timeSync.checkCameraWrite(confirmed);
+    const written = cameras.filter((c) => c.state === CameraState.Connected && (id === undefined || c.id === id)).length;
+    if (written) {
+      const verdict = this.timeSync.checkCameraWrite(confirmed, written > 1);
       if (!verdict.allowed) throw this.refusals.refuse(caller.address, verdict.code, verdict.reason, { source: 'camera' });
     }
     return id === undefined ? this.cameras.syncAll(reason) : this.cameras.syncOne(id, reason);

@@ -20,6 +20,11 @@ describe(mayWriteCamera.name, () => {
     }
   });
 
+  it('names one camera or several in a refusal', () => {
+    expect(mayWriteCamera({ reliability: 'none', source: 'none', confirmed: false })).toMatchObject({ reason: expect.stringContaining('so the camera was left alone') });
+    expect(mayWriteCamera({ reliability: 'none', source: 'none', confirmed: false, several: true })).toMatchObject({ reason: expect.stringContaining('so the cameras were left alone') });
+  });
+
   it('says where the Pi got its time in a warning', () => {
     expect(mayWriteCamera({ reliability: 'low', source: 'camera', confirmed: false })).toMatchObject({ warning: expect.stringContaining("a camera's clock") });
   });

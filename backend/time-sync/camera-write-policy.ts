@@ -14,6 +14,8 @@ export interface CameraWriteContext {
   source: SyncSource;
   /** The operator asked to write even though the Pi's time is not reliable. */
   confirmed: boolean;
+  /** The write is of several cameras (a sync of all, a capture session): the words of a refusal say so. */
+  several?: boolean;
 }
 
 export type CameraWriteVerdict =
@@ -41,7 +43,7 @@ export function mayWriteCamera(ctx: CameraWriteContext): CameraWriteVerdict {
       return {
         allowed: false,
         code: ErrorCode.PI_TIME_UNRELIABLE,
-        reason: "The Pi's own time is not reliable (never synchronized, or its last sync failed), so the camera was left alone: set the Pi's time first, or confirm to write it anyway",
+        reason: `The Pi's own time is not reliable (never synchronized, or its last sync failed), so ${ctx.several ? 'the cameras were' : 'the camera was'} left alone: set the Pi's time first, or confirm to write it anyway`,
       };
     }
     return { allowed: true, warning: `The cameras are written on the operator's confirmation although the Pi's own time is not reliable (its time came from ${SOURCE_WORDS[ctx.source]})` };

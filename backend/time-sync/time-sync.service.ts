@@ -239,8 +239,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
    * The one check before cameras are written on request (the manual camera sync, the start of a capture session):
    * `mayWriteCamera` on the Pi's trust now. A warning (a low reliability, a write on confirmation) is logged here.
    */
-  checkCameraWrite(confirmed: boolean): CameraWriteVerdict {
-    const verdict = mayWriteCamera({ ...this.piTrust(), confirmed });
+  checkCameraWrite(confirmed: boolean, several: boolean): CameraWriteVerdict {
+    const verdict = mayWriteCamera({ ...this.piTrust(), confirmed, several });
     if (verdict.allowed && verdict.warning) {
       this.logger.warn(verdict.warning);
       this.activity.add('camera', verdict.warning, false, { source: 'camera', reliability: this.reliability(), confirmed });
