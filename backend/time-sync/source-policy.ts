@@ -219,6 +219,11 @@ export function lowerOf(a: Reliability, b: Reliability): Reliability {
 }
 
 /** Reliability now: NTP is high; else by the age of the last success, capped by its source, lowered by failures since. */
+/** Where the Pi's time comes from now: NTP when it keeps the clock, else the last successful sync. */
+export function sourceOf(state: PolicyState): SyncSource {
+  return state.ntp ? 'ntp' : state.last?.source ?? 'none';
+}
+
 export function reliabilityOf(state: PolicyState, nowMono: number, settings: PolicySettings): Reliability {
   if (state.ntp) return 'high';
   if (!state.last) return 'none';
@@ -352,7 +357,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     }
     case 'camera-connected': {
       const reliability = reliabilityOf(s, nowMono, cfg);
-      const verdict = mayWriteCamera({ reliability, source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+      const verdict = mayWriteCamera({ reliability, source: sourceOf(s), confirmed: false });
       if (!verdict.allowed) {
         if (s.ntp || s.hold) return s;
         // Nothing to copy to it: its battery-backed clock may be the best time there is, if it is where a camera may be.
@@ -389,7 +394,7 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
         if (s.sourceId && !s.burstTo) startBurst(s, s.sourceId, out);
       }
       if (s.deferredCameraSync) {
-        const verdict = mayWriteCamera({ reliability: reliabilityOf(s, nowMono, cfg), source: s.ntp ? 'ntp' : s.last?.source ?? 'none', confirmed: false });
+        const verdict = mayWriteCamera({ reliability: reliabilityOf(s, nowMono, cfg), source: sourceOf(s), confirmed: false });
         // The Pi's time may have gone bad during a long session: then the held-back cameras are left alone, and said so.
         if (verdict.allowed) out.push({ kind: 'sync-cameras', reason: `${s.deferredCameraSync} during the capture session` });
         else out.push(log('camera', `The cameras held back during the capture session (${s.deferredCameraSync}) are left alone: ${verdict.reason}`, false, { source: 'camera', code: verdict.code }));

@@ -26,7 +26,7 @@ import { BurstResult, BurstTracker, ProbeTarget } from './burst-tracker';
 import { CameraClockPort } from './camera-port';
 import { cameraMoveWarning, CameraWriteVerdict, mayWriteCamera } from './camera-write-policy';
 import { mulberry32 } from './prng';
-import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed } from './source-policy';
+import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed, sourceOf } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
 import { logText } from '../common/escape';
 
@@ -596,9 +596,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return { cameraUrl: this.demoCamera, loopbackTrusted, ...(caller ? { thisBrowserTrusted: loopbackTrusted && isLoopback(caller.address) } : {}) };
   }
 
-  /** Where the Pi's time comes from now: NTP when it keeps the clock, else the last successful sync. */
   private source(): SyncSource {
-    return this.state.ntp ? 'ntp' : this.state.last?.source ?? 'none';
+    return sourceOf(this.state);
   }
 
   private piStatus(read: SystemClockState | null, source: SyncSource, reliability: Reliability): PiClockStatus {
