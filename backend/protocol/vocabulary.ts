@@ -74,9 +74,23 @@ export const Reliability = { High: 'high', Medium: 'medium', Low: 'low', None: '
 export type Reliability = (typeof Reliability)[keyof typeof Reliability];
 export const RELIABILITY_LEVELS: readonly Reliability[] = [Reliability.None, Reliability.Low, Reliability.Medium, Reliability.High];
 
-/** Where the Pi's time came from. */
-export const SyncSource = { Ntp: 'ntp', Manual: 'manual', Client: 'client', Camera: 'camera', None: 'none' } as const;
+/**
+ * Where the Pi's time came from. A new source is one value here, one label below, one ranking entry
+ * (`backend/sources/ranking.ts`) and its adapter module under `backend/sources/`.
+ */
+export const SyncSource = { Ntp: 'ntp', Manual: 'manual', Gps: 'gps', Client: 'client', Camera: 'camera', Rtc: 'rtc', None: 'none' } as const;
 export type SyncSource = (typeof SyncSource)[keyof typeof SyncSource];
+
+/** Each source in plain words, as the log and the page say it ("the Pi keeps its time from GPS"). */
+export const SOURCE_LABELS: Readonly<Record<SyncSource, string>> = {
+  ntp: 'network time (NTP)',
+  manual: 'the time set by hand',
+  gps: 'GPS',
+  client: 'a phone',
+  camera: "a camera's clock",
+  rtc: "the Pi's hardware clock",
+  none: 'nowhere',
+};
 
 /**
  * Which screen a page is on, as the server sees it: the Pi's own touchscreen (proved by the kiosk secret, from

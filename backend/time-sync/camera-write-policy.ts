@@ -3,7 +3,7 @@
  * policy (cameras that connect, cameras held back by a capture session), the manual camera sync and the start of a
  * capture session all ask this one function, so they cannot disagree.
  */
-import { ErrorCode, Reliability, SyncSource } from '../protocol/messages';
+import { ErrorCode, Reliability, SOURCE_LABELS, SyncSource } from '../protocol/messages';
 import { formatDuration } from '../time/format';
 import { looksLikeZoneMistake, PolicySettings, signed } from './source-policy';
 
@@ -25,13 +25,10 @@ export type CameraWriteVerdict =
 /** A camera written by more than this from a Pi whose time is not fresh is worth a warning. */
 export const LARGE_CAMERA_MOVE_MS = 60_000;
 
-const SOURCE_WORDS: Record<SyncSource, string> = {
-  ntp: 'network time (NTP)',
-  manual: 'a time set by hand',
-  client: 'a phone',
-  camera: "a camera's clock",
-  none: 'nowhere (never synchronized)',
-};
+/** The source in words; "nowhere" says why. */
+function sourceWords(source: SyncSource): string {
+  return source === 'none' ? 'nowhere (never synchronized)' : SOURCE_LABELS[source];
+}
 
 /**
  * Reliability none (never synchronized, or its last syncs failed): refused unless the operator confirms, since a
@@ -46,10 +43,10 @@ export function mayWriteCamera(ctx: CameraWriteContext): CameraWriteVerdict {
         reason: `The Pi's own time is not reliable (never synchronized, or its last sync failed), so ${ctx.several ? 'the cameras were' : 'the camera was'} left alone: set the Pi's time first, or confirm to write it anyway`,
       };
     }
-    return { allowed: true, warning: `The cameras are written on the operator's confirmation although the Pi's own time is not reliable (its time came from ${SOURCE_WORDS[ctx.source]})` };
+    return { allowed: true, warning: `The cameras are written on the operator's confirmation although the Pi's own time is not reliable (its time came from ${sourceWords(ctx.source)})` };
   }
   if (ctx.reliability === Reliability.Low) {
-    return { allowed: true, warning: `The Pi's time is old (reliability low, from ${SOURCE_WORDS[ctx.source]}): the cameras are set from it all the same; connect a phone to refresh it` };
+    return { allowed: true, warning: `The Pi's time is old (reliability low, from ${sourceWords(ctx.source)}): the cameras are set from it all the same; connect a phone to refresh it` };
   }
   return { allowed: true, warning: null };
 }
@@ -60,7 +57,7 @@ export function mayWriteCamera(ctx: CameraWriteContext): CameraWriteVerdict {
  * the wrong way), or large while the Pi's time is not fresh. Null when it looks like an ordinary correction.
  */
 export function cameraMoveWarning(cameraId: string, movedByMs: number, ctx: Pick<CameraWriteContext, 'reliability' | 'source'>, settings: PolicySettings): string | null {
-  const pi = `the Pi's time came from ${SOURCE_WORDS[ctx.source]}, reliability ${ctx.reliability}`;
+  const pi = `the Pi's time came from ${sourceWords(ctx.source)}, reliability ${ctx.reliability}`;
   if (Math.abs(movedByMs) > settings.stepThresholdMs && looksLikeZoneMistake(movedByMs, settings)) {
     return `Camera ${cameraId} was moved by ${signed(movedByMs)}, about a whole number of quarter hours: that is what a wrong time zone or a wrong Pi clock looks like (${pi}). Check the Pi's time; if it was wrong, set it and sync the camera again`;
   }

@@ -5,7 +5,7 @@
  * (TimeSyncService) carries out with the real clock, timers, sockets and cameras; the outcome of an action
  * that takes time (a step, a camera read) comes back as another event.
  */
-import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SyncSource } from '../protocol/messages';
+import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SOURCE_LABELS, SyncSource } from '../protocol/messages';
 import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
 import { mayWriteCamera } from './camera-write-policy';
 
@@ -438,7 +438,7 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
     }
     if (candidate.rank < current.rank && reliability !== 'none') {
       // A lesser source while a better one is still good: measure only.
-      out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${SOURCE_NAMES[current.source]} (reliability ${reliability})`, true, details));
+      out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${SOURCE_LABELS[current.source]} (reliability ${reliability})`, true, details));
       return s;
     }
     // Several cameras: the Pi takes the best clock (the smallest bound), not the last to connect. One measured
@@ -596,14 +596,6 @@ function byWords(r: Reading): string {
   return r.screen === 'phone' ? `from the phone at ${r.who}` : `from ${r.who}`;
 }
 
-/** Where the Pi's time came from, in words. */
-const SOURCE_NAMES: Record<SyncSource, string> = {
-  ntp: 'network time (NTP)',
-  manual: 'the time set by hand',
-  client: 'a phone',
-  camera: "a camera's clock",
-  none: 'nowhere',
-};
 
 function agoWords(s: PolicyState, nowMono: number): string {
   return s.last ? `${words(nowMono - s.last.monotonicMs)} ago` : 'never';
