@@ -154,6 +154,8 @@ export interface PendingDecision {
   piZone: string;
   /** Where the Pi's current time came from (e.g. `manual`). */
   piSource: SyncSource;
+  /** The source whose time disagrees (`client`: a phone; `gps`...). */
+  source: SyncSource;
   at: string;
   /** The decision in plain words. */
   message: string;
@@ -169,10 +171,28 @@ export interface DemoStatus {
   thisBrowserTrusted?: boolean;
 }
 
+/** A time source besides the phones, as the status shows it (GPS, the hardware clock, NTP). */
+export interface SourceStatus {
+  source: SyncSource;
+  /** Which one: a GPS device, "rtc0", "timedated". */
+  who: string;
+  /** Its state in plain words: "3D fix, calibrated against a phone", "no fix", "gpsd not running". */
+  state: string;
+  /** Whether it gives time now. */
+  active: boolean;
+  /** Its error bound now, ms; null when it gives no time. */
+  errorBoundMs: number | null;
+  facts?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
 export interface TimeSyncStatus {
   isSynchronized: boolean;
   lastSyncTime: string | null;
   syncSource: SyncSource;
+  /** `syncSource` in plain words (SOURCE_LABELS), so a page shows a source it does not know by name. */
+  sourceLabel: string;
+  /** The sources that report by themselves (GPS, the hardware clock), with their state; absent from older servers. */
+  sources?: SourceStatus[];
   reliability: Reliability;
   lastOffsetMs: number | null;
   errorBoundMs: number | null;

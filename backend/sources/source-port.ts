@@ -4,7 +4,10 @@
  * connection; it never steps the clock, writes the log or talks to pages: it reports readings and losses, and
  * the policy (the same for every source, ranked by `ranking.ts`) decides.
  */
+import type { SourceStatus } from '../protocol/messages';
 import { SyncSource } from '../protocol/vocabulary';
+
+export type { SourceStatus };
 
 /** One measurement of a source against the Pi's monotonic clock (so a step of the Pi's clock does not move it). */
 export interface SourceReading {
@@ -52,19 +55,10 @@ export interface SourceSink {
   lost(l: SourceLoss): void;
   /** One plain line for the activity log, not an error (e.g. "no gpsd at 127.0.0.1:2947: GPS off"). */
   info(source: SyncSource, message: string): void;
+  /** A source that keeps the Pi's clock itself (NTP) started or stopped doing so: it gives no reading to step to. */
+  keeping?(source: SyncSource, keeps: boolean): void;
 }
 
-/** What the status shows of a source besides its readings. */
-export interface SourceStatus {
-  source: SyncSource;
-  who: string;
-  /** In plain words: "3D fix, calibrated against a phone", "no fix", "gpsd not running". */
-  state: string;
-  /** Whether it gives time now. */
-  active: boolean;
-  errorBoundMs: number | null;
-  facts?: Readonly<Record<string, string | number | boolean | null>>;
-}
 
 /**
  * A time source adapter: started once at boot with the sink and the context, stopped at shutdown.

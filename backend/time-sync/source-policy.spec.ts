@@ -594,12 +594,12 @@ describe('source policy', () => {
   });
 
   it('ranks NTP over the operator over clients over the camera', () => {
-    expect(SOURCE_RANKING.map((r) => r.source)).toEqual(['ntp', 'manual', 'client', 'camera', 'none']);
+    expect(SOURCE_RANKING.map((r) => r.source)).toEqual(['ntp', 'manual', 'client', 'gps', 'camera', 'rtc', 'none']);
     expect(isLoss('high', 'medium')).toBe(false);
     expect(isLoss('medium', 'low')).toBe(true);
   });
 });
 
 function decisionOf(connId: string) {
-  return { kind: 'manual-disagrees' as const, client: phone.address, offsetMs: -H, errorBoundMs: 1, clientTime: '', piTime: '', clientZone: null, piZone: 'UTC', piSource: 'manual' as const, at: '', message: '', connId };
+  return { kind: 'manual-disagrees' as const, client: phone.address, offsetMs: -H, errorBoundMs: 1, clientTime: '', piTime: '', clientZone: null, piZone: 'UTC', piSource: 'manual' as const, source: 'client' as const, at: '', message: '', connId };
 }

@@ -8,6 +8,7 @@
 import { DecisionKind, PendingDecision, Reliability, RELIABILITY_LEVELS, Screen, SOURCE_LABELS, SyncSource } from '../protocol/messages';
 import { formatDuration as words, formatTimestamp, TimeFormat } from '../time/format';
 import { mayWriteCamera } from './camera-write-policy';
+import { rankOf, ruleOf } from '../sources/ranking';
 
 // ---- settings --------------------------------------------------------------------------------------
 
@@ -52,37 +53,8 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
 
 // ---- sources, ranked -------------------------------------------------------------------------------
 
-export interface SourceRule {
-  source: SyncSource;
-  /** Higher wins. A lower-ranked source steps the clock only when the Pi has no reliable time. */
-  rank: number;
-  /** False: it measures and reports but never steps (NTP keeps the clock itself). */
-  steps: boolean;
-  /** Its time is never better than this. */
-  cap?: Reliability;
-  /** Its error bound when it gives none itself, ms. */
-  errorBoundMs?: number;
-  /** Once it set the clock, nothing lower steps it until the operator releases it. */
-  holds?: boolean;
-  /** Automatic sources are checked by the zone guard; the operator is not. */
-  automatic: boolean;
-}
-
-/**
- * Best first. A new source (GPS, say) is one entry here, between NTP and the operator or below, plus an
- * adapter that measures it and dispatches `measured` events.
- */
-export const SOURCE_RANKING: readonly SourceRule[] = [
-  { source: 'ntp', rank: 50, steps: false, automatic: true },
-  { source: 'manual', rank: 40, steps: true, holds: true, automatic: false },
-  { source: 'client', rank: 30, steps: true, automatic: true },
-  { source: 'camera', rank: 10, steps: true, cap: 'medium', errorBoundMs: 500, automatic: true },
-  { source: 'none', rank: 0, steps: false, automatic: true },
-];
-
-export function ruleOf(source: SyncSource): SourceRule {
-  return SOURCE_RANKING.find((r) => r.source === source) ?? SOURCE_RANKING[SOURCE_RANKING.length - 1];
-}
+export { SOURCE_RANKING, ruleOf, rankOf } from '../sources/ranking';
+export type { SourceRule } from '../sources/ranking';
 
 // ---- state -----------------------------------------------------------------------------------------
 
@@ -93,6 +65,8 @@ export interface LastSuccess {
   offsetMs: number;
   errorBoundMs: number | null;
   client: string | null;
+  /** A fine reading (GPS with PPS): it ranks by its source's `fineRank`. */
+  fine?: boolean;
 }
 
 export interface Connection {
@@ -113,9 +87,12 @@ export interface PolicyState {
   degradedBy: number;
   /** The operator set the time by hand: automatic sources measure but do not step. */
   hold: boolean;
+  /** `connId` '' when the source is not a phone. */
   decision: (PendingDecision & { connId: string }) | null;
   /** The operator chose this connection's time: its next measurement is applied without guard or hold. */
   acceptFrom: string | null;
+  /** The same for a source that is not a phone (GPS, the hardware clock): its next reading. */
+  acceptSource?: SyncSource | null;
   lastReliability: Reliability;
   /** A capture session runs: automatic sources measure but step neither the Pi nor a camera. */
   session: boolean;
@@ -154,8 +131,10 @@ export interface Reading {
   offsetMs: number;
   errorBoundMs: number | null;
   targetMinusMonoMs: number;
-  /** Who: a client's address, a camera's id. */
+  /** Who: a client's address, a camera's id, a GPS device. */
   who: string;
+  /** A fine reading (GPS with PPS): it ranks by its source's `fineRank`. */
+  fine?: boolean;
   /** A manual set: the screen it was made on (the Pi's own, or a phone on its Wi-Fi), for the words in the log. */
   screen?: Screen;
   zone?: string;
@@ -185,6 +164,8 @@ export type PolicyEvent =
   /** A capture session started / stopped (authority checked, cameras measured by the session). */
   | { kind: 'session-started' }
   | { kind: 'session-stopped' }
+  /** A source stopped giving time (GPS lost its fix, gpsd went away, a reading refused): `why` in plain words. */
+  | { kind: 'source-lost'; source: SyncSource; who: string; why: string; code: string }
   /** Time passed (reliability ages). */
   | { kind: 'tick' };
 
@@ -201,7 +182,9 @@ export type Action =
   /** `cameraIds` undefined: every connected camera; `onlyUnsynced`: those whose last sync did not succeed. */
   | { kind: 'sync-cameras'; reason: string; cameraIds?: string[]; onlyUnsynced?: boolean }
   /** Read a camera's clock and dispatch it as a `measured` reading from source `camera`. */
-  | { kind: 'read-camera'; cameraId: string };
+  | { kind: 'read-camera'; cameraId: string }
+  /** Measure a source that reports by itself (GPS, the hardware clock) again now: the operator chose its time. */
+  | { kind: 'resample'; source: SyncSource };
 
 export interface Decision {
   state: PolicyState;
@@ -332,6 +315,17 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
       return s;
     }
     case 'accept-client': {
+      const pending = s.decision;
+      if (e.connId === null && pending && pending.connId === '' && pending.source !== 'client') {
+        // The time that disagrees came from a source that reports by itself (GPS, the hardware clock): take its next reading.
+        s.hold = false;
+        s.decision = null;
+        s.acceptSource = pending.source;
+        out.push(log('manual', `The operator chose the time of ${labelOf(pending.source, pending.client)}; measuring it now`, true, { source: pending.source, client: pending.client }));
+        out.push({ kind: 'resample', source: pending.source });
+        out.push({ kind: 'status-changed', reason: 'the operator released the hold' });
+        return s;
+      }
       const connId = e.connId ?? s.decision?.connId ?? s.sourceId;
       const conn = s.connections.find((c) => c.id === connId && c.trusted);
       if (!conn) return s;
@@ -358,7 +352,9 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     case 'camera-connected': {
       const reliability = reliabilityOf(s, nowMono, cfg);
       const verdict = mayWriteCamera({ reliability, source: sourceOf(s), confirmed: false });
-      if (!verdict.allowed) {
+      // A Pi whose time came from a source ranked below a camera's clock (its hardware clock) reads the camera instead of writing it.
+      const below = !s.ntp && !s.hold && s.last !== null && rankOf(s.last.source, s.last.fine) < ruleOf('camera').rank;
+      if (!verdict.allowed || below) {
         if (s.ntp || s.hold) return s;
         // Nothing to copy to it: its battery-backed clock may be the best time there is, if it is where a camera may be.
         if (e.trusted) out.push({ kind: 'read-camera', cameraId: e.cameraId });
@@ -370,6 +366,13 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
         out.push(log('camera', `The Pi's time is old (last confirmed ${agoWords(s, nowMono)}): ${e.name} is set from it all the same; connect a phone to refresh it`, false, { source: 'camera', cameraId: e.cameraId, reliability }));
       }
       out.push({ kind: 'sync-cameras', reason: 'camera connected', cameraIds: [e.cameraId] });
+      return s;
+    }
+    case 'source-lost': {
+      const wasSource = !s.ntp && s.last?.source === e.source && s.last.client === e.who;
+      const keeps = wasSource ? `; the Pi keeps the time it had from ${labelOf(e.source, e.who)} ${agoWords(s, nowMono)} (reliability ${reliabilityOf(s, nowMono, cfg)})` : '';
+      out.push(log('sync', `${e.why}${keeps}`, false, { source: e.source, client: e.who, code: e.code }));
+      if (wasSource) out.push({ kind: 'status-changed', reason: `${e.source} lost` });
       return s;
     }
     case 'ntp': {
@@ -411,8 +414,11 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
 function measured(s: PolicyState, connId: string | null, r: Reading, piZone: string, nowMono: number, cfg: PolicySettings, out: Action[]): PolicyState {
   if (connId !== null && s.burstTo === connId) s.burstTo = null;
   const details = { source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs ?? undefined, client: r.who };
-  const accepted = connId !== null && s.acceptFrom === connId;
-  if (accepted) s.acceptFrom = null;
+  const accepted = (connId !== null && s.acceptFrom === connId) || (connId === null && !!s.acceptSource && s.acceptSource === r.source);
+  if (accepted) {
+    if (connId !== null) s.acceptFrom = null;
+    else s.acceptSource = null;
+  }
   const beyond = Math.abs(r.offsetMs) > cfg.stepThresholdMs;
   const zone = r.zone && r.zone !== piZone ? r.zone : undefined;
 
@@ -429,14 +435,16 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
   const reliability = reliabilityOf(s, nowMono, cfg);
   const current = ruleOf(s.last?.source ?? 'none');
   const candidate = ruleOf(r.source);
+  const currentRank = rankOf(current.source, s.last?.fine);
+  const candidateRank = rankOf(r.source, r.fine);
   if (!accepted) {
     // The operator wins: after a manual set, nothing lower steps the clock until they choose.
-    if (s.hold && current.holds && candidate.rank < current.rank) {
+    if (s.hold && current.holds && candidateRank < currentRank) {
       if (beyond || zone) return awaitOperator(s, connId, r, piZone, 'manual-disagrees', cfg, out);
       // It agrees with the operator's time: the time is confirmed, the hold stays.
       return confirm(s, r, nowMono, cfg, out);
     }
-    if (candidate.rank < current.rank && reliability !== 'none') {
+    if (candidateRank < currentRank && reliability !== 'none') {
       // A lesser source while a better one is still good: measure only.
       out.push(log('sync', `${sourceWords(r)} differs by ${signed(r.offsetMs)}${bound(r.errorBoundMs)}; the Pi keeps its time from ${SOURCE_LABELS[current.source]} (reliability ${reliability})`, true, details));
       return s;
@@ -458,7 +466,7 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
     if (s.session && candidate.automatic && (beyond || zone)) return awaitOperator(s, connId, r, piZone, DecisionKind.SessionRunning, cfg, out);
     // The zone guard protects a time that came from a source at least as good: a camera's battery clock is
     // exactly the kind of clock that carries a zone or DST mistake, so a phone may correct it by whole hours.
-    if (candidate.automatic && beyond && current.rank >= candidate.rank && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
+    if (candidate.automatic && beyond && currentRank >= candidateRank && (reliability === 'high' || reliability === 'medium') && looksLikeZoneMistake(r.offsetMs, cfg)) {
       return awaitOperator(s, connId, r, piZone, 'suspected-zone-mistake', cfg, out);
     }
   }
@@ -488,7 +496,8 @@ function confirm(s: PolicyState, r: Reading, nowMono: number, cfg: PolicySetting
 
 function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { from: string; to: string } | null, nowMono: number, out: Action[], cfg: PolicySettings, stepMs: number | null = null): PolicyState {
   const hadHold = s.hold;
-  s.last = { monotonicMs: nowMono, source: hadHold && r.source !== 'manual' && !stepped ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who };
+  const keepsHold = hadHold && r.source !== 'manual' && !stepped;
+  s.last = { monotonicMs: nowMono, source: keepsHold ? 'manual' : r.source, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs, client: r.who, ...(r.fine && !keepsHold ? { fine: true } : {}) };
   s.degradedBy = 0;
   s.retries = 0;
   if (s.decision && r.source !== 'manual') s.decision = null;
@@ -509,8 +518,9 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
   out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });
   if (s.sourceId) schedule(s, cfg.resyncIntervalMs, out);
-  // The cameras follow the Pi: after a step or a zone change all of them, otherwise those not yet set.
-  if (r.source !== 'camera') {
+  // The cameras follow the Pi when its time is better than a camera's own clock: after a step or a zone change all
+  // of them, otherwise those not yet set. A camera's time, or the hardware clock's, is not copied to the others.
+  if (rankOf(r.source, r.fine) > ruleOf('camera').rank) {
     if (stepped || zoneChanged) out.push({ kind: 'sync-cameras', reason: zoneChanged && !stepped ? 'the Pi time zone changed' : 'the Pi clock was set' });
     else out.push({ kind: 'sync-cameras', reason: 'the Pi time was confirmed', onlyUnsynced: true });
   }
@@ -540,14 +550,16 @@ function awaitOperator(s: PolicyState, connId: string | null, r: Reading, piZone
   const clientWall = wallTime(r.sourceTimeMs, r.zone ?? piZone);
   const piWall = wallTime(r.piTimeMs, piZone);
   const zones = r.zone && r.zone !== piZone ? `, zone ${r.zone} instead of ${piZone}` : '';
+  const phone = r.source === 'client';
+  const its = phone ? "the phone's" : 'its';
   const message =
     kind === DecisionKind.ManualDisagrees
-      ? `${sourceWords(r)} says ${clientWall}, the Pi was set by hand to ${piWall} (${signed(r.offsetMs)}${zones}). Use the phone's time?`
+      ? `${sourceWords(r)} says ${clientWall}, the Pi was set by hand to ${piWall} (${signed(r.offsetMs)}${zones}). Use ${its} time?`
       : kind === DecisionKind.SessionRunning
         ? `${sourceWords(r)} says ${clientWall}, the Pi ${piWall} (${signed(r.offsetMs)}${zones}). A capture session is running, so the clock is left alone until it stops. Step it now anyway?`
-        : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake on the phone? Use the phone's time anyway?`;
+        : `${sourceWords(r)} says ${clientWall}, the Pi ${piWall}: ${signed(r.offsetMs)}, about a whole number of quarter hours${zones}. A time-zone or summer-time mistake${phone ? ' on the phone' : ''}? Use ${its} time anyway?`;
   const previous = s.decision;
-  s.decision = { kind, client: r.who, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs ?? 0, clientTime, piTime, clientZone: r.zone ?? null, piZone, piSource: s.last?.source ?? 'none', at: piTime, message, connId: connId ?? '' };
+  s.decision = { kind, client: r.who, offsetMs: r.offsetMs, errorBoundMs: r.errorBoundMs ?? 0, clientTime, piTime, clientZone: r.zone ?? null, piZone, piSource: s.last?.source ?? 'none', source: r.source, at: piTime, message, connId: connId ?? '' };
   // Logged when it is new or changed by more than the threshold, not at every interval.
   if (!previous || previous.kind !== kind || previous.client !== r.who || Math.abs(previous.offsetMs - r.offsetMs) > cfg.stepThresholdMs) {
     out.push(log('sync', `Clock left alone: ${message}`, false, { source: r.source, offset: r.offsetMs, client: r.who, decision: kind }));
@@ -584,10 +596,17 @@ function log(type: 'sync' | 'error' | 'manual' | 'camera', message: string, succ
   return { kind: 'log', type, message, success, details };
 }
 
-/** A source as a photographer names it: "The phone at 10.42.0.23", "the camera 083021000123". */
+/** A source as a photographer names it: "The phone at 10.42.0.23", "the camera 083021000123", "GPS (/dev/ttyACM0)". */
 function sourceWords(r: Reading, capital = true): string {
-  const words = r.source === 'client' ? `the phone at ${r.who}` : r.source === 'camera' ? `the camera ${r.who}` : r.source === 'manual' ? `the time set by hand ${byWords(r)}` : r.who;
+  const words = r.source === 'manual' ? `the time set by hand ${byWords(r)}` : labelOf(r.source, r.who);
   return capital ? words.charAt(0).toUpperCase() + words.slice(1) : words;
+}
+
+/** One source by its label and who it is. */
+function labelOf(source: SyncSource, who: string): string {
+  if (source === 'client') return `the phone at ${who}`;
+  if (source === 'camera') return `the camera ${who}`;
+  return who ? `${SOURCE_LABELS[source]} (${who})` : SOURCE_LABELS[source];
 }
 
 /** Where a time was set by hand: "on the Pi's screen", "from the phone at 10.42.0.23". */

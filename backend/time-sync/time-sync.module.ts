@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { CameraModule } from '../camera/camera.module';
 import { CameraService } from '../camera/camera.service';
+import { SourcesModule } from '../sources/sources.module';
 import { SystemClockModule } from '../system-clock/system-clock.module';
 import { CommandRunner } from '../system-clock/timedatectl-clock';
 import { AccessPointPolicy, InterfaceModeDetector, IwModeDetector, NetworkInterfaces } from './access-point';
@@ -14,7 +15,7 @@ import { RefusalLog } from '../common/refusal-log';
 import { KioskToken } from '../screen/kiosk-token';
 
 @Module({
-  imports: [ActivityLogModule, SystemClockModule, CameraModule],
+  imports: [ActivityLogModule, SystemClockModule, CameraModule, SourcesModule],
   controllers: [TimeSyncController],
   providers: [
     TimeSyncService,

@@ -9,7 +9,7 @@ import { EventBus } from '../common/event-bus';
 import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { demoCameraUrl } from '../dev/demo-camera';
-import { CameraState, CameraStatus, DemoStatus, PiClockStatus, Reliability, Screen, SyncSource, TimeSyncStatus } from '../protocol/messages';
+import { CameraState, CameraStatus, DemoStatus, PiClockStatus, Reliability, Screen, SOURCE_LABELS, SyncSource, TimeSyncStatus } from '../protocol/messages';
 import { Caller, isLoopback } from '../screen/caller';
 import { KioskToken } from '../screen/kiosk-token';
 import { ClockStepService } from '../system-clock/clock-step.service';
@@ -29,6 +29,11 @@ import { mulberry32 } from './prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed, sourceOf } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
 import { logText } from '../common/escape';
+import { PiClockWatch } from '../sources/ntp/pi-clock-watch';
+import { SourceContext, SourceLoss, SourceReading } from '../sources/source-port';
+import { TimeSources } from '../sources/sources.module';
+import { BUILD_DATE_MS } from '../time/validation';
+import { SourceRunner } from './source-runner';
 
 /** A page connected over the WebSocket, as the gateway describes it. */
 export interface SyncConnection extends ProbeTarget {
@@ -91,6 +96,10 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** The Pi against the phones that synced it: its drift, and its error now (see notePiSync). */
   private readonly piClockError = new SyncedClockTracker();
+  /** The Pi's clock state (zone, NTP), polled: a status is built from it without reading the clock. */
+  private readonly clockWatch: PiClockWatch;
+  /** The sources that report by themselves (GPS, the hardware clock, NTP). */
+  private readonly runner: SourceRunner;
 
   constructor(
     private readonly clock: Clock,
@@ -105,8 +114,22 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly refusals: RefusalLog,
     private readonly kiosk: KioskToken,
     @Optional() private readonly cameras?: CameraClockPort,
+    @Optional() sources?: TimeSources,
+    @Optional() piClock?: PiClockWatch,
   ) {
     this.settings = policySettingsOf(config);
+    this.clockWatch = piClock ?? new PiClockWatch(systemClock);
+    const adapters = sources?.adapters ?? [this.clockWatch];
+    this.runner = new SourceRunner(adapters.includes(this.clockWatch) ? adapters : [this.clockWatch, ...adapters], clock, this.settings, {
+      measured: (r) => this.onSourceReading(r),
+      lost: (l) => this.onSourceLost(l),
+      info: (source, message) => {
+        this.logger.log(logText(message));
+        this.activity.add('sync', message, true, { source });
+      },
+      keeping: (_source, keeps) => void this.dispatch({ kind: 'ntp', synchronized: keeps }),
+      reliability: () => this.reliability(),
+    });
     this.demoCamera = demoCameraUrl(config);
     const rng = mulberry32(Math.floor(Math.random() * 2 ** 31));
     this.bursts = new BurstTracker(clock, rng, this.settings.minBurstAnswers, (result) => void this.onBurst(result), () => durations.start('sync-burst'));
@@ -114,6 +137,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    await this.runner.start(this.sourceContext());
     await this.readPi();
     this.tickTimer = setInterval(() => void this.dispatch({ kind: 'tick' }), RELIABILITY_TICK_MS);
     this.tickTimer.unref?.();
@@ -150,6 +174,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.resyncTimer);
     this.subscriptions.unsubscribe();
     this.bursts.abort();
+    void this.runner.stop();
   }
 
   // ---- what the gateway and controllers call ----------------------------------------------------
@@ -206,6 +231,12 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
    */
   async useClientTime(caller: Caller, connId: string | null): Promise<void> {
     this.assertMaySetTime(caller, "choose a phone's time");
+    const pending = this.state.decision;
+    if (pending && pending.connId === '' && pending.source !== 'client') {
+      // The decision on screen is about GPS or the hardware clock: choosing means its time, whichever page asked.
+      await this.dispatch({ kind: 'accept-client', connId: null });
+      return;
+    }
     const wanted = connId ?? this.state.decision?.connId ?? this.state.sourceId;
     const conn = wanted ? this.connections.get(wanted) : undefined;
     if (!conn?.trusted) {
@@ -272,7 +303,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   /** The status a page or REST client sees; `forCaller` decides `canSetTime` and `screen`. */
   async status(forCaller?: Caller): Promise<TimeSyncStatus> {
-    const read = await this.readPi();
+    const read = this.clockWatch.last();
     const s = this.state;
     const mono = this.clock.monotonic();
     const reliability = this.reliability();
@@ -280,10 +311,13 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const sourceConn = s.sourceId ? this.connections.get(s.sourceId) : undefined;
     const cameras = this.cameras?.statuses() ?? [];
     const decision = s.decision ? (({ connId: _omit, ...wire }) => wire)(s.decision) : null;
+    const sources = this.runner.statuses().filter((x) => x.source !== 'ntp');
     return {
       isSynchronized: reliability !== 'none',
       lastSyncTime: s.last ? this.wallOfMono(s.last.monotonicMs) : null,
       syncSource: source,
+      sourceLabel: SOURCE_LABELS[source],
+      sources,
       reliability,
       lastOffsetMs: s.last?.offsetMs ?? null,
       errorBoundMs: s.last?.errorBoundMs ?? null,
@@ -307,8 +341,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   /** The Pi's clock alone (GET /api/system/time). */
   async piClock(): Promise<PiClockStatus> {
-    const read = await this.readPi();
-    return this.piStatus(read, this.source(), this.reliability());
+    return this.piStatus(this.clockWatch.last(), this.source(), this.reliability());
   }
 
   /**
@@ -386,6 +419,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         return;
       case 'sync-cameras':
         return this.syncCameras(action.reason, action.cameraIds, action.onlyUnsynced);
+      case 'resample':
+        if (!this.runner.resample(action.source)) {
+          this.activity.add('sync', `${SOURCE_LABELS[action.source]} gives no time now: the Pi keeps its time; it is measured when it does`, false, { source: action.source });
+        }
+        return;
       case 'read-camera': {
         // One camera at a time, each measured after the step the one before caused: no measurement straddles a
         // step, and the policy compares every camera against the time the Pi really has.
@@ -469,6 +507,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     });
     try {
       await this.systemClock.setTimezone(to);
+      await this.clockWatch.refresh();
     } catch (error) {
       await this.journal.append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'failed', error: messageOf(error) }).catch(() => undefined);
       throw error;
@@ -577,16 +616,47 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     throw this.refusals.refuse(address, ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
   }
 
-  /** Reads the Pi's clock (zone, NTP); a change of NTP state goes to the policy. */
+  /** Reads the Pi's clock now (zone, NTP), where a decision needs it fresh; a change of NTP state goes to the policy. */
   private async readPi(): Promise<SystemClockState | null> {
-    try {
-      const read = await this.systemClock.read();
-      if (read.ntpSynchronized !== this.state.ntp) await this.dispatch({ kind: 'ntp', synchronized: read.ntpSynchronized });
-      return read;
-    } catch (error) {
-      this.logger.warn(`Reading the system clock failed: ${messageOf(error)}`);
-      return null;
-    }
+    const read = await this.clockWatch.refresh();
+    if (read && read.ntpSynchronized !== this.state.ntp) await this.dispatch({ kind: 'ntp', synchronized: read.ntpSynchronized });
+    return read;
+  }
+
+  /** What a source adapter may know of the Pi. */
+  private sourceContext(): SourceContext {
+    return {
+      reference: () => {
+        const last = this.state.last;
+        if (this.state.ntp || !last || last.source !== 'client' || last.errorBoundMs === null || this.reliability() !== 'high') return null;
+        const now = this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic());
+        return { source: 'client', errorBoundMs: Math.max(last.errorBoundMs, now ?? 0) };
+      },
+      plausibleAfterMs: () => BUILD_DATE_MS,
+      wallMinusMonoMs: () => this.clock.epochOfMonotonic(),
+    };
+  }
+
+  /** A reading of a source that reports by itself, as the policy's reading (source minus Pi now). */
+  private onSourceReading(r: SourceReading): void {
+    const mono = this.clock.monotonic();
+    const piTimeMs = this.clock.now();
+    const offsetMs = round3(r.sourceMinusMonoMs + mono - piTimeMs);
+    const reading: Reading = {
+      source: r.source,
+      offsetMs,
+      errorBoundMs: round3(r.errorBoundMs),
+      targetMinusMonoMs: r.sourceMinusMonoMs,
+      who: r.who,
+      ...(r.fine ? { fine: true } : {}),
+      sourceTimeMs: piTimeMs + offsetMs,
+      piTimeMs,
+    };
+    void this.track(this.dispatch({ kind: 'measured', reading, piZone: this.clockWatch.last()?.timezone ?? 'UTC' }));
+  }
+
+  private onSourceLost(l: SourceLoss): void {
+    void this.dispatch({ kind: 'source-lost', source: l.source, who: l.who, why: l.why, code: l.code });
   }
 
   /** What the first-run demo put in place (null outside it), and whether it trusts this caller. */

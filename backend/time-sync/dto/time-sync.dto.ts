@@ -90,10 +90,21 @@ export class DemoStatusDto {
   @ApiPropertyOptional({ example: true, description: 'The caller is loopback and so trusted by the demo' }) thisBrowserTrusted?: boolean;
 }
 
+export class SourceStatusDto {
+  @ApiProperty({ enum: SOURCES, example: SyncSource.Gps }) source: string;
+  @ApiProperty({ example: '/dev/ttyACM0', description: 'Which one: a GPS device, an RTC ("rtc0")' }) who: string;
+  @ApiProperty({ example: '3D fix, calibrated against a phone', description: 'Its state in plain words' }) state: string;
+  @ApiProperty({ example: true, description: 'Whether it gives time now' }) active: boolean;
+  @ApiProperty({ example: 38, nullable: true, description: 'Its error bound now, ms' }) errorBoundMs: number | null;
+  @ApiPropertyOptional({ example: { mode: 3, pps: false, calibrated: true }, description: 'Plain facts (fix mode, PPS, calibration, last set)' }) facts?: Record<string, string | number | boolean | null>;
+}
+
 export class TimeSyncStatusDto {
   @ApiProperty({ example: true }) isSynchronized: boolean;
   @ApiProperty({ example: '2026-11-25T12:00:00.000Z', nullable: true }) lastSyncTime: string | null;
   @ApiProperty({ enum: SOURCES, example: SyncSource.Client }) syncSource: string;
+  @ApiProperty({ example: 'a phone', description: 'syncSource in plain words' }) sourceLabel: string;
+  @ApiPropertyOptional({ type: SourceStatusDto, isArray: true, description: 'The sources that report by themselves (GPS, the hardware clock) and their state' }) sources?: SourceStatusDto[];
   @ApiProperty({ enum: LEVELS, example: Reliability.High }) reliability: string;
   @ApiProperty({ example: 259200012.4, nullable: true, description: 'Last measured offset: source clock minus Pi clock, ms' }) lastOffsetMs: number | null;
   @ApiProperty({ example: 0.9, nullable: true, description: 'Bound on the error of that measurement, ms' }) errorBoundMs: number | null;
@@ -125,6 +136,7 @@ export class PendingDecisionDto {
   @ApiProperty({ example: 'Europe/Berlin', nullable: true }) clientZone: string | null;
   @ApiProperty({ example: 'Europe/Berlin' }) piZone: string;
   @ApiProperty({ enum: SOURCES, example: SyncSource.Manual }) piSource: string;
+  @ApiProperty({ enum: SOURCES, example: SyncSource.Client, description: 'The source whose time disagrees (client: a phone; gps...)' }) source: string;
   @ApiProperty({ example: '2026-11-25T12:03:11.000Z' }) at: string;
   @ApiProperty({ example: "The phone at 10.42.0.23 says ..., the Pi was set by hand to .... Use the phone's time?" }) message: string;
 }

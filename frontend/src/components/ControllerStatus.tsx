@@ -1,5 +1,5 @@
 import type { TimeSyncStatus } from '../../../backend/protocol/messages';
-import { Reliability, SyncSource } from '../../../backend/protocol/vocabulary';
+import { Reliability, SOURCE_LABELS, SyncSource } from '../../../backend/protocol/vocabulary';
 import { formatAge, formatBound, formatDateTime, formatDifference, formatOffset, formatUtcOffset, zoneOffsetMs } from '../time-format';
 
 const RELIABILITY_LABEL: Record<Reliability, string> = {
@@ -37,20 +37,14 @@ interface Clock {
   sinceStatus: number;
 }
 
-/** Where the Pi's time came from, in a photographer's words. */
+/**
+ * Where the Pi's time came from, in a photographer's words: a phone by its address, any other source by the
+ * label the server sends with it (so a source this page does not know by name still reads right).
+ */
 export function sourceWords(status: TimeSyncStatus): string {
-  switch (status.syncSource) {
-    case SyncSource.Client:
-      return status.sourceClient ? `the phone at ${status.sourceClient}` : "a phone on the Pi's Wi-Fi";
-    case SyncSource.Manual:
-      return 'the time set by hand';
-    case SyncSource.Ntp:
-      return 'network time (NTP)';
-    case SyncSource.Camera:
-      return "a camera's clock";
-    default:
-      return 'no source';
-  }
+  if (status.syncSource === SyncSource.Client) return status.sourceClient ? `the phone at ${status.sourceClient}` : "a phone on the Pi's Wi-Fi";
+  if (status.syncSource === SyncSource.None) return 'no source';
+  return status.sourceLabel ?? SOURCE_LABELS[status.syncSource] ?? status.syncSource;
 }
 
 /** The Pi's card has one name on every screen; its state row is told apart from a camera's ("Camera sync"). */
@@ -163,6 +157,7 @@ function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSy
       <span className="timesync">
         <ReliabilityBadge reliability={status.reliability} testId="pi-reliability" /> Not synchronized yet
         <OperatorHold status={status} />
+        <OtherSources status={status} />
       </span>
     );
   }
@@ -186,8 +181,29 @@ function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSy
         </span>
       ) : null}
       <OperatorHold status={status} />
+      <OtherSources status={status} />
     </span>
   );
+}
+
+/** GPS and the hardware clock, when the Pi has them: their state in the server's words ("GPS: 3D fix ±38 ms"). */
+function OtherSources({ status }: { status: TimeSyncStatus }) {
+  const sources = status.sources ?? [];
+  if (!sources.length) return null;
+  return (
+    <>
+      {sources.map((s) => (
+        <span key={`${s.source}:${s.who}`} className={`detail source${s.active ? '' : ' muted'}`} data-testid={`source-${s.source}`}>
+          {capitalized(SOURCE_LABELS[s.source] ?? s.source)}: {s.state}
+          {s.active && s.errorBoundMs !== null ? ` ± ${formatBound(s.errorBoundMs)}` : ''}
+        </span>
+      ))}
+    </>
+  );
+}
+
+function capitalized(words: string): string {
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** After a manual set the Pi keeps the operator's time until they choose a phone's (the decision above). */

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { PendingDecision } from '../../../backend/protocol/messages';
-import { ClientFrameType, DecisionKind } from '../../../backend/protocol/vocabulary';
+import { ClientFrameType, DecisionKind, SOURCE_LABELS, SyncSource } from '../../../backend/protocol/vocabulary';
 import { describeCode, NOT_ON_AP_REASON } from '../api';
 import { formatAmount, formatBound } from '../time-format';
 import type { SocketError } from '../ws-client';
@@ -47,14 +47,18 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse, 
     } else setNotSent(true);
   };
 
+  // A decision about a source that reports by itself (GPS, the hardware clock): the answer takes that source's time.
+  const other = decision.source && decision.source !== SyncSource.Client ? SOURCE_LABELS[decision.source] ?? decision.source : null;
+  const useLabel = other ? `Use the time of ${other}` : onPiScreen ? "Use the phone's time" : "Use this phone's time";
+
   return (
     <section className="decision" data-testid="decision" data-kind={decision.kind} aria-labelledby="decision-title">
-      <h2 id="decision-title">{TITLE[decision.kind] ?? 'The Pi needs a decision'}</h2>
+      <h2 id="decision-title">{other && decision.kind === DecisionKind.ManualDisagrees ? `${capitalized(other)} disagrees with the time set by hand` : TITLE[decision.kind] ?? 'The Pi needs a decision'}</h2>
       <p className="decision-message" data-testid="decision-message" role="alert">
         {decision.message}
       </p>
       <p className="muted small" data-testid="decision-detail">
-        The phone at {decision.client} is {formatAmount(decision.offsetMs)} {decision.offsetMs > 0 ? 'ahead of' : 'behind'} the Pi (± {formatBound(decision.errorBoundMs)})
+        {other ? `${capitalized(other)} (${decision.client})` : `The phone at ${decision.client}`} is {formatAmount(decision.offsetMs)} {decision.offsetMs > 0 ? 'ahead of' : 'behind'} the Pi (± {formatBound(decision.errorBoundMs)})
         {decision.clientZone && decision.clientZone !== decision.piZone ? ` · zone ${decision.clientZone}, the Pi uses ${decision.piZone}` : ''}
       </p>
       <div className="actions">
@@ -67,7 +71,7 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse, 
           aria-busy={waiting}
           aria-describedby={reason ? 'use-client-time-reason' : undefined}
         >
-          {waiting ? (onPiScreen ? 'Measuring the phone…' : 'Measuring this phone…') : onPiScreen ? "Use the phone's time" : "Use this phone's time"}
+          {waiting ? (other ? `Measuring ${other}…` : onPiScreen ? 'Measuring the phone…' : 'Measuring this phone…') : useLabel}
         </button>
         {reason ? (
           <p className="reason" id="use-client-time-reason" data-testid="use-client-time-reason">
@@ -81,4 +85,8 @@ export function DecisionPanel({ decision, canSetTime, online, lastError, onUse, 
       </div>
     </section>
   );
+}
+
+function capitalized(words: string): string {
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { SystemClockModule } from '../system-clock/system-clock.module';
+import { PiClockWatch } from './ntp/pi-clock-watch';
+import { TimeSourceAdapter } from './source-port';
+
+/** Every source adapter that reports by itself, in one list the TimeSync module starts. */
+export class TimeSources {
+  constructor(readonly adapters: readonly TimeSourceAdapter[]) {}
+}
+
+/**
+ * The time sources besides the phones and the operator. A new one: its adapter module imported here and its
+ * adapter added to the list below (plus its ranking entry and its label).
+ */
+@Module({
+  imports: [SystemClockModule],
+  providers: [PiClockWatch, { provide: TimeSources, useFactory: (ntp: PiClockWatch) => new TimeSources([ntp]), inject: [PiClockWatch] }],
+  exports: [TimeSources, PiClockWatch],
+})
+export class SourcesModule {}
