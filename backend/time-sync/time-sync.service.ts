@@ -34,6 +34,7 @@ import { SourceContext, SourceLoss, SourceReading } from '../sources/source-port
 import { TimeSources } from '../sources/sources.module';
 import { BUILD_DATE_MS } from '../time/validation';
 import { SourceRunner } from './source-runner';
+import { rankOf } from '../sources/ranking';
 
 /** A page connected over the WebSocket, as the gateway describes it. */
 export interface SyncConnection extends ProbeTarget {
@@ -94,7 +95,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private session: RunningSession | null = null;
   /** Steps of the Pi's clock and camera reads that lead to one, under way: a camera write waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** The Pi against the phones that synced it: its drift, and its error now (see notePiSync). */
+  /** The Pi against the phones and GPS that synced it: its drift, and its error now (see notePiSync). */
   private readonly piClockError = new SyncedClockTracker();
   /** The Pi's clock state (zone, NTP), polled: a status is built from it without reading the clock. */
   private readonly clockWatch: PiClockWatch;
@@ -583,11 +584,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   // ---- helpers ------------------------------------------------------------------------------------
 
   /**
-   * The Pi's own drift, from the policy's successful client syncs: one that did not step measured the Pi against
-   * the phone (Pi minus phone = -offset, within the burst's bound); one that stepped left it within that bound.
+   * The Pi's own drift, from the policy's successful syncs from true time (a phone, GPS): one that did not step
+   * measured the Pi against it (Pi minus source = -offset, within its bound); one that stepped left it within that bound.
    */
   private notePiSync(a: Extract<Action, { kind: 'pi-sync' }>): void {
-    if (!a.synchronized || a.source !== 'client' || a.offset === null || a.errorBoundMs === null) return;
+    if (!a.synchronized || !isTrueTimeReference(a.source) || a.offset === null || a.errorBoundMs === null) return;
     this.piClockError.observe({
       reference: this.state.last?.client ?? 'client',
       offsetMs: -a.offset,
@@ -687,8 +688,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       ntpSynchronized: read?.ntpSynchronized ?? false,
       backend: this.systemClock.backend,
       drift: drift ? roundedDrift(drift) : null,
-      // Against the phone the Pi last followed; a manual set, NTP or a camera carry no such bound.
-      errorNowMs: source === 'client' ? roundUp(this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic())) : null,
+      // Against the phone or GPS the Pi last followed; a manual set, NTP, a camera or the hardware clock carry no such bound.
+      errorNowMs: isTrueTimeReference(source) ? roundUp(this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic())) : null,
     };
   }
 
@@ -702,6 +703,14 @@ const NO_CAMERA_STATUS: CameraStatus = { id: 'none', state: CameraState.Disconne
 
 function cameraName(c: CameraStatus): string {
   return [c.info?.productName, c.info?.serialNumber && `(serial ${c.info.serialNumber})`].filter(Boolean).join(' ') || `the camera ${c.id}`;
+}
+
+/**
+ * A source of true time the Pi's own drift may be measured against: one ranked above a camera's clock (a phone, GPS),
+ * not the operator (no bound) nor NTP (it keeps the clock). A camera or the hardware clock drifts itself.
+ */
+function isTrueTimeReference(source: SyncSource): boolean {
+  return source !== 'manual' && source !== 'ntp' && rankOf(source) > rankOf('camera');
 }
 
 function roundUp(x: number | null): number | null {
