@@ -164,7 +164,7 @@ export class RtcSource extends TimeSourceAdapter {
     private readonly settings: RtcSettings,
     private readonly clock: Clock,
     private readonly systemClock: SystemClock,
-    /** The journal as parsed (`() => journal.report()`); it may throw (JOURNAL_UNREADABLE). */
+    /** The journal as parsed (`parseJournal(await journal.text())`); it may throw (JOURNAL_UNREADABLE). */
     private readonly readJournal: () => Promise<JournalEntries>,
   ) {
     super();

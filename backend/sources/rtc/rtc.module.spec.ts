@@ -76,4 +76,23 @@ describe(RtcModule.name, () => {
       await moduleRef.close();
     }
   });
+
+  it("refuses the RTC with the journal's own words when the journal cannot be read", async () => {
+    const rtc0 = join(dir, 'rtc0');
+    mkdirSync(rtc0);
+    writeFileSync(join(rtc0, 'since_epoch'), `${Math.floor(BUILD_DATE_MS / 1000) + 86_400}\n`);
+    mkdirSync(join(dir, 'clock-journal.jsonl'));
+    const moduleRef = await Test.createTestingModule({ imports: [AppConfigModule, CommonModule, TimeModule, RtcModule] })
+      .overrideProvider(AppConfig)
+      .useValue(validateConfig({ CLOCK_BACKEND: 'simulated', RTC_SYSFS: rtc0, DATA_DIR: dir }))
+      .compile();
+    try {
+      const sink: SourceSink = { reading: jest.fn(), lost: jest.fn(), info: jest.fn() };
+      await moduleRef.get(RtcSource).start(sink, { reference: () => null, plausibleAfterMs: () => BUILD_DATE_MS, wallMinusMonoMs: () => 0 });
+      expect(sink.reading).not.toHaveBeenCalled();
+      expect(sink.lost).toHaveBeenCalledWith(expect.objectContaining({ code: 'RTC_AGE_UNKNOWN', why: expect.stringContaining('clock-journal.jsonl cannot be read: it is a folder, not a file (EISDIR)') }));
+    } finally {
+      await moduleRef.close();
+    }
+  });
 });

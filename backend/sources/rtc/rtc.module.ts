@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ActivityLogModule } from '../../activity-log/activity-log.module';
-import { ClockJournal } from '../../activity-log/clock-journal';
+import { ClockJournal, parseJournal } from '../../activity-log/clock-journal';
 import { AppConfig } from '../../config/app.config';
 import { SystemClock } from '../../system-clock/system-clock';
 import { SystemClockModule } from '../../system-clock/system-clock.module';
@@ -30,7 +30,8 @@ export function rtcSettingsFor(config: Pick<AppConfig, 'RTC_SYSFS' | 'RTC_DRIFT_
       provide: RtcSource,
       inject: [AppConfig, Clock, SystemClock, ClockJournal],
       useFactory: (config: AppConfig, clock: Clock, systemClock: SystemClock, journal: ClockJournal): RtcSource =>
-        new RtcSource(rtcSettingsFor(config), clock, systemClock, () => journal.report()),
+        // The journal's text, parsed: no health probe (which creates the file) just to read it.
+        new RtcSource(rtcSettingsFor(config), clock, systemClock, async () => parseJournal(await journal.text())),
     },
   ],
   exports: [RtcSource],
