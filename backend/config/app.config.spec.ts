@@ -9,6 +9,13 @@ describe(validateConfig.name, () => {
     expect(config).toMatchObject({ CAMERA_SYNC_THRESHOLD: 100, CAMERA_CHECK_INTERVAL: 600_000, CAMERA_SPREAD_GOAL_MS: 20 });
   });
 
+  it('reads the hardware clock settings: the sysfs folder (empty: off, not the default) and the drift bound', () => {
+    expect(validateConfig({})).toMatchObject({ RTC_SYSFS: '/sys/class/rtc/rtc0', RTC_DRIFT_PPM: 20 });
+    expect(validateConfig({ RTC_SYSFS: '' }).RTC_SYSFS).toBe('');
+    expect(validateConfig({ RTC_SYSFS: '/tmp/fake-rtc', RTC_DRIFT_PPM: '2.5' })).toMatchObject({ RTC_SYSFS: '/tmp/fake-rtc', RTC_DRIFT_PPM: 2.5 });
+    for (const bad of ['0', '0.05', '1001', 'fast', 'Infinity']) expect(() => validateConfig({ RTC_DRIFT_PPM: bad })).toThrow(/RTC_DRIFT_PPM/);
+  });
+
   it('reads the camera spread goal, 0 (no re-write) included', () => {
     expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '0' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 0 });
     expect(validateConfig({ CAMERA_SPREAD_GOAL_MS: '35' })).toMatchObject({ CAMERA_SPREAD_GOAL_MS: 35 });

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, validateSync } from 'class-validator';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 
@@ -178,15 +178,31 @@ export class AppConfig {
   /** Sync the Pi from access-point clients as soon as they connect. */
   @Transform(toBool) @IsBoolean()
   AUTO_SYNC = true;
+
+  /**
+   * The hardware clock's sysfs folder: its `since_epoch` holds the RTC's time in whole seconds. Where that file is
+   * missing, timedated's RTCTimeUSec is asked (system backend). Empty: no hardware clock is read. With the
+   * simulated clock only a folder other than the default is read (a fake tree): the host's own hardware clock
+   * says nothing about a simulated clock (see `rtcSysfsFor`).
+   */
+  @IsString()
+  RTC_SYSFS = '/sys/class/rtc/rtc0';
+
+  /** How fast the hardware clock may drift, in ppm: its bound grows by this much of the time since the clock was last set. */
+  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.1) @Max(1000)
+  RTC_DRIFT_PPM = 20;
 }
 
 export class ConfigError extends Error {}
+
+/** Settings whose empty value is a choice (off), not "use the default". */
+const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS']);
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
   const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
   const picked: Record<string, unknown> = {};
-  for (const key of known) if (env[key] !== undefined && env[key] !== '') picked[key] = env[key];
+  for (const key of known) if (env[key] !== undefined && (env[key] !== '' || EMPTY_MEANS_OFF.has(key))) picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false });
   if (errors.length) {

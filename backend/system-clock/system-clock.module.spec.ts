@@ -26,6 +26,8 @@ describe(SystemClockModule.name, () => {
     const { sut, stepper, close } = await systemClockFor('simulated');
     expect(sut).toBeInstanceOf(SimulatedSystemClock);
     expect(sut.backend).toBe('simulated');
+    // The simulated clock is not the host's: it has no hardware clock of its own.
+    await expect(sut.readRtcMs()).resolves.toBeNull();
     expect(stepper).toBeInstanceOf(ClockStepService);
     await close();
   });

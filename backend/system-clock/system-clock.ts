@@ -30,4 +30,11 @@ export abstract class SystemClock {
   abstract setTime(target: () => number): Promise<void>;
   /** Sets the system zone (validated IANA name) and makes the running process follow it. */
   abstract setTimezone(zone: string): Promise<void>;
+  /**
+   * The hardware clock (RTC) as the system service reads it: ms since the epoch, whole seconds; null when the Pi
+   * has none, or when this backend has no hardware clock (the simulated one). Throws when it cannot be asked.
+   */
+  readRtcMs(): Promise<number | null> {
+    return Promise.resolve(null);
+  }
 }

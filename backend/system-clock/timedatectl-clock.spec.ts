@@ -98,6 +98,25 @@ describe(TimedatectlClock.name, () => {
     });
   });
 
+  describe('readRtcMs', () => {
+    it("reports timedated's RTCTimeUSec from timedatectl show, whole seconds", async () => {
+      runner.expect(SHOW, { stdout: show({ ntp: false, synced: false }).stdout.replace('RTCTimeUSec=n/a', 'RTCTimeUSec=Tue 2026-12-01 10:00:07 UTC') });
+      await expect(sut.readRtcMs()).resolves.toBe(Date.UTC(2026, 11, 1, 10, 0, 7));
+    });
+
+    it('reports no hardware clock when timedated has none (RTCTimeUSec 0 is left out of show)', async () => {
+      runner.expect(SHOW, { stdout: show({ ntp: false, synced: false }).stdout.replace('RTCTimeUSec=n/a\n', '') });
+      await expect(sut.readRtcMs()).resolves.toBeNull();
+    });
+
+    it('fails with a coded error when timedated cannot be asked', async () => {
+      runner.expect(SHOW, { fail: { stderr: 'Failed to query server: Connection refused\n' } });
+      const error = await rejection(sut.readRtcMs());
+      expect(error.code).toBe(ErrorCode.INTERNAL);
+      expect(error.message).toBe('Could not ask timedated for the hardware clock: Failed to query server: Connection refused');
+    });
+  });
+
   describe('setTime', () => {
     it('refuses when NTP has synchronized the clock, without writing anything', async () => {
       runner.expect(SHOW, show({ ntp: true, synced: true }));
@@ -313,11 +332,18 @@ describe(parseTimedatectlShow.name, () => {
       ntpSynchronized: false,
       canNtp: false,
       timeMs: Date.UTC(2026, 10, 25, 8, 12, 0),
+      rtcMs: null,
     });
   });
 
+  it('reads the hardware clock from RTCTimeUSec (absent, as timedatectl leaves out a 0, or n/a: none)', () => {
+    expect(parseTimedatectlShow('NTP=no\nRTCTimeUSec=Mon 2026-11-30 00:53:20 UTC\n').rtcMs).toBe(Date.UTC(2026, 10, 30, 0, 53, 20));
+    expect(parseTimedatectlShow('NTP=no\n').rtcMs).toBeNull();
+    expect(parseTimedatectlShow('NTP=no\nRTCTimeUSec=n/a\n').rtcMs).toBeNull();
+  });
+
   it('defaults missing values (empty zone is UTC, missing booleans are false, no TimeUSec is null)', () => {
-    expect(parseTimedatectlShow('Timezone=\nNTP=no\n')).toEqual({ timezone: 'UTC', ntp: false, ntpSynchronized: false, canNtp: false, timeMs: null });
+    expect(parseTimedatectlShow('Timezone=\nNTP=no\n')).toEqual({ timezone: 'UTC', ntp: false, ntpSynchronized: false, canNtp: false, timeMs: null, rtcMs: null });
   });
 
   it('throws on output that is not timedatectl show', () => {

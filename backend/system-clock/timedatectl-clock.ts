@@ -79,6 +79,11 @@ export interface TimedatectlStatus {
   canNtp: boolean;
   /** TimeUSec as ms since the epoch (whole seconds: timedatectl prints no fraction); null if absent or unreadable. */
   timeMs: number | null;
+  /**
+   * RTCTimeUSec, the hardware clock, as ms since the epoch (whole seconds); null if absent or unreadable.
+   * timedated says 0 when the Pi has no RTC, and `show` leaves a 0 timestamp out.
+   */
+  rtcMs: number | null;
 }
 
 /**
@@ -103,6 +108,7 @@ export function parseTimedatectlShow(stdout: string): TimedatectlStatus {
     ntpSynchronized: parseBool(props.get('NTPSynchronized')),
     canNtp: parseBool(props.get('CanNTP')),
     timeMs: parseShowTimestamp(props.get('TimeUSec')),
+    rtcMs: parseShowTimestamp(props.get('RTCTimeUSec')),
   };
 }
 
@@ -174,6 +180,12 @@ export class TimedatectlClock extends SystemClock {
       ntpSynchronized: status.ntpSynchronized,
       backend: this.backend,
     };
+  }
+
+  /** timedated's RTCTimeUSec, from the same `timedatectl show` as `read`. */
+  override async readRtcMs(): Promise<number | null> {
+    const status = await this.status((error) => new DomainError(ErrorCode.INTERNAL, `Could not ask timedated for the hardware clock: ${describeFailure(error)}`, details(error)));
+    return status.rtcMs;
   }
 
   async setTime(target: () => number): Promise<void> {

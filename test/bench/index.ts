@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     ['load', async () => (await import('./load.bench')).main()],
     ['kiosk-memory', async () => (await import('./kiosk-memory.bench')).main()],
     ['sync-load', async () => (await import('./sync-load.bench')).main()],
+    ['rtc', async () => (await import('./rtc.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {

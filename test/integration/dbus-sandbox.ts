@@ -112,6 +112,29 @@ export class DbusSandbox {
     return new SandboxCommandRunner(this.prefix);
   }
 
+  /**
+   * Sets timedated's RTCTimeUSec, the hardware clock in µs since the epoch (0: the Pi has none). The template
+   * lacks the property: the first call adds it to the mock object (dbusmock's AddProperty), later ones set it.
+   */
+  async setRtcTimeUsec(usec: number): Promise<void> {
+    const value = `variant:uint64:${Math.round(usec)}`;
+    const call = this.rtcPropertyAdded ? 'org.freedesktop.DBus.Properties.Set' : 'org.freedesktop.DBus.Mock.AddProperty';
+    await new CommandRunner().run(this.prefix[0], [
+      ...this.prefix.slice(1),
+      'dbus-send',
+      '--system',
+      '--print-reply',
+      '--dest=org.freedesktop.timedate1',
+      '/org/freedesktop/timedate1',
+      call,
+      'string:org.freedesktop.timedate1',
+      'string:RTCTimeUSec',
+      value,
+    ]);
+    this.rtcPropertyAdded = true;
+  }
+  private rtcPropertyAdded = false;
+
   /** Sets the mock's state for the next scenario (not a timedated call: the test's own control method). */
   async prepare(s: MockScenario): Promise<void> {
     await new CommandRunner().run(this.prefix[0], [
