@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { SystemClockModule } from '../system-clock/system-clock.module';
 import { PiClockWatch } from './ntp/pi-clock-watch';
+import { RtcModule } from './rtc/rtc.module';
+import { RtcSource } from './rtc/rtc-source';
 import { TimeSourceAdapter } from './source-port';
 
 /** Every source adapter that reports by itself, in one list the TimeSync module starts. */
@@ -13,8 +15,15 @@ export class TimeSources {
  * adapter added to the list below (plus its ranking entry and its label).
  */
 @Module({
-  imports: [SystemClockModule],
-  providers: [PiClockWatch, { provide: TimeSources, useFactory: (ntp: PiClockWatch) => new TimeSources([ntp]), inject: [PiClockWatch] }],
+  imports: [SystemClockModule, RtcModule],
+  providers: [
+    PiClockWatch,
+    {
+      provide: TimeSources,
+      useFactory: (...adapters: TimeSourceAdapter[]) => new TimeSources(adapters),
+      inject: [PiClockWatch, RtcSource],
+    },
+  ],
   exports: [TimeSources, PiClockWatch],
 })
 export class SourcesModule {}

@@ -419,7 +419,6 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
     if (connId !== null) s.acceptFrom = null;
     else s.acceptSource = null;
   }
-  const beyond = Math.abs(r.offsetMs) > cfg.stepThresholdMs;
   const zone = r.zone && r.zone !== piZone ? r.zone : undefined;
 
   if (s.ntp) {
@@ -437,6 +436,10 @@ function measured(s: PolicyState, connId: string | null, r: Reading, piZone: str
   const candidate = ruleOf(r.source);
   const currentRank = rankOf(current.source, s.last?.fine);
   const candidateRank = rankOf(r.source, r.fine);
+  // The threshold keeps a source from churning the clock. A better source than the one the Pi has (a phone after the
+  // hardware clock or a camera) steps it whenever it is surely off, by more than the better source's own bound.
+  const upgrade = s.last !== null && !s.hold && candidateRank > currentRank && r.errorBoundMs !== null && Math.abs(r.offsetMs) > r.errorBoundMs;
+  const beyond = Math.abs(r.offsetMs) > cfg.stepThresholdMs || upgrade;
   if (!accepted) {
     // The operator wins: after a manual set, nothing lower steps the clock until they choose.
     if (s.hold && current.holds && candidateRank < currentRank) {

@@ -44,6 +44,16 @@ describe('source ranking: the policy is the same for every source', () => {
     }
   });
 
+  it('within the threshold, a better source steps a Pi that is surely off by more than its bound; the same or a worse one does not', () => {
+    const small = (source: SyncSource, offsetMs: number, errorBoundMs: number) => reading(source, offsetMs, { errorBoundMs, who: `${source}-2` });
+    const steps = (state: PolicyState, r: Reading) => kinds(decide(state, { kind: 'measured', reading: r, piZone: 'UTC' }, MIN, cfg).actions).includes('step');
+    expect(steps(from('rtc'), small('client', 470, 2))).toBe(true);
+    expect(steps(from('camera'), small('gps', 300, 40))).toBe(true);
+    expect(steps(from('rtc'), small('client', 1.5, 2))).toBe(false); // within the phone's own bound: nothing to gain
+    expect(steps(from('client'), small('client', 470, 2))).toBe(false); // the same source: the threshold keeps it from churning
+    expect(steps(from('client'), small('gps', 470, 40))).toBe(false);
+  });
+
   it.each(AUTOMATIC)('a never-synchronized Pi takes %s, whatever its rank', (source) => {
     expect(kinds(decide(INITIAL_STATE, { kind: 'measured', reading: reading(source, 3 * 86_400_000), piZone: 'UTC' }, MIN, cfg).actions)).toContain('step');
   });

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
-import { ClockJournal } from '../activity-log/clock-journal';
+import { ClockJournal, parseJournal } from '../activity-log/clock-journal';
+import { lastKnownWallMs } from '../activity-log/journal-times';
 import { recordBase, ZoneRecord } from '../activity-log/journal-records';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
@@ -101,6 +102,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private readonly clockWatch: PiClockWatch;
   /** The sources that report by themselves (GPS, the hardware clock, NTP). */
   private readonly runner: SourceRunner;
+  /** No source may say a time before this: the build date, or the last time the journal knew, if later. */
+  private plausibleFloorMs = BUILD_DATE_MS;
 
   constructor(
     private readonly clock: Clock,
@@ -138,6 +141,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    this.plausibleFloorMs = await this.knownFloor();
     await this.runner.start(this.sourceContext());
     await this.readPi();
     this.tickTimer = setInterval(() => void this.dispatch({ kind: 'tick' }), RELIABILITY_TICK_MS);
@@ -633,9 +637,18 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         const now = this.piClockError.errorNowMs(this.clock.monotonic(), this.clock.epochOfMonotonic());
         return { source: 'client', errorBoundMs: Math.max(last.errorBoundMs, now ?? 0) };
       },
-      plausibleAfterMs: () => BUILD_DATE_MS,
+      plausibleAfterMs: () => this.plausibleFloorMs,
       wallMinusMonoMs: () => this.clock.epochOfMonotonic(),
     };
+  }
+
+  /** The build date, or the last time the journal states, whichever is later (an unreadable journal: the build date). */
+  private async knownFloor(): Promise<number> {
+    try {
+      return Math.max(BUILD_DATE_MS, lastKnownWallMs(parseJournal(await this.journal.text())) ?? 0);
+    } catch {
+      return BUILD_DATE_MS;
+    }
   }
 
   /** A reading of a source that reports by itself, as the policy's reading (source minus Pi now). */
