@@ -1,5 +1,6 @@
 import { Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AccessModule } from './access/access.module';
 import { ActivityLogModule } from './activity-log/activity-log.module';
 import { CameraModule } from './camera/camera.module';
 import { CaptivePortalController } from './common/captive-portal.controller';
@@ -12,6 +13,7 @@ import { TimeSyncModule } from './time-sync/time-sync.module';
 import { ScreenModule } from './screen/screen.module';
 import { CorrectionsModule } from './corrections/corrections.module';
 import { SessionModule } from './session/session.module';
+import { GatewayModule } from './gateway/gateway.module';
 
 @Module({
   imports: [
@@ -20,11 +22,13 @@ import { SessionModule } from './session/session.module';
     CommonModule,
     ActivityLogModule,
     SystemClockModule,
+    AccessModule,
     CameraModule,
     TimeSyncModule,
     ScreenModule,
     CorrectionsModule,
     SessionModule,
+    GatewayModule,
   ],
   controllers: [CaptivePortalController],
   providers: [

@@ -9,7 +9,7 @@ import { AppModule } from './app.module';
 import { ErrorCode, HTTP_STATUS_OF } from './common/domain-error';
 import { inspectJson, JsonProblem, scanJsonDepth } from './common/json-guard';
 import { KeyedBudget } from './common/rate-budget';
-import { RefusalLog } from './common/refusal-log';
+import { RefusalLog } from './access/refusal-log';
 import { portalUrl } from './common/captive-portal.controller';
 import { hostRefusal, OwnHosts, redirectsToPage, Refusal, RequestFacts, upgradeRefusal, writeRefusal } from './common/same-origin';
 import { AppConfig } from './config/app.config';
@@ -17,10 +17,10 @@ import { DemoCamera } from './dev/demo-camera';
 import { MAX_FRAME_BYTES } from './protocol/messages';
 import { Clock } from './time/clock';
 import { AccessPointInfo, pageUrlOf } from './screen/access-point-info';
-import { KioskToken } from './screen/kiosk-token';
+import { KioskToken } from './access/kiosk-token';
 import { StartupFacts, startupLines } from './screen/startup-report';
-import { AccessPointPolicy, normalizeAddress } from './time-sync/access-point';
-import { GuardedWsAdapter } from './time-sync/ws-frames';
+import { AccessPointPolicy, normalizeAddress } from './access/access-point';
+import { GuardedWsAdapter } from './gateway/ws-frames';
 
 /** The built page (`npm run build:frontend`), from dist/backend when built or from backend/ under ts-node/jest. */
 export const FRONTEND_DIR = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', 'frontend') : join(__dirname, '..', 'dist', 'frontend');

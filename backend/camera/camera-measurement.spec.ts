@@ -1,6 +1,6 @@
 import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/fake-ccapi';
 import { ErrorCode } from '../common/domain-error';
-import { mulberry32, Rng } from '../time-sync/prng';
+import { mulberry32, Rng } from '../common/prng';
 import { CameraMeasurement } from './camera-measurement';
 import { CameraSession, CameraSessionOwner, CameraSyncKept, CameraSyncResult } from './camera-session';
 import { SharedSecondBoundary } from './sync-timing';

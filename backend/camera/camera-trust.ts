@@ -2,7 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { BlockList, isIP } from 'node:net';
 import { AppConfig, cameraUrls, cidrList } from '../config/app.config';
-import { AccessPointPolicy, blockListOf, normalizeAddress } from '../time-sync/access-point';
+import { AccessPointPolicy, blockListOf, normalizeAddress } from '../access/access-point';
 
 /** Why an address may hold a camera: the access point's subnets, a CAMERA_URL host, or CAMERA_SUBNETS. */
 export type CameraOrigin = 'access-point' | 'camera-url' | 'camera-subnets';

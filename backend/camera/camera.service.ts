@@ -7,7 +7,7 @@ import { AppConfig, cameraUrls } from '../config/app.config';
 import { CAMERA_SYNC_WORDS, CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
-import { CameraClockPort } from '../time-sync/camera-port';
+import { CameraClockPort } from './camera-port';
 import { assertCameraId, cameraIdFor } from './camera-id';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
 import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncKept, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-session';

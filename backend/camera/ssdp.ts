@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
 import { Observable, Subject } from 'rxjs';
-import { normalizeAddress } from '../time-sync/access-point';
+import { normalizeAddress } from '../access/access-point';
 import { quote } from './ccapi-client';
 import { LogOnce } from './log-once';
 

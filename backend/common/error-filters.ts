@@ -1,8 +1,6 @@
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import type { Response } from 'express';
-import type { WebSocket } from 'ws';
-import { ErrorFrame } from '../protocol/messages';
 import { DomainError, ErrorCode, HTTP_STATUS_OF } from './domain-error';
 
 interface Mapped {
@@ -11,7 +9,7 @@ interface Mapped {
   message: string;
 }
 
-/** One mapping from anything thrown to a code and plain words; internals never leak. */
+/** One mapping from anything thrown to a code and plain words; internals never leak (HTTP here, WebSocket in gateway/). */
 export function mapError(error: unknown, logger: Logger): Mapped {
   if (error instanceof DomainError) return { status: HTTP_STATUS_OF[error.code] ?? 400, code: error.code, message: error.message };
   if (error instanceof BadRequestException) {
@@ -38,17 +36,5 @@ export class HttpErrorFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (response.headersSent) return;
     response.status(status).json({ statusCode: status, code, message });
-  }
-}
-
-/** WebSocket: an error frame; the connection stays open. */
-@Catch()
-export class WsErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('WsError');
-  catch(error: unknown, host: ArgumentsHost): void {
-    const { code, message } = mapError(error, this.logger);
-    const client = host.switchToWs().getClient<WebSocket>();
-    const frame: ErrorFrame = { type: 'error', data: { code, message } };
-    if (client.readyState === client.OPEN) client.send(JSON.stringify(frame));
   }
 }

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { DemoCamera, withDemoCamera } from '../dev/demo-camera';
-import { AppConfig, validateConfig } from './app.config';
+import { AppConfig, demoWantsCamera, validateConfig } from './app.config';
 
 /**
  * Provides the validated AppConfig (with the demo camera's URL when the demo starts one). Tests override it
@@ -8,7 +8,16 @@ import { AppConfig, validateConfig } from './app.config';
  */
 @Global()
 @Module({
-  providers: [{ provide: AppConfig, useFactory: () => withDemoCamera(validateConfig(process.env)) }, DemoCamera],
+  providers: [
+    {
+      provide: AppConfig,
+      useFactory: () => {
+        const config = validateConfig(process.env);
+        return withDemoCamera(config, demoWantsCamera(config));
+      },
+    },
+    { provide: DemoCamera, inject: [AppConfig], useFactory: (config: AppConfig) => new DemoCamera(config) },
+  ],
   exports: [AppConfig, DemoCamera],
 })
 export class AppConfigModule {}

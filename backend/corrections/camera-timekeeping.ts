@@ -5,7 +5,7 @@ import { DomainEvent, EventBus } from '../common/event-bus';
 import { CameraState, CameraStatus, CameraSyncEvent, CameraSyncKind, JOURNAL_KIND_OF_CAMERA_SYNC, SessionCameraResult } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { parseCameraDateTime } from '../time/camera-datetime';
-import { CameraClockPort } from '../time-sync/camera-port';
+import { CameraClockPort } from '../camera/camera-port';
 
 /** A camera's clock measured or written, as the journal records it. Offsets: camera minus Pi, ms. */
 export interface CameraObservation {

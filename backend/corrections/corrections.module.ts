@@ -3,7 +3,7 @@ import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { CameraModule } from '../camera/camera.module';
 import { CameraService } from '../camera/camera.service';
 import { SystemClockModule } from '../system-clock/system-clock.module';
-import { CameraClockPort } from '../time-sync/camera-port';
+import { CameraClockPort } from '../camera/camera-port';
 import { TimeSyncModule } from '../time-sync/time-sync.module';
 import { CameraTimekeeping, SyncBasedCameraTimekeeping } from './camera-timekeeping';
 import { CorrectionsController } from './corrections.controller';

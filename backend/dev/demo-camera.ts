@@ -1,20 +1,28 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig, demoWantsCamera } from '../config/app.config';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CameraSim, startCameraSim } from './camera-sim/sim';
+
+/**
+ * What the demo camera reads and writes of the app's settings (AppConfig). Named here, not imported:
+ * config/ builds on dev/ (AppConfigModule starts the demo camera), so dev/ does not import config/.
+ */
+export interface DemoCameraSettings {
+  CAMERA_URL?: string;
+}
 
 /** How far off the demo camera's clock starts, so that the first sync has something to do. */
 export const DEMO_CAMERA_OFFSET_MS = -83_400;
 
 /** The simulated camera each config's app started, if any (closed with the app). */
-const started = new WeakMap<AppConfig, CameraSim>();
+const started = new WeakMap<DemoCameraSettings, CameraSim>();
 
 /**
  * The demo's camera (DEMO on, simulated clock, no CAMERA_URL): a simulated Canon camera speaking CCAPI on a
  * free loopback port of this process, HTTP only, no SSDP. Its URL becomes the app's CAMERA_URL, so the
- * camera code under test is exactly the one that drives a real camera. Returns the config as given.
+ * camera code under test is exactly the one that drives a real camera. `wanted`: `demoWantsCamera(config)`.
+ * Returns the config as given.
  */
-export async function withDemoCamera(config: AppConfig): Promise<AppConfig> {
-  if (!demoWantsCamera(config)) return config;
+export async function withDemoCamera<C extends DemoCameraSettings>(config: C, wanted: boolean): Promise<C> {
+  if (!wanted) return config;
   const sim = await startCameraSim({ host: '127.0.0.1', httpPort: 0, httpsPort: false, clockOffsetMs: DEMO_CAMERA_OFFSET_MS, serialNumber: '083021009000', productName: 'Canon EOS R50 (simulated)' });
   started.set(config, sim);
   config.CAMERA_URL = sim.httpUrl;
@@ -22,17 +30,16 @@ export async function withDemoCamera(config: AppConfig): Promise<AppConfig> {
 }
 
 /** The demo camera's CCAPI base URL, or null when the app has none. */
-export function demoCameraUrl(config: AppConfig): string | null {
+export function demoCameraUrl(config: DemoCameraSettings): string | null {
   const sim = started.get(config);
   return sim ? `${sim.httpUrl}/ccapi` : null;
 }
 
-/** Stops the demo camera with the app (so `app.close()` leaves no socket open). */
-@Injectable()
+/** Stops the demo camera with the app (so `app.close()` leaves no socket open). Provided by AppConfigModule. */
 export class DemoCamera implements OnApplicationShutdown {
   private readonly logger = new Logger('DemoCamera');
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: DemoCameraSettings) {}
 
   get url(): string | null {
     return demoCameraUrl(this.config);

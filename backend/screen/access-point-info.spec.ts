@@ -1,6 +1,6 @@
 import { AppConfig } from '../config/app.config';
 import { ManualClock } from '../time/clock';
-import { NetworkInterfaces } from '../time-sync/access-point';
+import { NetworkInterfaces } from '../access/access-point';
 import { AccessPointInfo, Nmcli, pageUrlOf, parseTerseFields, parseTerseRows, readNetworkManagerAp, wifiQrText } from './access-point-info';
 
 /** nmcli that answers exactly the expected argv lists, in order, and fails the test on anything else. */

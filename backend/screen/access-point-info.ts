@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { messageOf } from '../common/domain-error';
 import { AppConfig } from '../config/app.config';
 import { Clock } from '../time/clock';
-import { NetworkInterfaces } from '../time-sync/access-point';
+import { NetworkInterfaces } from '../access/access-point';
 
 /** Runs `nmcli` (NetworkManager's command line); a seam so tests describe a NetworkManager that is not there. */
 @Injectable()

@@ -2,10 +2,10 @@ import { Controller, Get, Req } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AppConfig } from '../config/app.config';
-import { ConnectInfo, KIOSK_HEADER, Screen } from '../protocol/messages';
-import { TimeSyncService } from '../time-sync/time-sync.service';
+import { AccessService } from '../access/access.service';
+import { callerOfRequest } from '../access/caller';
+import { ConnectInfo, KIOSK_HEADER } from '../protocol/messages';
 import { AccessPointInfo, pageUrlOf, wifiQrText } from './access-point-info';
-import { callerOfRequest } from './caller';
 import { ConnectInfoDto } from './dto/connect-info.dto';
 import { qrSvg } from './qr';
 
@@ -13,7 +13,7 @@ import { qrSvg } from './qr';
 @Controller('api/screen')
 export class ScreenController {
   constructor(
-    private readonly timeSync: TimeSyncService,
+    private readonly access: AccessService,
     private readonly accessPoint: AccessPointInfo,
     private readonly config: AppConfig,
   ) {}
@@ -28,7 +28,7 @@ export class ScreenController {
   @ApiHeader({ name: KIOSK_HEADER, required: false, description: "The kiosk secret (the Pi's own screen)" })
   @ApiOkResponse({ type: ConnectInfoDto })
   async connect(@Req() request: Request): Promise<ConnectInfo> {
-    const insider = this.timeSync.screenOf(callerOfRequest(request)) !== Screen.Other;
+    const insider = this.access.may(callerOfRequest(request), 'see-wifi-password');
     const ap = await this.accessPoint.details();
     // The port this request came in on: the page's address on the access point is the same server.
     const pageUrl = ap.address ? pageUrlOf(ap.address, request.socket.localPort ?? this.config.PORT) : null;

@@ -1,6 +1,6 @@
 import { cameraUrls, type AppConfig } from '../config/app.config';
 import { formatDuration } from '../time/format';
-import { isLoopback } from './caller';
+import { isLoopback } from '../access/caller';
 
 export interface StartupFacts {
   config: Pick<AppConfig, 'CLOCK_BACKEND' | 'SIMULATED_CLOCK_OFFSET_MS' | 'AP_SUBNETS' | 'AP_INTERFACE' | 'CAMERA_URL' | 'CAMERA_DISCOVERY' | 'AUTO_SYNC'>;

@@ -1,10 +1,7 @@
-import type { Caller } from '../screen/caller';
+import type { Caller } from '../access/caller';
 import type { SessionReport, SessionStartAnswer } from './session-report';
 
-/**
- * What the WebSocket gateway needs of capture sessions (the Session module provides it; the gateway lives
- * in TimeSync, which the Session module builds on).
- */
+/** What the WebSocket gateway needs of capture sessions (the Session module provides it). */
 export abstract class SessionControl {
   /** Throws NOT_ACCESS_POINT_CLIENT, SESSION_RUNNING, JOURNAL_UNWRITABLE. */
   abstract start(caller: Caller, input: { label?: string }): Promise<SessionStartAnswer>;

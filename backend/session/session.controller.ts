@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/commo
 import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { DomainError } from '../common/domain-error';
-import { callerOfRequest } from '../screen/caller';
+import { callerOfRequest } from '../access/caller';
 import { ErrorBodyDto } from '../time-sync/dto/time-sync.dto';
 import { SessionStartDto } from './dto/session.dto';
 import { SessionService } from './session.service';

@@ -1,4 +1,5 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
 import { ActivityLogModule } from '../activity-log/activity-log.module';
 import { CorrectionsModule } from '../corrections/corrections.module';
 import { TimeSyncModule } from '../time-sync/time-sync.module';
@@ -6,13 +7,9 @@ import { SessionControl } from './session-control';
 import { SessionController } from './session.controller';
 import { SessionService } from './session.service';
 
-/**
- * Capture sessions. Global only for `SessionControl`: the WebSocket gateway (in TimeSync, which this module
- * builds on) takes session frames through it without a cycle of imports.
- */
-@Global()
+/** Capture sessions: REST here; the WebSocket gateway (GatewayModule) takes session frames through `SessionControl`. */
 @Module({
-  imports: [ActivityLogModule, TimeSyncModule, CorrectionsModule],
+  imports: [AccessModule, ActivityLogModule, TimeSyncModule, CorrectionsModule],
   controllers: [SessionController],
   providers: [SessionService, { provide: SessionControl, useExisting: SessionService }],
   exports: [SessionControl],

@@ -7,13 +7,14 @@ import { ClockJournal } from '../activity-log/clock-journal';
 import { recordBase, SessionCamera, SessionRecord } from '../activity-log/journal-records';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { AppConfig } from '../config/app.config';
-import { RefusalLog } from '../common/refusal-log';
+import { AccessService } from '../access/access.service';
+import { RefusalLog } from '../access/refusal-log';
 import { CameraCheck, CameraTimekeeping } from '../corrections/camera-timekeeping';
 import { SessionSpan } from '../corrections/corrections';
 import { assertSessionId, CorrectionsService } from '../corrections/corrections.service';
 import { JournalRecorder } from '../corrections/journal-recorder';
 import { CAMERA_SYNC_WORDS, CameraSyncKind } from '../protocol/messages';
-import { Caller } from '../screen/caller';
+import { Caller } from '../access/caller';
 import { Clock } from '../time/clock';
 import { TimeSyncService } from '../time-sync/time-sync.service';
 import { SessionControl } from './session-control';
@@ -31,7 +32,7 @@ export interface SessionInfo {
  * corrected, during it nothing is stepped automatically (the source policy knows), at the stop every camera
  * is measured and a report is kept (DATA_DIR/sessions/<id>.json) with the correction for its photos. Both
  * ends are journaled, so a session that was running when the server stopped runs on after a restart.
- * Authority: the same as setting the clock (access-point clients, the Pi's screen if AP_SUBNETS lists it).
+ * Authority: AccessService.authorize, the same as setting the clock (the Pi's own screen and access-point clients).
  */
 @Injectable()
 export class SessionService extends SessionControl implements OnApplicationBootstrap {
@@ -50,6 +51,7 @@ export class SessionService extends SessionControl implements OnApplicationBoots
     private readonly activity: ActivityLogService,
     private readonly clock: Clock,
     config: AppConfig,
+    private readonly access: AccessService,
     private readonly refusals: RefusalLog,
   ) {
     super();
@@ -78,7 +80,7 @@ export class SessionService extends SessionControl implements OnApplicationBoots
 
   /** `confirm`: write the cameras even though the Pi's own time is not reliable (else PI_TIME_UNRELIABLE, nothing touched). */
   async start(caller: Caller, input: { label?: string; confirm?: boolean } = {}): Promise<SessionStartAnswer> {
-    this.timeSync.assertMaySetTime(caller, 'start a capture session');
+    this.access.authorize(caller, 'start-session');
     const address = caller.address;
     if (this.running || this.busy === 'starting') {
       const id = this.running?.id;
@@ -122,7 +124,7 @@ export class SessionService extends SessionControl implements OnApplicationBoots
   }
 
   async stop(caller: Caller): Promise<SessionReport> {
-    this.timeSync.assertMaySetTime(caller, 'stop a capture session');
+    this.access.authorize(caller, 'stop-session');
     const address = caller.address;
     const info = this.running;
     if (!info || this.busy === 'stopping') throw new DomainError(ErrorCode.NO_SESSION, this.busy === 'stopping' ? 'The capture session is already stopping' : 'No capture session is running');

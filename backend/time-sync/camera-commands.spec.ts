@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
+import type { AccessService } from '../access/access.service';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { EventBus } from '../common/event-bus';
-import { RefusalLog } from '../common/refusal-log';
+import { RefusalLog } from '../access/refusal-log';
 import { CameraStatus, Reliability } from '../protocol/messages';
-import type { Caller } from '../screen/caller';
+import type { Caller } from '../access/caller';
 import { HostClock } from '../time/clock';
 import { rejection } from '../../test/support/domain-errors';
 import { CameraCommands, cameraSyncAnswer } from './camera-commands';
-import { CameraClockPort, CameraSyncOutcome } from './camera-port';
+import { CameraClockPort, CameraSyncOutcome } from '../camera/camera-port';
 import { mayWriteCamera } from './camera-write-policy';
 import { TimeSyncService } from './time-sync.service';
 
@@ -29,16 +30,20 @@ describe(CameraCommands.name, () => {
     const clock = new HostClock();
     activity = new ActivityLogService(clock, new EventBus());
     const refusals = new RefusalLog(clock, activity);
-    const timeSync = {
-      assertMaySetTime: (caller: Caller) => {
+    const access = {
+      authorize: (caller: Caller, action: string) => {
+        expect(action).toBe('write-cameras');
         if (!trusted) throw refusals.refuse(caller.address, 'NOT_ACCESS_POINT_CLIENT', `${caller.address} is not on the access point`);
+        return 'phone';
       },
+    } as unknown as AccessService;
+    const timeSync = {
       reliability: () => reliability,
       checkCameraWrite: (confirmed: boolean, several: boolean) => mayWriteCamera({ reliability, source: 'client', confirmed, several }),
       steady: async () => undefined,
     } as unknown as TimeSyncService;
     cameras = { statuses: jest.fn().mockReturnValue([CONNECTED]), syncAll: jest.fn().mockResolvedValue([]), syncOne: jest.fn().mockResolvedValue({}) };
-    sut = new CameraCommands(timeSync, cameras as unknown as CameraClockPort, refusals);
+    sut = new CameraCommands(timeSync, cameras as unknown as CameraClockPort, access, refusals);
   });
 
   it('writes every camera, or one, with authority and a reliable Pi', async () => {

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { assertCameraId } from '../camera/camera-id';
 import { DomainError, ErrorCode, HTTP_STATUS_OF } from '../common/domain-error';
-import { RefusalLog } from '../common/refusal-log';
+import { AccessService } from '../access/access.service';
+import { RefusalLog } from '../access/refusal-log';
 import { CameraState } from '../protocol/messages';
-import type { Caller } from '../screen/caller';
-import { CameraClockPort, CameraSyncOutcome } from './camera-port';
+import type { Caller } from '../access/caller';
+import { CameraClockPort, CameraSyncOutcome } from '../camera/camera-port';
 import { TimeSyncService } from './time-sync.service';
 
 /**
@@ -17,6 +18,7 @@ export class CameraCommands {
   constructor(
     private readonly timeSync: TimeSyncService,
     private readonly cameras: CameraClockPort,
+    private readonly access: AccessService,
     private readonly refusals: RefusalLog,
   ) {}
 
@@ -25,7 +27,7 @@ export class CameraCommands {
    * although its reliability is none (never synchronized, or its last sync failed).
    */
   async sync(caller: Caller, id: string | undefined, reason: string, confirmed = false): Promise<CameraSyncOutcome[] | unknown> {
-    this.timeSync.assertMaySetTime(caller, "set a camera's clock");
+    this.access.authorize(caller, 'write-cameras');
     // Not while the Pi's own clock is being stepped (a camera just connected to a Pi without time is read, and may set it).
     await this.timeSync.steady();
     const cameras = this.cameras.statuses();

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiForbiddenResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { callerOfRequest } from '../screen/caller';
+import { callerOfRequest } from '../access/caller';
 import { appVersion } from '../common/version';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
@@ -9,7 +9,7 @@ import { bootTimeMs, processUptimeMs, systemUptimeMs } from '../time/uptime';
 import { CameraSyncFailureBodyDto, DurationStatsDto, ErrorBodyDto, ManualTimeDto, ManualTimeResultDto, PiClockDto, SystemInfoDto, TimeSyncStatusDto } from './dto/time-sync.dto';
 import { TimeSyncService } from './time-sync.service';
 import { CameraCommands, cameraSyncAnswer } from './camera-commands';
-import type { CameraSyncOutcome } from './camera-port';
+import type { CameraSyncOutcome } from '../camera/camera-port';
 import { CameraSyncOutcomeDto } from '../camera/dto/camera.dto';
 
 @ApiTags('time')

@@ -1,18 +1,19 @@
 import { Subject } from 'rxjs';
+import { AccessService } from '../access/access.service';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError } from '../common/domain-error';
 import { DomainEvent, EventBus } from '../common/event-bus';
-import { RefusalLog } from '../common/refusal-log';
+import { RefusalLog } from '../access/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { CameraStatus, TimeSyncRequestFrame } from '../protocol/messages';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
-import { AccessPointPolicy, NetworkInterfaces } from './access-point';
-import { KioskToken } from '../screen/kiosk-token';
-import { CameraClockPort } from './camera-port';
+import { AccessPointPolicy, NetworkInterfaces } from '../access/access-point';
+import { KioskToken } from '../access/kiosk-token';
+import { CameraClockPort } from '../camera/camera-port';
 import { SyncConnection, TimeSyncService } from './time-sync.service';
 
 /** Wall and monotonic time from jest's fake timers; `step` moves the wall clock only. */
@@ -154,7 +155,7 @@ describe(TimeSyncService.name, () => {
     const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
     const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
     const shellJournal = { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }), bootInfo: () => ({ boot: 1, bootId: 'k' }), append: journal.append };
-    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, new RefusalLog(clock, activity), kiosk, camera);
+    sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, new AccessService(ap, kiosk, new RefusalLog(clock, activity)), camera);
     await sut.onModuleInit();
   }
 
@@ -339,22 +340,8 @@ describe(TimeSyncService.name, () => {
   });
 
   describe("the Pi's own screen", () => {
-    it('is the kiosk only with the right secret and from the Pi itself; plain loopback is other', () => {
-      expect(sut.screenOf(from('127.0.0.1', 'kiosk-secret'))).toBe('kiosk');
-      expect(sut.screenOf(from('::1', 'kiosk-secret'))).toBe('kiosk');
-      expect(sut.screenOf(from('127.0.0.1'))).toBe('other');
-      expect(sut.screenOf(from('127.0.0.1', 'guessed'))).toBe('other');
-      // The secret from another machine (copied from a screenshot, say) is not the Pi's screen.
-      expect(sut.screenOf(from('192.168.1.50', 'kiosk-secret'))).toBe('other');
-      expect(sut.screenOf(from('10.42.0.7', 'kiosk-secret'))).toBe('phone');
-      expect(sut.screenOf(from('10.42.0.7'))).toBe('phone');
-    });
-
-    it('may set the time by hand, logged in words, but is never a time source', async () => {
+    it('may set the time by hand, logged in words', async () => {
       const kioskCaller = from('127.0.0.1', 'kiosk-secret');
-      expect(sut.maySetTime(kioskCaller)).toBe(true);
-      expect(sut.mayBeSource(kioskCaller)).toBe(false);
-      expect(sut.mayBeSource(from('10.42.0.7'))).toBe(true);
       const target = Date.now() + 3600_000;
       await sut.setManually(kioskCaller, { timestamp: new Date(target).toISOString() }, clock.monotonic());
       expect(system.writes).toHaveLength(1);
@@ -366,17 +353,16 @@ describe(TimeSyncService.name, () => {
       for (const caller of [from('127.0.0.1'), from('127.0.0.1', 'guessed')]) {
         await expect(sut.setManually(caller, { timestamp: new Date().toISOString() }, clock.monotonic())).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
         await expect(sut.useClientTime(caller, null)).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
-        expect(() => sut.assertMaySetTime(caller, "set a camera's clock")).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
       }
       expect(system.writes).toEqual([]);
-      // Six refusals of one client within the interval: its first is the one activity line (RefusalLog).
+      // Four refusals of one client within the interval: its first is the one activity line (RefusalLog).
       expect(activity.entries().filter((e) => e.details.client === '127.0.0.1').map((e) => e.message)).toEqual([
         "Refused: 127.0.0.1 may not set the time. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
       ]);
       await jest.advanceTimersByTimeAsync(10_000);
-      expect(() => sut.assertMaySetTime(from('127.0.0.1', 'guessed'), "set a camera's clock")).toThrow(expect.objectContaining({ code: 'NOT_ACCESS_POINT_CLIENT' }));
+      await expect(sut.useClientTime(from('127.0.0.1', 'guessed'), null)).rejects.toMatchObject({ code: 'NOT_ACCESS_POINT_CLIENT' });
       expect(activity.entries().at(-1)?.message).toBe(
-        "Refused: 127.0.0.1 (its kiosk secret is not this Pi's, or it is not on the Pi itself) may not set a camera's clock. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
+        "Refused: 127.0.0.1 (its kiosk secret is not this Pi's, or it is not on the Pi itself) may not choose a phone's time. Only the Pi's own screen and phones on the Pi's Wi-Fi may",
       );
       expect((await sut.status(from('127.0.0.1'))).canSetTime).toBe(false);
     });

@@ -7,12 +7,11 @@ import { recordBase, ZoneRecord } from '../activity-log/journal-records';
 import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
-import { RefusalLog } from '../common/refusal-log';
 import { AppConfig } from '../config/app.config';
 import { demoCameraUrl } from '../dev/demo-camera';
-import { CameraState, CameraStatus, DemoStatus, PiClockStatus, Reliability, Screen, SOURCE_LABELS, SyncSource, TimeSyncStatus } from '../protocol/messages';
-import { Caller, isLoopback } from '../screen/caller';
-import { KioskToken } from '../screen/kiosk-token';
+import { CameraState, CameraStatus, DemoStatus, PiClockStatus, Reliability, SOURCE_LABELS, SyncSource, TimeSyncStatus } from '../protocol/messages';
+import { AccessService } from '../access/access.service';
+import { Caller, isLoopback } from '../access/caller';
 import { ClockStepService } from '../system-clock/clock-step.service';
 import { SystemClock, SystemClockState } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
@@ -22,11 +21,11 @@ import { parseClientTime } from '../time/format';
 import { makeTimestamp } from '../time/timestamp';
 import { assertValidTimezone, isDst, utcOffsetMinutes } from '../time/timezone';
 import { assertPlausibleTime } from '../time/validation';
-import { AccessPointPolicy } from './access-point';
+import { AccessPointPolicy } from '../access/access-point';
 import { BurstResult, BurstTracker, ProbeTarget } from './burst-tracker';
-import { CameraClockPort } from './camera-port';
+import { CameraClockPort } from '../camera/camera-port';
 import { cameraMoveWarning, CameraWriteVerdict, mayWriteCamera } from './camera-write-policy';
-import { mulberry32 } from './prng';
+import { mulberry32 } from '../common/prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed, sourceOf } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
 import { logText } from '../common/escape';
@@ -115,8 +114,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     private readonly accessPoint: AccessPointPolicy,
     durations: DurationTracker,
     private readonly journal: ClockJournal,
-    private readonly refusals: RefusalLog,
-    private readonly kiosk: KioskToken,
+    private readonly access: AccessService,
     @Optional() private readonly cameras?: CameraClockPort,
     @Optional() sources?: TimeSources,
     @Optional() piClock?: PiClockWatch,
@@ -201,8 +199,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   handleResponse(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number, readLagMs = 0): void {
     const conn = this.connections.get(connId);
     if (!conn?.trusted) {
-      const who = conn?.address ?? 'an unknown page';
-      this.refuse(who, `Refused the time of ${who}: only phones on the Pi's Wi-Fi give the Pi its time (the Pi's own screen shows the Pi's own clock)`);
+      throw this.access.deny(conn?.address ?? 'an unknown page', 'be-time-source');
     }
     this.bursts.answer(connId, data, receivedMono, readLagMs);
   }
@@ -212,7 +209,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
    * `receivedMono` is when the request arrived: the time spent before the write is added to the operator's timestamp.
    */
   async setManually(caller: Caller, input: { timestamp: unknown; timezone?: unknown }, receivedMono: number): Promise<{ offsetMs: number; newTime: string }> {
-    const screen = this.assertMaySetTime(caller, 'set the time');
+    const screen = this.access.authorize(caller, 'set-time');
     const address = caller.address;
     const target = parseClientTime(input.timestamp);
     assertPlausibleTime(target, 'timestamp');
@@ -235,7 +232,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
    * decision, else the source.
    */
   async useClientTime(caller: Caller, connId: string | null): Promise<void> {
-    this.assertMaySetTime(caller, "choose a phone's time");
+    this.access.authorize(caller, 'choose-phone-time');
     const pending = this.state.decision;
     if (pending && pending.connId === '' && pending.source !== 'client') {
       // The decision on screen is about GPS or the hardware clock: choosing means its time, whichever page asked.
@@ -328,8 +325,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       errorBoundMs: s.last?.errorBoundMs ?? null,
       lastSyncAgeMs: s.last ? Math.round(mono - s.last.monotonicMs) : null,
       sourceClient: sourceConn?.address ?? null,
-      canSetTime: forCaller === undefined ? undefined : this.maySetTime(forCaller),
-      screen: forCaller === undefined ? undefined : this.screenOf(forCaller),
+      canSetTime: forCaller === undefined ? undefined : this.access.maySetTime(forCaller),
+      screen: forCaller === undefined ? undefined : this.access.screenOf(forCaller),
       accessPointClients: [...this.connections.values()].filter((c) => c.trusted).length,
       piWallMinusMonotonicMs: Math.round(this.clock.epochOfMonotonic()),
       operatorHold: s.hold,
@@ -347,26 +344,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** The Pi's clock alone (GET /api/system/time). */
   async piClock(): Promise<PiClockStatus> {
     return this.piStatus(this.clockWatch.last(), this.source(), this.reliability());
-  }
-
-  /**
-   * Which screen a caller is on. The Pi's own screen shows the kiosk secret and is on loopback (the launcher
-   * opens localhost); a page on the access point is a phone; anything else (plain loopback included, unless
-   * AP_SUBNETS lists it) is other.
-   */
-  screenOf(caller: Caller): Screen {
-    if (caller.kioskToken !== null && isLoopback(caller.address) && this.kiosk.verify(caller.kioskToken)) return Screen.Kiosk;
-    return this.accessPoint.isAccessPointClient(caller.address) ? Screen.Phone : Screen.Other;
-  }
-
-  /** May set the time by hand, choose a phone's time and set the cameras: the Pi's own screen and phones on its Wi-Fi. */
-  maySetTime(caller: Caller): boolean {
-    return this.screenOf(caller) !== Screen.Other;
-  }
-
-  /** May be a time source: phones on the Wi-Fi only. The Pi's own screen reads the Pi's own clock. */
-  mayBeSource(caller: Caller): boolean {
-    return this.screenOf(caller) === Screen.Phone;
   }
 
   // ---- the policy loop --------------------------------------------------------------------------
@@ -601,24 +578,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       epoch: this.clock.epochOfMonotonic(),
       stepped: a.stepped,
     });
-  }
-
-  /**
-   * The one authority check (REST, WebSocket and the camera writes alike): throws NOT_ACCESS_POINT_CLIENT
-   * (logged) unless the caller may change the Pi's or a camera's clock. Returns the caller's screen.
-   */
-  assertMaySetTime(caller: Caller, what: string): Screen {
-    const screen = this.screenOf(caller);
-    if (screen === Screen.Other) {
-      const who = caller.kioskToken !== null ? `${caller.address} (its kiosk secret is not this Pi's, or it is not on the Pi itself)` : caller.address;
-      this.refuse(caller.address, `Refused: ${who} may not ${what}. Only the Pi's own screen and phones on the Pi's Wi-Fi may`);
-    }
-    return screen;
-  }
-
-  private refuse(address: string, message: string): never {
-    // One log line per client per interval, however often it tries (RefusalLog).
-    throw this.refusals.refuse(address, ErrorCode.NOT_ACCESS_POINT_CLIENT, message);
   }
 
   /** Reads the Pi's clock now (zone, NTP), where a decision needs it fresh; a change of NTP state goes to the policy. */

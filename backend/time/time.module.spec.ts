@@ -1,7 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppConfig } from '../config/app.config';
-import { SimulatedSystemClock } from '../system-clock/simulated-system-clock';
 import { Clock, HostClock, SimulatedWallClock } from './clock';
 import { DurationTracker } from './duration-tracker';
 import { TimeModule } from './time.module';
@@ -17,20 +16,13 @@ describe(TimeModule.name, () => {
   it('provides a SimulatedWallClock with the configured offset in simulated mode', async () => {
     const app = await Test.createTestingModule({
       imports: [configModule({ CLOCK_BACKEND: 'simulated', SIMULATED_CLOCK_OFFSET_MS: -259_200_000 }), TimeModule],
-      // Bound as SystemClockModule binds it: built from the Clock only in simulated mode.
-      providers: [{ provide: SimulatedSystemClock, inject: [Clock], useFactory: (clock: Clock) => new SimulatedSystemClock(clock) }],
     }).compile();
 
     const clock = app.get(Clock);
     expect(clock).toBeInstanceOf(SimulatedWallClock);
     expect((clock as SimulatedWallClock).offset).toBe(-259_200_000);
     expect(app.get(DurationTracker)).toBeInstanceOf(DurationTracker);
-
-    // SimulatedSystemClock steps the very clock everyone else reads.
-    const system = app.get(SimulatedSystemClock);
-    const target = Date.parse('2027-01-01T00:00:00Z');
-    await system.setTime(() => target);
-    expect(Math.abs(clock.now() - target)).toBeLessThan(1000);
+    // That SimulatedSystemClock steps this very clock is system-clock's test (simulated-system-clock.spec.ts).
     await app.close();
   });
 
@@ -57,11 +49,5 @@ describe(TimeModule.name, () => {
     expect(consumer.clock).toBe(app.get(Clock));
     expect(consumer.durations).toBe(app.get(DurationTracker));
     await app.close();
-  });
-});
-
-describe(SimulatedSystemClock.name, () => {
-  it('refuses a clock it cannot step, with a message that says why', () => {
-    expect(() => new SimulatedSystemClock(new HostClock())).toThrow(/CLOCK_BACKEND=simulated.*HostClock/);
   });
 });

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { CameraSession, CameraSyncReport } from '../../backend/camera/camera-session';
 import { CameraService } from '../../backend/camera/camera.service';
 import { SharedSecondBoundary } from '../../backend/camera/sync-timing';
-import { mulberry32 } from '../../backend/time-sync/prng';
+import { mulberry32 } from '../../backend/common/prng';
 import { cameraConfig, newService } from '../integration/camera-harness';
 import { FakeCamera, SimulatedTime } from '../camera-sim/fake-ccapi';
 import { CameraSim, startCameraSims } from '../camera-sim/sim';

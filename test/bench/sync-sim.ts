@@ -33,7 +33,7 @@
  * - Waiting: single-probe and 1 s-spaced estimators wait up to 1 s for an answer; burst estimators wait
  *   `DEFAULT_BURST.replyGraceMs` after their last probe. An estimator left without answers has failed.
  */
-import { mulberry32, seedFromString, type Rng } from '../../backend/time-sync/prng';
+import { mulberry32, seedFromString, type Rng } from '../../backend/common/prng';
 import { DEFAULT_BURST, detectClockJump, estimateOffset, planBurst, type ProbeSample } from '../../backend/time-sync/estimator';
 
 // ---- profiles -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandOptions, CommandOutput, CommandRunner } from '../../backend/system-clock/timedatectl-clock';
-import { IwModeDetector } from '../../backend/time-sync/access-point';
+import { IwModeDetector } from '../../backend/access/access-point';
 import { attempt, describeIf, missing, quietly, REPO, run } from './host-tools';
 
 const MAIN = join(REPO, 'dist', 'backend', 'main.js');

@@ -1,5 +1,5 @@
 import { AddressInfo, createServer, Server, Socket, connect } from 'node:net';
-import { mulberry32 } from '../../backend/time-sync/prng';
+import { mulberry32 } from '../../backend/common/prng';
 
 /** One direction's delay: a base, lognormal jitter and rare spikes, as a busy Wi-Fi link looks. */
 export interface DelayProfile {

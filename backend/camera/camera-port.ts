@@ -13,8 +13,9 @@ export interface CameraClockRead {
 }
 
 /**
- * What TimeSync needs of the cameras: bound to CameraService in TimeSyncModule, faked in unit tests.
- * TimeSync decides when to touch the cameras; the Camera module knows CCAPI.
+ * What TimeSync (and Corrections) need of the cameras: CameraService offers it, TimeSyncModule and
+ * CorrectionsModule bind it, unit tests fake it. TimeSync decides when to touch the cameras; the Camera
+ * module knows CCAPI. It lives here so that camera/ needs nothing of time-sync/.
  */
 export abstract class CameraClockPort {
   /** Every camera known, connected first. */

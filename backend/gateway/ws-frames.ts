@@ -7,7 +7,7 @@ import { EMPTY, Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { parseGuarded } from '../common/json-guard';
 import { CLIENT_FRAME_DATA_KEYS, CLIENT_FRAME_TYPES, MAX_FRAME_BYTES } from '../protocol/messages';
-import { normalizeAddress } from './access-point';
+import { normalizeAddress } from '../access/access-point';
 
 export interface UpgradeRefusal {
   status: number;

@@ -1,28 +1,30 @@
-import { OnModuleDestroy, Optional, UseFilters } from '@nestjs/common';
+import { OnModuleDestroy, UseFilters } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Subscription } from 'rxjs';
 import type { WebSocket } from 'ws';
+import { AccessService } from '../access/access.service';
+import { permits } from '../access/access-rules';
+import { Caller, callerOfUpgrade } from '../access/caller';
+import { RefusalLog } from '../access/refusal-log';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode } from '../common/domain-error';
-import { WsErrorFilter } from '../common/error-filters';
 import { DomainEvent, EventBus } from '../common/event-bus';
 import { ConnectionBudget } from '../common/rate-budget';
-import { RefusalLog } from '../common/refusal-log';
 import { assertEmpty, assertValid } from '../common/validate';
 import { AppConfig } from '../config/app.config';
 import { EventType, PROTOCOL_VERSION, Screen, ServerFrame } from '../protocol/messages';
-import { Caller, callerOfUpgrade } from '../screen/caller';
+import { SessionStartDto } from '../session/dto/session.dto';
+import { SessionControl } from '../session/session-control';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
-import { CameraCommands } from './camera-commands';
-import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from './dto/time-sync.dto';
-import { TimeSyncService } from './time-sync.service';
+import { RESPONSE_TIMEOUT_MS } from '../time-sync/burst-tracker';
+import { CameraCommands } from '../time-sync/camera-commands';
+import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from '../time-sync/dto/time-sync.dto';
+import { TimeSyncService } from '../time-sync/time-sync.service';
+import { WsErrorFilter } from './ws-error.filter';
 import { arrivalOf, INVALID_FRAME, loopWatch, readLagOf, shed } from './ws-frames';
-import { RESPONSE_TIMEOUT_MS } from './burst-tracker';
-import { SessionControl } from '../session/session-control';
-import { SessionStartDto } from '../session/dto/session.dto';
 
 /** Frames above this are closed by ws itself; frames between MAX_FRAME_BYTES and this get an error frame. */
 const HARD_PAYLOAD_LIMIT = 1024 * 1024;
@@ -46,13 +48,15 @@ interface Page {
 }
 
 /**
- * `/ws`: the design's frames, and the only place domain events become frames (one way out). On connect a
- * page gets `hello` (protocol version), the status and the whole activity log; then each event as an event
- * frame, each new activity entry as an `activity_log` update, and exactly one status frame per change.
+ * `/ws`: the design's frames, and the only place domain events become frames (one way out): nothing else
+ * holds a socket. On connect a page gets `hello` (protocol version), the status and the whole activity log;
+ * then each event as an event frame, each new activity entry as an `activity_log` update, and exactly one
+ * status frame per change. What a page may do is asked of AccessService; the work is TimeSync's and the
+ * Session module's.
  */
 @UseFilters(WsErrorFilter)
 @WebSocketGateway({ path: '/ws', maxPayload: HARD_PAYLOAD_LIMIT })
-export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class PagesGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly pages = new Map<WebSocket, Page>();
   private readonly subscription: Subscription;
   /** A status broadcast is pending: changes that come together (an event, its log entries) share one status frame. */
@@ -60,6 +64,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
 
   constructor(
     private readonly service: TimeSyncService,
+    private readonly access: AccessService,
     private readonly clock: Clock,
     private readonly activity: ActivityLogService,
     bus: EventBus,
@@ -67,7 +72,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     private readonly config: AppConfig,
     private readonly refusals: RefusalLog,
     private readonly durations: DurationTracker,
-    @Optional() private readonly sessions?: SessionControl,
+    private readonly sessions: SessionControl,
   ) {
     this.subscription = bus.events$.subscribe((event) => this.onEvent(event));
   }
@@ -92,8 +97,8 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       if (client.readyState === client.OPEN) client.send(bytes, TEXT_FRAME);
       return sentMono;
     };
-    const screen = this.service.screenOf(caller);
-    const page: Page = { id: randomUUID(), caller, screen, trusted: screen === Screen.Phone, send };
+    const screen = this.access.screenOf(caller);
+    const page: Page = { id: randomUUID(), caller, screen, trusted: permits(screen, 'be-time-source'), send };
     this.pages.set(client, page);
     // Registered before Nest's own message listener (Nest binds its handlers after handleConnection), so a
     // frame over the budget is counted, and the connection shed, before that frame is parsed.
@@ -103,7 +108,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
       const over = budget.admit(byteLength(data), this.clock.monotonic());
       if (over) this.shed(client, page, over);
     });
-    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: screen !== Screen.Other, screen });
+    send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, connectionId: page.id, trusted: page.trusted, maySetTime: permits(screen, 'set-time'), screen });
     const sendProbe = (serverTime: number, requestId: string): number => {
       // The loop is watched until this probe's answer is due, so a late read of it is seen (ws-frames.ts).
       loopWatch.watch(RESPONSE_TIMEOUT_MS);
@@ -166,7 +171,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   @SubscribeMessage('session-start')
   async onSessionStart(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     const body = assertValid(SessionStartDto, data, 'session-start');
-    const result = await this.sessionControl().start(this.page(client).caller, body);
+    const result = await this.sessions.start(this.page(client).caller, body);
     return { type: 'session-result', timestamp: this.iso(), data: { action: 'start', session: result } };
   }
 
@@ -174,7 +179,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
   @SubscribeMessage('session-stop')
   async onSessionStop(@ConnectedSocket() client: WebSocket, @MessageBody() data: object) {
     assertEmpty(data, 'session-stop');
-    const report = await this.sessionControl().stop(this.page(client).caller);
+    const report = await this.sessions.stop(this.page(client).caller);
     return { type: 'session-result', timestamp: this.iso(), data: { action: 'stop', report } };
   }
 
@@ -228,7 +233,7 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     const timestamp = this.iso();
     const texts = new Map<string, Buffer>();
     for (const [client, page] of this.pages) {
-      const canSetTime = this.service.maySetTime(page.caller);
+      const canSetTime = this.access.maySetTime(page.caller);
       const key = `${canSetTime}/${page.screen}`;
       let text = texts.get(key);
       if (text === undefined) texts.set(key, (text = Buffer.from(JSON.stringify({ type: 'time-sync-status', timestamp, data: { ...base, canSetTime, screen: page.screen } } satisfies ServerFrame))));
@@ -252,11 +257,6 @@ export class TimeSyncGateway implements OnGatewayConnection, OnGatewayDisconnect
     for (const client of this.pages.keys()) if (client.readyState === client.OPEN) client.send(bytes, TEXT_FRAME);
     this.durations.record('fanout-serialise', t1 - t0);
     this.durations.record('fanout-send', this.clock.monotonic() - t1);
-  }
-
-  private sessionControl(): SessionControl {
-    if (!this.sessions) throw new DomainError(ErrorCode.INTERNAL, 'capture sessions are not available in this server');
-    return this.sessions;
   }
 
   private page(client: WebSocket): Page {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { Clock } from '../time/clock';
-import { DomainError, ErrorCode } from './domain-error';
+import { DomainError, ErrorCode } from '../common/domain-error';
 
 /** A client's refusals after its first are counted for this long, then told in one server log line. */
 export const REFUSAL_LOG_INTERVAL_MS = 10_000;

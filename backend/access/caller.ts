@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { KIOSK_HEADER, KIOSK_QUERY } from '../protocol/vocabulary';
-import { normalizeAddress } from '../time-sync/access-point';
+import { normalizeAddress } from './access-point';
 
 /**
  * Who is asking, as the edges see it: the connection's address and the kiosk secret it presented, if any.
- * What that caller may do is decided in one place, `TimeSyncService.screenOf` / `assertMaySetTime`.
+ * What that caller may do is decided in one place, `AccessService.screenOf` / `authorize`.
  */
 export interface Caller {
   address: string;

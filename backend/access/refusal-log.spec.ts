@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { Clock } from '../time/clock';
-import { DomainError } from './domain-error';
-import { EventBus } from './event-bus';
+import { DomainError } from '../common/domain-error';
+import { EventBus } from '../common/event-bus';
 import { REFUSAL_LOG_INTERVAL_MS, RefusalLog } from './refusal-log';
 
 class FakeTimersClock extends Clock {
