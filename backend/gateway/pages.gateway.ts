@@ -19,7 +19,7 @@ import { SessionStartDto } from '../session/dto/session.dto';
 import { SessionControl } from '../session/session-control';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
-import { RESPONSE_TIMEOUT_MS } from '../time-sync/burst-tracker';
+import { RESPONSE_TIMEOUT_MS } from '../sources/phone/burst-tracker';
 import { CameraCommands } from '../time-sync/camera-commands';
 import { ManualTimeDto, SyncCameraDto, TimeSyncResponseDto } from '../time-sync/dto/time-sync.dto';
 import { TimeSyncService } from '../time-sync/time-sync.service';

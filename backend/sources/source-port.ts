@@ -22,6 +22,8 @@ export interface SourceReading {
   atMono: number;
   /** A fine reading ranks higher (GPS disciplined by PPS): see `SourceRule.fineRank`. */
   fine?: boolean;
+  /** The IANA zone the source lives in, when it says one (a phone does; GPS and clocks keep UTC). */
+  zone?: string;
   /** Plain facts for the status and the log (fix state, calibrated, satellites...). */
   facts?: Readonly<Record<string, string | number | boolean | null>>;
 }

@@ -22,7 +22,7 @@ import { makeTimestamp } from '../time/timestamp';
 import { assertValidTimezone, isDst, utcOffsetMinutes } from '../time/timezone';
 import { assertPlausibleTime } from '../time/validation';
 import { AccessPointPolicy } from '../access/access-point';
-import { BurstResult, BurstTracker, ProbeTarget } from './burst-tracker';
+import { PhoneSource, SyncConnection } from '../sources/phone/phone-source';
 import { CameraClockPort } from '../camera/camera-port';
 import { cameraMoveWarning, CameraWriteVerdict, mayWriteCamera } from './camera-write-policy';
 import { mulberry32 } from '../common/prng';
@@ -36,11 +36,7 @@ import { BUILD_DATE_MS } from '../time/validation';
 import { SourceRunner } from './source-runner';
 import { rankOf } from '../sources/ranking';
 
-/** A page connected over the WebSocket, as the gateway describes it. */
-export interface SyncConnection extends ProbeTarget {
-  /** May be a time source: a page on the access point, never the Pi's own screen. */
-  readonly trusted: boolean;
-}
+export type { SyncConnection } from '../sources/phone/phone-source';
 
 /** How often reliability is re-evaluated (it changes only with age). */
 const RELIABILITY_TICK_MS = 10_000;
@@ -80,8 +76,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** The demo camera's CCAPI URL (DEMO with the simulated clock and no CAMERA_URL), else null. */
   private readonly demoCamera: string | null;
   private state: PolicyState = INITIAL_STATE;
-  private readonly connections = new Map<string, SyncConnection>();
-  private readonly bursts: BurstTracker;
+  /** The phones: pages connected over the WebSocket, measured by bursts when the policy asks. */
+  private readonly phones: PhoneSource;
   private resyncTimer?: NodeJS.Timeout;
   private tickTimer?: NodeJS.Timeout;
   private applying: Promise<unknown> = Promise.resolve();
@@ -123,7 +119,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     this.clockWatch = piClock ?? new PiClockWatch(systemClock);
     const adapters = sources?.adapters ?? [this.clockWatch];
     this.runner = new SourceRunner(adapters.includes(this.clockWatch) ? adapters : [this.clockWatch, ...adapters], clock, this.settings, {
-      measured: (r) => this.onSourceReading(r),
+      measured: (r) => void this.track(this.onSourceReading(r)),
       lost: (l) => this.onSourceLost(l),
       info: (source, message) => {
         this.logger.log(logText(message));
@@ -134,7 +130,16 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     });
     this.demoCamera = demoCameraUrl(config);
     const rng = mulberry32(Math.floor(Math.random() * 2 ** 31));
-    this.bursts = new BurstTracker(clock, rng, this.settings.minBurstAnswers, (result) => void this.onBurst(result), () => durations.start('sync-burst'));
+    this.phones = new PhoneSource(
+      clock,
+      rng,
+      this.settings.minBurstAnswers,
+      {
+        measured: (connId, reading) => void this.onSourceReading(reading, connId),
+        failed: (f) => void this.dispatch({ kind: 'burst-failed', ...f }),
+      },
+      () => durations.start('sync-burst'),
+    );
     this.wall = new WallJumpWatcher(clock);
   }
 
@@ -176,7 +181,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.watchTimer);
     clearTimeout(this.resyncTimer);
     this.subscriptions.unsubscribe();
-    this.bursts.abort();
+    this.phones.abort();
     void this.runner.stop();
   }
 
@@ -184,24 +189,23 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   /** A page connected. Called before any of its frames is handled, so its first answer is never lost. */
   connect(conn: SyncConnection): void {
-    this.connections.set(conn.id, conn);
+    this.phones.connect(conn);
     void this.dispatch({ kind: 'connected', conn: { id: conn.id, address: conn.address, trusted: conn.trusted } });
   }
 
   disconnect(connId: string): void {
-    if (!this.connections.has(connId)) return;
-    this.bursts.forget(connId);
+    if (!this.phones.get(connId)) return;
     void this.dispatch({ kind: 'disconnected', connId });
-    this.connections.delete(connId);
+    this.phones.disconnect(connId);
   }
 
   /** A `time-sync-response`, stamped `receivedMono` at the socket. Anything wrong throws a coded DomainError and changes nothing. */
   handleResponse(connId: string, data: { clientTime: unknown; serverTime: unknown; requestId: unknown; timezone?: unknown }, receivedMono: number, readLagMs = 0): void {
-    const conn = this.connections.get(connId);
+    const conn = this.phones.get(connId);
     if (!conn?.trusted) {
       throw this.access.deny(conn?.address ?? 'an unknown page', 'be-time-source');
     }
-    this.bursts.answer(connId, data, receivedMono, readLagMs);
+    this.phones.answer(connId, data, receivedMono, readLagMs);
   }
 
   /**
@@ -240,7 +244,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const wanted = connId ?? this.state.decision?.connId ?? this.state.sourceId;
-    const conn = wanted ? this.connections.get(wanted) : undefined;
+    const conn = wanted ? this.phones.get(wanted) : undefined;
     if (!conn?.trusted) {
       throw new DomainError(ErrorCode.NO_TIME_SOURCE, connId ? "this page is not on the Pi's Wi-Fi access point, so its time cannot be used" : "no phone on the Pi's Wi-Fi is connected whose time could be used");
     }
@@ -310,7 +314,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     const mono = this.clock.monotonic();
     const reliability = this.reliability();
     const source = this.source();
-    const sourceConn = s.sourceId ? this.connections.get(s.sourceId) : undefined;
+    const sourceConn = s.sourceId ? this.phones.get(s.sourceId) : undefined;
     const cameras = this.cameras?.statuses() ?? [];
     const decision = s.decision ? (({ connId: _omit, ...wire }) => wire)(s.decision) : null;
     const sources = this.runner.statuses().filter((x) => x.source !== 'ntp');
@@ -327,7 +331,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       sourceClient: sourceConn?.address ?? null,
       canSetTime: forCaller === undefined ? undefined : this.access.maySetTime(forCaller),
       screen: forCaller === undefined ? undefined : this.access.screenOf(forCaller),
-      accessPointClients: [...this.connections.values()].filter((c) => c.trusted).length,
+      accessPointClients: this.phones.trustedCount(),
       piWallMinusMonotonicMs: Math.round(this.clock.epochOfMonotonic()),
       operatorHold: s.hold,
       decision,
@@ -364,13 +368,10 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   private execute(action: Action): Promise<StepOutcome | void> | void {
     switch (action.kind) {
-      case 'start-burst': {
-        const conn = this.connections.get(action.connId);
-        if (conn) this.bursts.start(conn);
-        return;
-      }
+      case 'start-burst':
+        return this.phones.measure(action.connId);
       case 'abort-burst':
-        return this.bursts.abort();
+        return this.phones.abort();
       case 'schedule':
         clearTimeout(this.resyncTimer);
         this.resyncTimer = setTimeout(() => void this.dispatch({ kind: 'resync' }), action.delayMs);
@@ -414,29 +415,6 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         return this.track(run);
       }
     }
-  }
-
-  private async onBurst(result: BurstResult): Promise<void> {
-    const { target } = result;
-    if (!result.ok) {
-      await this.dispatch({ kind: 'burst-failed', connId: target.id, address: target.address, answered: result.answered, sent: result.sent, why: result.why });
-      return;
-    }
-    const pi = await this.readPi();
-    const mono = this.clock.monotonic();
-    const piTimeMs = this.clock.now();
-    const offsetMs = round3(result.estimate.clientMinusMonoMs + mono - piTimeMs);
-    const reading: Reading = {
-      source: 'client',
-      offsetMs,
-      errorBoundMs: round3(result.estimate.errorBoundMs),
-      targetMinusMonoMs: result.estimate.clientMinusMonoMs,
-      who: target.address,
-      zone: result.timezone,
-      sourceTimeMs: piTimeMs + offsetMs,
-      piTimeMs,
-    };
-    await this.dispatch({ kind: 'measured', connId: target.id, reading, piZone: pi?.timezone ?? 'UTC' });
   }
 
   /** Clock writes happen one at a time; the target is computed at the moment of the write, from the monotonic clock. */
@@ -610,8 +588,12 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** A reading of a source that reports by itself, as the policy's reading (source minus Pi now). */
-  private onSourceReading(r: SourceReading): void {
+  /**
+   * A reading of any source (a phone's burst with its connection, GPS, the hardware clock) as the policy's reading:
+   * source minus Pi now, with the Pi's zone read fresh (a phone's zone is compared with it).
+   */
+  private async onSourceReading(r: SourceReading, connId?: string): Promise<void> {
+    const pi = await this.readPi();
     const mono = this.clock.monotonic();
     const piTimeMs = this.clock.now();
     const offsetMs = round3(r.sourceMinusMonoMs + mono - piTimeMs);
@@ -622,10 +604,11 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       targetMinusMonoMs: r.sourceMinusMonoMs,
       who: r.who,
       ...(r.fine ? { fine: true } : {}),
+      ...(r.zone ? { zone: r.zone } : {}),
       sourceTimeMs: piTimeMs + offsetMs,
       piTimeMs,
     };
-    void this.track(this.dispatch({ kind: 'measured', reading, piZone: this.clockWatch.last()?.timezone ?? 'UTC' }));
+    await this.dispatch({ kind: 'measured', ...(connId !== undefined ? { connId } : {}), reading, piZone: pi?.timezone ?? 'UTC' });
   }
 
   private onSourceLost(l: SourceLoss): void {

@@ -34,7 +34,7 @@
  *   `DEFAULT_BURST.replyGraceMs` after their last probe. An estimator left without answers has failed.
  */
 import { mulberry32, seedFromString, type Rng } from '../../backend/common/prng';
-import { DEFAULT_BURST, detectClockJump, estimateOffset, planBurst, type ProbeSample } from '../../backend/time-sync/estimator';
+import { DEFAULT_BURST, detectClockJump, estimateOffset, planBurst, type ProbeSample } from '../../backend/sources/phone/estimator';
 
 // ---- profiles -----------------------------------------------------------------------------------
 

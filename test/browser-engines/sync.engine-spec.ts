@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { By, until } from 'selenium-webdriver';
-import * as estimator from '../../backend/time-sync/estimator';
+import * as estimator from '../../backend/sources/phone/estimator';
 import type { ActivityEntry, TimeSyncStatus } from '../../backend/protocol/messages';
 import { Clock, SimulatedWallClock } from '../../backend/time/clock';
 import { assertServesPage, ensureFrontendBuilt, eventually, REPO } from '../browser/browser';

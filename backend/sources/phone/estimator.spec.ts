@@ -10,7 +10,7 @@ import {
   planBurst,
   type ProbeSample,
 } from './estimator';
-import { mulberry32, seedFromString } from '../common/prng';
+import { mulberry32, seedFromString } from '../../common/prng';
 
 /** Client wall minus server monotonic in these tests: a phone in late 2026, with a fractional part. */
 const THETA = 1_795_000_000_000.375;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { DomainError, ErrorCode } from '../common/domain-error';
-import { Clock } from '../time/clock';
-import { parseClientTime } from '../time/format';
-import { assertValidTimezone } from '../time/timezone';
-import { assertPlausibleTime } from '../time/validation';
+import { DomainError, ErrorCode } from '../../common/domain-error';
+import { Clock } from '../../time/clock';
+import { parseClientTime } from '../../time/format';
+import { assertValidTimezone } from '../../time/timezone';
+import { assertPlausibleTime } from '../../time/validation';
 import { DEFAULT_BURST, detectClockJump, estimateOffset, OffsetEstimate, planBurst, ProbeSample } from './estimator';
 
 /** Responses later than this are refused. */
