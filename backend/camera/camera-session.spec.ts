@@ -2,7 +2,8 @@ import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/f
 import { parseSimDateTime } from '../../test/camera-sim/camera-clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { CameraState } from '../protocol/messages';
-import { CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncResult } from './camera-session';
+import { CameraSyncFailure, CameraSyncResult } from './camera-report';
+import { CameraSession, CameraSessionOwner } from './camera-session';
 import { SharedSecondBoundary } from './sync-timing';
 
 const ONE_WAY_MS = 10;
