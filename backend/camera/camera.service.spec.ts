@@ -570,8 +570,12 @@ describe(CameraService.name, () => {
     });
 
     it('syncAll writes only the camera beyond CAMERA_SYNC_THRESHOLD; the other is reported within it, not written', async () => {
+      const from = events.length;
       const [ka, wb] = await sut.syncAll('test');
       const writes = named('camera-written') as CameraWrittenEvent[];
+      // B's facts went on the bus with its outcome (one status frame per sync): its measurements and write, then its camera-sync.
+      const cameraOf = (e: DomainEvent) => (e.data as { cameraId?: string }).cameraId;
+      expect(events.slice(from).filter((e) => cameraOf(e) === 'BBB2').map((e) => e.name)).toEqual(['camera-measured', 'camera-measured', 'camera-written', 'camera-sync']);
       expect(a.puts).toEqual([]);
       expect(b.puts).toHaveLength(1);
       expect(ka).toMatchObject({ cameraId: 'AAA1', success: true, outcome: 'measured-kept', written: false, verified: true, thresholdMs: 100 });

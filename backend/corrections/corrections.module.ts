@@ -20,7 +20,8 @@ import { JournalRecorder } from './journal-recorder';
   providers: [
     CorrectionsService,
     JournalRecorder,
-    { provide: CameraClockPort, useExisting: CameraService },
+    // The same instance; typed, so that CameraService is checked against the port here (camera/ does not import time-sync/).
+    { provide: CameraClockPort, useFactory: (cameras: CameraService): CameraClockPort => cameras, inject: [CameraService] },
     { provide: CameraTimekeeping, useClass: SyncBasedCameraTimekeeping },
   ],
   exports: [CorrectionsService, JournalRecorder, CameraTimekeeping],

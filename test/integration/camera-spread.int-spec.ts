@@ -37,7 +37,7 @@ describe('CAMERA_SPREAD_GOAL_MS: a camera whose PUT arrived late is written agai
     await Promise.all((sims ?? []).map((sim) => sim.close()));
   });
 
-  it('lands beyond the goal, the second write brings it within; both writes journaled and logged', async () => {
+  it('lands beyond the goal, the second write brings it within; both writes published and logged', async () => {
     const outcomes = await syncWithLatePut(20);
     const truth = sims.map((sim) => sim.clock.errorMs());
 
@@ -67,7 +67,7 @@ describe('CAMERA_SPREAD_GOAL_MS: a camera whose PUT arrived late is written agai
     // The old error is the one before the first write, not the late one.
     expect(Math.abs(-outcomes[1].offset + 41_300)).toBeLessThanOrEqual(500 + outcomes[1].offsetBoundMs);
 
-    // The journal: every real write, each with its residual; B's re-write starts from the late write's residual.
+    // The camera-written facts: every real write, each with its residual; B's re-write starts from the late write's residual.
     expect(writes.map((w) => [w.cameraId, w.verified])).toEqual(expect.arrayContaining([[A, true], [B, true], [B, true]]));
     const ofB = writes.filter((w) => w.cameraId === B);
     expect(ofB).toHaveLength(2);
