@@ -4,17 +4,17 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig, cameraUrls } from '../config/app.config';
-import { CAMERA_SYNC_WORDS, CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
+import { CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
 import { assertCameraId, cameraIdFor } from './camera-id';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
-import { CameraClockReading, CameraSyncFailure, CameraSyncKept, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-report';
+import { cameraSyncEvent, connectionActivity, syncActivity } from './camera-activity';
+import { CameraClockReading, CameraSyncKept, CameraSyncReport, CameraSyncResult } from './camera-report';
 import { CameraSession, CameraSessionOwner } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
 import { LogOnce } from './log-once';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
-import { MAX_REWRITES } from './spread-goal';
 import { SharedSecondBoundary } from './sync-timing';
 import { logText } from '../common/escape';
 
@@ -253,19 +253,9 @@ export class CameraService implements OnModuleInit, OnModuleDestroy, CameraSessi
       this.bus.emit('camera-changed', status);
       return;
     }
-    if (to === CameraState.Connected) {
-      const info = status.info;
-      const name = [info?.productName, info?.serialNumber && `(serial ${info.serialNumber})`].filter(Boolean).join(' ') || `camera ${status.id}`;
-      this.activity.add('camera', `Camera connected: ${name} at ${session.client.baseUrl}`, true, { cameraId: status.id, baseUrl: session.client.baseUrl, ...info });
-      this.bus.emit('camera-connected', status);
-    } else if (to === CameraState.NeedsCredentials) {
-      const message = needsCredentialsMessage(session.client.baseUrl);
-      this.activity.add('camera', message, false, { cameraId: status.id, baseUrl: session.client.baseUrl, error: reason ?? undefined, userSet: Boolean(this.config.CAMERA_USER) });
-      this.bus.emit('camera-changed', status);
-    } else {
-      this.activity.add('camera', `Camera ${status.id} disconnected: ${reason ?? 'no answer'}`, false, { cameraId: status.id, error: reason ?? undefined, baseUrl: session.client.baseUrl });
-      this.bus.emit('camera-disconnected', status);
-    }
+    const line = connectionActivity(status, session.client.baseUrl, reason, Boolean(this.config.CAMERA_USER));
+    this.activity.add(line.type, line.message, line.success, line.details);
+    this.bus.emit(to === CameraState.Connected ? 'camera-connected' : to === CameraState.NeedsCredentials ? 'camera-changed' : 'camera-disconnected', status);
     this.connection.next(status);
   }
 
@@ -418,123 +408,12 @@ export class CameraService implements OnModuleInit, OnModuleDestroy, CameraSessi
   }
 
   /**
-   * The activity entry and the camera-sync event of one camera's sync: both carry its `outcome`, and the entry's
-   * words are that outcome's (CAMERA_SYNC_WORDS), so the log never says "set" of a camera that was not written.
-   * The sync's `camera-measured` and `camera-written` facts went out just before (one status frame per sync).
+   * The activity entries and the camera-sync event of one camera's sync (camera-activity.ts). The sync's
+   * `camera-measured` and `camera-written` facts went out just before (one status frame per sync).
    */
   private report(r: CameraSyncReport): CameraSyncReport {
-    const words = CAMERA_SYNC_WORDS[r.outcome];
-    if (r.outcome === CameraSyncKind.MeasuredKept) {
-      this.activity.add(
-        'camera',
-        `Camera ${r.cameraId} clock ${words} (${r.reason}): within ${r.thresholdMs} ms of the Pi's (${formatOffset(r.offset)}, ±${r.offsetBoundMs} ms)`,
-        true,
-        {
-          source: 'camera',
-          cameraId: r.cameraId,
-          outcome: r.outcome,
-          offset: r.offset,
-          offsetBoundMs: r.offsetBoundMs,
-          residualMs: r.residualMs,
-          residualBoundMs: r.residualBoundMs,
-          verified: true,
-          written: false,
-          thresholdMs: r.thresholdMs,
-          previousTime: r.previousTime,
-          reason: r.reason,
-        },
-      );
-      this.bus.emit('camera-sync', {
-        cameraId: r.cameraId,
-        success: true,
-        outcome: r.outcome,
-        previousTime: r.previousTime,
-        newTime: null,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        written: false,
-        residualBoundMs: r.residualBoundMs,
-        verified: true,
-        thresholdMs: r.thresholdMs,
-        at: r.measurement.at,
-      });
-    } else if (r.success) {
-      this.logRewrites(r);
-      const now = r.verified ? `now ${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `not verified because ${r.unverifiedBecause}`;
-      this.activity.add('camera', `Camera ${r.cameraId} clock ${words} (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), ${now}`, true, {
-        source: 'camera',
-        cameraId: r.cameraId,
-        outcome: r.outcome,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        residualBoundMs: r.residualBoundMs,
-        verified: r.verified,
-        written: true,
-        previousTime: r.previousTime,
-        newTime: r.newTime,
-        reason: r.reason,
-        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
-        ...(r.rewrites ? { rewrites: r.rewrites.length } : {}),
-      });
-      this.bus.emit('camera-sync', {
-        cameraId: r.cameraId,
-        success: true,
-        outcome: r.outcome,
-        previousTime: r.previousTime,
-        newTime: r.newTime,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        written: true,
-        residualBoundMs: r.residualBoundMs,
-        verified: r.verified,
-        at: r.newTime,
-        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
-      });
-    } else {
-      this.logFailure(r);
-      this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, outcome: r.outcome, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error, at: new Date(this.clock.now()).toISOString() });
-    }
+    for (const line of syncActivity(r)) this.activity.add(line.type, line.message, line.success, line.details);
+    this.bus.emit('camera-sync', cameraSyncEvent(r, new Date(this.clock.now()).toISOString()));
     return r;
-  }
-
-  /** One activity entry per re-write (CAMERA_SPREAD_GOAL_MS), with the residual that asked for it and the one it left. */
-  private logRewrites(r: CameraSyncResult): void {
-    (r.rewrites ?? []).forEach((w, i) => {
-      const signed = (ms: number) => `${ms > 0 ? '+' : ''}${ms} ms`;
-      const now = w.residualAfterMs === null ? 'not verified' : `now ${signed(w.residualAfterMs)} (±${w.residualAfterBoundMs} ms)`;
-      this.activity.add(
-        'camera',
-        `Camera ${r.cameraId} clock written again (${i + 1} of at most ${MAX_REWRITES}, spread goal ${w.goalMs} ms): it was ${signed(w.residualBeforeMs)} (±${w.residualBeforeBoundMs} ms) off the Pi's, ${now}`,
-        w.residualAfterMs !== null && Math.abs(w.residualAfterMs) <= w.goalMs,
-        {
-          source: 'camera',
-          cameraId: r.cameraId,
-          rewrite: i + 1,
-          goalMs: w.goalMs,
-          residualBeforeMs: w.residualBeforeMs,
-          residualBeforeBoundMs: w.residualBeforeBoundMs,
-          residualAfterMs: w.residualAfterMs,
-          residualAfterBoundMs: w.residualAfterBoundMs,
-          latencyMs: w.latencyMs,
-          newTime: w.newTime,
-          reason: r.reason,
-        },
-      );
-    });
-  }
-
-  private logFailure(r: CameraSyncFailure): void {
-    this.activity.add('error', `Camera ${r.cameraId} clock ${CAMERA_SYNC_WORDS[r.outcome]} (${r.reason}): ${r.error}`, false, {
-      source: 'camera',
-      cameraId: r.cameraId,
-      outcome: r.outcome,
-      error: r.error,
-      code: r.code,
-      reason: r.reason,
-      ...(r.offset !== null ? { offset: r.offset } : {}),
-    });
   }
 }
