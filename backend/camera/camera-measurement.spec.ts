@@ -2,7 +2,8 @@ import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/f
 import { ErrorCode } from '../common/domain-error';
 import { mulberry32, Rng } from '../common/prng';
 import { CameraMeasurement } from './camera-measurement';
-import { CameraSession, CameraSessionOwner, CameraSyncKept, CameraSyncResult } from './camera-session';
+import { CameraSyncKept, CameraSyncResult } from './camera-report';
+import { CameraSession, CameraSessionOwner } from './camera-session';
 import { SharedSecondBoundary } from './sync-timing';
 
 /**
@@ -270,7 +271,6 @@ describe('CameraSession.measure', () => {
       expect(writes).toEqual([
         {
           cameraId: '083021000123',
-          serial: '083021000123',
           at: result.newTime,
           atMono: expect.any(Number),
           newTime: result.newTime,

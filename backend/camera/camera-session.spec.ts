@@ -2,7 +2,8 @@ import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/f
 import { parseSimDateTime } from '../../test/camera-sim/camera-clock';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { CameraState } from '../protocol/messages';
-import { CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncResult } from './camera-session';
+import { CameraSyncFailure, CameraSyncResult } from './camera-report';
+import { CameraSession, CameraSessionOwner } from './camera-session';
 import { SharedSecondBoundary } from './sync-timing';
 
 const ONE_WAY_MS = 10;
@@ -140,6 +141,24 @@ describe(CameraSession.name, () => {
 
   describe('sync', () => {
     beforeEach(() => sut.check());
+
+    it('tells the owner what it learnt of the clock together with the outcome, once, however many asked', async () => {
+      const told: Array<{ atMono: number; what: string }> = [];
+      const tell = (what: string) => told.push({ atMono: time.clock.monotonic(), what });
+      sut = new CameraSession({ url: 'http://10.0.0.2:8080/ccapi' }, camera.client(), time.clock, time.waiter, {
+        ...owner,
+        measured: (_s, m) => tell(`measured ${m.kind}`),
+        wrote: () => tell('wrote'),
+        synced: (_s, r) => tell(`synced ${r.outcome}`),
+      });
+      await sut.check();
+      const boundary = new SharedSecondBoundary(() => time.clock.now(), 2);
+      const [first, second] = await Promise.all([sut.sync('test', 'UTC', boundary), sut.sync('again', 'UTC', boundary)]);
+      expect(second).toBe(first);
+      expect(told.map((t) => t.what)).toEqual(['measured before-write', 'measured after-write', 'wrote', 'synced written-verified']);
+      // Held while the sync ran (no status per measurement): all at its end.
+      expect(told.every((t) => t.atMono === time.clock.monotonic())).toBe(true);
+    });
 
     it('times the PUT to arrive on a second boundary, with the body for that second in the Pi zone; verified', async () => {
       const result = (await sync()) as CameraSyncResult;

@@ -2,11 +2,12 @@ import { firstValueFrom, Subject, take, toArray } from 'rxjs';
 import { cameraErrors, FakeCamera, SimulatedTime } from '../../test/camera-sim/fake-ccapi';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ErrorCode } from '../common/domain-error';
-import { DomainEvent, EventBus } from '../common/event-bus';
+import { CameraMeasuredEvent, CameraWrittenEvent, DomainEvent, EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
 import { ActivityEntry, CameraStatus } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
-import { CameraSession, CameraSessionOwner, CameraSource, CameraSyncFailure, CameraSyncResult } from './camera-session';
+import { CameraSyncFailure, CameraSyncResult } from './camera-report';
+import { CameraSession, CameraSessionOwner, CameraSource } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
 import { CameraService } from './camera.service';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
@@ -464,12 +465,10 @@ describe(CameraService.name, () => {
       await sut.check();
     });
 
-    it('measures one camera without writing it: measurements$ with its serial, camera-changed, the status', async () => {
-      const seen: unknown[] = [];
-      sut.measurements$.subscribe((m) => seen.push(m));
+    it('measures one camera without writing it: camera-measured with its serial, camera-changed, the status', async () => {
       const m = await sut.measure('AAA1');
       expect(Math.abs(m.offsetMs! - a.errorMs())).toBeLessThanOrEqual(m.boundMs!);
-      expect(seen).toEqual([{ ...m, serial: 'AAA1' }]);
+      expect(named('camera-measured')).toEqual([{ ...m, serial: 'AAA1' }]);
       expect(a.puts).toEqual([]);
       expect(named('camera-changed')).toEqual([expect.objectContaining({ id: 'AAA1', clock: expect.objectContaining({ offsetMs: m.offsetMs, boundMs: m.boundMs }) })]);
       await expect(sut.measure('ZZZ9')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_CAMERA });
@@ -485,12 +484,11 @@ describe(CameraService.name, () => {
     it('checks each connected camera every CAMERA_CHECK_INTERVAL, read-only, and estimates its drift', async () => {
       await sut.runDueChecks();
       expect(datetimeGets(a) + datetimeGets(b)).toBe(0);
-      const seen: Array<{ cameraId: string; kind: string }> = [];
-      sut.measurements$.subscribe((m) => seen.push(m));
       for (let i = 0; i < 6; i++) {
         await time.sleep(600_000);
         await sut.runDueChecks();
       }
+      const seen = named('camera-measured') as CameraMeasuredEvent[];
       expect(seen.filter((m) => m.cameraId === 'AAA1').map((m) => m.kind)).toEqual(Array(6).fill('check'));
       expect(a.puts).toEqual([]);
       expect(b.puts).toEqual([]);
@@ -547,19 +545,18 @@ describe(CameraService.name, () => {
     });
 
     it('never checks a camera a sync runs on', async () => {
-      const kinds: string[] = [];
-      sut.measurements$.subscribe((m) => kinds.push(`${m.cameraId} ${m.kind}`));
+      const kinds = () => (named('camera-measured') as CameraMeasuredEvent[]).map((m) => `${m.cameraId} ${m.kind}`);
       await time.sleep(600_000);
       const sync = sut.syncAll('test');
       await sut.runDueChecks();
       await sync;
-      expect(kinds.sort()).toEqual(['AAA1 before-write', 'BBB2 after-write', 'BBB2 before-write']);
+      expect(kinds().sort()).toEqual(['AAA1 before-write', 'BBB2 after-write', 'BBB2 before-write']);
       // Once it is over, the checks are due again.
       await sut.runDueChecks();
-      expect(kinds.filter((k) => k.endsWith('check'))).toEqual([]);
+      expect(kinds().filter((k) => k.endsWith('check'))).toEqual([]);
       await time.sleep(600_000);
       await sut.runDueChecks();
-      expect(kinds.filter((k) => k.endsWith('check')).sort()).toEqual(['AAA1 check', 'BBB2 check']);
+      expect(kinds().filter((k) => k.endsWith('check')).sort()).toEqual(['AAA1 check', 'BBB2 check']);
     });
 
     it('does not check at all with CAMERA_CHECK_INTERVAL=0', async () => {
@@ -573,9 +570,12 @@ describe(CameraService.name, () => {
     });
 
     it('syncAll writes only the camera beyond CAMERA_SYNC_THRESHOLD; the other is reported within it, not written', async () => {
-      const writes: Array<{ cameraId: string; serial?: string; beforeOffsetMs: number | null; afterOffsetMs: number | null }> = [];
-      sut.writes$.subscribe((w) => writes.push(w));
+      const from = events.length;
       const [ka, wb] = await sut.syncAll('test');
+      const writes = named('camera-written') as CameraWrittenEvent[];
+      // B's facts went on the bus with its outcome (one status frame per sync): its measurements and write, then its camera-sync.
+      const cameraOf = (e: DomainEvent) => (e.data as { cameraId?: string }).cameraId;
+      expect(events.slice(from).filter((e) => cameraOf(e) === 'BBB2').map((e) => e.name)).toEqual(['camera-measured', 'camera-measured', 'camera-written', 'camera-sync']);
       expect(a.puts).toEqual([]);
       expect(b.puts).toHaveLength(1);
       expect(ka).toMatchObject({ cameraId: 'AAA1', success: true, outcome: 'measured-kept', written: false, verified: true, thresholdMs: 100 });

@@ -4,17 +4,18 @@ import { ActivityLogService } from '../activity-log/activity-log.service';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig, cameraUrls } from '../config/app.config';
-import { CAMERA_SYNC_WORDS, CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
+import { CameraState, CameraStatus, CameraSyncKind } from '../protocol/messages';
 import { SystemClock } from '../system-clock/system-clock';
 import { Clock } from '../time/clock';
-import { CameraClockPort } from './camera-port';
 import { assertCameraId, cameraIdFor } from './camera-id';
+import { CameraClockPort } from './camera-port';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
-import { CameraClockReading, CameraSession, CameraSessionOwner, CameraSyncFailure, CameraSyncKept, CameraSyncReport, CameraSyncResult, formatOffset, needsCredentialsMessage } from './camera-session';
+import { cameraSyncEvent, connectionActivity, syncActivity } from './camera-activity';
+import { CameraClockReading, CameraSyncKept, CameraSyncReport, CameraSyncResult } from './camera-report';
+import { CameraSession, CameraSessionOwner } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
 import { LogOnce } from './log-once';
 import { DiscoveredCamera, SsdpDiscovery, SsdpEvent } from './ssdp';
-import { MAX_REWRITES } from './spread-goal';
 import { SharedSecondBoundary } from './sync-timing';
 import { logText } from '../common/escape';
 
@@ -24,20 +25,18 @@ import { logText } from '../common/escape';
  */
 const BOUNDARY_LEAD_MS = 150;
 
-/** First wait before checking again a camera that answered a check with 503 (doubling up to CAMERA_CHECK_INTERVAL). */
-const BUSY_BACKOFF_MS = 30_000;
-
 const STATE_ORDER: Record<CameraState, number> = { [CameraState.Connected]: 0, [CameraState.NeedsCredentials]: 1, [CameraState.Disconnected]: 2 };
 
 /**
- * Every camera: a registry of camera sessions keyed by id, fed by CAMERA_URL (a list) or SSDP discovery
- * (every camera that answers a search, `ssdp:alive` adopted at once, `ssdp:byebye` followed), one periodic
- * check, the clock sync of all of them on one second boundary, and what the operator sees of them (status,
- * domain events, activity log). When to sync is decided elsewhere (TimeSync); this service does it well and
- * reports it. Nothing else holds a camera.
+ * Every camera: a registry of camera sessions (each owns all there is to know of its camera), fed by CAMERA_URL
+ * (a list) or SSDP discovery (every camera that answers a search, `ssdp:alive` adopted at once, `ssdp:byebye`
+ * followed), one poll, the clock sync of all of them on one second boundary, and what the operator sees of them
+ * (status, domain events, activity log). When to sync is decided elsewhere (TimeSync, through its
+ * CameraClockPort, which this service implements); this service does it well and reports it.
+ * Nothing else holds a camera.
  */
 @Injectable()
-export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDestroy, CameraSessionOwner {
+export class CameraService implements OnModuleInit, OnModuleDestroy, CameraSessionOwner, CameraClockPort {
   private readonly logger = new Logger(CameraService.name);
   private readonly connection = new Subject<CameraStatus>();
   /** Emits a camera's status on every connect, disconnect and change of state. */
@@ -49,27 +48,15 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   private searching: Promise<DiscoveredCamera[]> | null = null;
   private stopped = false;
   private syncingAll: Promise<CameraSyncReport[]> | null = null;
-  /** Each camera's sync in progress, reported once however many callers wait for it. */
-  private readonly syncing = new Map<CameraSession, Promise<CameraSyncReport>>();
   private ssdpSubscription: Subscription | null = null;
   /** Cameras SSDP reported that are being checked. */
   private readonly adopting = new Set<Promise<void>>();
   /** One log line per refused announcement kind and sender, not one per datagram. */
   private readonly refusals = new LogOnce();
 
-  private readonly measurements = new Subject<CameraMeasurement & { serial?: string }>();
-  /** Every measurement of a camera's clock (periodic checks, on demand, before and after each write), with its serial number: for the journal. */
-  readonly measurements$: Observable<CameraMeasurement & { serial?: string }> = this.measurements.asObservable();
-  private readonly writes = new Subject<CameraWrite>();
-  /** Every write of a camera's clock, with the camera's error before and after it: for the journal. */
-  readonly writes$: Observable<CameraWrite> = this.writes.asObservable();
-
-  /** The periodic read-only checks: running, paused (all, or by camera id), backing off a busy camera, and since when each camera is connected. */
-  private readonly checking = new Map<CameraSession, Promise<void>>();
+  /** The periodic read-only checks paused: for all, or by camera id (an id may name a camera not connected yet). */
   private checksPausedForAll = false;
   private readonly checksPaused = new Set<string>();
-  private readonly checkBackoff = new Map<CameraSession, { untilMono: number; delayMs: number }>();
-  private readonly connectedSince = new Map<CameraSession, number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -112,8 +99,6 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     this.ssdpSubscription = null;
     this.ssdp.close();
     for (const session of this.sessions) session.close();
-    this.measurements.complete();
-    this.writes.complete();
   }
 
   // ---- what others ask -------------------------------------------------------------------------
@@ -239,16 +224,13 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   /**
    * @internal The periodic read-only checks due now (what the poll starts): every connected camera whose last
    * measurement is CAMERA_CHECK_INTERVAL old, unless its checks are paused, a sync runs on it, or it answered
-   * 503 lately (then it waits 30 s, doubling up to the interval). Each check publishes `camera-changed`.
-   * Resolves when they are done; never throws.
+   * 503 lately (then it waits 30 s, doubling up to the interval: CameraSession.checkDue). Each check publishes
+   * `camera-changed`. Resolves when they are done; never throws.
    */
   async runDueChecks(): Promise<void> {
     const interval = this.config.CAMERA_CHECK_INTERVAL;
     if (!interval || this.stopped) return;
-    const now = this.clock.monotonic();
-    const due = this.sessions.filter(
-      (s) => s.state === CameraState.Connected && !this.checksPausedFor(s) && !this.syncing.has(s) && !this.checking.has(s) && now >= this.nextCheckMono(s, interval),
-    );
+    const due = this.sessions.filter((s) => !this.checksPausedFor(s) && s.checkDue(interval));
     await Promise.all(due.map((session) => this.runCheck(session, interval)));
   }
 
@@ -268,40 +250,29 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
   changed(session: CameraSession, from: CameraState, reason: string | null): void {
     const status = session.status();
     const to = status.state;
-    if (to === CameraState.Connected && from !== to) this.connectedSince.set(session, this.clock.monotonic());
-    if (to !== CameraState.Connected) {
-      this.connectedSince.delete(session);
-      session.cancelCheck();
-    }
     if (from === to) {
       this.bus.emit('camera-changed', status);
       return;
     }
-    if (to === CameraState.Connected) {
-      const info = status.info;
-      const name = [info?.productName, info?.serialNumber && `(serial ${info.serialNumber})`].filter(Boolean).join(' ') || `camera ${status.id}`;
-      this.activity.add('camera', `Camera connected: ${name} at ${session.client.baseUrl}`, true, { cameraId: status.id, baseUrl: session.client.baseUrl, ...info });
-      this.bus.emit('camera-connected', status);
-    } else if (to === CameraState.NeedsCredentials) {
-      const message = needsCredentialsMessage(session.client.baseUrl);
-      this.activity.add('camera', message, false, { cameraId: status.id, baseUrl: session.client.baseUrl, error: reason ?? undefined, userSet: Boolean(this.config.CAMERA_USER) });
-      this.bus.emit('camera-changed', status);
-    } else {
-      this.activity.add('camera', `Camera ${status.id} disconnected: ${reason ?? 'no answer'}`, false, { cameraId: status.id, error: reason ?? undefined, baseUrl: session.client.baseUrl });
-      this.bus.emit('camera-disconnected', status);
-    }
+    const line = connectionActivity(status, session.client.baseUrl, reason, Boolean(this.config.CAMERA_USER));
+    this.activity.add(line.type, line.message, line.success, line.details);
+    this.bus.emit(to === CameraState.Connected ? 'camera-connected' : to === CameraState.NeedsCredentials ? 'camera-changed' : 'camera-disconnected', status);
     this.connection.next(status);
   }
 
   /** @internal */
   measured(session: CameraSession, measurement: CameraMeasurement): void {
-    const serial = session.status().info?.serialNumber;
-    this.measurements.next({ ...measurement, ...(serial ? { serial } : {}) });
+    this.bus.emit('camera-measured', { ...measurement, serial: session.serial });
   }
 
   /** @internal */
-  wrote(_session: CameraSession, write: CameraWrite): void {
-    this.writes.next(write);
+  wrote(session: CameraSession, write: CameraWrite): void {
+    this.bus.emit('camera-written', { ...write, serial: session.serial });
+  }
+
+  /** @internal */
+  synced(_session: CameraSession, report: CameraSyncReport): void {
+    this.report(report);
   }
 
   /** @internal */
@@ -339,30 +310,11 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     return this.checksPausedForAll || this.checksPaused.has(session.id);
   }
 
-  /** When the camera's next check is due (monotonic): an interval after its last measurement (or its connection), or after a busy backoff. */
-  private nextCheckMono(session: CameraSession, interval: number): number {
-    const since = session.lastMeasuredMono ?? this.connectedSince.get(session) ?? this.clock.monotonic();
-    return Math.max(since + interval, this.checkBackoff.get(session)?.untilMono ?? -Infinity);
-  }
-
-  private runCheck(session: CameraSession, interval: number): Promise<void> {
-    const run = (async () => {
-      try {
-        const measurement = await session.measure(MeasurementKind.Check);
-        if (!measurement) return; // cancelled by a sync or a pause: nothing learnt, due again
-        this.checkBackoff.delete(session);
-        this.bus.emit('camera-changed', session.status());
-      } catch (error) {
-        // Busy (503): leave it alone for a while, longer each time. Anything else: the next interval (the poll says if it left).
-        const busy = error instanceof DomainError && error.code === ErrorCode.CAMERA_BUSY;
-        const previous = this.checkBackoff.get(session)?.delayMs;
-        const delayMs = busy ? Math.min(previous ? previous * 2 : BUSY_BACKOFF_MS, interval) : interval;
-        this.checkBackoff.set(session, { untilMono: this.clock.monotonic() + delayMs, delayMs });
-        this.logger.debug(`Checking camera ${session.id}'s clock: ${logText(messageOf(error))}; next try in ${Math.round(delayMs / 1000)} s`);
-      }
-    })().finally(() => this.checking.delete(session));
-    this.checking.set(session, run);
-    return run;
+  /** One camera's periodic check; cancelled (a sync, a pause), nothing was learnt and it is due again. */
+  private async runCheck(session: CameraSession, interval: number): Promise<void> {
+    const check = await session.periodicCheck(interval);
+    if (check.outcome === 'measured') this.bus.emit('camera-changed', session.status());
+    if (check.outcome === 'failed') this.logger.debug(`Checking camera ${session.id}'s clock: ${logText(messageOf(check.error))}; next try in ${Math.round(check.retryInMs / 1000)} s`);
   }
 
   /** One M-SEARCH at a time; the cameras that answer are adopted as they answer (see onSsdp), not when it ends. */
@@ -432,8 +384,6 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
     if (index < 0) return false;
     const [gone] = this.sessions.splice(index, 1);
     gone.close();
-    this.checkBackoff.delete(gone);
-    this.connectedSince.delete(gone);
     return true;
   }
 
@@ -453,140 +403,18 @@ export class CameraService implements CameraClockPort, OnModuleInit, OnModuleDes
       return sessions.map((s) => this.report({ cameraId: s.id, success: false, outcome: CameraSyncKind.Failed, reason, code: ErrorCode.INTERNAL, error: message, previousTime: null, offset: null }));
     }
     const boundary = new SharedSecondBoundary(() => this.clock.now(), sessions.length, BOUNDARY_LEAD_MS);
-    return Promise.all(
-      sessions.map((session) => {
-        const running = this.syncing.get(session);
-        if (running) {
-          boundary.leave();
-          return running;
-        }
-        const run = session
-          .sync(reason, timezone, boundary, { thresholdMs: this.config.CAMERA_SYNC_THRESHOLD, spreadGoalMs: this.config.CAMERA_SPREAD_GOAL_MS })
-          .then((r) => this.report(r))
-          .finally(() => this.syncing.delete(session));
-        this.syncing.set(session, run);
-        return run;
-      }),
-    );
+    const options = { thresholdMs: this.config.CAMERA_SYNC_THRESHOLD, spreadGoalMs: this.config.CAMERA_SPREAD_GOAL_MS };
+    // A camera whose sync runs already leaves the boundary and gives that sync's outcome (reported once: `synced`).
+    return Promise.all(sessions.map((session) => session.sync(reason, timezone, boundary, options)));
   }
 
   /**
-   * The activity entry and the camera-sync event of one camera's sync: both carry its `outcome`, and the entry's
-   * words are that outcome's (CAMERA_SYNC_WORDS), so the log never says "set" of a camera that was not written.
+   * The activity entries and the camera-sync event of one camera's sync (camera-activity.ts). The sync's
+   * `camera-measured` and `camera-written` facts went out just before (one status frame per sync).
    */
   private report(r: CameraSyncReport): CameraSyncReport {
-    const words = CAMERA_SYNC_WORDS[r.outcome];
-    if (r.outcome === CameraSyncKind.MeasuredKept) {
-      this.activity.add(
-        'camera',
-        `Camera ${r.cameraId} clock ${words} (${r.reason}): within ${r.thresholdMs} ms of the Pi's (${formatOffset(r.offset)}, ±${r.offsetBoundMs} ms)`,
-        true,
-        {
-          source: 'camera',
-          cameraId: r.cameraId,
-          outcome: r.outcome,
-          offset: r.offset,
-          offsetBoundMs: r.offsetBoundMs,
-          residualMs: r.residualMs,
-          residualBoundMs: r.residualBoundMs,
-          verified: true,
-          written: false,
-          thresholdMs: r.thresholdMs,
-          previousTime: r.previousTime,
-          reason: r.reason,
-        },
-      );
-      this.bus.emit('camera-sync', {
-        cameraId: r.cameraId,
-        success: true,
-        outcome: r.outcome,
-        previousTime: r.previousTime,
-        newTime: null,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        written: false,
-        residualBoundMs: r.residualBoundMs,
-        verified: true,
-        thresholdMs: r.thresholdMs,
-        at: r.measurement.at,
-      });
-    } else if (r.success) {
-      this.logRewrites(r);
-      const now = r.verified ? `now ${r.residualMs} ms off (±${r.residualBoundMs} ms)` : `not verified because ${r.unverifiedBecause}`;
-      this.activity.add('camera', `Camera ${r.cameraId} clock ${words} (${r.reason}): it was ${formatOffset(r.offset)} (±${r.offsetBoundMs} ms), ${now}`, true, {
-        source: 'camera',
-        cameraId: r.cameraId,
-        outcome: r.outcome,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        residualBoundMs: r.residualBoundMs,
-        verified: r.verified,
-        written: true,
-        previousTime: r.previousTime,
-        newTime: r.newTime,
-        reason: r.reason,
-        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
-        ...(r.rewrites ? { rewrites: r.rewrites.length } : {}),
-      });
-      this.bus.emit('camera-sync', {
-        cameraId: r.cameraId,
-        success: true,
-        outcome: r.outcome,
-        previousTime: r.previousTime,
-        newTime: r.newTime,
-        offset: r.offset,
-        offsetBoundMs: r.offsetBoundMs,
-        residualMs: r.residualMs,
-        written: true,
-        residualBoundMs: r.residualBoundMs,
-        verified: r.verified,
-        at: r.newTime,
-        ...(r.piSteppedDuring ? { piSteppedDuring: true } : {}),
-      });
-    } else {
-      this.logFailure(r);
-      this.bus.emit('camera-sync', { cameraId: r.cameraId, success: false, outcome: r.outcome, previousTime: r.previousTime, newTime: null, offset: r.offset, residualMs: null, error: r.error, at: new Date(this.clock.now()).toISOString() });
-    }
+    for (const line of syncActivity(r)) this.activity.add(line.type, line.message, line.success, line.details);
+    this.bus.emit('camera-sync', cameraSyncEvent(r, new Date(this.clock.now()).toISOString()));
     return r;
-  }
-
-  /** One activity entry per re-write (CAMERA_SPREAD_GOAL_MS), with the residual that asked for it and the one it left. */
-  private logRewrites(r: CameraSyncResult): void {
-    (r.rewrites ?? []).forEach((w, i) => {
-      const signed = (ms: number) => `${ms > 0 ? '+' : ''}${ms} ms`;
-      const now = w.residualAfterMs === null ? 'not verified' : `now ${signed(w.residualAfterMs)} (±${w.residualAfterBoundMs} ms)`;
-      this.activity.add(
-        'camera',
-        `Camera ${r.cameraId} clock written again (${i + 1} of at most ${MAX_REWRITES}, spread goal ${w.goalMs} ms): it was ${signed(w.residualBeforeMs)} (±${w.residualBeforeBoundMs} ms) off the Pi's, ${now}`,
-        w.residualAfterMs !== null && Math.abs(w.residualAfterMs) <= w.goalMs,
-        {
-          source: 'camera',
-          cameraId: r.cameraId,
-          rewrite: i + 1,
-          goalMs: w.goalMs,
-          residualBeforeMs: w.residualBeforeMs,
-          residualBeforeBoundMs: w.residualBeforeBoundMs,
-          residualAfterMs: w.residualAfterMs,
-          residualAfterBoundMs: w.residualAfterBoundMs,
-          latencyMs: w.latencyMs,
-          newTime: w.newTime,
-          reason: r.reason,
-        },
-      );
-    });
-  }
-
-  private logFailure(r: CameraSyncFailure): void {
-    this.activity.add('error', `Camera ${r.cameraId} clock ${CAMERA_SYNC_WORDS[r.outcome]} (${r.reason}): ${r.error}`, false, {
-      source: 'camera',
-      cameraId: r.cameraId,
-      outcome: r.outcome,
-      error: r.error,
-      code: r.code,
-      reason: r.reason,
-      ...(r.offset !== null ? { offset: r.offset } : {}),
-    });
   }
 }

@@ -7,6 +7,9 @@
  */
 import { ClockReading } from './sync-timing';
 
+/** Room around a guess of where the camera's error is (its last measurement, the write just made). */
+export const HINT_MARGIN_MS = 20;
+
 /** The camera's error, camera minus Pi, ms, lies in [low, high). */
 export interface ErrorWindow {
   low: number;

@@ -12,7 +12,8 @@
 import { Logger } from '@nestjs/common';
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CameraSession, CameraSyncReport } from '../../backend/camera/camera-session';
+import { CameraSyncReport } from '../../backend/camera/camera-report';
+import { CameraSession } from '../../backend/camera/camera-session';
 import { CameraService } from '../../backend/camera/camera.service';
 import { SharedSecondBoundary } from '../../backend/camera/sync-timing';
 import { mulberry32 } from '../../backend/common/prng';

@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
+import { filter, firstValueFrom, map } from 'rxjs';
 import { ActivityLogService } from '../../backend/activity-log/activity-log.service';
 import { CameraHttp } from '../../backend/camera/camera-http';
 import { CameraSessionFactory } from '../../backend/camera/camera-session.factory';
@@ -52,6 +53,8 @@ export interface ServiceHarness {
   events: DomainEvent[];
   /** The data of the events called `name`. */
   named<K extends keyof DomainEventMap>(name: K): Array<DomainEventMap[K]>;
+  /** The data of the next event called `name` (that `where` accepts). */
+  next<K extends keyof DomainEventMap>(name: K, where?: (data: DomainEventMap[K]) => boolean): Promise<DomainEventMap[K]>;
   systemClock: ZoneOnlySystemClock;
   close(): void;
 }
@@ -76,6 +79,14 @@ export function newService(config: AppConfig, options: { zone?: string; ssdp?: P
     ssdp,
     events,
     named: <K extends keyof DomainEventMap>(name: K) => events.filter((e) => e.name === name).map((e) => e.data as DomainEventMap[K]),
+    next: <K extends keyof DomainEventMap>(name: K, where: (data: DomainEventMap[K]) => boolean = () => true) =>
+      firstValueFrom(
+        bus.events$.pipe(
+          filter((e) => e.name === name),
+          map((e) => e.data as DomainEventMap[K]),
+          filter(where),
+        ),
+      ),
     systemClock,
     close: () => {
       service.stop();

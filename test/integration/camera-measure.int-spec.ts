@@ -1,8 +1,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { firstValueFrom, filter } from 'rxjs';
 import { CameraMeasurement } from '../../backend/camera/camera-measurement';
-import { CameraSyncKept, CameraSyncResult } from '../../backend/camera/camera-session';
+import { CameraSyncKept, CameraSyncResult } from '../../backend/camera/camera-report';
 import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
 import { cameraConfig, newService, ServiceHarness } from './camera-harness';
 
@@ -106,7 +105,7 @@ describe('Measuring a camera without writing it (simulator on real sockets)', ()
 
     it('writes a camera beyond it, and verifies the write by measuring again', async () => {
       sim.clock.setError(-740);
-      const writes = firstValueFrom(h.service.writes$);
+      const writes = h.next('camera-written');
       const result = (await h.service.syncOne(SERIAL, 'test')) as CameraSyncResult;
       expect(puts().map((r) => r.status)).toEqual([200]);
       expect(result).toMatchObject({ success: true, written: true, verified: true });
@@ -122,7 +121,7 @@ describe('Measuring a camera without writing it (simulator on real sockets)', ()
     sims = [sim];
     const h = newService(cameraConfig({ CAMERA_URL: sim.httpUrl, CAMERA_CHECK_INTERVAL: 500, CAMERA_POLL_INTERVAL: 200 }));
     harnesses = [h];
-    const check = firstValueFrom(h.service.measurements$.pipe(filter((m) => m.kind === 'check')));
+    const check = h.next('camera-measured', (m) => m.kind === 'check');
     h.service.start();
     const m = await check;
     expect(m).toMatchObject({ cameraId: '083021000123', serial: '083021000123', uncertain: false });

@@ -1,5 +1,5 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { CameraSyncFailure, CameraSyncResult } from '../../backend/camera/camera-session';
+import { CameraSyncFailure, CameraSyncResult } from '../../backend/camera/camera-report';
 import { ErrorCode } from '../../backend/common/domain-error';
 import { CameraSim, startCameraSims } from '../camera-sim/sim';
 import { parseSimDateTime } from '../camera-sim/camera-clock';

@@ -1,5 +1,5 @@
 import { firstValueFrom, take, toArray } from 'rxjs';
-import { CameraSyncResult } from '../../backend/camera/camera-session';
+import { CameraSyncResult } from '../../backend/camera/camera-report';
 import { CameraService } from '../../backend/camera/camera.service';
 import { ErrorCode } from '../../backend/common/domain-error';
 import { CameraStatus } from '../../backend/protocol/messages';

@@ -1,5 +1,5 @@
-import { CameraWrite } from '../../backend/camera/camera-measurement';
-import { CameraSyncResult } from '../../backend/camera/camera-session';
+import { CameraSyncResult } from '../../backend/camera/camera-report';
+import { CameraWrittenEvent } from '../../backend/common/event-bus';
 import { CameraSim, startCameraSims } from '../camera-sim/sim';
 import { parseSimDateTime } from '../camera-sim/camera-clock';
 import { cameraConfig, newService, ServiceHarness } from './camera-harness';
@@ -19,17 +19,17 @@ function putsOf(sim: CameraSim) {
 describe('CAMERA_SPREAD_GOAL_MS: a camera whose PUT arrived late is written again (simulators on real sockets)', () => {
   let sims: CameraSim[];
   let h: ServiceHarness;
-  let writes: CameraWrite[];
+  let writes: CameraWrittenEvent[];
 
   async function syncWithLatePut(goalMs: number): Promise<CameraSyncResult[]> {
     sims = await startCameraSims(2, { httpsPort: false, latencyMs: 8 }, (i) => ({ clockOffsetMs: i ? -41_300 : 12_700 }));
     h = newService(cameraConfig({ CAMERA_URL: sims.map((s) => s.httpUrl).join(','), CAMERA_SPREAD_GOAL_MS: goalMs }), { zone: 'Europe/Berlin' });
-    writes = [];
-    h.service.writes$.subscribe((w) => writes.push(w));
     await h.service.check();
     // B's first PUT reaches it LATE_MS after it was timed to: one slow request.
     sims[1].setFault({ kind: 'late', ms: LATE_MS }, { method: 'PUT', path: 'functions/datetime', times: 1 });
-    return (await h.service.syncAll('test')) as CameraSyncResult[];
+    const outcomes = (await h.service.syncAll('test')) as CameraSyncResult[];
+    writes = h.named('camera-written');
+    return outcomes;
   }
 
   afterEach(async () => {
@@ -37,7 +37,7 @@ describe('CAMERA_SPREAD_GOAL_MS: a camera whose PUT arrived late is written agai
     await Promise.all((sims ?? []).map((sim) => sim.close()));
   });
 
-  it('lands beyond the goal, the second write brings it within; both writes journaled and logged', async () => {
+  it('lands beyond the goal, the second write brings it within; both writes published and logged', async () => {
     const outcomes = await syncWithLatePut(20);
     const truth = sims.map((sim) => sim.clock.errorMs());
 
@@ -67,7 +67,7 @@ describe('CAMERA_SPREAD_GOAL_MS: a camera whose PUT arrived late is written agai
     // The old error is the one before the first write, not the late one.
     expect(Math.abs(-outcomes[1].offset + 41_300)).toBeLessThanOrEqual(500 + outcomes[1].offsetBoundMs);
 
-    // The journal: every real write, each with its residual; B's re-write starts from the late write's residual.
+    // The camera-written facts: every real write, each with its residual; B's re-write starts from the late write's residual.
     expect(writes.map((w) => [w.cameraId, w.verified])).toEqual(expect.arrayContaining([[A, true], [B, true], [B, true]]));
     const ofB = writes.filter((w) => w.cameraId === B);
     expect(ofB).toHaveLength(2);
