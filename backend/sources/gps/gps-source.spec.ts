@@ -224,6 +224,25 @@ describe(GpsSource.name, () => {
     expect(rec.infos[1]).toBe('GPS has a 3D fix again');
   });
 
+  it('refuses a receiver 1024 weeks back in words (a gpsd without its own rollover check passes it on)', async () => {
+    gpsd = new FakeGpsd();
+    const rec = start(await gpsd.listen());
+    await until('connected', () => rec.infos.length === 1);
+    const rollover = 1024 * 7 * 86_400_000;
+    gpsd.send(tpv(T0 - rollover), tpv(T0 + 1000 - rollover));
+    await until('said', () => sut!.status()?.facts?.said === iso(T0 + 1000 - rollover));
+    expect(rec.losses).toEqual([
+      {
+        source: 'gps',
+        who: '/dev/ttyACM0',
+        code: 'GPS_WEEK_ROLLOVER',
+        why: "GPS says 23 Apr 2007, 12:00:10 UTC, 1024 weeks before the Pi's time: a receiver whose firmware missed a GPS week-number rollover; its time is refused",
+      },
+    ]);
+    expect(sut!.status()).toMatchObject({ active: false, state: expect.stringMatching(/^refusing its time: GPS says 23 Apr 2007/) });
+    expect(rec.readings).toEqual([]);
+  });
+
   it('uses gpsd clock stamps only from this machine', () => {
     expect(['127.0.0.1', '127.0.1.1', '::1', 'localhost'].map(isLocalGpsd)).toEqual([true, true, true, true]);
     expect(['192.168.4.1', 'gps.lan', '::ffff:10.0.0.1'].map(isLocalGpsd)).toEqual([false, false, false]);
