@@ -17,7 +17,7 @@
 import { GpsdClient } from '../../backend/sources/gps/gpsd-client';
 import { GpsSource } from '../../backend/sources/gps/gps-source';
 import { SourceContext, SourceReading } from '../../backend/sources/source-port';
-import { mulberry32 } from '../../backend/time-sync/prng';
+import { mulberry32 } from '../../backend/common/prng';
 import { HostClock, SimulatedWallClock } from '../../backend/time/clock';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
 import { GpsdFeeder, gpsdMissing } from '../support/gpsd-harness';

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../time-sync/prng';
+import { mulberry32 } from '../../common/prng';
 import { BUILD_DATE_MS } from '../../time/validation';
 import { GPS_ROLLOVER_MS, GpsEnvironment, GpsEvent, GpsLossCode, GpsSample, GpsTimeKeeper } from './gps-time';
 
