@@ -2,7 +2,8 @@
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
 # journal's fsync-order test; exiftool for the photo-fix suite; shellcheck, polkitd, duktape, iw, iproute2 and curl
-# for the kiosk suite; iproute2 also for the network-namespace reliability suite;
+# for the kiosk suite; iproute2 also for the network-namespace reliability suite; gpsd and python3-gps (gpsfake's
+# engine, without the gpsd-clients package that holds the gpsfake script) for the GPS integration suite and bench;
 # WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite; cog and WPEWebDriver for the kiosk
 # on small Pis),
 # the npm packages, then runs every jest suite with `npm test`.
@@ -23,6 +24,8 @@ command -v duk >/dev/null 2>&1 || need+=(duktape)
 command -v iw >/dev/null 2>&1 || need+=(iw)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/sbin/gpsd ] || need+=(gpsd)
+/usr/bin/python3 -c 'import gps.fake' >/dev/null 2>&1 || need+=(python3-gps)
 # The phone's other engines (test/browser-engines). Wanted, not needed: a package the mirror lacks leaves its
 # engine out, and that suite says which one and why (ENGINES_REQUIRED=1 makes it fail instead).
 want=()

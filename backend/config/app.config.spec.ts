@@ -1,6 +1,30 @@
-import { AppConfig, cameraUrls, ConfigError, demoTrustsLoopback, demoWantsCamera, kioskTokenFile, maskCredentials, shownValue, validateConfig } from './app.config';
+import { AppConfig, cameraUrls, ConfigError, demoTrustsLoopback, demoWantsCamera, gpsdAddress, kioskTokenFile, maskCredentials, shownValue, validateConfig } from './app.config';
 
 describe(validateConfig.name, () => {
+  it('reads GPSD_ADDRESS (empty: no GPS) and GPS_OFFSET_MS', () => {
+    expect(validateConfig({})).toMatchObject({ GPSD_ADDRESS: '127.0.0.1:2947', GPS_OFFSET_MS: 0 });
+    expect(gpsdAddress(validateConfig({}).GPSD_ADDRESS)).toEqual({ host: '127.0.0.1', port: 2947 });
+    expect(validateConfig({ GPSD_ADDRESS: '' }).GPSD_ADDRESS).toBe('');
+    expect(gpsdAddress(validateConfig({ GPSD_ADDRESS: '  ' }).GPSD_ADDRESS)).toBeNull();
+    expect(gpsdAddress(validateConfig({ GPSD_ADDRESS: '[::1]:12947' }).GPSD_ADDRESS)).toEqual({ host: '::1', port: 12947 });
+    expect(gpsdAddress(validateConfig({ GPSD_ADDRESS: 'gps.lan' }).GPSD_ADDRESS)).toEqual({ host: 'gps.lan', port: 2947 });
+    expect(validateConfig({ GPS_OFFSET_MS: '-120' }).GPS_OFFSET_MS).toBe(-120);
+  });
+
+  it.each([
+    [{ GPSD_ADDRESS: '127.0.0.1:0' }, /GPSD_ADDRESS: "127.0.0.1:0" is not host:port/],
+    [{ GPSD_ADDRESS: '127.0.0.1:99999' }, /GPSD_ADDRESS/],
+    [{ GPSD_ADDRESS: 'tcp://127.0.0.1:2947' }, /GPSD_ADDRESS: "tcp:\/\/127.0.0.1:2947" is not host:port \(e.g. 127.0.0.1:2947/],
+    [{ GPSD_ADDRESS: '::1:2947' }, /GPSD_ADDRESS/],
+    [{ GPSD_ADDRESS: '[gps]:2947' }, /GPSD_ADDRESS/],
+    [{ GPSD_ADDRESS: 'op:pw@gps:2947' }, /GPSD_ADDRESS: "\*\*\*@gps:2947"/],
+    [{ GPS_OFFSET_MS: '2500' }, /GPS_OFFSET_MS="2500"/],
+    [{ GPS_OFFSET_MS: '12.5' }, /GPS_OFFSET_MS/],
+  ])('refuses %p, naming it', (env, message) => {
+    expect(() => validateConfig(env)).toThrow(ConfigError);
+    expect(() => validateConfig(env)).toThrow(message);
+  });
+
   it('gives the design defaults for an empty environment', () => {
     const config = validateConfig({});
     expect(config).toBeInstanceOf(AppConfig);

@@ -191,12 +191,26 @@ export class AppConfig {
   /** How fast the hardware clock may drift, in ppm: its bound grows by this much of the time since the clock was last set. */
   @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.1) @Max(1000)
   RTC_DRIFT_PPM = 20;
+
+  /**
+   * Where gpsd serves its JSON protocol, `host:port` (`[::1]:2947` for IPv6; a bare host means port 2947); empty:
+   * no GPS. Checked by `validateConfig` (`gpsdAddressProblem`). A gpsd absent there is one line in the log.
+   */
+  @IsString()
+  GPSD_ADDRESS = '127.0.0.1:2947';
+
+  /**
+   * The receiver's known NMEA delay, ms: its serial time is taken as this much late. 0: not known (taken as
+   * 0-1000 ms late, 500 ± 500 ms). Calibration against a phone measures it (the GPS status shows the figure).
+   */
+  @Type(() => Number) @IsInt() @Min(-2000) @Max(2000)
+  GPS_OFFSET_MS = 0;
 }
 
 export class ConfigError extends Error {}
 
 /** Settings whose empty value is a choice (off), not "use the default". */
-const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS']);
+const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS', 'GPSD_ADDRESS']);
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
@@ -221,6 +235,8 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (config.AP_ADDRESS && !isIP(config.AP_ADDRESS.trim())) throw new ConfigError(`Invalid configuration:\n  AP_ADDRESS: "${config.AP_ADDRESS}" is not an IP address`);
   const badHost = allowedHostsProblem(config.ALLOWED_HOSTS);
   if (badHost) throw new ConfigError(`Invalid configuration:\n  ALLOWED_HOSTS: ${badHost}`);
+  const badGpsd = gpsdAddressProblem(config.GPSD_ADDRESS);
+  if (badGpsd) throw new ConfigError(`Invalid configuration:\n  GPSD_ADDRESS: ${badGpsd}`);
   if (config.DEMO && config.CLOCK_BACKEND === 'system') {
     throw new ConfigError('Invalid configuration:\n  DEMO=true: the demo (loopback trusted, a simulated camera) needs CLOCK_BACKEND=simulated; the system backend sets a real clock');
   }
@@ -310,4 +326,27 @@ export function cameraUrlProblem(value: string | undefined): string | null {
     seen.add(key);
   }
   return null;
+}
+
+/** gpsd's own port. */
+export const GPSD_DEFAULT_PORT = 2947;
+
+/** Where gpsd is, from GPSD_ADDRESS; null when empty (no GPS) or malformed (`gpsdAddressProblem` says why). */
+export function gpsdAddress(value: string | undefined): { host: string; port: number } | null {
+  const text = (value ?? '').trim();
+  if (!text) return null;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+))(?::(\d{1,5}))?$/.exec(text);
+  if (!m) return null;
+  const host = m[1] ?? m[2];
+  const port = m[3] === undefined ? GPSD_DEFAULT_PORT : Number(m[3]);
+  if (port < 1 || port > 65535) return null;
+  if (m[1] !== undefined && isIP(host) !== 6) return null;
+  if (m[2] !== undefined && !isIP(host) && allowedHostsProblem(host)) return null;
+  return { host, port };
+}
+
+/** What is wrong with GPSD_ADDRESS; null if nothing (empty is fine: no GPS). */
+export function gpsdAddressProblem(value: string | undefined): string | null {
+  if (!(value ?? '').trim() || gpsdAddress(value)) return null;
+  return `${JSON.stringify(maskCredentials(value ?? ''))} is not host:port (e.g. 127.0.0.1:2947, [::1]:2947, or empty for no GPS)`;
 }

@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     ['kiosk-memory', async () => (await import('./kiosk-memory.bench')).main()],
     ['sync-load', async () => (await import('./sync-load.bench')).main()],
     ['rtc', async () => (await import('./rtc.bench')).main()],
+    ['gps', async () => (await import('./gps.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {
