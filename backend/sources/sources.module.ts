@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { SystemClockModule } from '../system-clock/system-clock.module';
+import { GpsModule } from './gps/gps.module';
+import { GpsSource } from './gps/gps-source';
 import { PiClockWatch } from './ntp/pi-clock-watch';
 import { RtcModule } from './rtc/rtc.module';
 import { RtcSource } from './rtc/rtc-source';
@@ -15,13 +17,13 @@ export class TimeSources {
  * adapter added to the list below (plus its ranking entry and its label).
  */
 @Module({
-  imports: [SystemClockModule, RtcModule],
+  imports: [SystemClockModule, RtcModule, GpsModule],
   providers: [
     PiClockWatch,
     {
       provide: TimeSources,
       useFactory: (...adapters: TimeSourceAdapter[]) => new TimeSources(adapters),
-      inject: [PiClockWatch, RtcSource],
+      inject: [PiClockWatch, RtcSource, GpsSource],
     },
   ],
   exports: [TimeSources, PiClockWatch],

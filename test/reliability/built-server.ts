@@ -13,6 +13,7 @@ export const SERVER_ENV: Record<string, string> = {
   HOST: '127.0.0.1',
   AP_SUBNETS: '127.0.0.1/32',
   CAMERA_DISCOVERY: 'false',
+  GPSD_ADDRESS: '',
   CAMERA_URL: '',
   AUTO_SYNC: 'false',
   CLOCK_BACKEND: 'simulated',

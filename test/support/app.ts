@@ -19,6 +19,8 @@ export const TEST_ENV: Record<string, string> = {
   AP_SUBNETS: '127.0.0.1/32,::1/128',
   CAMERA_DISCOVERY: 'false',
   CAMERA_URL: '',
+  // No gpsd unless a test starts one (the default 127.0.0.1:2947 would find whatever this machine runs).
+  GPSD_ADDRESS: '',
   // The first-run demo (a simulated camera, loopback trusted) only where a test asks for it.
   DEMO: 'false',
 };

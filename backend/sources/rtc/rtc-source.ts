@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ClockSet, JournalEntries, lastClockSet } from '../../activity-log/journal-times';
@@ -170,12 +171,15 @@ export class RtcSource extends TimeSourceAdapter {
     super();
   }
 
+  private readonly logger = new Logger(RtcSource.name);
+
   async start(sink: SourceSink, context: SourceContext): Promise<void> {
     this.sink = sink;
     this.context = context;
     if (this.settings.sysfs === null) {
       this.state = { kind: 'off' };
-      sink.info(this.source, this.settings.off ?? 'The hardware clock is not read');
+      // A setting, not news for the operator: the server's log says it once, the activity log does not.
+      this.logger.log(this.settings.off ?? 'The hardware clock is not read');
       return;
     }
     await this.readNow();
