@@ -476,6 +476,18 @@ describe(App.name, () => {
       expect(screen.queryByTestId('operator-hold')).not.toBeInTheDocument();
     });
 
+    it('asks about a GPS that disagrees by its name, and the answer takes its time', () => {
+      renderApp();
+      sendStatus(decided({ decision: makeDecision({ source: 'gps', client: '/dev/ttyACM0', message: 'GPS (/dev/ttyACM0) says 10:00:05, the Pi was set by hand to 10:00:00 (+5 s). Use its time?' }) }));
+      expect(screen.getByTestId('decision')).toHaveTextContent('GPS disagrees with the time set by hand');
+      expect(screen.getByTestId('decision-detail')).toHaveTextContent('GPS (/dev/ttyACM0) is 1 h 0 min 0 s ahead of the Pi');
+      const button = screen.getByTestId('use-client-time');
+      expect(button).toHaveTextContent('Use the time of GPS');
+      fireEvent.click(button);
+      expect(ws().sentFrames).toEqual([{ type: ClientFrameType.UseClientTime, data: {} }]);
+      expect(button).toHaveTextContent('Measuring GPS…');
+    });
+
     it('names a suspected zone mistake and the two zones', () => {
       renderApp();
       sendStatus(decided({ operatorHold: false, decision: makeDecision({ kind: DecisionKind.SuspectedZoneMistake, offsetMs: -1_800_000, clientZone: 'Asia/Kolkata', piZone: 'UTC' }) }));
@@ -641,6 +653,31 @@ describe(App.name, () => {
       expect(screen.getByTestId('pi-source')).toHaveTextContent('from the phone at 10.42.0.5');
       expect(screen.getByTestId('pi-age')).toHaveTextContent('2 min ago');
       expect(screen.getByTestId('pi-bound')).toHaveTextContent('± 3.2 ms');
+    });
+
+    it('names any source by the label the server sends, and shows GPS and the hardware clock with their state', () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      sendStatus(
+        kioskStatus({
+          reliability: 'high',
+          lastSyncAgeMs: 20_000,
+          errorBoundMs: 501,
+          syncSource: 'gps',
+          sourceLabel: 'GPS',
+          sources: [
+            { source: 'gps', who: '/dev/ttyACM0', state: '3D fix, not calibrated', active: true, errorBoundMs: 501 },
+            { source: 'rtc', who: 'rtc0', state: 'hardware clock rtc0 says 2024-03-01: not used', active: false, errorBoundMs: null },
+          ],
+        }),
+      );
+      expect(screen.getByTestId('pi-source')).toHaveTextContent('from GPS');
+      expect(screen.getByTestId('source-gps')).toHaveTextContent('GPS: 3D fix, not calibrated ± 501 ms');
+      expect(screen.getByTestId('source-rtc')).toHaveTextContent("The Pi's hardware clock: hardware clock rtc0 says 2024-03-01: not used");
+      expect(screen.getByTestId('source-rtc')).not.toHaveTextContent('±');
+      // A source this page was built without is still named, by the server's label.
+      sendStatus(kioskStatus({ reliability: 'medium', lastSyncAgeMs: 1000, syncSource: 'sundial' as never, sourceLabel: 'the sundial', sources: [] }));
+      expect(screen.getByTestId('pi-source')).toHaveTextContent('from the sundial');
     });
 
     it('shows how to connect while no phone is connected, and keeps it one tap away once one is', async () => {
