@@ -29,6 +29,7 @@ import { mulberry32 } from '../common/prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed, sourceOf } from './source-policy';
 import { WallJump, WallJumpWatcher } from './wall-jump';
 import { logText } from '../common/escape';
+import { CameraClockSource } from '../sources/camera/camera-clock-source';
 import { PiClockWatch } from '../sources/ntp/pi-clock-watch';
 import { SourceContext, SourceLoss, SourceReading } from '../sources/source-port';
 import { TimeSources } from '../sources/sources.module';
@@ -95,6 +96,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   private readonly piClockError = new SyncedClockTracker();
   /** The Pi's clock state (zone, NTP), polled: a status is built from it without reading the clock. */
   private readonly clockWatch: PiClockWatch;
+  /** The cameras' clocks as a source, read when the policy asks. */
+  private readonly cameraClocks: CameraClockSource | null;
   /** The sources that report by themselves (GPS, the hardware clock, NTP). */
   private readonly runner: SourceRunner;
   /** No source may say a time before this: the build date, or the last time the journal knew, if later. */
@@ -117,6 +120,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.settings = policySettingsOf(config);
     this.clockWatch = piClock ?? new PiClockWatch(systemClock);
+    this.cameraClocks = cameras ? new CameraClockSource(cameras, clock) : null;
     const adapters = sources?.adapters ?? [this.clockWatch];
     this.runner = new SourceRunner(adapters.includes(this.clockWatch) ? adapters : [this.clockWatch, ...adapters], clock, this.settings, {
       measured: (r) => void this.track(this.onSourceReading(r)),
@@ -502,39 +506,12 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     run.catch((error) => this.logger.debug(`camera sync (${reason}): ${logText(messageOf(error))}`));
   }
 
-  /**
-   * The Pi has no reliable time and a camera connected: its battery-backed clock is the best there is. Measured
-   * around its second tick (a bound of tens of ms, which lets the policy rank several cameras), else one read
-   * (±500 ms: the camera shows whole seconds).
-   */
+  /** The Pi has no reliable time and a camera connected: its battery-backed clock may be the best there is. */
   private async readCamera(cameraId: string): Promise<void> {
-    // Asked again at the read: the policy decided on the camera's trust when it connected.
-    if (!this.cameras?.mayBeTimeSource(cameraId)) return;
+    if (!this.cameraClocks) return;
     try {
-      const read = await this.cameras.readClock(cameraId);
-      assertPlausibleTime(read.epochMs, 'camera time');
-      const measured = await this.cameras.measure(cameraId).catch(() => null);
-      const pi = await this.readPi();
-      const mono = this.clock.monotonic();
-      const piTimeMs = this.clock.now();
-      // Camera minus Pi as of now: a measurement taken before a step of the Pi's clock is followed through it (its
-      // wall minus monotonic then says where the camera's time sits on the monotonic clock).
-      const tight = measured && !measured.uncertain && measured.offsetMs !== null && measured.boundMs !== null && typeof measured.atMono === 'number' ? measured : null;
-      const cameraMinusMono = tight
-        ? Date.parse(tight.at) - tight.atMono! + tight.offsetMs!
-        : // One-second resolution: at Pi time piTimeMs the camera was somewhere in [epochMs, epochMs + 1 s); take the middle.
-          read.epochMs + 500 - read.piTimeMs + (piTimeMs - mono);
-      const cameraMinusPi = cameraMinusMono + mono - piTimeMs;
-      const reading: Reading = {
-        source: 'camera',
-        offsetMs: round3(cameraMinusPi),
-        errorBoundMs: tight ? tight.boundMs! : 500,
-        targetMinusMonoMs: cameraMinusMono,
-        who: cameraId,
-        sourceTimeMs: piTimeMs + cameraMinusPi,
-        piTimeMs,
-      };
-      await this.dispatch({ kind: 'measured', reading, piZone: pi?.timezone ?? 'UTC' });
+      const reading = await this.cameraClocks.read(cameraId);
+      if (reading) await this.onSourceReading(reading);
     } catch (error) {
       this.activity.add('error', `Reading the camera ${cameraId}'s clock failed: ${messageOf(error)}`, false, { source: 'camera', error: messageOf(error), code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL });
     }
