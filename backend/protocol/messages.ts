@@ -180,6 +180,8 @@ export interface SourceStatus {
   state: string;
   /** Whether it gives time now. */
   active: boolean;
+  /** The Pi has no such source at all (no gpsd running, no hardware clock): the page leaves it out, the API says it. */
+  absent?: boolean;
   /** Its error bound now, ms; null when it gives no time. */
   errorBoundMs: number | null;
   facts?: Readonly<Record<string, string | number | boolean | null>>;

@@ -675,6 +675,9 @@ describe(App.name, () => {
       expect(screen.getByTestId('source-gps')).toHaveTextContent('GPS: 3D fix, not calibrated ± 501 ms');
       expect(screen.getByTestId('source-rtc')).toHaveTextContent("The Pi's hardware clock: hardware clock rtc0 says 2024-03-01: not used");
       expect(screen.getByTestId('source-rtc')).not.toHaveTextContent('±');
+      // A source the Pi does not have at all (no gpsd running) is left out.
+      sendStatus(kioskStatus({ reliability: 'high', lastSyncAgeMs: 1000, sources: [{ source: 'gps', who: 'gpsd', state: 'gpsd not running at 127.0.0.1:2947', active: false, absent: true, errorBoundMs: null }] }));
+      expect(screen.queryByTestId('source-gps')).not.toBeInTheDocument();
       // A source this page was built without is still named, by the server's label.
       sendStatus(kioskStatus({ reliability: 'medium', lastSyncAgeMs: 1000, syncSource: 'sundial' as never, sourceLabel: 'the sundial', sources: [] }));
       expect(screen.getByTestId('pi-source')).toHaveTextContent('from the sundial');

@@ -94,7 +94,7 @@ describeIfTools('RtcSource through the real timedatectl and a timedated mock wit
     const sut = newSut();
     await sut.start(sink, context);
     expect(sink.calls).toEqual([['info', `This Pi has no hardware clock (no ${join(rtc0, 'since_epoch')}, and timedated reports none): the RTC is not a time source here`]]);
-    expect(sut.status()).toEqual({ source: 'rtc', who: TIMEDATED_RTC, state: 'no hardware clock', active: false, errorBoundMs: null });
+    expect(sut.status()).toEqual({ source: 'rtc', who: TIMEDATED_RTC, state: 'no hardware clock', active: false, absent: true, errorBoundMs: null });
   });
 
   it('a flat battery as timedated reports it (2000-01-01), before the journal\'s last step: refused in plain words', async () => {

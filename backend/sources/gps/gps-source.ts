@@ -108,9 +108,9 @@ export class GpsSource extends TimeSourceAdapter implements OnModuleDestroy {
     const gpsd = { gpsd: address, gpsdVersion: this.version, device: this.device, said: this.lastTpvTimeMs === null ? null : new Date(this.lastTpvTimeMs).toISOString() };
     switch (this.connection) {
       case 'never':
-        return { ...base, state: `connecting to gpsd at ${address}`, active: false, errorBoundMs: null, facts: gpsd };
+        return { ...base, state: `connecting to gpsd at ${address}`, active: false, absent: true, errorBoundMs: null, facts: gpsd };
       case 'absent':
-        return { ...base, state: `gpsd not running at ${address}`, active: false, errorBoundMs: null, facts: gpsd };
+        return { ...base, state: `gpsd not running at ${address}`, active: false, absent: true, errorBoundMs: null, facts: gpsd };
       case 'gone':
         return { ...base, state: `gpsd at ${address} went away; trying again`, active: false, errorBoundMs: null, facts: gpsd };
     }

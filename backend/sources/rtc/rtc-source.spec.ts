@@ -188,7 +188,7 @@ describe(RtcSource.name, () => {
     const sut = newSut();
     await sut.start(sink, context);
     expect(sink.calls).toEqual([['info', 'rtc', `This Pi has no hardware clock (no ${join(rtc0, 'since_epoch')}, and timedated reports none): the RTC is not a time source here`]]);
-    expect(sut.status()).toEqual({ source: 'rtc', who: TIMEDATED_RTC, state: 'no hardware clock', active: false, errorBoundMs: null });
+    expect(sut.status()).toEqual({ source: 'rtc', who: TIMEDATED_RTC, state: 'no hardware clock', active: false, absent: true, errorBoundMs: null });
   });
 
   it('when timedated cannot be asked: lost, RTC_UNREADABLE, in plain words', async () => {

@@ -204,7 +204,7 @@ export class RtcSource extends TimeSourceAdapter {
       case 'off':
         return null;
       case 'none':
-        return { source: this.source, who: s.who, state: 'no hardware clock', active: false, errorBoundMs: null };
+        return { source: this.source, who: s.who, state: 'no hardware clock', active: false, absent: true, errorBoundMs: null };
       case 'refused':
         return { source: this.source, who: s.loss.who, state: s.state, active: false, errorBoundMs: null };
       case 'reading':

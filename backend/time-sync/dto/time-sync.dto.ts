@@ -95,6 +95,7 @@ export class SourceStatusDto {
   @ApiProperty({ example: '/dev/ttyACM0', description: 'Which one: a GPS device, an RTC ("rtc0")' }) who: string;
   @ApiProperty({ example: '3D fix, calibrated against a phone', description: 'Its state in plain words' }) state: string;
   @ApiProperty({ example: true, description: 'Whether it gives time now' }) active: boolean;
+  @ApiPropertyOptional({ example: false, description: 'The Pi has no such source at all (no gpsd running, no hardware clock)' }) absent?: boolean;
   @ApiProperty({ example: 38, nullable: true, description: 'Its error bound now, ms' }) errorBoundMs: number | null;
   @ApiPropertyOptional({ example: { mode: 3, pps: false, calibrated: true }, description: 'Plain facts (fix mode, PPS, calibration, last set)' }) facts?: Record<string, string | number | boolean | null>;
 }

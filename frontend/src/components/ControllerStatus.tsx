@@ -188,7 +188,7 @@ function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSy
 
 /** GPS and the hardware clock, when the Pi has them: their state in the server's words ("GPS: 3D fix ±38 ms"). */
 function OtherSources({ status }: { status: TimeSyncStatus }) {
-  const sources = status.sources ?? [];
+  const sources = (status.sources ?? []).filter((s) => !s.absent);
   if (!sources.length) return null;
   return (
     <>
