@@ -5,6 +5,7 @@ import request from 'supertest';
 import { Clock } from '../../backend/time/clock';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
 import { startApp, StartedApp, statusWhen } from '../support/app';
+import { until } from '../support/until';
 import { ClientPool } from '../support/ws-client';
 
 jest.setTimeout(30_000);
@@ -70,10 +71,10 @@ describe('The hardware clock as a time source, through the whole app (e2e)', () 
 
   /** The activity log's messages once one mentions the hardware clock. */
   async function rtcLines(started: StartedApp): Promise<string[]> {
-    const log = async () => ((await request(started.url).get('/api/activity').expect(200)).body as { message: string }[]).map((e) => e.message);
-    const deadline = Date.now() + 5000;
-    while (!(await log()).some((m) => /hardware clock/.test(m)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    return (await log()).filter((m) => /hardware clock/.test(m));
+    return until('a line about the hardware clock', async () => {
+      const lines = ((await request(started.url).get('/api/activity').expect(200)).body as { message: string }[]).map((e) => e.message).filter((m) => /hardware clock/.test(m));
+      return lines.length ? lines : null;
+    });
   }
 
   it.each([

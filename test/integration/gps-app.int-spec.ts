@@ -7,6 +7,7 @@ import { Clock } from '../../backend/time/clock';
 import { startApp, StartedApp, statusWhen } from '../support/app';
 import { GpsdFeeder, gpsdMissing } from '../support/gpsd-harness';
 import { nextSecond, receiverEpochs } from '../support/nmea';
+import { until } from '../support/until';
 import { ClientPool } from '../support/ws-client';
 
 jest.setTimeout(60_000);
@@ -51,9 +52,7 @@ describeIfGpsd('GPS as the Pi time source, through the whole app and the real gp
     // The receiver stops: said in words, and the Pi keeps the time it had from GPS.
     await played;
     const keeps = /; the Pi keeps the time it had from GPS \(\/dev\/pts\/\d+\) .* ago \(reliability high\)$/;
-    const deadline = Date.now() + 15_000;
-    while (!(await messages(app)).some((m) => keeps.test(m)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await messages(app)).toContainEqual(expect.stringMatching(keeps));
+    await until('the loss, told', async () => (await messages(app!)).some((m) => keeps.test(m)), 15_000);
     expect((await request(app.url).get('/api/timesync/status').expect(200)).body.sources).toContainEqual(expect.objectContaining({ source: 'gps', active: false }));
     expect((await request(app.url).get('/api/timesync/status').expect(200)).body.syncSource).toBe('gps');
 

@@ -18,6 +18,7 @@ import { HostClock, SimulatedWallClock } from '../../backend/time/clock';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
 import { GpsdFeeder, gpsdMissing } from '../support/gpsd-harness';
 import { Fix, nextSecond, receiverEpochs } from '../support/nmea';
+import { until } from '../support/until';
 
 const missing = gpsdMissing();
 if (missing.length) {
@@ -47,13 +48,6 @@ function recordingSink(): { sink: SourceSink; seen: Seen } {
   return { sink, seen };
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000, log = () => ''): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${log()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A receiver 150-450 ms late (seeded), as NMEA receivers are. */
 const late = (seed: number) => {

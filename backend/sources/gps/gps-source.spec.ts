@@ -8,6 +8,7 @@ import { BUILD_DATE_MS } from '../../time/validation';
 import { SourceContext, SourceLoss, SourceReading, SourceSink } from '../source-port';
 import { GpsModule } from './gps.module';
 import { GpsSource, isLocalGpsd } from './gps-source';
+import { until } from '../../../test/support/until';
 
 const VERSION = '{"class":"VERSION","release":"3.22","rev":"3.22","proto_major":3,"proto_minor":14}';
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 10);
@@ -66,13 +67,6 @@ async function attemptsAt(port: number, n: number): Promise<void> {
   }
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function recordingSink() {
   const readings: SourceReading[] = [];

@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { GpsdClient, GpsdClientEvents } from './gpsd-client';
 import { GpsdMessage } from './gpsd-protocol';
+import { until } from '../../../test/support/until';
 
 const VERSION = '{"class":"VERSION","release":"3.22","rev":"3.22","proto_major":3,"proto_minor":14}\r\n';
 const TPV = '{"class":"TPV","device":"/dev/pts/0","mode":3,"time":"2026-12-07T21:30:26.000Z","ept":0.005}\r\n';
@@ -38,13 +39,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function recorder() {
   const log: Array<{ event: keyof GpsdClientEvents; at: number; detail: unknown }> = [];
