@@ -20,6 +20,7 @@ import { mulberry32 } from '../../backend/common/prng';
 import { cameraConfig, newService } from '../integration/camera-harness';
 import { FakeCamera, SimulatedTime } from '../camera-sim/fake-ccapi';
 import { CameraSim, startCameraSims } from '../camera-sim/sim';
+import { quantile, table } from './report';
 
 const PROFILES: Array<{ name: string; lo: number; hi: number }> = [
   { name: '5 ms', lo: 4, hi: 6 },
@@ -29,16 +30,7 @@ const PROFILES: Array<{ name: string; lo: number; hi: number }> = [
   { name: '150-250 ms', lo: 150, hi: 250 },
 ];
 
-function quantile(values: number[], q: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padStart(i ? widths[i] : 0).padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(1)} %` : '-');
@@ -127,7 +119,7 @@ export async function measurementSection(options: { runs?: number; parallel?: nu
     }
   }
   console.log(`\nRead-only measurement of a camera's clock on real sockets (camera-sim, ${parallel} at once, random error each run; "with a bound": not uncertain), ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(table(rows));
+  console.log(table(rows, true));
 }
 
 /** A connected CameraSession on a fake camera on simulated time. */
@@ -177,7 +169,7 @@ export async function driftSection(options: { seeds?: number } = {}): Promise<vo
         bounds[n].length ? quantile(bounds[n], 0.5).toFixed(2) : '-',
         pct(covered[n], abs[n].length),
       ]),
-    ]),
+    ], true),
   );
 }
 
@@ -204,7 +196,7 @@ export async function writesAvoidedSection(options: { thresholdMs?: number } = {
     rows.push([`${ppm} ppm (${(ppm * 0.0864).toFixed(2)} s/day)`, String(syncs), String(syncs), String(writes), pct(syncs - writes, syncs), f1(maxBefore), f1(maxAfter)]);
   }
   console.log(`\nCamera writes avoided by measuring first: one simulated day, a sync every 10 min, CAMERA_SYNC_THRESHOLD ${thresholdMs} ms (fake-ccapi on simulated time, 5-25 ms round trips; the camera starts 3 s off), ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  console.log(table(rows));
+  console.log(table(rows, true));
 }
 
 export async function main(options: { runs?: number; seeds?: number } = {}): Promise<void> {

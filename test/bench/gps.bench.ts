@@ -22,6 +22,7 @@ import { HostClock, SimulatedWallClock } from '../../backend/time/clock';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
 import { GpsdFeeder, gpsdMissing } from '../support/gpsd-harness';
 import { nextSecond, receiverEpochs } from '../support/nmea';
+import { quantile, table } from './report';
 
 /** The issue's aims: an uncalibrated NMEA GPS within its bound in 100 % of runs; calibrated within 50 ms. */
 const GOAL_CALIBRATED_MS = 50;
@@ -54,16 +55,7 @@ export interface GpsBenchOptions {
 
 const host = new HostClock();
 
-function quantile(values: number[], q: number): number {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const pct = (n: number, d: number) => (d ? `${((100 * n) / d).toFixed(0)} %` : '-');

@@ -1,10 +1,7 @@
 // `npm run bench`: every benchmark of the project, each beside its baseline measured in the same run.
 import { measureConnectToSync, type ServerFigures } from './server.bench';
+import { table } from './report';
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
 async function serverSection(): Promise<void> {
   const { measureServers, PAGES } = await import('./server.bench');

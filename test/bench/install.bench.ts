@@ -15,15 +15,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { testBundles, VERSIONS } from '../kiosk/bundles';
 import { RootSandbox, sandboxMissing } from '../kiosk/sandbox/root-sandbox';
+import { table } from './report';
 
 const REPO = join(__dirname, '..', '..');
 const INSTALL = join(REPO, 'kiosk', 'install.sh');
 const RUNS = Number(process.env.BENCH_INSTALL_RUNS ?? 3);
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (kb: number) => (kb / 1024).toFixed(1);

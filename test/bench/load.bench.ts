@@ -22,6 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { table } from './report';
 
 const ROOT = join(__dirname, '..', '..');
 // LOAD_BENCH_MAIN=<another build's main.js>: measure that build instead (before/after).
@@ -265,10 +266,6 @@ function startFlooder(wsUrl: string, durationMs: number): { stop(): Promise<any>
   };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
 export async function main(): Promise<void> {
   // The journal on tmpfs where there is one: its fsync (disk-bound, and paid before the entry exists) is not

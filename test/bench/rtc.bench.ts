@@ -18,19 +18,12 @@ import { SystemClock } from '../../backend/system-clock/system-clock';
 import { HostClock } from '../../backend/time/clock';
 import { formatDuration } from '../../backend/time/format';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
+import { quantile, table } from './report';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r, n) => r.map((c, i) => c.padStart(i ? widths[i] : 0).padEnd(widths[i])).join('  ') + (n === 0 ? '\n' + widths.map((w) => '-'.repeat(w)).join('  ') : '')).join('\n');
-}
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
 
 const shown = (ms: number) => `±${Math.round(ms)} ms (${formatDuration(ms)})`;
 
@@ -104,7 +97,7 @@ export async function main(options: { runs?: number } = {}): Promise<void> {
     ['1 week', 7 * DAY],
     ['30 days', 30 * DAY],
   ];
-  console.log(table([['since last set', `${driftPpm} ppm (RTC_DRIFT_PPM)`, '2 ppm (DS3231)'], ...ages.map(([label, age]) => [label, shown(boundAfter(age, driftPpm)), shown(boundAfter(age, 2))])]));
+  console.log(table([['since last set', `${driftPpm} ppm (RTC_DRIFT_PPM)`, '2 ppm (DS3231)'], ...ages.map(([label, age]) => [label, shown(boundAfter(age, driftPpm)), shown(boundAfter(age, 2))])], true));
 
   const m = await measureFakeTree(runs, driftPpm);
   const abs = m.errorMs.map(Math.abs);
@@ -119,7 +112,7 @@ export async function main(options: { runs?: number } = {}): Promise<void> {
       ['bound median (ms)', quantile(m.boundMs, 0.5).toFixed(1)],
       ['truth within bound', `${covered} of ${m.errorMs.length}`],
       ['start() incl. journal, median / max (ms)', `${quantile(m.readMs, 0.5).toFixed(2)} / ${Math.max(...m.readMs).toFixed(2)}`],
-    ]),
+    ], true),
   );
 }
 
