@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ClockJournal, ClockStepRecord, StepState } from '../activity-log/clock-journal';
+import { recordBase, ZoneRecord } from '../activity-log/journal-records';
+import { logText } from '../common/escape';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
 import { Clock } from '../time/clock';
@@ -10,7 +12,7 @@ import { SystemClock } from './system-clock';
 type StepMeta = { source: SyncSource; errorBoundMs?: number | null; client?: string | null };
 
 /**
- * The one way the product steps the Pi's clock, write-ahead: a `pending` record of the intended step is on
+ * The one way the product steps the Pi's clock (and changes its zone), write-ahead: a `pending` record of the intended step is on
  * disk before the clock is written, and its outcome is journaled after. A journal that cannot be written
  * means no step (JOURNAL_UNWRITABLE); a step is reported only once its confirmation is on disk.
  */
@@ -74,6 +76,27 @@ export class ClockStepService {
       errorBoundMs: meta.errorBoundMs ?? null,
       client: meta.client ?? null,
     };
+  }
+
+  /**
+   * Write-ahead, like a step: a `pending` zone record is on disk before the zone is changed (a journal that
+   * cannot be written leaves it alone: JOURNAL_UNWRITABLE), its outcome after. Photos are fixed from these.
+   */
+  async changeZone(from: string, to: string, source: SyncSource): Promise<void> {
+    const record: ZoneRecord = { kind: 'zone', ...recordBase(this.clock, this.journal.bootInfo()), id: randomUUID(), state: 'pending', from, to, source };
+    await this.journal.append(record, { reserveFor: 1 }).catch((error: unknown) => {
+      if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the time zone was left alone`, error.details);
+      throw error;
+    });
+    try {
+      await this.systemClock.setTimezone(to);
+    } catch (error) {
+      await this.journal.append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'failed', error: messageOf(error) }).catch(() => undefined);
+      throw error;
+    }
+    await this.journal
+      .append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'confirmed' })
+      .catch((error: unknown) => this.logger.error(`Zone change to ${logText(to)} left pending in the journal: ${logText(messageOf(error))}`));
   }
 }
 

@@ -152,9 +152,9 @@ describe(TimeSyncService.name, () => {
   async function build(over: Partial<AppConfig>): Promise<void> {
     sut?.onModuleDestroy();
     config = Object.assign(new AppConfig(), { AP_SUBNETS: '10.42.0.0/24' }, over);
-    const stepper = new ClockStepService(clock, system, journal as any, new DurationTracker(clock));
-    const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
     const shellJournal = { health: () => ({ writable: true, path: '/data/clock-journal.jsonl', error: null }), bootInfo: () => ({ boot: 1, bootId: 'k' }), append: journal.append };
+    const stepper = new ClockStepService(clock, system, shellJournal as any, new DurationTracker(clock));
+    const ap = new AccessPointPolicy(config, { list: () => ({}) } as unknown as NetworkInterfaces);
     sut = new TimeSyncService(clock, config, system, stepper, activity, bus, ap, new DurationTracker(clock), shellJournal as unknown as ClockJournal, new AccessService(ap, kiosk, new RefusalLog(clock, activity)), camera);
     await sut.onModuleInit();
   }

@@ -3,8 +3,6 @@ import { Subscription } from 'rxjs';
 import { ActivityLogService } from '../activity-log/activity-log.service';
 import { ClockJournal, parseJournal } from '../activity-log/clock-journal';
 import { lastKnownWallMs } from '../activity-log/journal-times';
-import { recordBase, ZoneRecord } from '../activity-log/journal-records';
-import { randomUUID } from 'node:crypto';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { EventBus } from '../common/event-bus';
 import { AppConfig } from '../config/app.config';
@@ -27,7 +25,7 @@ import { CameraClockPort } from '../camera/camera-port';
 import { cameraMoveWarning, CameraWriteVerdict, mayWriteCamera } from './camera-write-policy';
 import { mulberry32 } from '../common/prng';
 import { Action, DEFAULT_POLICY, decide, INITIAL_STATE, PolicyEvent, PolicySettings, PolicyState, Reading, reliabilityOf, signed, sourceOf } from './source-policy';
-import { WallJump, WallJumpWatcher } from './wall-jump';
+import { OutsideStepWatch } from './wall-jump';
 import { logText } from '../common/escape';
 import { CameraClockSource } from '../sources/camera/camera-clock-source';
 import { PiClockWatch } from '../sources/ntp/pi-clock-watch';
@@ -41,8 +39,6 @@ export type { SyncConnection } from '../sources/phone/phone-source';
 
 /** How often reliability is re-evaluated (it changes only with age). */
 const RELIABILITY_TICK_MS = 10_000;
-/** How often the wall clock is compared with the monotonic clock for steps the product did not make. */
-const WALL_WATCH_MS = 1000;
 
 /** The capture session the policy knows of (the Session module owns it). */
 export interface RunningSession {
@@ -85,10 +81,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** Camera reads for the Pi's time, one after another (see the read-camera action). */
   private cameraReads: Promise<unknown> = Promise.resolve();
   private readonly subscriptions = new Subscription();
-  private readonly wall: WallJumpWatcher;
-  private watchTimer?: NodeJS.Timeout;
-  /** Product steps in progress: the watcher leaves them to the journal's step records. */
-  private stepping = 0;
+  /** Steps of the clock the product did not make: journaled and shown. */
+  private readonly outside: OutsideStepWatch;
   private session: RunningSession | null = null;
   /** Steps of the Pi's clock and camera reads that lead to one, under way: a camera write waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -144,7 +138,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       },
       () => durations.start('sync-burst'),
     );
-    this.wall = new WallJumpWatcher(clock);
+    this.outside = new OutsideStepWatch(clock, activity, journal);
   }
 
   async onModuleInit(): Promise<void> {
@@ -153,9 +147,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     await this.readPi();
     this.tickTimer = setInterval(() => void this.dispatch({ kind: 'tick' }), RELIABILITY_TICK_MS);
     this.tickTimer.unref?.();
-    this.wall.rebase();
-    this.watchTimer = setInterval(() => void this.watchWall(), WALL_WATCH_MS);
-    this.watchTimer.unref?.();
+    this.outside.start();
     // Every camera write, whoever asked for it: one that moved a camera like a wrong Pi would is warned about.
     this.subscriptions.add(
       this.bus.events$.subscribe((event) => {
@@ -182,7 +174,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.tickTimer);
-    clearInterval(this.watchTimer);
+    this.outside.stop();
     clearTimeout(this.resyncTimer);
     this.subscriptions.unsubscribe();
     this.phones.abort();
@@ -427,7 +419,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       let stepped = false;
       let stepMs: number | null = null;
       let zoneChanged: { from: string; to: string } | null = null;
-      this.stepping++;
+      this.outside.begin();
       try {
         if (stepClock) {
           const record = await this.stepper.step(() => this.clock.monotonic() + reading.targetMinusMonoMs, { source: reading.source, errorBoundMs: reading.errorBoundMs, client: reading.who });
@@ -437,63 +429,22 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         if (zone) {
           const from = (await this.systemClock.read()).timezone;
           if (from !== zone) {
-            await this.changeZone(from, zone, reading.source);
+            await this.stepper.changeZone(from, zone, reading.source);
+            await this.clockWatch.refresh();
             zoneChanged = { from, to: zone };
           }
         }
       } catch (error) {
-        this.afterStep();
+        this.outside.end();
         await this.dispatch({ kind: 'apply-failed', reading, error: messageOf(error), code: error instanceof DomainError ? error.code : ErrorCode.INTERNAL });
         return { ok: false, error };
       }
-      this.afterStep();
+      this.outside.end();
       await this.dispatch({ kind: 'applied', reading, stepped, zoneChanged, stepMs });
       return { ok: true };
     });
     this.applying = run.catch(() => undefined);
     return run;
-  }
-
-  private afterStep(): void {
-    this.stepping--;
-    this.wall.rebase();
-  }
-
-  /**
-   * Write-ahead, like a step: a `pending` zone record is on disk before the zone is changed (a journal that
-   * cannot be written leaves it alone: JOURNAL_UNWRITABLE), its outcome after. Photos are fixed from these.
-   */
-  private async changeZone(from: string, to: string, source: SyncSource): Promise<void> {
-    const record: ZoneRecord = { kind: 'zone', ...recordBase(this.clock, this.journal.bootInfo()), id: randomUUID(), state: 'pending', from, to, source };
-    await this.journal.append(record, { reserveFor: 1 }).catch((error: unknown) => {
-      if (error instanceof DomainError) throw new DomainError(error.code, `${error.message}; the time zone was left alone`, error.details);
-      throw error;
-    });
-    try {
-      await this.systemClock.setTimezone(to);
-      await this.clockWatch.refresh();
-    } catch (error) {
-      await this.journal.append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'failed', error: messageOf(error) }).catch(() => undefined);
-      throw error;
-    }
-    await this.journal
-      .append({ ...record, ...recordBase(this.clock, this.journal.bootInfo()), state: 'confirmed' })
-      .catch((error: unknown) => this.logger.error(`Zone change to ${logText(to)} left pending in the journal: ${logText(messageOf(error))}`));
-  }
-
-  /** Steps of the wall clock the product did not make: journaled (photos taken across them can be fixed) and shown. */
-  private async watchWall(): Promise<void> {
-    if (this.stepping) return;
-    const jump = this.wall.check();
-    if (jump) await this.externalStep(jump);
-  }
-
-  private async externalStep(jump: WallJump): Promise<void> {
-    const message = `The Pi's clock was moved by ${signed(jump.jumpMs)} by something other than this product (NTP coming online, someone running date); it now reads ${new Date(jump.afterMs).toISOString()}`;
-    this.activity.add('error', message, false, { source: 'external', stepMs: jump.jumpMs, error: 'EXTERNAL_STEP' });
-    await this.journal
-      .append({ kind: 'external-step', ...recordBase(this.clock, this.journal.bootInfo()), stepMs: jump.jumpMs, beforeMs: jump.beforeMs, before: new Date(jump.beforeMs).toISOString() })
-      .catch((error: unknown) => this.logger.error(`A step of the clock by ${signed(jump.jumpMs)} could not be journaled: ${messageOf(error)}`));
   }
 
   private async syncCameras(reason: string, ids: string[] | undefined, onlyUnsynced: boolean | undefined): Promise<void> {

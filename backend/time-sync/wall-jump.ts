@@ -1,4 +1,13 @@
+import { Logger } from '@nestjs/common';
+import { ActivityLogService } from '../activity-log/activity-log.service';
+import { ClockJournal } from '../activity-log/clock-journal';
+import { recordBase } from '../activity-log/journal-records';
+import { messageOf } from '../common/domain-error';
+import { formatDuration } from '../time/format';
 import { Clock } from '../time/clock';
+
+/** How often the wall clock is compared with the monotonic clock for steps the product did not make. */
+export const WALL_WATCH_MS = 1000;
 
 /** A move of the wall clock this large, beyond the time that passed, is a step (NTP slews far less between two checks). */
 export const WALL_JUMP_MIN_MS = 100;
@@ -53,5 +62,61 @@ export class WallJumpWatcher {
     const m2 = this.clock.monotonic();
     if (m2 - m1 > READ_WINDOW_MS) return null;
     return wall - (m1 + m2) / 2;
+  }
+}
+
+/**
+ * Steps of the wall clock the product did not make (NTP coming online, someone running `date`): checked every
+ * second, journaled as `external-step` (photos taken across them can be fixed) and shown in the activity log. The
+ * product's own steps are bracketed by `begin`/`end`: the journal has their records already.
+ */
+export class OutsideStepWatch {
+  private readonly logger = new Logger(OutsideStepWatch.name);
+  private readonly wall: WallJumpWatcher;
+  private timer?: NodeJS.Timeout;
+  private stepping = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly activity: ActivityLogService,
+    private readonly journal: ClockJournal,
+  ) {
+    this.wall = new WallJumpWatcher(clock);
+  }
+
+  start(): void {
+    this.wall.rebase();
+    this.timer = setInterval(() => void this.check(), WALL_WATCH_MS);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The product starts a step of its own. */
+  begin(): void {
+    this.stepping++;
+  }
+
+  /** ...and it is done: the clock as it is now is the reference. */
+  end(): void {
+    this.stepping--;
+    this.wall.rebase();
+  }
+
+  private async check(): Promise<void> {
+    if (this.stepping) return;
+    const jump = this.wall.check();
+    if (jump) await this.record(jump);
+  }
+
+  private async record(jump: WallJump): Promise<void> {
+    const moved = `${jump.jumpMs < 0 ? '-' : '+'}${formatDuration(Math.abs(jump.jumpMs))}`;
+    const message = `The Pi's clock was moved by ${moved} by something other than this product (NTP coming online, someone running date); it now reads ${new Date(jump.afterMs).toISOString()}`;
+    this.activity.add('error', message, false, { source: 'external', stepMs: jump.jumpMs, error: 'EXTERNAL_STEP' });
+    await this.journal
+      .append({ kind: 'external-step', ...recordBase(this.clock, this.journal.bootInfo()), stepMs: jump.jumpMs, beforeMs: jump.beforeMs, before: new Date(jump.beforeMs).toISOString() })
+      .catch((error: unknown) => this.logger.error(`A step of the clock by ${moved} could not be journaled: ${messageOf(error)}`));
   }
 }
