@@ -661,7 +661,7 @@ describe(App.name, () => {
 
       fireEvent.click(screen.getByTestId('report-sheet-close'));
       sendStatus(makeStatus({ session: null, cameras: [makeCamera()] }));
-      expect(screen.getByTestId('session-message')).toHaveTextContent('Stopped after 4 h: the report is ready');
+      expect(screen.getByTestId('session-message')).toHaveTextContent(/^✓ Stopped after 4 h$/);
       expect(screen.getByTestId('session-last')).toHaveTextContent(/^Last: Milky Way · stopped 12:00:02Report$/);
       // The report is one tap away again, as the stop answered it (nothing fetched).
       fireEvent.click(screen.getByTestId('open-session-report'));
@@ -1053,13 +1053,21 @@ describe(App.name, () => {
       });
       expect(screen.queryByTestId('open-session')).not.toBeInTheDocument();
       expect(screen.getByTestId('session')).toHaveClass('compact');
-      expect(screen.getByTestId('session-state')).toHaveTextContent('Running since 09:01:00 (1 min ago): nothing is stepped automatically until it stops');
+      expect(screen.getByTestId('session-state')).toHaveTextContent(/^●Running since 09:01:00 · 1 min$/);
       await act(async () => {
         fireEvent.click(screen.getByTestId('session-stop'));
       });
       // On the Pi's own screen the file would stay on the Pi: the report says where to download it.
       expect(screen.getByTestId('fix-photos-download')).toBeInTheDocument();
       expect(screen.getByTestId('fix-photos-on-pi')).toHaveTextContent("On the Pi's own screen the file stays on the Pi: open this page on the computer or phone with the photos to download it there.");
+      fireEvent.click(screen.getByTestId('report-sheet-close'));
+      await act(async () => {
+        sendStatus(kioskStatus({ accessPointClients: 1, session: null }));
+      });
+      // The last session takes the state's line, its report one tap away.
+      expect(screen.getByTestId('session-last')).toHaveTextContent(/^Last: stopped 12:00:02Report$/);
+      expect(screen.queryByTestId('session-state')).not.toBeInTheDocument();
+      expect(screen.getByTestId('session-start')).toHaveClass('btn-small');
     });
 
     it("answers a decision with the phone's time (the Pi's screen has none of its own)", () => {

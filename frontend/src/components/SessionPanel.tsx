@@ -88,7 +88,7 @@ export function SessionPanel({ api, session, cameras, canSetTime, online, stepHe
     const report = await api.stopSession();
     setLast({ id: report.id, startedAt: report.startedAt, stoppedAt: report.stoppedAt, label: report.label });
     onReport(report.id, report);
-    return `Stopped${report.durationMs !== null ? ` after ${formatDuration(report.durationMs)}` : ''}: the report is ready`;
+    return report.durationMs !== null ? `Stopped after ${formatDuration(report.durationMs)}` : 'Stopped';
   }, [api, onReport]);
   const stop = useAction(runStop);
 
@@ -100,15 +100,31 @@ export function SessionPanel({ api, session, cameras, canSetTime, online, stepHe
     start.trigger();
   };
 
+  const buttonClass = compact ? 'btn btn-primary btn-small' : 'btn btn-primary';
   const button = running ? (
-    <button type="button" className="btn btn-primary" data-testid="session-stop" onClick={stop.trigger} disabled={!!reason || busy} aria-busy={stop.busy} aria-describedby={reason ? 'session-reason' : undefined}>
+    <button type="button" className={buttonClass} data-testid="session-stop" onClick={stop.trigger} disabled={!!reason || busy} aria-busy={stop.busy} aria-describedby={reason ? 'session-reason' : undefined}>
       {stop.busy ? 'Stopping…' : 'Stop session'}
     </button>
   ) : (
-    <button type="button" className="btn btn-primary" data-testid="session-start" onClick={start.trigger} disabled={!!reason || busy} aria-busy={start.busy} aria-describedby={reason ? 'session-reason' : undefined}>
+    <button type="button" className={buttonClass} data-testid="session-start" onClick={start.trigger} disabled={!!reason || busy} aria-busy={start.busy} aria-describedby={reason ? 'session-reason' : undefined}>
       {start.busy ? 'Starting…' : 'Start session'}
     </button>
   );
+
+  const badge = (
+    <span className="badge reliability-high">
+      <span className="glyph" aria-hidden="true">
+        ●
+      </span>
+      Running
+    </span>
+  );
+  const reportButton = (
+    <button type="button" className="btn btn-small" data-testid="open-session-report" onClick={() => last && onReport(last.id)} aria-haspopup="dialog">
+      Report
+    </button>
+  );
+  const lastWords = last ? `Last: ${last.label ? `${last.label} · ` : ''}${last.stoppedAt ? `stopped ${(compact ? clockWords : whenWords)(last.stoppedAt, piNow, timeZone)}` : last.id}` : '';
 
   return (
     <div className={compact ? 'card session-card compact' : 'card session-card'} data-testid="session" data-state={running ? 'running' : 'idle'}>
@@ -116,26 +132,26 @@ export function SessionPanel({ api, session, cameras, canSetTime, online, stepHe
         <h3 id="session-title">Capture session</h3>
         {button}
       </div>
-      <p className="session-state" data-testid="session-state">
-        {session === undefined ? (
-          <span className="muted">Waiting for the Pi…</span>
-        ) : running ? (
-          <>
-            <span className="badge reliability-high">
-              <span className="glyph" aria-hidden="true">
-                ●
-              </span>
-              Running
-            </span>{' '}
-            since {whenWords(running.startedAt, piNow, timeZone)}: nothing is stepped automatically until it stops
-          </>
-        ) : (
-          <>
-            None running.
-            {compact ? null : ' A session sets the cameras that are off, then holds every clock steady until you stop it; the stop measures the cameras again and makes the report and the file that fixes the photos.'}
-          </>
-        )}
-      </p>
+      {session === undefined ? (
+        <p className="session-state muted" data-testid="session-state">
+          Waiting for the Pi…
+        </p>
+      ) : running ? (
+        <p className="session-state" data-testid="session-state">
+          {badge} since {compact ? `${clockWords(running.startedAt, piNow, timeZone)}${piNow !== null ? ` · ${formatDuration(Math.max(0, piNow - Date.parse(running.startedAt)))}` : ''}` : `${whenWords(running.startedAt, piNow, timeZone)}: nothing is stepped automatically until it stops`}
+        </p>
+      ) : compact && last ? (
+        // The Pi's small screen: the last session and its report take the state's line (Start says none runs).
+        <div className="session-last" data-testid="session-last">
+          <span className="session-state">{lastWords}</span>
+          {reportButton}
+        </div>
+      ) : (
+        <p className="session-state" data-testid="session-state">
+          None running.
+          {compact ? null : ' A session sets the cameras that are off, then holds every clock steady until you stop it; the stop measures the cameras again and makes the report and the file that fixes the photos.'}
+        </p>
+      )}
       {running && stepHeld ? (
         <p className="session-held" data-testid="session-held" role="status">
           A step of the Pi's clock is held back: the question at the top says by how much
@@ -154,29 +170,29 @@ export function SessionPanel({ api, session, cameras, canSetTime, online, stepHe
           </button>
         ) : null}
       </div>
-      {last && !running ? (
+      {last && !running && !compact ? (
         <div className="session-last" data-testid="session-last">
-          <span>
-            Last: {last.label ? `${last.label} · ` : ''}
-            {last.stoppedAt ? `stopped ${whenWords(last.stoppedAt, piNow, timeZone)}` : last.id}
-          </span>
-          <button type="button" className="btn btn-small" data-testid="open-session-report" onClick={() => onReport(last.id)} aria-haspopup="dialog">
-            Report
-          </button>
+          <span>{lastWords}</span>
+          {reportButton}
         </div>
       ) : null}
     </div>
   );
 }
 
-/** "10:00:01" on the Pi's current day, else "2026-12-02 10:00:01", as the Pi's clock and zone tell it. */
-function whenWords(at: string, piNow: number | null, timeZone: string): string {
+/** "10:00:01" on the Pi's current day, else "2026-12-02 10:00:01". */
+function clockWords(at: string, piNow: number | null, timeZone: string): string {
   const ms = Date.parse(at);
   if (!Number.isFinite(ms)) return at;
   const full = formatDateTime(ms, timeZone);
-  const today = piNow !== null && formatDateTime(piNow, timeZone).slice(0, 10) === full.slice(0, 10);
-  const ran = piNow !== null && piNow >= ms ? ` (${formatDuration(piNow - ms)} ago)` : '';
-  return `${today ? full.slice(11) : full}${ran}`;
+  return piNow !== null && formatDateTime(piNow, timeZone).slice(0, 10) === full.slice(0, 10) ? full.slice(11) : full;
+}
+
+/** The clock time and how long ago, as the Pi's clock and zone tell it: "10:00:01 (12 min ago)". */
+function whenWords(at: string, piNow: number | null, timeZone: string): string {
+  const ms = Date.parse(at);
+  const ran = piNow !== null && Number.isFinite(ms) && piNow >= ms ? ` (${formatDuration(piNow - ms)} ago)` : '';
+  return `${clockWords(at, piNow, timeZone)}${ran}`;
 }
 
 /** The answer to a start in a sentence: each camera after the start's corrections. */
