@@ -5,6 +5,7 @@ import { startCameraSim, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
 import { TestClient } from '../support/ws-client';
 import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, screenshotPath, type BrowserSession } from './browser';
+import { decodePng } from './png';
 
 jest.setTimeout(120_000);
 
@@ -230,8 +231,19 @@ describe('capture sessions on the page (Chromium)', () => {
       const idle = mainScreen.filter(([name]) => !['Stop session', 'the answer to Start', 'the session state'].includes(name));
       expect(await outside(page, [...idle, ['Start session', testId(page, 'session-start')], ['the last session', testId(page, 'session-last')], ['Report', testId(page, 'open-session-report')], ['the answer to Stop', testId(page, 'session-message')]])).toEqual([]);
       expect(await page.evaluate('document.scrollingElement.scrollHeight')).toBeLessThanOrEqual(480);
+      // At night the report is red on black too.
+      await testId(page, 'night-toggle').click();
       await testId(page, 'open-session-report').click();
       expect(await checkReport(page)).toBe(id);
+      for (const part of ['report-summary', 'fix-photos']) {
+        await testId(page, part).scrollIntoViewIfNeeded();
+        const file = screenshotPath(`session-report-800x480-night-${part}`);
+        await page.screenshot({ path: file });
+        const { rgba, width, height } = decodePng(readFileSync(file));
+        let lit = 0;
+        for (let i = 0; i < width * height * 4; i += 4) if (rgba[i + 1] > 48 || rgba[i + 2] > 48) lit++;
+        expect({ part, lit }).toEqual({ part, lit: 0 });
+      }
     } finally {
       phone.close();
     }
