@@ -132,11 +132,7 @@ export function SessionPanel({ api, session, cameras, canSetTime, online, stepHe
         <h3 id="session-title">Capture session</h3>
         {button}
       </div>
-      {session === undefined ? (
-        <p className="session-state muted" data-testid="session-state">
-          Waiting for the Pi…
-        </p>
-      ) : running ? (
+      {session === undefined ? null : running ? (
         <p className="session-state" data-testid="session-state">
           {badge} since {compact ? `${clockWords(running.startedAt, piNow, timeZone)}${piNow !== null ? ` · ${formatDuration(Math.max(0, piNow - Date.parse(running.startedAt)))}` : ''}` : `${whenWords(running.startedAt, piNow, timeZone)}: nothing is stepped automatically until it stops`}
         </p>
