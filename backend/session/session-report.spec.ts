@@ -48,6 +48,21 @@ describe(sessionReport.name, () => {
     expect(report.files.exiftool).toBe('/api/timesync/corrections?session=s-20261202-200001-abcdef&format=exiftool');
   });
 
+  it('names the photos it leaves alone: camera times the start\'s correction or a write during the session made ambiguous', () => {
+    // The start set the camera back 3 s: its first seconds in the session repeat camera times from before it.
+    expect(report.cameras[0].leftAlone).toEqual([expect.objectContaining({ from: '2026:12:02 19:59:59.995', to: '2026:12:02 20:00:03.021', reason: expect.stringMatching(/^the camera was set back by 3008 ms at line 2/) })]);
+    const setBack = [
+      ...lines.slice(0, 3),
+      { kind: 'camera-write', ...base(2 * H + T), ...cam({ offsetMs: 500, boundMs: 8, residualMs: 2, residualBoundMs: 6, verified: true, writtenWallOffsetMinutes: 0 }) },
+      { kind: 'session-stop', ...base(4 * H + T), sessionId: 's-20261202-200001-abcdef', by: '10.42.0.23', cameras: [cam({ correctedFromMs: null, offsetMs: 3, boundMs: 6 })] },
+    ];
+    const m = buildModel(setBack.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const [camera] = sessionReport(m, m.sessions[0]).cameras;
+    expect(camera.writes).toEqual([expect.objectContaining({ line: 4, success: true, offsetMs: 500 })]);
+    expect(camera.leftAlone.map((w) => w.reason)).toEqual([expect.stringMatching(/^the camera was set back by 3008 ms at line 2/), expect.stringMatching(/^the camera was set back by \d+ ms at line 4/)]);
+    expect(camera.driftKnown).toBe(false);
+  });
+
   it('says a drift from a short session is not known, with its bound, instead of a figure to believe', () => {
     // 39 s between a ±8 and a ±10 ms measurement: the bound is 18 ms / 39 s, about ±39 900 ms/day.
     const short = [

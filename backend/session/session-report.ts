@@ -6,7 +6,7 @@
  */
 import type { JournalStep } from '../activity-log/clock-journal';
 import type { CameraRecord, ExternalStepRecord, JournalEvent, SessionCamera, ZoneRecord } from '../activity-log/journal-records';
-import { CameraCorrections, CameraPeriod, forSession, JournalModel, normalizeSerial, SessionSpan, SkippedRecord } from '../corrections/corrections';
+import { AmbiguousWindow, CameraCorrections, CameraPeriod, forSession, JournalModel, normalizeSerial, SessionSpan, SkippedRecord } from '../corrections/corrections';
 import type { DamagedLine } from '../activity-log/clock-journal';
 import { knownness } from '../time/drift';
 
@@ -38,6 +38,8 @@ export interface SessionCameraReport {
   writes: Array<{ line: number; at: string; success: boolean; offsetMs: number | null; residualMs: number | null; reason: string | null }>;
   /** The shifts that put this camera's photos of the session on true time. */
   correction: CameraPeriod[];
+  /** Camera times whose photos cannot be placed (the camera was set back, or too near a setting): left alone by the correction, and why. */
+  leftAlone: AmbiguousWindow[];
 }
 
 export interface SessionReport {
@@ -85,6 +87,7 @@ export function sessionReport(model: JournalModel, span: SessionSpan): SessionRe
         .filter((w) => normalizeSerial(w.serial ?? w.cameraId) === key)
         .map((w) => ({ line: w.line, at: w.at, success: w.success, offsetMs: w.offsetMs, residualMs: w.residualMs ?? null, reason: w.reason ?? null })),
       correction: own?.periods ?? [],
+      leftAlone: own?.ambiguous ?? [],
     };
   });
 

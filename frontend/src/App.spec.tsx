@@ -1,8 +1,9 @@
 import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import type { ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
 import { CameraState, ClientFrameType, ClockBackend, DecisionKind, ErrorCode, EventType, PROTOCOL_VERSION, ServerFrameType } from '../../backend/protocol/vocabulary';
-import { FakeStorage, FakeWebSocket, makeCamera, makeDecision, makeEntry, makeStatus } from '../test-support/fakes';
-import { ActionError, type TimeSyncApi } from './api';
+import { FakeStorage, FakeWebSocket, makeCamera, makeDecision, makeEntry, makeSessionCamera, makeSessionReport, makeStatus, SESSION_ID } from '../test-support/fakes';
+import { ActionError, type SessionList, type TimeSyncApi } from './api';
+import { UNRELIABLE_START } from './components/SessionPanel';
 import { App } from './App';
 import { NIGHT_MODE_KEY } from './night-mode';
 import { RELOADED_FOR_KEY, TimeSyncSocket } from './ws-client';
@@ -12,9 +13,19 @@ type StrictApi = { [K in keyof TimeSyncApi]: jest.Mock<ReturnType<TimeSyncApi[K]
 /** An api whose every call fails the test unless the test has said what it returns. */
 function strictApi(): StrictApi {
   const unexpected = (name: string) => jest.fn(() => Promise.reject(new Error(`unexpected call to ${name}`)));
-  // The clock probe runs after every status; by default it never answers, so the status stamp is used.
-  const pending = jest.fn(() => new Promise<never>(() => undefined));
-  return { setPiTime: unexpected('setPiTime'), syncCameras: unexpected('syncCameras'), probePiClock: pending, connectInfo: unexpected('connectInfo') } as unknown as StrictApi;
+  // The clock probe runs after every status, the list of sessions on connect and after each start and stop;
+  // by default they never answer (the status stamp is used; no last report is offered).
+  const pending = () => jest.fn(() => new Promise<never>(() => undefined));
+  return {
+    setPiTime: unexpected('setPiTime'),
+    syncCameras: unexpected('syncCameras'),
+    probePiClock: pending(),
+    connectInfo: unexpected('connectInfo'),
+    startSession: unexpected('startSession'),
+    stopSession: unexpected('stopSession'),
+    sessionReport: unexpected('sessionReport'),
+    listSessions: pending(),
+  } as unknown as StrictApi;
 }
 
 const NOW = Date.parse('2026-11-25T08:02:00.000Z');
@@ -532,6 +543,264 @@ describe(App.name, () => {
     });
   });
 
+  describe('capture session', () => {
+    const RUNNING = { id: SESSION_ID, startedAt: '2026-11-25T08:01:00.000Z' };
+    const STARTED = {
+      id: SESSION_ID,
+      startedAt: RUNNING.startedAt,
+      label: null,
+      cameras: [{ cameraId: '012345678901', serial: '012345678901', success: true, outcome: 'written-verified' as const, correctedFromMs: 3012, offsetMs: 4, boundMs: 6, verified: true }],
+    };
+    const session = () => screen.getByTestId('session');
+
+    it('is idle with Start session, and says in words why Start is disabled', () => {
+      renderApp();
+      sendStatus(makeStatus({ session: null }));
+      expect(screen.getByTestId('session-state')).toHaveTextContent(/^None running\. A session sets the cameras that are off, then holds every clock steady until you stop it/);
+      expect(screen.getByTestId('session-start')).toBeEnabled();
+      expect(screen.queryByTestId('session-reason')).not.toBeInTheDocument();
+
+      sendStatus(makeStatus({ session: null, canSetTime: false }));
+      expect(screen.getByTestId('session-start')).toBeDisabled();
+      expect(screen.getByTestId('session-reason')).toHaveTextContent("Only the Pi's own screen and phones on the Pi's Wi-Fi can start or stop a capture session");
+      expect(screen.getByTestId('session-start')).toHaveAttribute('aria-describedby', 'session-reason');
+
+      act(() => ws().serverClose());
+      expect(screen.getByTestId('session-reason')).toHaveTextContent('Not connected to the Pi');
+    });
+
+    it('starts over REST and says what the start did to each camera; the running session then comes with the status', async () => {
+      api.startSession.mockResolvedValue(STARTED);
+      renderApp();
+      sendStatus(makeStatus({ session: null, cameras: [makeCamera()] }));
+      fireEvent.click(screen.getByTestId('session-start'));
+      expect(screen.getByTestId('session-start')).toHaveTextContent('Starting…');
+      expect(screen.getByTestId('session-start')).toBeDisabled();
+      await act(async () => undefined);
+      expect(api.startSession).toHaveBeenCalledWith(false);
+      sendStatus(makeStatus({ session: RUNNING, cameras: [makeCamera()] }));
+      expect(screen.getByTestId('session-message')).toHaveTextContent('Started. EOS R6 · 012345678901: set (it was 3.0 s ahead of the Pi), now 4 ms ahead of the Pi (±6 ms)');
+      expect(screen.getByTestId('session-message')).toHaveAttribute('role', 'status');
+      expect(session()).toHaveAttribute('data-state', 'running');
+      // The Pi's clock (08:02 UTC) in the Pi's zone (Berlin): started a minute ago.
+      expect(screen.getByTestId('session-state')).toHaveTextContent('Running since 09:01:00 (1 min ago): nothing is stepped automatically until it stops');
+      expect(screen.getByTestId('session-stop')).toBeEnabled();
+      expect(screen.queryByTestId('session-start')).not.toBeInTheDocument();
+    });
+
+    it('follows a session started elsewhere from the status alone, and says when it holds a step back', () => {
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING }));
+      expect(screen.getByTestId('session-stop')).toBeEnabled();
+      expect(screen.queryByTestId('session-held')).not.toBeInTheDocument();
+      sendStatus(makeStatus({ session: RUNNING, decision: makeDecision({ kind: DecisionKind.SessionRunning, offsetMs: 2000 }) }));
+      expect(screen.getByTestId('decision')).toHaveAttribute('data-kind', 'session-running');
+      expect(screen.getByTestId('session-held')).toHaveTextContent("A step of the Pi's clock is held back: the question at the top says by how much");
+      sendStatus(makeStatus({ session: null }));
+      expect(screen.getByTestId('session-start')).toBeEnabled();
+      expect(screen.queryByTestId('session-held')).not.toBeInTheDocument();
+    });
+
+    it("shows the refusal when the Pi's time is not reliable, and starts anyway with confirm when told", async () => {
+      api.startSession.mockRejectedValueOnce(new ActionError(ErrorCode.PI_TIME_UNRELIABLE, "Capture session not started: The Pi's own time is not reliable (confirm: true)", 409)).mockResolvedValueOnce(STARTED);
+      renderApp();
+      sendStatus(makeStatus({ session: null, reliability: 'none' }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-start'));
+      });
+      expect(api.startSession).toHaveBeenLastCalledWith(false);
+      const refusal = screen.getByTestId('session-message');
+      expect(refusal).toHaveAttribute('role', 'alert');
+      expect(refusal).toHaveTextContent(UNRELIABLE_START);
+      expect(refusal).toHaveTextContent(/^⚠\uFE0E Not started: the Pi's own time is not reliable .*no camera was touched\. Set the Pi's time first \(connect a phone\), or start anyway/);
+      expect(refusal).not.toHaveTextContent('confirm: true');
+
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-start-anyway'));
+      });
+      expect(api.startSession).toHaveBeenLastCalledWith(true);
+      expect(api.startSession).toHaveBeenCalledTimes(2);
+      sendStatus(makeStatus({ session: RUNNING, reliability: 'none' }));
+      expect(screen.getByTestId('session-message')).toHaveTextContent(/^✓ Started\./);
+      expect(screen.queryByTestId('session-start-anyway')).not.toBeInTheDocument();
+    });
+
+    it('shows any other refusal in words, next to the button', async () => {
+      api.startSession.mockRejectedValue(new ActionError(ErrorCode.SESSION_RUNNING, `Capture session ${SESSION_ID} is running (since 2026-11-25T08:01:00.000Z); stop it first`, 409));
+      renderApp();
+      sendStatus(makeStatus({ session: null }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-start'));
+      });
+      expect(screen.getByTestId('session-message')).toHaveTextContent(`Capture session ${SESSION_ID} is running`);
+      expect(screen.queryByTestId('session-start-anyway')).not.toBeInTheDocument();
+    });
+
+    it('stops over REST and opens the report the stop answered: each camera at start and stop, drift, writes, photos, the Pi', async () => {
+      const report = makeSessionReport({
+        label: 'Milky Way',
+        piSteps: [{ line: 9, at: '2026-11-25T09:00:00.250Z', kind: 'external-step', stepMs: 250, source: null, state: 'confirmed' }],
+      });
+      api.stopSession.mockResolvedValue(report);
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING, cameras: [makeCamera()] }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      expect(api.stopSession).toHaveBeenCalledTimes(1);
+      const sheet = screen.getByTestId('report-sheet');
+      expect(within(sheet).getByRole('heading', { name: 'Capture session report' })).toBeVisible();
+      expect(within(sheet).getByTestId('report-summary')).toHaveTextContent(`Milky Way · ${SESSION_ID}Started 2026-11-25 08:00:00 Europe/Berlin by 10.42.0.5 · stopped 12:00:02 · 4 h`);
+      expect(within(sheet).getByTestId('report-camera-name')).toHaveTextContent('EOS R6 · 012345678901');
+      expect(within(sheet).getByTestId('report-start')).toHaveTextContent('set (it was 3.0 s ahead of the Pi), now 4 ms ahead of the Pi (±6 ms)');
+      expect(within(sheet).getByTestId('report-end')).toHaveTextContent('16 ms ahead of the Pi (±6 ms)');
+      expect(within(sheet).getByTestId('report-drift')).toHaveTextContent('+72 ms/day (±84)');
+      expect(within(sheet).getByTestId('report-writes')).toHaveTextContent('not set during the session');
+      expect(within(sheet).getByTestId('report-photos')).toHaveTextContent('taken 2026-11-25 08:00:00.004 – 12:00:00.016 (camera time): shifted -13 ms to -7 ms (±12 ms)');
+      expect(within(sheet).getByTestId('report-pi-steps')).toHaveTextContent('2026-11-25 10:00:00: stepped +250 ms, not by this product (network time, or someone set the clock)');
+
+      fireEvent.click(screen.getByTestId('report-sheet-close'));
+      sendStatus(makeStatus({ session: null, cameras: [makeCamera()] }));
+      expect(screen.getByTestId('session-message')).toHaveTextContent(/^✓ Stopped after 4 h$/);
+      expect(screen.getByTestId('session-last')).toHaveTextContent(/^Last: Milky Way · stopped 12:00:02Report$/);
+      // The report is one tap away again, as the stop answered it (nothing fetched).
+      fireEvent.click(screen.getByTestId('open-session-report'));
+      expect(screen.getByTestId('report-sheet')).toBeInTheDocument();
+      await act(async () => undefined);
+      expect(api.sessionReport).toHaveBeenCalledWith(SESSION_ID);
+    });
+
+    it('offers the newest stopped session after a reload, and says only what its report says: drift not known, a stop it could not measure, a start not verified, photos left alone', async () => {
+      api.sessionReport.mockResolvedValue(
+        makeSessionReport({
+          cameras: [
+            makeSessionCamera({
+              start: { cameraId: '012345678901', serial: '012345678901', success: true, outcome: 'written-unverified', correctedFromMs: -2500, offsetMs: null, boundMs: null, verified: false },
+              end: { cameraId: '012345678901', serial: '012345678901', success: true, correctedFromMs: null, offsetMs: null, boundMs: null },
+              // A figure the report does not vouch for: never shown.
+              driftMsPerDay: 123.4,
+              driftBoundMsPerDay: 40_552,
+              driftKnown: false,
+              driftSummary: 'not known: 38 s of measurements bound it only to ±40552 ms/day (a figure needs ±1000 or better)',
+              writes: [{ line: 7, at: '2026-11-25T09:30:00.000Z', success: false, offsetMs: null, residualMs: null, reason: 'Device busy' }],
+              leftAlone: [{ from: '2026:11:25 07:59:59.995', to: '2026:11:25 08:00:03.021', reason: 'the camera was set back by 3008 ms at line 2: photos in this window may be from before or after' }],
+            }),
+            makeSessionCamera({ cameraId: 'R5', serial: 'R5', start: null, end: { cameraId: 'R5', serial: 'R5', success: false, code: ErrorCode.CAMERA_BUSY, error: 'Device busy', correctedFromMs: null, offsetMs: null, boundMs: null }, driftKnown: false, driftSummary: 'not measured', driftMsPerDay: null, driftBoundMsPerDay: null, correction: [{ index: 1, extrapolated: false, unusable: "the camera was set (line 4) when the Pi's own time was unknown", segments: [] }] }),
+          ],
+          skipped: [{ line: 3, reason: "measured when the Pi's own time was unknown" }],
+          damaged: [{ line: 5, reason: 'not JSON' }],
+        }),
+      );
+      api.listSessions.mockResolvedValue({
+        session: null,
+        sessions: [
+          { id: 's-20261125-080000-abcdef', startedAt: '2026-11-25T08:00:00.000Z', stoppedAt: null, label: 'never stopped' },
+          { id: SESSION_ID, startedAt: '2026-11-25T07:00:00.000Z', stoppedAt: '2026-11-25T08:01:00.000Z', label: null },
+        ],
+      } satisfies SessionList);
+      renderApp();
+      await act(async () => {
+        sendStatus(makeStatus({ session: null }));
+      });
+      expect(api.listSessions).toHaveBeenCalledTimes(1);
+      {
+        expect(screen.getByTestId('session-last')).toHaveTextContent('Last: stopped 09:01:00 (1 min ago)');
+        await act(async () => {
+          fireEvent.click(screen.getByTestId('open-session-report'));
+        });
+        expect(api.sessionReport).toHaveBeenCalledWith(SESSION_ID);
+        const [first, second] = screen.getAllByTestId('report-camera');
+        expect(within(first).getByTestId('report-start')).toHaveTextContent('set (it was 2.5 s behind the Pi), not verified');
+        expect(within(first).getByTestId('report-end')).toHaveTextContent('uncertain: the measurement could not be bounded well enough to give a figure');
+        expect(within(first).getByTestId('report-drift')).toHaveAttribute('data-known', 'false');
+        expect(within(first).getByTestId('report-drift')).toHaveTextContent(/^not known: 38 s of measurements/);
+        expect(within(first).getByTestId('report-drift')).not.toHaveTextContent('123');
+        expect(first).not.toHaveTextContent('123.4');
+        expect(within(first).getByTestId('report-writes')).toHaveTextContent('2026-11-25 10:30:00: not set (Device busy)');
+        expect(within(first).getByTestId('report-photos')).toHaveTextContent('left alone: 2026-11-25 07:59:59.995 – 08:00:03.021: the camera was set back by 3008 ms at line 2');
+        expect(within(second).getByTestId('report-camera-name')).toHaveTextContent('Camera R5');
+        expect(within(second).getByTestId('report-start')).toHaveTextContent('not connected');
+        expect(within(second).getByTestId('report-end')).toHaveTextContent(/^not measured: Device busy$/);
+        expect(within(second).getByTestId('report-drift')).toHaveTextContent('not measured');
+        expect(within(second).getByTestId('report-photos')).toHaveTextContent("not corrected: the camera was set (line 4) when the Pi's own time was unknown");
+        expect(screen.getByTestId('report-pi-steps')).toHaveTextContent('not stepped: automatic steps wait while a session runs');
+        expect(screen.getByTestId('report-unused')).toHaveTextContent("2 lines of the journal could not be used");
+        expect(screen.getByTestId('report-unused')).toHaveTextContent("line 5: damaged: not JSON");
+      }
+    });
+
+    it('"Fix my photos": downloads the session\'s ExifTool file and shows the one command to run with it', async () => {
+      api.stopSession.mockResolvedValue(makeSessionReport());
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      const link = screen.getByTestId('fix-photos-download');
+      expect(link.tagName).toBe('A');
+      expect(link).toHaveAttribute('href', `/api/timesync/corrections?session=${SESSION_ID}&format=exiftool`);
+      expect(link).toHaveAttribute('download', `corrections-${SESSION_ID}.args`);
+      expect(screen.getByTestId('fix-photos-command')).toHaveTextContent(`exiftool -@ corrections-${SESSION_ID}.args -overwrite_original path/to/photos`);
+      expect(screen.queryByTestId('fix-photos-on-pi')).not.toBeInTheDocument();
+    });
+
+    it('copies the command where the browser allows it, and says so where it does not', async () => {
+      api.stopSession.mockResolvedValue(makeSessionReport());
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      const writeText = jest.fn(() => Promise.resolve());
+      const secure = Object.getOwnPropertyDescriptor(window, 'isSecureContext');
+      Object.defineProperty(window, 'isSecureContext', { value: true, configurable: true });
+      Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+      try {
+        await act(async () => {
+          fireEvent.click(screen.getByTestId('fix-photos-copy'));
+        });
+        expect(writeText).toHaveBeenCalledWith(`exiftool -@ corrections-${SESSION_ID}.args -overwrite_original path/to/photos`);
+        expect(screen.getByTestId('fix-photos-copy-message')).toHaveTextContent('Copied');
+
+        // Plain http on a phone: no clipboard API, and (here) no copy command either.
+        Object.defineProperty(window, 'isSecureContext', { value: false, configurable: true });
+        await act(async () => {
+          fireEvent.click(screen.getByTestId('fix-photos-copy'));
+        });
+        expect(screen.getByTestId('fix-photos-copy-message')).toHaveTextContent('This browser would not copy it: select the command and copy it by hand');
+        expect(window.getSelection()?.toString()).toBe(`exiftool -@ corrections-${SESSION_ID}.args -overwrite_original path/to/photos`);
+      } finally {
+        delete (navigator as { clipboard?: unknown }).clipboard;
+        if (secure) Object.defineProperty(window, 'isSecureContext', secure);
+        else delete (window as { isSecureContext?: boolean }).isSecureContext;
+      }
+    });
+
+    it('says there is nothing to fix, with no download, when no camera was measured against a known time', async () => {
+      api.stopSession.mockResolvedValue(makeSessionReport({ cameras: [makeSessionCamera({ correction: [{ index: 1, extrapolated: false, unusable: "the camera was set (line 4) when the Pi's own time was unknown", segments: [] }] })] }));
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      expect(screen.getByTestId('fix-photos-nothing')).toHaveTextContent('Nothing to fix: no camera was measured against a known time during this session.');
+      expect(screen.queryByTestId('fix-photos-download')).not.toBeInTheDocument();
+    });
+
+    it('shows a refused stop in words and keeps the session running on the page', async () => {
+      api.stopSession.mockRejectedValue(new ActionError(ErrorCode.JOURNAL_UNWRITABLE, 'EROFS: read-only file system; the session runs on', 503));
+      renderApp();
+      sendStatus(makeStatus({ session: RUNNING }));
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      expect(screen.getByTestId('session-message')).toHaveTextContent('EROFS: read-only file system; the session runs on');
+      expect(screen.getByTestId('session-message')).toHaveAttribute('role', 'alert');
+      expect(screen.queryByTestId('report-sheet')).not.toBeInTheDocument();
+      expect(screen.getByTestId('session-stop')).toBeEnabled();
+    });
+  });
+
   describe('protocol version', () => {
     it('reloads itself when the Pi speaks another version', () => {
       render(<App socket={socket} api={api} />);
@@ -760,6 +1029,48 @@ describe(App.name, () => {
       sendStatus(kioskStatus({ accessPointClients: 1, cameras: [r50, r6] }));
       expect(screen.getByTestId('camera-status')).toHaveClass('compact');
       expect(screen.getByTestId('camera-status')).not.toHaveClass('condensed');
+    });
+
+    it('keeps the capture session one tap away while the QR codes take the side column, and shows it there once a phone is connected', async () => {
+      api.connectInfo.mockResolvedValue(CONNECT);
+      api.stopSession.mockResolvedValue(makeSessionReport());
+      renderKiosk();
+      await act(async () => {
+        sendStatus(kioskStatus({ session: null }));
+      });
+      expect(screen.queryByTestId('session')).not.toBeInTheDocument();
+      expect(screen.getByTestId('open-session')).toHaveTextContent('Capture session');
+      fireEvent.click(screen.getByTestId('open-session'));
+      expect(within(screen.getByTestId('session-sheet')).getByTestId('session-start')).toBeEnabled();
+      fireEvent.click(screen.getByTestId('session-sheet-close'));
+
+      // A session running (started on a phone): the header says so.
+      await act(async () => {
+        sendStatus(kioskStatus({ session: { id: SESSION_ID, startedAt: '2026-11-25T08:01:00.000Z' } }));
+      });
+      expect(screen.getByTestId('open-session')).toHaveTextContent('Session running');
+
+      // A phone connected: the session in the side column, in two lines, under the newest entries.
+      await act(async () => {
+        sendStatus(kioskStatus({ accessPointClients: 1, session: { id: SESSION_ID, startedAt: '2026-11-25T08:01:00.000Z' } }));
+      });
+      expect(screen.queryByTestId('open-session')).not.toBeInTheDocument();
+      expect(screen.getByTestId('session')).toHaveClass('compact');
+      expect(screen.getByTestId('session-state')).toHaveTextContent(/^●Running since 09:01:00 · 1 min$/);
+      await act(async () => {
+        fireEvent.click(screen.getByTestId('session-stop'));
+      });
+      // On the Pi's own screen the file would stay on the Pi: the report says where to download it.
+      expect(screen.getByTestId('fix-photos-download')).toBeInTheDocument();
+      expect(screen.getByTestId('fix-photos-on-pi')).toHaveTextContent("On the Pi's own screen the file stays on the Pi: open this page on the computer or phone with the photos to download it there.");
+      fireEvent.click(screen.getByTestId('report-sheet-close'));
+      await act(async () => {
+        sendStatus(kioskStatus({ accessPointClients: 1, session: null }));
+      });
+      // The last session takes the state's line, its report one tap away.
+      expect(screen.getByTestId('session-last')).toHaveTextContent(/^Last: stopped 12:00:02Report$/);
+      expect(screen.queryByTestId('session-state')).not.toBeInTheDocument();
+      expect(screen.getByTestId('session-start')).toHaveClass('btn-small');
     });
 
     it("answers a decision with the phone's time (the Pi's screen has none of its own)", () => {

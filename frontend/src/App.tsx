@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { ClientFrame } from '../../backend/protocol/messages';
-import { ClientFrameType, Screen } from '../../backend/protocol/vocabulary';
-import type { PiClockProbe, TimeSyncApi } from './api';
+import { ClientFrameType, DecisionKind, Screen } from '../../backend/protocol/vocabulary';
+import type { PiClockProbe, SessionReport, TimeSyncApi } from './api';
 import { useTick } from './clock-store';
 import { ActivityLog } from './components/ActivityLog';
 import { CameraStatusCard } from './components/CameraStatusCard';
@@ -10,6 +10,8 @@ import { ConnectPanel } from './components/ConnectPanel';
 import { ControllerInfo, KioskPiStatus } from './components/ControllerStatus';
 import { DecisionPanel } from './components/DecisionPanel';
 import { ManualTimeSet } from './components/ManualTimeSet';
+import { SessionPanel } from './components/SessionPanel';
+import { SessionReportView } from './components/SessionReportView';
 import { Sheet } from './components/Sheet';
 import { SimulatedBanner } from './components/SimulatedBanner';
 import { SocketErrorNotice } from './components/SocketErrorNotice';
@@ -27,7 +29,7 @@ export interface SocketLike {
 }
 
 /** What is one tap away. */
-type SheetName = 'manual' | 'log' | 'connect' | 'cameras';
+type SheetName = 'manual' | 'log' | 'connect' | 'cameras' | 'session' | 'report';
 
 /** The newest entries shown on the main screen; the whole log is one tap away. */
 const NEWEST_ENTRIES = 3;
@@ -37,8 +39,9 @@ const NEWEST_ENTRIES = 3;
  * screen (the Pi's time, each camera, how to connect or the main action, the newest log entries); setting
  * the time by hand, the whole log, each camera's rows in full (on the Pi's screen, where a camera takes two
  * lines) and (once a phone is connected) how to connect are one tap away.
- * Actions take one way each: setting the time and syncing cameras are REST calls (each answer shows next to
- * its button); "Use this phone's time" goes over the WebSocket, because it names this page's own connection.
+ * Actions take one way each: setting the time, syncing cameras and starting or stopping a capture session are
+ * REST calls (each answer shows next to its button); "Use this phone's time" goes over the WebSocket, because it
+ * names this page's own connection. A session's report opens over the page, after its stop or from "Report".
  */
 export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const snap = useSyncExternalStore(socket.subscribe, socket.getSnapshot);
@@ -46,6 +49,11 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const [night, setNight] = useNightMode();
   const [sheet, setSheet] = useState<SheetName | null>(null);
   const closeSheet = useCallback(() => setSheet(null), []);
+  const [reportOf, setReportOf] = useState<{ id: string; report?: SessionReport } | null>(null);
+  const openReport = useCallback((id: string, report?: SessionReport) => {
+    setReportOf({ id, report });
+    setSheet('report');
+  }, []);
   const status = snap.status;
   const deviceZone = deviceTimeZone();
   const probe = usePiClockProbe(api, status);
@@ -64,6 +72,21 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
   const showConnect = onPiScreen && !!status && status.accessPointClients === 0;
   const journalRefusal = status && !status.journal.writable ? `Clock changes are refused: the journal cannot be written: ${status.journal.error ?? status.journal.path}` : null;
   const piZone = status?.pi.timezone ?? null;
+  const sessionRunning = !!status?.session;
+  const sessionPanel = (compact: boolean) => (
+    <SessionPanel
+      api={api}
+      session={status ? (status.session ?? null) : undefined}
+      cameras={status ? (status.cameras ?? []) : null}
+      canSetTime={status?.canSetTime}
+      online={online}
+      stepHeld={status?.decision?.kind === DecisionKind.SessionRunning}
+      piNow={piNow}
+      timeZone={piZone ?? deviceZone}
+      compact={compact}
+      onReport={openReport}
+    />
+  );
 
   return (
     <div className={onPiScreen ? 'app on-pi' : 'app'} data-screen={screen}>
@@ -80,6 +103,12 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
         {onPiScreen && !showConnect ? (
           <button type="button" className="btn btn-small" data-testid="open-connect" onClick={() => setSheet('connect')}>
             Connect a phone
+          </button>
+        ) : null}
+        {/* While the QR codes take the Pi's side column, the capture session is one tap away in their header slot. */}
+        {onPiScreen && showConnect ? (
+          <button type="button" className="btn btn-small" data-testid="open-session" data-running={sessionRunning} onClick={() => setSheet('session')} aria-haspopup="dialog">
+            {sessionRunning ? 'Session running' : 'Capture session'}
           </button>
         ) : null}
         <button
@@ -167,6 +196,8 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
           </section>
         ) : null}
 
+        {onPiScreen ? null : <section className="panel session-panel" aria-labelledby="session-title">{sessionPanel(false)}</section>}
+
         <section className="panel log-panel" aria-labelledby="log-title">
           <h2 id="log-title" className="with-action">
             <span>Activity</span>
@@ -185,6 +216,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             testId="activity-newest"
           />
         </section>
+        {onPiScreen && !showConnect ? <section className="panel session-panel" aria-labelledby="session-title">{sessionPanel(true)}</section> : null}
         </div>
       </main>
 
@@ -211,6 +243,16 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
       {sheet === 'cameras' ? (
         <Sheet title="Cameras" testId="cameras-sheet" onClose={closeSheet}>
           <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} />
+        </Sheet>
+      ) : null}
+      {sheet === 'session' ? (
+        <Sheet title="Capture session" testId="session-sheet" onClose={closeSheet}>
+          {sessionPanel(false)}
+        </Sheet>
+      ) : null}
+      {sheet === 'report' && reportOf ? (
+        <Sheet title="Capture session report" testId="report-sheet" onClose={closeSheet}>
+          <SessionReportView api={api} id={reportOf.id} report={reportOf.report} cameras={status ? (status.cameras ?? []) : null} timeZone={piZone ?? deviceZone} onPiScreen={onPiScreen} />
         </Sheet>
       ) : null}
       {sheet === 'connect' ? (

@@ -112,3 +112,38 @@ describe(createApi.name, () => {
     expect((phone.calls[0].init?.headers as Record<string, string>)['x-kiosk-token']).toBeUndefined();
   });
 });
+
+describe('capture sessions', () => {
+  it('starts with confirm only when asked, stops, and reads a report and the list with GETs', async () => {
+    const report = { id: 's-20261125-070000-3f9a2c', state: 'stopped' };
+    const { fetchImpl, calls } = strictFetch(
+      { status: 200, body: { id: 's-20261125-070000-3f9a2c', startedAt: '2026-11-25T07:00:00.000Z', label: null, cameras: [] } },
+      { status: 200, body: { id: 's-20261125-070000-3f9a2c', startedAt: '2026-11-25T07:00:00.000Z', label: null, cameras: [] } },
+      { status: 200, body: report },
+      { status: 200, body: report },
+      { status: 200, body: { session: null, sessions: [] } },
+    );
+    const api = createApi(fetchImpl, 30_000, 'kiosk-secret');
+    await api.startSession();
+    await api.startSession(true);
+    await expect(api.stopSession()).resolves.toEqual(report);
+    await expect(api.sessionReport('s-20261125-070000-3f9a2c')).resolves.toEqual(report);
+    await expect(api.listSessions()).resolves.toEqual({ session: null, sessions: [] });
+    expect(calls.map((c) => [c.url, c.init?.method ?? 'GET', c.init?.body ?? null])).toEqual([
+      ['/api/session/start', 'POST', '{}'],
+      ['/api/session/start', 'POST', '{"confirm":true}'],
+      ['/api/session/stop', 'POST', '{}'],
+      ['/api/session/s-20261125-070000-3f9a2c/report', 'GET', null],
+      ['/api/session', 'GET', null],
+    ]);
+    // The Pi's own screen presents its secret on reads too.
+    expect(calls.every((c) => (c.init?.headers as Record<string, string>)['x-kiosk-token'] === 'kiosk-secret')).toBe(true);
+  });
+
+  it('turns a refusal into a coded ActionError (PI_TIME_UNRELIABLE: the page offers to confirm)', async () => {
+    const { fetchImpl } = strictFetch({ status: 409, body: { statusCode: 409, code: ErrorCode.PI_TIME_UNRELIABLE, message: "Capture session not started: the Pi's own time is not reliable" } });
+    const refused = await createApi(fetchImpl).startSession().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ActionError);
+    expect(refused).toMatchObject({ code: ErrorCode.PI_TIME_UNRELIABLE, status: 409 });
+  });
+});

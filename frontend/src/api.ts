@@ -3,7 +3,7 @@
  * Errors come back as `{ statusCode, code, message }`.
  */
 import { CameraSyncKind, ErrorCode, KIOSK_HEADER } from '../../backend/protocol/vocabulary';
-import type { CameraSyncOutcome, ConnectInfo } from '../../backend/protocol/messages';
+import type { CameraSyncOutcome, ConnectInfo, SessionCameraResult } from '../../backend/protocol/messages';
 
 /** Codes of failures the page meets before any answer from the Pi. */
 export const PageErrorCode = { Network: 'NETWORK', Timeout: 'TIMEOUT' } as const;
@@ -28,6 +28,80 @@ export interface TimeSyncApi {
   probePiClock(): Promise<PiClockProbe>;
   /** GET /api/screen/connect: the access point's name, the page's address and their QR codes. */
   connectInfo(): Promise<ConnectInfo>;
+  /** POST /api/session/start; `confirm`: set the cameras even though the Pi's own time is not reliable (else PI_TIME_UNRELIABLE). */
+  startSession(confirm?: boolean): Promise<SessionStarted>;
+  /** POST /api/session/stop: every camera measured, nothing written; the answer is the report. */
+  stopSession(): Promise<SessionReport>;
+  /** GET /api/session/<id>/report: as kept at its stop (a running one: so far). */
+  sessionReport(id: string): Promise<SessionReport>;
+  /** GET /api/session: the session running and every session in the journal, newest first. */
+  listSessions(): Promise<SessionList>;
+}
+
+/** The answer to a start: each connected camera after the start's corrections (camera minus Pi, ms). */
+export interface SessionStarted {
+  id: string;
+  startedAt: string;
+  label: string | null;
+  cameras: SessionCameraResult[];
+}
+
+export interface SessionListItem {
+  id: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  label: string | null;
+}
+
+export interface SessionList {
+  session: { id: string; startedAt: string; label: string | null } | null;
+  sessions: SessionListItem[];
+}
+
+/**
+ * What the page reads of a session report (the server's `SessionReport`, backend/session/session-report.ts,
+ * which the page cannot import: it is not in the protocol file). Times are the Pi's clock (ISO, UTC).
+ */
+export interface SessionReport {
+  id: string;
+  state: 'running' | 'stopped';
+  label: string | null;
+  startedBy: string;
+  startedAt: string;
+  stoppedAt: string | null;
+  durationMs: number | null;
+  cameras: SessionCameraReport[];
+  piSteps: Array<{ line: number; at: string; kind: 'step' | 'external-step'; stepMs: number; source: string | null; state: string }>;
+  zoneChanges: Array<{ line: number; at: string; from: string; to: string; state: string }>;
+  skipped: Array<{ line: number; reason: string }>;
+  damaged: Array<{ line: number; reason: string }>;
+  files: { exiftool: string; json: string; geosync: Record<string, string> };
+}
+
+export interface SessionCameraReport {
+  cameraId: string;
+  serial: string | null;
+  /** After the start's corrections, and at the stop's read-only measurement (null: not measured then). */
+  start: SessionCameraResult | null;
+  end: SessionCameraResult | null;
+  /** A figure only when `driftKnown`; `driftSummary` says it in words either way. */
+  driftMsPerDay: number | null;
+  driftBoundMsPerDay: number | null;
+  driftKnown: boolean;
+  driftSummary: string;
+  writes: Array<{ line: number; at: string; success: boolean; offsetMs: number | null; residualMs: number | null; reason: string | null }>;
+  correction: CorrectionPeriod[];
+  /** Camera times whose photos cannot be placed and are left alone (absent from reports kept by older servers). */
+  leftAlone?: Array<{ from: string; to: string; reason: string }>;
+}
+
+/** One period between two settings of the camera's clock, cut into segments of one shift each. */
+export interface CorrectionPeriod {
+  index: number;
+  segments: Array<{ from: string | null; to: string | null; shiftMs: number; boundMs: number | null; offsetTime: string | null }>;
+  extrapolated: boolean;
+  /** Why nothing in it can be corrected, or null. */
+  unusable: string | null;
 }
 
 export type { CameraSyncOutcome };
@@ -42,17 +116,20 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
   const identity: Record<string, string> = kioskToken ? { [KIOSK_HEADER]: kioskToken } : {};
 
   /** `answered`: a non-2xx body that still is the answer (a camera sync that failed carries each camera's result). */
-  async function post(path: string, body: unknown, answered: (payload: Record<string, unknown>) => boolean = () => false): Promise<Record<string, unknown>> {
+  function post(path: string, body: unknown, answered: (payload: Record<string, unknown>) => boolean = () => false): Promise<Record<string, unknown>> {
+    return call(path, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...identity }, body: JSON.stringify(body) }, answered);
+  }
+
+  function get(path: string): Promise<Record<string, unknown>> {
+    return call(path, { cache: 'no-store', headers: { Accept: 'application/json', ...identity } }, () => false);
+  }
+
+  async function call(path: string, init: RequestInit, answered: (payload: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let res: Response;
     try {
-      res = await fetchImpl(path, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...identity },
-        body: JSON.stringify(body),
-        signal: abort.signal,
-      });
+      res = await fetchImpl(path, { ...init, signal: abort.signal });
     } catch (e) {
       throw abort.signal.aborted
         ? new ActionError(PageErrorCode.Timeout, 'The Pi did not answer in time')
@@ -104,10 +181,15 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
       if (!res.ok) throw new ActionError(`HTTP_${res.status}`, 'The Pi did not say how to connect');
       return (await res.json()) as ConnectInfo;
     },
+    startSession: async (confirm = false) => (await post('/api/session/start', confirm ? { confirm: true } : {})) as unknown as SessionStarted,
+    stopSession: async () => (await post('/api/session/stop', {})) as unknown as SessionReport,
+    sessionReport: async (id) => (await get(`/api/session/${encodeURIComponent(id)}/report`)) as unknown as SessionReport,
+    listSessions: async () => (await get('/api/session')) as unknown as SessionList,
   };
 }
 
 export const NOT_ON_AP_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time";
+export const NOT_ON_AP_SESSION_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can start or stop a capture session";
 
 /** An error in plain words for the person holding the phone. */
 export function describeError(e: unknown): string {

@@ -1,6 +1,7 @@
 import type { ActivityEntry, CameraStatus, PendingDecision, ServerFrame, TimeSyncStatus } from '../../backend/protocol/messages';
 import { ActivityType, CameraState, ClockBackend, DecisionKind, PROTOCOL_VERSION, Reliability, SyncSource, type Screen } from '../../backend/protocol/vocabulary';
 import type { WebSocketLike } from '../src/ws-client';
+import type { SessionCameraReport, SessionReport } from '../src/api';
 
 /** A WebSocket the test drives by hand: it records what the page sends and opens/closes on request. */
 export class FakeWebSocket implements WebSocketLike {
@@ -149,4 +150,58 @@ export class FakeStorage implements Pick<Storage, 'getItem' | 'setItem' | 'remov
   removeItem(key: string): void {
     this.items.delete(key);
   }
+}
+
+export const SESSION_ID = 's-20261125-070000-3f9a2c';
+
+/** One camera of a session report: set 3 s back at the start, measured at the stop, its drift known. */
+export function makeSessionCamera(overrides: Partial<SessionCameraReport> = {}): SessionCameraReport {
+  return {
+    cameraId: '012345678901',
+    serial: '012345678901',
+    start: { cameraId: '012345678901', serial: '012345678901', success: true, outcome: 'written-verified', correctedFromMs: 3012, offsetMs: 4, boundMs: 6, verified: true },
+    end: { cameraId: '012345678901', serial: '012345678901', success: true, correctedFromMs: null, offsetMs: 16, boundMs: 6 },
+    driftMsPerDay: 72,
+    driftBoundMsPerDay: 84,
+    driftKnown: true,
+    driftSummary: '+72 ms/day (±84)',
+    writes: [],
+    correction: [
+      {
+        index: 2,
+        extrapolated: false,
+        unusable: null,
+        segments: [
+          { from: '2026:11:25 08:00:00.004', to: '2026:11:25 10:00:00.010', shiftMs: -7, boundMs: 12, offsetTime: null },
+          { from: '2026:11:25 10:00:00.010', to: '2026:11:25 12:00:00.016', shiftMs: -13, boundMs: 12, offsetTime: null },
+        ],
+      },
+    ],
+    leftAlone: [],
+    ...overrides,
+  };
+}
+
+/** A stopped session's report as GET /api/session/<id>/report answers it (times: the Pi's clock, UTC). */
+export function makeSessionReport(overrides: Partial<SessionReport> = {}): SessionReport {
+  return {
+    id: SESSION_ID,
+    state: 'stopped',
+    label: null,
+    startedBy: '10.42.0.5',
+    startedAt: '2026-11-25T07:00:00.000Z',
+    stoppedAt: '2026-11-25T11:00:02.000Z',
+    durationMs: 4 * 3_600_000 + 2000,
+    cameras: [makeSessionCamera()],
+    piSteps: [],
+    zoneChanges: [],
+    skipped: [],
+    damaged: [],
+    files: {
+      exiftool: `/api/timesync/corrections?session=${SESSION_ID}&format=exiftool`,
+      json: `/api/timesync/corrections?session=${SESSION_ID}`,
+      geosync: { '012345678901': `/api/timesync/corrections?session=${SESSION_ID}&format=geosync&camera=012345678901` },
+    },
+    ...overrides,
+  };
 }
