@@ -7,6 +7,7 @@ import { ClockJournal } from '../activity-log/clock-journal';
 import { exiftoolComment } from '../common/escape';
 import { DomainError } from '../common/domain-error';
 import { Clock } from '../time/clock';
+import { AppConfig } from '../config/app.config';
 import { CorrectionsService } from './corrections.service';
 import { exiftoolArgs, geosyncArgs } from './photo-files';
 
@@ -68,7 +69,11 @@ describe('corrections', () => {
       [['after-write', -400], ['before-write', -400]],
       [['after-write', 7100], ['measure', 7110]],
     ]);
-    expect(camera.periods[2].segments.map((s) => s.shiftMs)).toEqual([-7105]);
+    // 10 ms in 20 s is within the two bounds: a drift, interpolated (one row), then the last offset beyond it.
+    expect(camera.periods[2].segments.map((s) => [s.kind, s.shiftMs, s.shiftToMs])).toEqual([
+      ['drift', -7100, -7110],
+      ['constant', -7110, -7110],
+    ]);
   });
 
   it('never mixes boots: a write in a boot with no accepted sync is not placed (and named); the periods around it are not corrected', () => {
@@ -130,7 +135,8 @@ describe('corrections', () => {
     const segments = camera.periods[0].segments;
     expect(segments[0].trueFrom).toBe(new Date(T + S).toISOString());
     expect(segments.at(-1)!.trueTo).toBe(new Date(T + 601 * S).toISOString());
-    expect(segments.map((s) => s.shiftMs)).toEqual([-14, -34, -54, -67]);
+    // One straight line through the three points of the period (100 ppm, the measure within its bound): one drift, cut to the session.
+    expect(segments.map((s) => [s.kind, s.shiftMs, s.shiftToMs])).toEqual([['drift', -4, -61]]);
   });
 
   it('damaged lines are named and never used; a journal with nothing but them holds no record', () => {
@@ -157,7 +163,7 @@ describe('photo files', () => {
     expect(args.map((a) => a.split('<')[0].split('\n')[0].slice(0, 24))).toEqual(['-if', '${DateTimeOriginal#;my @', '-SubSecDateTimeOriginal', '-SubSecCreateDate']);
     expect(text).not.toMatch(/-execute/);
     expect(text).toMatch(/# {3}period 1: \(any earlier\) to 2026:12:02 09:59:59\.994: shift -3\.000 s \(±11 ms\)/);
-    expect(text).toContain(`['83021000123',undef,${T - 6},-3000,undef]`);
+    expect(text).toContain(`['83021000123',undef,${T - 6},-3000,-3000,undef]`);
   });
 
   it('a serial number that could break the file is left out, and no comment carries a line end', () => {
@@ -221,7 +227,8 @@ describe('photo files', () => {
 
 describe(CorrectionsService.name, () => {
   const hostile = "EXE1\n-if\nsystem('touch /tmp/PWNED') || 1\n#";
-  const sutFor = (text: string) => new CorrectionsService({ text: async () => text } as unknown as ClockJournal, { now: () => T } as unknown as Clock);
+  const sutFor = (text: string, maxDriftPpm = 200) =>
+    new CorrectionsService({ text: async () => text } as unknown as ClockJournal, { now: () => T } as unknown as Clock, { CAMERA_MAX_DRIFT_PPM: maxDriftPpm } as AppConfig);
   const text = journal(sync(T - 60 * S), write(T, 3000, 5, { cameraId: 'EXE1--if-system', serial: hostile }), write(T + S, 1000, 5, { cameraId: 'OK1', serial: 'OK1' }));
 
   it.each([

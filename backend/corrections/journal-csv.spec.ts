@@ -54,10 +54,18 @@ describe(journalCsv.name, () => {
   it('a header of named columns, one row per record, damaged lines named; formulas defused, no control character, numbers numeric', () => {
     const hostile = { serial: 'EXE1\0\n-if', cameraId: 'cam\r\nforged,row', reason: '=HYPERLINK("x")' };
     const csv = journalCsv(buildModel(journal(sync(T), camera('camera-write', T + S, hostile)) + 'cut'));
-    const { header, rows } = parse(csv);
+    const { header, rows: all } = parse(csv);
     expect(header).toEqual(JOURNAL_CSV_COLUMNS.map((c) => c.name));
     expect(header).not.toContain('detail');
+    // The journal's lines first, then the corrections made from them.
+    const rows = all.filter((r) => r.kind !== 'correction');
+    expect(all.slice(0, 3)).toEqual(rows);
     expect(rows).toHaveLength(3);
+    expect(all.slice(3).map((r) => [r.serial, r.correction])).toEqual([
+      ['EXE1\\0\\n-if', 'constant'],
+      ['EXE1\\0\\n-if', 'constant'],
+      ['EXE1\\0\\n-if', 'none'],
+    ]);
     expect(rows[1]).toMatchObject({ kind: 'camera-write', camera: 'cam\\r\\nforged,row', serial: 'EXE1\\0\\n-if', reason: `'=HYPERLINK("x")`, offset_ms: '-3000', residual_ms: '5', success: 'true', verified: 'true', camera_zone: 'Europe/Paris' });
     // eslint-disable-next-line no-control-regex
     expect(csv.replace(/\r\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
@@ -80,7 +88,8 @@ describe(journalCsv.name, () => {
       session('session-start', T + 60 * S, 's-20261202-100100-aaaaaa'), // 12: still running
       sync(T + 70 * S), // 13
     );
-    const { rows } = parse(journalCsv(buildModel(text)));
+    const { rows: all } = parse(journalCsv(buildModel(text)));
+    const rows = all.filter((r) => r.kind !== 'correction');
     expect(rows.map((r) => [r.line, r.session])).toEqual([
       ['1', ''],
       ['2', ''],
