@@ -26,7 +26,8 @@ export interface FileContext {
  *   shift is the row's, interpolated on the photo's own time within a drift (so a drift of any length is one
  *   row, not one per few ms of change); a jump's row has the same shift at both ends.
  * - one assignment per date (`-TAG<${DateTimeOriginal#;...}`) that computes that shift and applies it with
- *   ExifTool's own ShiftTime to the composite SubSec* value (date, sub-seconds and zone together): a plain
+ *   ExifTool's own ShiftTime to the date with its sub-seconds, then writes the composite SubSec* tag (date,
+ *   sub-seconds and zone together; the zone as it was, or corrected): a plain
  *   `-DateTimeOriginal+=` cannot differ per photo. ShiftTime keeps the sub-seconds' number of digits,
  *   rounding (Canon's hundredths: to 10 ms), carries into the seconds, and a time without sub-seconds stays
  *   whole seconds, rounded. CreateDate likewise, with the shift found from DateTimeOriginal. ModifyDate is
@@ -74,14 +75,16 @@ export function exiftoolArgs(cameras: CameraCorrections[], ctx: FileContext): st
     `my $ms = $t * 1000 + ((defined $s and $s =~ /^(\\d+)/) ? substr($1 . '000', 0, 3) : 500); ` +
     `for my $p (@P) { if ($p->[0] eq $n and (!defined $p->[1] or $ms >= $p->[1]) and (!defined $p->[2] or $ms < $p->[2])) { $m = $p; $sh = $p->[3]; ` +
     `$sh += ($ms - $p->[1]) * ($p->[4] - $p->[3]) / ($p->[2] - $p->[1]) if defined $p->[1] and defined $p->[2] and $p->[2] > $p->[1]; last } } }`;
-  // The composite tag writes the zone it is given and deletes the one it is not: the photo's own is passed on unless corrected.
-  const shifted = (composite: string) =>
-    `$_ = undef; if ($m) { my $v = $self->GetValue('${composite}','ValueConv'); my $z = $m->[5]; if (defined $v) { ` +
-    `$v =~ s/(Z|[-+]\\d\\d:?\\d\\d)$// if defined $z; ` +
+  // The date with its sub-seconds, shifted by ShiftTime, then the zone: the composite tag writes the zone it is
+  // given and deletes the one it is not, so the photo's own is passed on unless corrected. (Not the composite's
+  // own value: ExifTool has none for a date with neither sub-seconds nor a zone.)
+  const shifted = (base: string, subSec: string, offset: string) =>
+    `$_ = undef; if ($m) { my $v = $self->GetValue('${base}','ValueConv'); my $f = $self->GetValue('${subSec}','ValueConv'); my $o = $self->GetValue('${offset}','ValueConv'); ` +
+    `if (defined $v and $v =~ /^(\\d{4}:\\d\\d:\\d\\d \\d\\d:\\d\\d:\\d\\d)/) { $v = $1; $v .= '.' . $1 if defined $f and $f =~ /^(\\d+)/; my $z = defined $m->[5] ? $m->[5] : $o; ` +
     `$_ = $v . (defined $z ? $z : '') unless ShiftTime($v, sprintf('%s0:0:%.3f', $sh < 0 ? '-' : '+', abs($sh) / 1000)) } }`;
   lines.push('-if', `\${DateTimeOriginal#;${lookup} $_ = $m ? 1 : 0}`);
-  lines.push(`-SubSecDateTimeOriginal<\${DateTimeOriginal#;${lookup} ${shifted('SubSecDateTimeOriginal')}}`);
-  lines.push(`-SubSecCreateDate<\${DateTimeOriginal#;${lookup} ${shifted('SubSecCreateDate')}}`);
+  lines.push(`-SubSecDateTimeOriginal<\${DateTimeOriginal#;${lookup} ${shifted('DateTimeOriginal', 'SubSecTimeOriginal', 'OffsetTimeOriginal')}}`);
+  lines.push(`-SubSecCreateDate<\${DateTimeOriginal#;${lookup} ${shifted('CreateDate', 'SubSecTimeDigitized', 'OffsetTimeDigitized')}}`);
   return lines.join('\n') + '\n';
 }
 
