@@ -515,7 +515,7 @@ function segmentsOf(points: CameraPoint[], intervals: PeriodInterval[], openStar
 
 /** The offset as measured at `at`, for the photos between `a` and `b` (null: open); beyond a period's measurements. */
 function constantSegment(a: CameraPoint | null, b: CameraPoint | null, at: CameraPoint, shape: SegmentShape): CorrectionSegment {
-  const shift = Math.round(-at.offsetMs + shape.zoneShiftMs);
+  const shift = wholeMs(-at.offsetMs + shape.zoneShiftMs);
   return {
     kind: 'constant',
     ...ends(a, b),
@@ -544,8 +544,8 @@ function driftSegment(pts: CameraPoint[], shape: SegmentShape): CorrectionSegmen
   return {
     kind: 'drift',
     ...ends(a, b),
-    shiftMs: Math.round(-a.offsetMs + shape.zoneShiftMs),
-    shiftToMs: Math.round(-b.offsetMs + shape.zoneShiftMs),
+    shiftMs: wholeMs(-a.offsetMs + shape.zoneShiftMs),
+    shiftToMs: wholeMs(-b.offsetMs + shape.zoneShiftMs),
     ratePpm: rate,
     cameraErrorMs: round3((a.offsetMs + b.offsetMs) / 2),
     boundMs: bounds.some((x) => x === null) ? null : Math.ceil(Math.max(...(bounds as number[]))),
@@ -570,13 +570,13 @@ function driftSegment(pts: CameraPoint[], shape: SegmentShape): CorrectionSegmen
  * some times twice); the neighbouring segments give way there.
  */
 function jumpSegment(a: CameraPoint, b: CameraPoint, interval: PeriodInterval, shape: SegmentShape): CorrectionSegment {
-  const shift = Math.round(-b.offsetMs + shape.zoneShiftMs);
+  const shift = wholeMs(-b.offsetMs + shape.zoneShiftMs);
   const lo = localAt(a, Math.min(a.offsetMs, b.offsetMs));
   const hi = localAt(b, Math.max(a.offsetMs, b.offsetMs));
   const dt = Math.max(0, b.trueMs - a.trueMs);
   const change = b.offsetMs - a.offsetMs;
   const bound = a.boundMs === null || b.boundMs === null ? null : Math.ceil(Math.max(Math.abs(change) + a.boundMs, b.boundMs) + (shape.maxDriftPpm * dt) / 1e6);
-  const rate = interval.ratePpm === null ? 'at once' : `in ${(dt / 1000).toFixed(dt < 10_000 ? 3 : 0)} s, ${signed(Math.round(interval.ratePpm))} ppm`;
+  const rate = interval.ratePpm === null ? 'at once' : `in ${+(dt / 1000).toFixed(3)} s, ${signed(Math.round(interval.ratePpm))} ppm`;
   return {
     kind: 'jump',
     from: localText(lo),
@@ -658,12 +658,12 @@ export function shiftAt(s: Pick<CorrectionSegment, 'kind' | 'fromLocalMs' | 'toL
 
 /** Moves a segment's start (its shift there follows a drift). */
 function setStart(s: CorrectionSegment, localMs: number): void {
-  const shift = Math.round(shiftAt(s, localMs));
+  const shift = wholeMs(shiftAt(s, localMs));
   Object.assign(s, { shiftMs: shift, fromLocalMs: localMs, from: localText(localMs) });
 }
 
 function setEnd(s: CorrectionSegment, localMs: number): void {
-  const shift = Math.round(shiftAt(s, localMs));
+  const shift = wholeMs(shiftAt(s, localMs));
   Object.assign(s, { shiftToMs: shift, toLocalMs: localMs, to: localText(localMs) });
 }
 
@@ -792,6 +792,11 @@ function clipTrueEnd(period: CameraPeriod, trueMs: number): void {
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** A shift in whole ms (never -0, which would print as "-0"). */
+function wholeMs(x: number): number {
+  return Math.round(x) + 0;
 }
 
 function round2(x: number): number {

@@ -125,6 +125,45 @@ describe(journalCsv.name, () => {
   });
 });
 
+describe('journal.csv corrections', () => {
+  /** The issue's camera: right after a write, it lost 2.41 s at once; the next write, 10 s later, found it 2410 ms behind. */
+  const lostAtOnce = journal(sync(T - 60 * S), camera('camera-write', T, { offsetMs: -5000, residualMs: 0 }), camera('camera-write', T + 10 * S, { offsetMs: -2410, residualMs: 0 }));
+  const corrections = (text: string, maxDriftPpm?: number) => parse(journalCsv(buildModel(text, { maxDriftPpm }))).rows.filter((r) => r.kind === 'correction');
+
+  it('after the journal, one row per range: a jump is a jump row, with the later measurement\'s shift and the jump in words', () => {
+    const rows = corrections(lostAtOnce);
+    expect(rows.map((r) => [r.line, r.period, r.correction, r.shift_ms, r.shift_to_ms])).toEqual([
+      ['2', '1', 'constant', '5000', '5000'],
+      ['3', '2', 'jump', '2410', '2410'],
+      ['3', '3', 'constant', '0', '0'],
+      ['2', '', 'none', '', ''],
+      ['3', '', 'none', '', ''],
+    ]);
+    expect(rows[1]).toMatchObject({
+      serial: SERIAL,
+      camera: SERIAL,
+      rate_ppm: '-241000',
+      bound_ms: '2418',
+      camera_from: '2026:12:02 10:59:57.601',
+      camera_to: '2026:12:02 11:00:09.989',
+      reason: expect.stringMatching(/^a jump between line 2 and line 3: .* shift of the later measurement, ±2418 ms$/),
+    });
+    expect(rows[3].reason).toMatch(/^left alone: /);
+  });
+
+  it('a drift is one row with its shift at both ends and its rate, however long', () => {
+    const [drift] = corrections(lostAtOnce, 300_000).filter((r) => r.period === '2');
+    expect(drift).toMatchObject({ correction: 'drift', shift_ms: '3', shift_to_ms: '2407', rate_ppm: '-241000', camera_from: '2026:12:02 11:00:00.011', camera_to: '2026:12:02 11:00:07.579' });
+    // Two days of checks every 10 minutes, 10 ppm: one drift row and the offset after the last check.
+    const checks = Array.from({ length: 288 }, (_, i) => camera('camera-measure', T + (i + 1) * 600 * S, { offsetMs: 10e-6 * (i + 1) * 600 * S }));
+    const rows = corrections(journal(sync(T - 60 * S), camera('camera-write', T, { offsetMs: 3000, residualMs: 0 }), ...checks)).filter((r) => r.period === '2');
+    expect(rows.map((r) => [r.correction, r.rate_ppm, r.line])).toEqual([
+      ['drift', '10', '290'],
+      ['constant', '', '290'],
+    ]);
+  });
+});
+
 describe('docs/journal-csv.md', () => {
   const root = join(__dirname, '..', '..');
   const doc = readFileSync(join(root, 'docs', 'journal-csv.md'), 'utf8');
