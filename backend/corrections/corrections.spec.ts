@@ -273,6 +273,12 @@ describe('drift or jump', () => {
         }
         // A change no quartz makes is never interpolated.
         for (const x of period.intervals) if (x.leastRatePpm === null || x.leastRatePpm > 200) expect(x.kind).toBe('jump');
+        // A drift's line passes within every measurement's bound between its ends.
+        for (const s of segments.filter((x) => x.kind === 'drift')) {
+          const pts = period.points.filter((p) => p.line >= s.fromLine! && p.line <= s.toLine!);
+          const [a, b] = [pts[0], pts.at(-1)!];
+          for (const p of pts) expect(Math.abs(p.offsetMs - (a.offsetMs + ((p.trueMs - a.trueMs) / (b.trueMs - a.trueMs)) * (b.offsetMs - a.offsetMs)))).toBeLessThanOrEqual(p.boundMs! + 0.5);
+        }
       }),
       { numRuns: 300 },
     );

@@ -501,8 +501,7 @@ function segmentsOf(points: CameraPoint[], intervals: PeriodInterval[], openStar
       i += 1;
       continue;
     }
-    let j = i + 1;
-    while (j + 1 < points.length && intervals[j].kind === 'drift' && oneLine(points.slice(i, j + 2), shape.maxDriftPpm)) j += 1;
+    const j = lineEnd(points, intervals, i, shape.maxDriftPpm);
     pieces.push(driftSegment(points.slice(i, j + 1), shape));
     i = j;
   }
@@ -599,14 +598,32 @@ function jumpSegment(a: CameraPoint, b: CameraPoint, interval: PeriodInterval, s
   };
 }
 
-/** One straight line at a plausible rate fits these points: each is within its bound of the line from the first to the last. */
-function oneLine(pts: CameraPoint[], maxDriftPpm: number): boolean {
-  const [a, b] = [pts[0], pts.at(-1)!];
-  const dt = b.trueMs - a.trueMs;
-  if (dt <= 0) return false;
-  const excess = Math.max(0, Math.abs(b.offsetMs - a.offsetMs) - (a.boundMs ?? 0) - (b.boundMs ?? 0));
-  if ((excess / dt) * 1e6 > maxDriftPpm) return false;
-  return pts.every((p) => Math.abs(p.offsetMs - (a.offsetMs + ((p.trueMs - a.trueMs) / dt) * (b.offsetMs - a.offsetMs))) <= (p.boundMs ?? 0) + 0.5);
+/**
+ * How far one straight line from points[i] reaches over drift intervals: the last j such that the line from i to j
+ * passes within each point between of its bound, at a plausible rate. Each point between allows the line's slope a
+ * range; their intersection is kept as the end moves on, so a time-lapse of thousands of checks is one pass.
+ */
+function lineEnd(points: CameraPoint[], intervals: PeriodInterval[], i: number, maxDriftPpm: number): number {
+  const a = points[i];
+  let [lo, hi] = [-Infinity, Infinity];
+  let j = i + 1;
+  while (j + 1 < points.length && intervals[j].kind === 'drift') {
+    // Point j would be between: its bound limits the slope.
+    const p = points[j];
+    const dt = p.trueMs - a.trueMs;
+    if (dt <= 0) break;
+    const slack = (p.boundMs ?? 0) + 0.5;
+    lo = Math.max(lo, (p.offsetMs - slack - a.offsetMs) / dt);
+    hi = Math.min(hi, (p.offsetMs + slack - a.offsetMs) / dt);
+    const b = points[j + 1];
+    const span = b.trueMs - a.trueMs;
+    if (span <= 0) break;
+    const slope = (b.offsetMs - a.offsetMs) / span;
+    const excess = Math.max(0, Math.abs(b.offsetMs - a.offsetMs) - (a.boundMs ?? 0) - (b.boundMs ?? 0));
+    if (slope < lo || slope > hi || (excess / span) * 1e6 > maxDriftPpm) break;
+    j += 1;
+  }
+  return j;
 }
 
 function ends(a: CameraPoint | null, b: CameraPoint | null): Pick<CorrectionSegment, 'from' | 'to' | 'fromLocalMs' | 'toLocalMs' | 'trueFrom' | 'trueTo' | 'fromLine' | 'toLine'> {

@@ -12,7 +12,7 @@ import { csvCell } from '../common/escape';
 import type { CameraCorrections, JournalModel, SessionSpan, TimelineEntry } from './corrections';
 
 export const JOURNAL_CSV_COLUMNS = [
-  { name: 'line', meaning: 'Line of the journal file the record starts on (the journal is in time order, whatever the clocks did); correction rows: the line of the later measurement the range is made from' },
+  { name: 'line', meaning: 'Line of the journal file the record starts on (the journal is in time order, whatever the clocks did); correction rows: the line they come from (the later measurement of the range, the write of a window left alone)' },
   { name: 'boot', meaning: "Which boot of the Pi it was written in (a counter; for steps journaled before the counter, id: and the kernel's boot id); offsets against the Pi's clock compare only within one boot" },
   { name: 'kind', meaning: 'step, zone, external-step, pi-sync, camera-measure, camera-write, session-start, session-stop, damaged (a line that could not be read), or correction (a range of a camera\'s photos and its shift, after the journal\'s rows)' },
   { name: 'state', meaning: 'Steps and zone changes, written ahead: pending, confirmed, failed, or unknown (the power went before the outcome)' },
@@ -33,7 +33,7 @@ export const JOURNAL_CSV_COLUMNS = [
   { name: 'step_ms', meaning: "How far the Pi's clock was moved (steps) or moved without this product (external-step), ms" },
   { name: 'zone_from', meaning: "Zone changes: the Pi's zone before" },
   { name: 'zone_to', meaning: "Zone changes: the Pi's zone after" },
-  { name: 'camera_zone', meaning: 'Camera writes: the zone written to the camera (the Pi\'s); corrections: the OffsetTimeOriginal written when the zone is corrected too' },
+  { name: 'camera_zone', meaning: 'Camera writes: the zone written to the camera (the Pi\'s); corrections: the OffsetTimeOriginal written when the zone is corrected too, as UTC+01:00' },
   { name: 'address', meaning: 'Who asked: the address of the phone that gave a step, or that started or stopped a session' },
   { name: 'label', meaning: 'Session records: the label given at the start' },
   { name: 'reason', meaning: 'Camera records: why it was measured or written; damaged lines: what is wrong with the line; corrections: the shift in words (a jump, a drift, beyond the measurements, left alone)' },
@@ -94,7 +94,7 @@ function correctionRows(camera: CameraCorrections, sessionOf: Map<number, string
         shift_to_ms: s.shiftToMs,
         rate_ppm: s.ratePpm,
         bound_ms: s.boundMs,
-        camera_zone: s.offsetTime,
+        camera_zone: s.offsetTime === null ? null : `UTC${s.offsetTime}`,
         reason: s.note,
       });
     }
