@@ -104,6 +104,13 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(86_400_000)
   CAMERA_CHECK_INTERVAL = 600_000;
 
+  /**
+   * Photo fixes: between two measurements of a camera, a change faster than this (ppm, beyond the measurements'
+   * bounds) is a jump of its clock (a battery swap, someone setting it), not a drift: quartz drifts 1-50 ppm.
+   */
+  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(1) @Max(1_000_000)
+  CAMERA_MAX_DRIFT_PPM = 200;
+
   /** Timeout of one CCAPI request in ms. */
   @Type(() => Number) @IsInt() @Min(100) @Max(120_000)
   CAMERA_TIMEOUT = 5000;

@@ -41,11 +41,13 @@ export class CorrectionsController {
     description:
       'format=exiftool: an argument file; `exiftool -@ corrections.args -overwrite_original DIR` applies it (one -if finds each photo\'s range by SerialNumber and ' +
       'DateTimeOriginal + SubSecTimeOriginal; DateTimeOriginal and CreateDate are shifted with their sub-seconds; the zone too where the camera\'s was wrong). ' +
+      'Between two measurements a camera drifted (the shift interpolated on each photo\'s own time, one range however long) or, faster than CAMERA_MAX_DRIFT_PPM, jumped ' +
+      '(the later measurement\'s shift, with a bound that covers the jump, said in words). ' +
       'format=geosync: the `-geosync=TRUE@CAMERA` points of one camera and period, for ExifTool\'s drift-corrected geotagging. session=<id>: only that session\'s photos. ' +
       'Journal lines that cannot be used (damaged, or measured when the Pi\'s own time was unknown) are named in the answer.',
   })
   @ApiProduces('application/json', 'text/plain')
-  @ApiOkResponse({ description: 'json: { cameras: [{ serial, periods: [{ index, segments: [{ from, to, shiftMs, boundMs, offsetTime }] }], ambiguous }], skipped, damaged }; exiftool / geosync: the file' })
+  @ApiOkResponse({ description: 'json: { cameras: [{ serial, periods: [{ index, intervals: [{ kind: drift|jump, changeMs, ratePpm, leastRatePpm }], segments: [{ kind: constant|drift|jump, from, to, shiftMs, shiftToMs, ratePpm, boundMs, offsetTime, note }] }], ambiguous }], skipped, damaged }; exiftool / geosync: the file' })
   @ApiBadRequestResponse({ type: ErrorBodyDto, description: 'BAD_REQUEST (format, period), INVALID_SESSION_ID, INVALID_CAMERA_ID, SELECTION_REQUIRED (geosync: one camera, one period), UNSAFE_CAMERA_SERIAL (the camera asked for reported a serial number no camera body carries: letters, digits, "_" and "-", up to 32)' })
   @ApiNotFoundResponse({ type: ErrorBodyDto, description: 'EMPTY_JOURNAL, UNKNOWN_SESSION, UNKNOWN_CAMERA, NO_CORRECTION' })
   @ApiServiceUnavailableResponse({ type: ErrorBodyDto, description: 'JOURNAL_UNREADABLE' })

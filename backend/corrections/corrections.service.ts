@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ClockJournal } from '../activity-log/clock-journal';
 import { DomainError, ErrorCode } from '../common/domain-error';
 import { Clock } from '../time/clock';
+import { AppConfig } from '../config/app.config';
 import { assertCameraId } from '../camera/camera-id';
 import { isScopableSerial, logText } from '../common/escape';
 import { buildModel, CameraCorrections, forSession, JournalModel, normalizeSerial, SessionSpan } from './corrections';
@@ -25,10 +26,11 @@ export class CorrectionsService {
   constructor(
     private readonly journal: ClockJournal,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   async model(): Promise<JournalModel> {
-    return buildModel(await this.journal.text());
+    return buildModel(await this.journal.text(), { maxDriftPpm: this.config.CAMERA_MAX_DRIFT_PPM });
   }
 
   async csv(): Promise<string> {

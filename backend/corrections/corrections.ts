@@ -12,8 +12,15 @@
  *    records that have neither are skipped, named, and never used.
  * 2. Each camera (by serial number) is a timeline of points "camera minus true time" at true times: read-only
  *    measurements, and for each write the offset before and the residual after. Writes split the timeline
- *    into periods; within a period the offset is interpolated between its points (drift), and cut into
- *    segments where it changes by more than `toleranceMs`, each with one shift.
+ *    into periods. Between two points of a period the camera's clock either drifted or jumped:
+ *    - drift: the change is one a quartz clock can make, i.e. what is left of it once the two measurements'
+ *      bounds are taken off is at most `maxDriftPpm` of the time between them. The offset is interpolated
+ *      linearly; neighbouring drift intervals that one straight line fits (every point within its bound)
+ *      are one segment, whose shift the photo tools compute per photo from its own time.
+ *    - jump: anything faster (a battery swap, someone setting the camera). It happened at a moment nobody
+ *      knows, so a photo of that interval may be from before or after it: it gets the later measurement's
+ *      shift, with a bound that covers the jump (see `jumpSegment` for why the later one).
+ *    Before the first and after the last point of a period the offset stays as measured.
  * 3. A photo's DateTimeOriginal is the camera's wall time: true time + camera offset + the camera's UTC
  *    offset. So each segment is a range of camera wall times with the shift that puts a photo in it on true
  *    time (in the camera's zone; in the zone the product then wrote to it when the camera's zone setting was
@@ -23,7 +30,8 @@
 import { parseJournal, JournalStep, DamagedLine } from '../activity-log/clock-journal';
 import type { CameraRecord, JournalEvent, SessionRecord } from '../activity-log/journal-records';
 
-export const DEFAULT_TOLERANCE_MS = 20;
+/** How fast a camera's quartz clock may plausibly drift, ppm (1-50 in practice); a faster change between two measurements is a jump. */
+export const DEFAULT_MAX_DRIFT_PPM = 200;
 const MINUTE_MS = 60_000;
 /** A write whose residual was not measured: the write is timed to the second, but only the camera's resolution is certain. */
 const UNVERIFIED_WRITE_BOUND_MS = 500;
@@ -51,24 +59,61 @@ export interface CameraPoint {
   piErrorMs: number;
 }
 
-/** One shift for the photos whose camera wall time (DateTimeOriginal with its sub-seconds) is in [fromLocalMs, toLocalMs). */
+/**
+ * What the camera's clock did between two points of a period: `drift` when the change is one a quartz clock
+ * can make (what is left of it beyond the two bounds is at most the limit in ppm of the time between), else
+ * `jump`.
+ */
+export interface PeriodInterval {
+  fromLine: number;
+  toLine: number;
+  /** True time of the two points, ms. */
+  fromTrueMs: number;
+  toTrueMs: number;
+  /** Camera minus true time, later minus earlier, ms. */
+  changeMs: number;
+  /** changeMs over the time between, parts per million (positive: the camera gained); null: no time between. */
+  ratePpm: number | null;
+  /** The least rate the two measurements allow (their bounds taken off the change), ppm: what is compared with the limit. */
+  leastRatePpm: number | null;
+  kind: 'drift' | 'jump';
+}
+
+/**
+ * The shift for the photos whose camera wall time (DateTimeOriginal with its sub-seconds) is in
+ * [fromLocalMs, toLocalMs):
+ * - `constant`: shiftMs for all of them (one point, or beyond the first or last point of a period);
+ * - `drift`: from shiftMs at fromLocalMs to shiftToMs at toLocalMs, linearly in between (`shiftAt`);
+ * - `jump`: the camera's clock jumped between two measurements at a moment nobody knows: shiftMs, the later
+ *   measurement's, for all of them, with a bound that covers the jump.
+ */
 export interface CorrectionSegment {
+  kind: 'constant' | 'drift' | 'jump';
   /** Camera wall time as "YYYY:MM:DD HH:MM:SS.sss" (null: open), and the same in ms as if it were UTC. */
   from: string | null;
   to: string | null;
   fromLocalMs: number | null;
   toLocalMs: number | null;
-  /** True time of those ends (ISO, UTC). */
+  /** True time of the measurements it is made from (ISO, UTC); where a session cuts it, the session's ends. */
   trueFrom: string | null;
   trueTo: string | null;
-  /** Add this to the photo's time (ms): minus the camera's error, plus a zone correction if any. */
+  /** The journal lines of those measurements (null: open). */
+  fromLine: number | null;
+  toLine: number | null;
+  /** Add this to the photo's time (ms) at fromLocalMs: minus the camera's error, plus a zone correction if any. */
   shiftMs: number;
-  /** The camera's error in this segment (camera minus true), ms: the mean of its ends. */
+  /** The same at toLocalMs: differs from shiftMs only for a drift. */
+  shiftToMs: number;
+  /** Drift: the camera's rate, ppm (positive: it gained). Jump: the rate the change would have needed. Constant: null. */
+  ratePpm: number | null;
+  /** The camera's error in this segment (camera minus true), ms: the mean of its ends; for a jump, the later measurement's. */
   cameraErrorMs: number;
   /** How far the corrected time can be off, ms (null: unknown). */
   boundMs: number | null;
   /** New OffsetTimeOriginal ("+01:00") when the zone is corrected too; null: left as it is. */
   offsetTime: string | null;
+  /** In words, where the shift needs explaining (a jump, a drift, beyond the measurements); the files carry it. */
+  note: string | null;
 }
 
 export interface CameraPeriod {
@@ -78,6 +123,8 @@ export interface CameraPeriod {
   openedBy: number | null;
   closedBy: number | null;
   points: CameraPoint[];
+  /** Between each two neighbouring points: drift or jump. */
+  intervals: PeriodInterval[];
   segments: CorrectionSegment[];
   /** Before its first point (the offset then, drift before it unknown) or after its last. */
   extrapolated: boolean;
@@ -87,6 +134,8 @@ export interface CameraPeriod {
 }
 
 export interface AmbiguousWindow {
+  /** The journal line of the write that set the camera back (or near which photos cannot be placed). */
+  line: number | null;
   from: string;
   to: string;
   fromLocalMs: number;
@@ -112,6 +161,8 @@ export interface SessionSpan {
 }
 
 export interface JournalModel {
+  /** The limit between drift and jump the model was made with, ppm. */
+  maxDriftPpm: number;
   cameras: CameraCorrections[];
   sessions: SessionSpan[];
   skipped: SkippedRecord[];
@@ -239,8 +290,14 @@ export function normalizeSerial(serial: string): string {
   return s.replace(/^0+(?=.)/, '');
 }
 
+export interface ModelOptions {
+  /** A camera whose offset changed faster than this between two measurements jumped (ppm; CAMERA_MAX_DRIFT_PPM). */
+  maxDriftPpm?: number;
+}
+
 /** Reads the journal and builds every camera's periods and segments. */
-export function buildModel(text: string, toleranceMs = DEFAULT_TOLERANCE_MS): JournalModel {
+export function buildModel(text: string, options: ModelOptions = {}): JournalModel {
+  const maxDriftPpm = options.maxDriftPpm ?? DEFAULT_MAX_DRIFT_PPM;
   const parsed = parseJournal(text);
   const entries: Array<JournalStep | JournalEvent> = [...parsed.steps, ...parsed.failed, ...parsed.events].sort((a, b) => a.line - b.line);
   const errors = piErrors(entries);
@@ -298,12 +355,12 @@ export function buildModel(text: string, toleranceMs = DEFAULT_TOLERANCE_MS): Jo
 
   const cameras: CameraCorrections[] = [];
   for (const { serial, ids, items } of bySerial.values()) {
-    cameras.push(cameraCorrections(serial, [...ids], items, zoneLines, toleranceMs));
+    cameras.push(cameraCorrections(serial, [...ids], items, zoneLines, maxDriftPpm));
   }
   cameras.sort((a, b) => a.serial.localeCompare(b.serial));
 
   const sessions = sessionSpans(parsed.events, errors);
-  return { cameras, sessions, skipped, damaged: parsed.damaged, records: entries.length, timeline };
+  return { maxDriftPpm, cameras, sessions, skipped, damaged: parsed.damaged, records: entries.length, timeline };
 }
 
 function cameraCorrections(
@@ -311,7 +368,7 @@ function cameraCorrections(
   cameraIds: string[],
   items: TimelineItem[],
   zoneLines: number[],
-  toleranceMs: number,
+  maxDriftPpm: number,
 ): CameraCorrections {
   // Split at writes: a write's before-point closes a period, its after-point opens the next.
   type Raw = { openedBy: number | null; closedBy: number | null; points: CameraPoint[]; unusable: string | null; closingWall: number | null };
@@ -335,7 +392,7 @@ function cameraCorrections(
   const periods: CameraPeriod[] = [];
   for (const raw of raws) {
     if (!raw.points.length && raw.openedBy === null) continue; // nothing known before the first write
-    periods.push(toPeriod(periods.length + 1, raw, zoneLines, toleranceMs));
+    periods.push(toPeriod(periods.length + 1, raw, zoneLines, maxDriftPpm));
   }
 
   // Overlaps in camera time between neighbours: those photos cannot be placed.
@@ -351,6 +408,7 @@ function cameraCorrections(
     const hi = Math.max(bStart, aEnd) + margin;
     if (aEnd > bStart || margin > 0) {
       ambiguous.push({
+        line: b.openedBy,
         from: localText(lo),
         to: localText(hi),
         fromLocalMs: lo,
@@ -367,7 +425,7 @@ function cameraCorrections(
   return { serial, cameraIds, periods, ambiguous };
 }
 
-function toPeriod(index: number, raw: { openedBy: number | null; closedBy: number | null; points: CameraPoint[]; unusable: string | null; closingWall: number | null }, zoneLines: number[], toleranceMs: number): CameraPeriod {
+function toPeriod(index: number, raw: { openedBy: number | null; closedBy: number | null; points: CameraPoint[]; unusable: string | null; closingWall: number | null }, zoneLines: number[], maxDriftPpm: number): CameraPeriod {
   const points = raw.points;
   // The camera's zone in this period: from a point that knows it, else the zone written at its end (assumed unchanged).
   const knownWall = points.find((p) => p.zoneKnown)?.wallOffsetMinutes;
@@ -384,88 +442,268 @@ function toPeriod(index: number, raw: { openedBy: number | null; closedBy: numbe
     openedBy: raw.openedBy,
     closedBy: raw.closedBy,
     points,
+    intervals: intervalsOf(points, maxDriftPpm),
     segments: [],
     extrapolated: raw.openedBy === null || raw.closedBy === null,
     unusable: raw.unusable ?? (points.length ? null : 'nothing was measured in it'),
     zone: { camera: cameraWall, target, corrected, known: knownWall !== undefined },
   };
   if (period.unusable) return period;
-  period.segments = segmentsOf(points, raw.openedBy === null, raw.closedBy === null, (target - cameraWall) * MINUTE_MS, corrected ? offsetText(target) : null, toleranceMs);
+  const shape: SegmentShape = { zoneShiftMs: (target - cameraWall) * MINUTE_MS, offsetTime: corrected ? offsetText(target) : null, maxDriftPpm };
+  period.segments = segmentsOf(points, period.intervals, raw.openedBy === null, raw.closedBy === null, shape);
   return period;
 }
 
-/** Cuts a period at its points, merges neighbours whose offsets stay within `toleranceMs`, one shift each. */
-function segmentsOf(points: CameraPoint[], openStart: boolean, openEnd: boolean, zoneShiftMs: number, offsetTime: string | null, toleranceMs: number): CorrectionSegment[] {
-  const spans: Array<{ a: CameraPoint | null; b: CameraPoint | null }> = [];
-  if (openStart) spans.push({ a: null, b: points[0] });
+/** Drift or jump, between each two neighbouring points of a period. */
+export function intervalsOf(points: CameraPoint[], maxDriftPpm: number): PeriodInterval[] {
+  const out: PeriodInterval[] = [];
   for (let i = 0; i + 1 < points.length; i++) {
-    // Drift across a span beyond the tolerance: cut it into pieces the offset crosses in at most that much.
     const [a, b] = [points[i], points[i + 1]];
-    const pieces = Math.min(1000, Math.max(1, Math.ceil(Math.abs(b.offsetMs - a.offsetMs) / Math.max(toleranceMs, 1))));
-    let from = a;
-    for (let k = 1; k < pieces; k++) {
-      const f = k / pieces;
-      const mid: CameraPoint = { ...a, trueMs: a.trueMs + f * (b.trueMs - a.trueMs), offsetMs: a.offsetMs + f * (b.offsetMs - a.offsetMs), boundMs: a.boundMs === null || b.boundMs === null ? null : Math.max(a.boundMs, b.boundMs) };
-      spans.push({ a: from, b: mid });
-      from = mid;
-    }
-    spans.push({ a: from, b });
-  }
-  if (openEnd) spans.push({ a: points.at(-1)!, b: null });
-  if (!spans.length) spans.push({ a: points[0], b: points[0] }); // a single point that both opens and closes
-
-  const out: CorrectionSegment[] = [];
-  let group: Array<{ a: CameraPoint | null; b: CameraPoint | null }> = [];
-  const flush = () => {
-    if (!group.length) return;
-    const offsets = group.flatMap((s) => [s.a, s.b]).filter((p): p is CameraPoint => p !== null);
-    const lo = Math.min(...offsets.map((p) => p.offsetMs));
-    const hi = Math.max(...offsets.map((p) => p.offsetMs));
-    const error = (lo + hi) / 2;
-    const bounds = offsets.map((p) => p.boundMs);
-    const bound = bounds.some((b) => b === null) ? null : Math.max(...(bounds as number[])) + (hi - lo) / 2;
-    const first = group[0].a;
-    const last = group.at(-1)!.b;
+    const dt = b.trueMs - a.trueMs;
+    const change = b.offsetMs - a.offsetMs;
+    // What the measurements cannot explain: the change beyond their two bounds (an unknown bound counts as none).
+    const excess = Math.max(0, Math.abs(change) - (a.boundMs ?? 0) - (b.boundMs ?? 0));
+    const jump = dt > 0 ? (excess / dt) * 1e6 > maxDriftPpm : excess > 0;
     out.push({
-      from: first ? localText(localOf(first)) : null,
-      to: last ? localText(localOf(last)) : null,
-      fromLocalMs: first ? localOf(first) : null,
-      toLocalMs: last ? localOf(last) : null,
-      trueFrom: first ? new Date(Math.round(first.trueMs)).toISOString() : null,
-      trueTo: last ? new Date(Math.round(last.trueMs)).toISOString() : null,
-      shiftMs: Math.round(-error + zoneShiftMs),
-      cameraErrorMs: round3(error),
-      boundMs: bound === null ? null : Math.ceil(bound),
-      offsetTime,
+      fromLine: a.line,
+      toLine: b.line,
+      fromTrueMs: a.trueMs,
+      toTrueMs: b.trueMs,
+      changeMs: round3(change),
+      ratePpm: dt > 0 ? round2((change / dt) * 1e6) : null,
+      leastRatePpm: dt > 0 ? round2((excess / dt) * 1e6) : excess > 0 ? null : 0,
+      kind: jump ? 'jump' : 'drift',
     });
-    group = [];
-  };
-  for (const span of spans) {
-    const candidate = [...group, span];
-    const offsets = candidate.flatMap((s) => [s.a, s.b]).filter((p): p is CameraPoint => p !== null).map((p) => p.offsetMs);
-    if (group.length && Math.max(...offsets) - Math.min(...offsets) > toleranceMs) flush();
-    group.push(span);
   }
-  flush();
+  return out;
+}
+
+interface SegmentShape {
+  /** Added to every shift when the camera's zone is corrected too, ms. */
+  zoneShiftMs: number;
+  offsetTime: string | null;
+  maxDriftPpm: number;
+}
+
+/**
+ * A period's segments, in camera-time order and not overlapping: a constant before its first point and after
+ * its last (when open), then for each interval a jump, or one drift for each run of drift intervals one
+ * straight line fits.
+ */
+function segmentsOf(points: CameraPoint[], intervals: PeriodInterval[], openStart: boolean, openEnd: boolean, shape: SegmentShape): CorrectionSegment[] {
+  if (points.length === 1 && openStart && openEnd) return [constantSegment(null, null, points[0], shape)];
+  const pieces: CorrectionSegment[] = [];
+  if (openStart) pieces.push(constantSegment(null, points[0], points[0], shape));
+  let i = 0;
+  while (i + 1 < points.length) {
+    if (intervals[i].kind === 'jump') {
+      pieces.push(jumpSegment(points[i], points[i + 1], intervals[i], shape));
+      i += 1;
+      continue;
+    }
+    const j = lineEnd(points, intervals, i, shape.maxDriftPpm);
+    pieces.push(driftSegment(points.slice(i, j + 1), shape));
+    i = j;
+  }
+  if (openEnd) pieces.push(constantSegment(points.at(-1)!, null, points.at(-1)!, shape));
+  if (!pieces.length) pieces.push(constantSegment(points[0], points[0], points[0], shape)); // a single point that both opens and closes
+  const out = withoutOverlaps(pieces);
   // A segment of zero length (a write immediately followed by the next) corrects nothing.
   return out.filter((s) => s.fromLocalMs === null || s.toLocalMs === null || s.toLocalMs > s.fromLocalMs || out.length === 1);
+}
+
+/** The offset as measured at `at`, for the photos between `a` and `b` (null: open); beyond a period's measurements. */
+function constantSegment(a: CameraPoint | null, b: CameraPoint | null, at: CameraPoint, shape: SegmentShape): CorrectionSegment {
+  const shift = wholeMs(-at.offsetMs + shape.zoneShiftMs);
+  return {
+    kind: 'constant',
+    ...ends(a, b),
+    shiftMs: shift,
+    shiftToMs: shift,
+    ratePpm: null,
+    cameraErrorMs: round3(at.offsetMs),
+    boundMs: at.boundMs === null ? null : Math.ceil(at.boundMs),
+    offsetTime: shape.offsetTime,
+    note: a === null || b === null ? 'beyond the measurements: drift there unknown' : null,
+  };
+}
+
+/**
+ * Drift from the first point to the last, through every point between (each within its bound of the line). The
+ * bound: at each point its own bound plus how far the line passes from it; between points the clock is taken
+ * to drift steadily, which a quartz clock does.
+ */
+function driftSegment(pts: CameraPoint[], shape: SegmentShape): CorrectionSegment {
+  const [a, b] = [pts[0], pts.at(-1)!];
+  const dt = b.trueMs - a.trueMs;
+  const line = (t: number) => (dt > 0 ? a.offsetMs + ((t - a.trueMs) / dt) * (b.offsetMs - a.offsetMs) : a.offsetMs);
+  const bounds = pts.map((p) => (p.boundMs === null ? null : p.boundMs + Math.abs(p.offsetMs - line(p.trueMs))));
+  const rate = dt > 0 ? round2(((b.offsetMs - a.offsetMs) / dt) * 1e6) : null;
+  const between = pts.length > 2 ? `, through the ${pts.length - 2} measurement(s) between` : '';
+  return {
+    kind: 'drift',
+    ...ends(a, b),
+    shiftMs: wholeMs(-a.offsetMs + shape.zoneShiftMs),
+    shiftToMs: wholeMs(-b.offsetMs + shape.zoneShiftMs),
+    ratePpm: rate,
+    cameraErrorMs: round3((a.offsetMs + b.offsetMs) / 2),
+    boundMs: bounds.some((x) => x === null) ? null : Math.ceil(Math.max(...(bounds as number[]))),
+    offsetTime: shape.offsetTime,
+    note: `drift of ${signed(rate ?? 0)} ppm from line ${a.line} to line ${b.line}${between}: the shift is interpolated on the photo's own time`,
+  };
+}
+
+/**
+ * The camera's clock jumped between `a` and `b`, at a moment nobody knows: a photo of that interval carries
+ * either a's offset (taken before the jump) or b's (after), and nothing in the photo says which. Either choice
+ * is off by the jump for the photos on the other side, so the bound covers it: |b - a| plus a's bound (a photo
+ * from before), or b's bound (after), plus what the clock may have drifted in the interval. The later
+ * measurement's shift is the one given because
+ * - it is what the clock showed when it was last looked at: from the jump on, every photo carries it, up to b
+ *   and (when b is a measurement) beyond, where the next segment goes on from the same offset; a's holds
+ *   only up to a moment nobody knows;
+ * - a jump is what sends someone to measure or set the camera (a battery swapped, a clock set by hand, a
+ *   camera found wrong), so b is usually soon after it and most of the interval's photos are after it.
+ * Its range in camera time covers every time a photo of the interval can carry, whichever side of the jump:
+ * from a's instant with the lower of the two offsets to b's instant with the higher (a camera set back shows
+ * some times twice); the neighbouring segments give way there.
+ */
+function jumpSegment(a: CameraPoint, b: CameraPoint, interval: PeriodInterval, shape: SegmentShape): CorrectionSegment {
+  const shift = wholeMs(-b.offsetMs + shape.zoneShiftMs);
+  const lo = localAt(a, Math.min(a.offsetMs, b.offsetMs));
+  const hi = localAt(b, Math.max(a.offsetMs, b.offsetMs));
+  const dt = Math.max(0, b.trueMs - a.trueMs);
+  const change = b.offsetMs - a.offsetMs;
+  const bound = a.boundMs === null || b.boundMs === null ? null : Math.ceil(Math.max(Math.abs(change) + a.boundMs, b.boundMs) + (shape.maxDriftPpm * dt) / 1e6);
+  const rate = interval.ratePpm === null ? 'at once' : `in ${+(dt / 1000).toFixed(3)} s, ${signed(Math.round(interval.ratePpm))} ppm`;
+  return {
+    kind: 'jump',
+    from: localText(lo),
+    to: localText(hi),
+    fromLocalMs: lo,
+    toLocalMs: hi,
+    trueFrom: new Date(Math.round(a.trueMs)).toISOString(),
+    trueTo: new Date(Math.round(b.trueMs)).toISOString(),
+    fromLine: a.line,
+    toLine: b.line,
+    shiftMs: shift,
+    shiftToMs: shift,
+    ratePpm: interval.ratePpm,
+    cameraErrorMs: round3(b.offsetMs),
+    boundMs: bound,
+    offsetTime: shape.offsetTime,
+    note:
+      `a jump between line ${a.line} and line ${b.line}: the camera's clock moved ${signed(Math.round(change))} ms (${rate}; a quartz clock drifts at most ${shape.maxDriftPpm} ppm) ` +
+      `at a moment not known: shift of the later measurement, ±${bound ?? '?'} ms`,
+  };
+}
+
+/**
+ * How far one straight line from points[i] reaches over drift intervals: the last j such that the line from i to j
+ * passes within each point between of its bound, at a plausible rate. Each point between allows the line's slope a
+ * range; their intersection is kept as the end moves on, so a time-lapse of thousands of checks is one pass.
+ */
+function lineEnd(points: CameraPoint[], intervals: PeriodInterval[], i: number, maxDriftPpm: number): number {
+  const a = points[i];
+  let [lo, hi] = [-Infinity, Infinity];
+  let j = i + 1;
+  while (j + 1 < points.length && intervals[j].kind === 'drift') {
+    // Point j would be between: its bound limits the slope.
+    const p = points[j];
+    const dt = p.trueMs - a.trueMs;
+    if (dt <= 0) break;
+    const slack = (p.boundMs ?? 0) + 0.5;
+    lo = Math.max(lo, (p.offsetMs - slack - a.offsetMs) / dt);
+    hi = Math.min(hi, (p.offsetMs + slack - a.offsetMs) / dt);
+    const b = points[j + 1];
+    const span = b.trueMs - a.trueMs;
+    if (span <= 0) break;
+    const slope = (b.offsetMs - a.offsetMs) / span;
+    const excess = Math.max(0, Math.abs(b.offsetMs - a.offsetMs) - (a.boundMs ?? 0) - (b.boundMs ?? 0));
+    if (slope < lo || slope > hi || (excess / span) * 1e6 > maxDriftPpm) break;
+    j += 1;
+  }
+  return j;
+}
+
+function ends(a: CameraPoint | null, b: CameraPoint | null): Pick<CorrectionSegment, 'from' | 'to' | 'fromLocalMs' | 'toLocalMs' | 'trueFrom' | 'trueTo' | 'fromLine' | 'toLine'> {
+  return {
+    from: a ? localText(localOf(a)) : null,
+    to: b ? localText(localOf(b)) : null,
+    fromLocalMs: a ? localOf(a) : null,
+    toLocalMs: b ? localOf(b) : null,
+    trueFrom: a ? new Date(Math.round(a.trueMs)).toISOString() : null,
+    trueTo: b ? new Date(Math.round(b.trueMs)).toISOString() : null,
+    fromLine: a?.line ?? null,
+    toLine: b?.line ?? null,
+  };
+}
+
+/**
+ * Segments in order with no camera time in two of them: where a jump's range reaches over a neighbour, the
+ * jump keeps it (its bound covers the photos there, from either side); elsewhere the earlier one keeps it.
+ */
+function withoutOverlaps(pieces: CorrectionSegment[]): CorrectionSegment[] {
+  const out: CorrectionSegment[] = [];
+  for (const piece of pieces) {
+    let keep = true;
+    while (out.length) {
+      const last = out.at(-1)!;
+      if (last.toLocalMs === null || piece.fromLocalMs === null || last.toLocalMs <= piece.fromLocalMs) break;
+      if (piece.kind === 'jump' && last.kind !== 'jump') {
+        if (last.fromLocalMs !== null && last.fromLocalMs >= piece.fromLocalMs) {
+          out.pop();
+          continue;
+        }
+        setEnd(last, piece.fromLocalMs);
+        break;
+      }
+      if (piece.toLocalMs !== null && piece.toLocalMs <= last.toLocalMs) keep = false;
+      else setStart(piece, last.toLocalMs);
+      break;
+    }
+    if (keep) out.push(piece);
+  }
+  return out;
+}
+
+/** The shift a photo at this camera wall time gets from this segment (ms, before rounding): linear within a drift. */
+export function shiftAt(s: Pick<CorrectionSegment, 'kind' | 'fromLocalMs' | 'toLocalMs' | 'shiftMs' | 'shiftToMs'>, localMs: number): number {
+  if (s.kind !== 'drift' || s.fromLocalMs === null || s.toLocalMs === null || s.toLocalMs <= s.fromLocalMs) return s.shiftMs;
+  return s.shiftMs + ((localMs - s.fromLocalMs) / (s.toLocalMs - s.fromLocalMs)) * (s.shiftToMs - s.shiftMs);
+}
+
+/** Moves a segment's start (its shift there follows a drift). */
+function setStart(s: CorrectionSegment, localMs: number): void {
+  const shift = wholeMs(shiftAt(s, localMs));
+  Object.assign(s, { shiftMs: shift, fromLocalMs: localMs, from: localText(localMs) });
+}
+
+function setEnd(s: CorrectionSegment, localMs: number): void {
+  const shift = wholeMs(shiftAt(s, localMs));
+  Object.assign(s, { shiftToMs: shift, toLocalMs: localMs, to: localText(localMs) });
 }
 
 function clipEnd(p: CameraPeriod, localMs: number): void {
   p.segments = p.segments.filter((s) => s.fromLocalMs === null || s.fromLocalMs < localMs);
   const last = p.segments.at(-1);
-  if (last && (last.toLocalMs === null || last.toLocalMs > localMs)) Object.assign(last, { toLocalMs: localMs, to: localText(localMs) });
+  if (last && (last.toLocalMs === null || last.toLocalMs > localMs)) setEnd(last, localMs);
 }
 
 function clipStart(p: CameraPeriod, localMs: number): void {
   p.segments = p.segments.filter((s) => s.toLocalMs === null || s.toLocalMs > localMs);
   const first = p.segments[0];
-  if (first && (first.fromLocalMs === null || first.fromLocalMs < localMs)) Object.assign(first, { fromLocalMs: localMs, from: localText(localMs) });
+  if (first && (first.fromLocalMs === null || first.fromLocalMs < localMs)) setStart(first, localMs);
 }
 
 /** The camera's wall time at a point, as ms "as if UTC" (what DateTimeOriginal + sub-seconds read as). */
 function localOf(p: CameraPoint): number {
-  return Math.round(p.trueMs + p.offsetMs + p.wallOffsetMinutes * MINUTE_MS);
+  return localAt(p, p.offsetMs);
+}
+
+/** The camera's wall time at a point's instant had its offset been `offsetMs`. */
+function localAt(p: Pick<CameraPoint, 'trueMs' | 'wallOffsetMinutes'>, offsetMs: number): number {
+  return Math.round(p.trueMs + offsetMs + p.wallOffsetMinutes * MINUTE_MS);
 }
 
 /** "2026:12:02 10:00:03.250", ExifTool's date format, from ms as if UTC. */
@@ -526,37 +764,62 @@ function overlaps(p: CameraPeriod, w: AmbiguousWindow): boolean {
   return p.segments.some((s) => (s.fromLocalMs === null || s.fromLocalMs <= w.toLocalMs) && (s.toLocalMs === null || s.toLocalMs >= w.fromLocalMs));
 }
 
-function offsetAt(period: CameraPeriod, trueMs: number): CameraPoint | null {
+/**
+ * The camera wall times a photo taken at this true time can carry (ms as if UTC): one, or across a jump
+ * (which side of it the photo was is not known) from the lower offset to the higher.
+ */
+function localRangeAt(period: CameraPeriod, trueMs: number): { lo: number; hi: number } | null {
   const pts = period.points;
   if (!pts.length) return null;
-  const before = [...pts].reverse().find((p) => p.trueMs <= trueMs);
-  const after = pts.find((p) => p.trueMs > trueMs);
-  let offset: number;
-  if (before && after) offset = before.offsetMs + ((trueMs - before.trueMs) / (after.trueMs - before.trueMs)) * (after.offsetMs - before.offsetMs);
-  else offset = (before ?? after)!.offsetMs;
-  const like = (before ?? after)!;
-  return { ...like, trueMs, offsetMs: offset };
+  const next = pts.findIndex((p) => p.trueMs > trueMs);
+  const before = next === -1 ? pts.at(-1)! : next > 0 ? pts[next - 1] : null;
+  const after = next === -1 ? null : pts[next];
+  if (before && after) {
+    if (period.intervals[next - 1]?.kind === 'jump') {
+      return { lo: localAt({ ...before, trueMs }, Math.min(before.offsetMs, after.offsetMs)), hi: localAt({ ...before, trueMs }, Math.max(before.offsetMs, after.offsetMs)) };
+    }
+    const offset = before.offsetMs + ((trueMs - before.trueMs) / (after.trueMs - before.trueMs)) * (after.offsetMs - before.offsetMs);
+    const local = localAt({ ...before, trueMs }, offset);
+    return { lo: local, hi: local };
+  }
+  const only = (before ?? after)!;
+  const local = localAt({ ...only, trueMs }, only.offsetMs);
+  return { lo: local, hi: local };
 }
 
 function clipTrueStart(period: CameraPeriod, trueMs: number): void {
-  const at = offsetAt(period, trueMs);
+  const at = localRangeAt(period, trueMs);
   if (!at) return;
   const first = period.segments[0];
   if (first && first.trueFrom !== null && Date.parse(first.trueFrom) >= trueMs) return;
-  clipStart(period, localOf(at));
+  // Every photo that may be from the session stays in: across a jump, from the lower camera time.
+  clipStart(period, at.lo);
   if (period.segments[0]) period.segments[0].trueFrom = new Date(Math.round(trueMs)).toISOString();
 }
 
 function clipTrueEnd(period: CameraPeriod, trueMs: number): void {
-  const at = offsetAt(period, trueMs);
+  const at = localRangeAt(period, trueMs);
   if (!at) return;
   const last = period.segments.at(-1);
   if (last && last.trueTo !== null && Date.parse(last.trueTo) <= trueMs) return;
-  clipEnd(period, localOf(at));
+  clipEnd(period, at.hi);
   const end = period.segments.at(-1);
   if (end) end.trueTo = new Date(Math.round(trueMs)).toISOString();
 }
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/** A shift in whole ms (never -0, which would print as "-0"). */
+function wholeMs(x: number): number {
+  return Math.round(x) + 0;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function signed(x: number): string {
+  return `${x < 0 ? '-' : '+'}${Math.abs(x)}`;
 }

@@ -54,10 +54,18 @@ describe(journalCsv.name, () => {
   it('a header of named columns, one row per record, damaged lines named; formulas defused, no control character, numbers numeric', () => {
     const hostile = { serial: 'EXE1\0\n-if', cameraId: 'cam\r\nforged,row', reason: '=HYPERLINK("x")' };
     const csv = journalCsv(buildModel(journal(sync(T), camera('camera-write', T + S, hostile)) + 'cut'));
-    const { header, rows } = parse(csv);
+    const { header, rows: all } = parse(csv);
     expect(header).toEqual(JOURNAL_CSV_COLUMNS.map((c) => c.name));
     expect(header).not.toContain('detail');
+    // The journal's lines first, then the corrections made from them.
+    const rows = all.filter((r) => r.kind !== 'correction');
+    expect(all.slice(0, 3)).toEqual(rows);
     expect(rows).toHaveLength(3);
+    expect(all.slice(3).map((r) => [r.serial, r.correction])).toEqual([
+      ['EXE1\\0\\n-if', 'constant'],
+      ['EXE1\\0\\n-if', 'constant'],
+      ['EXE1\\0\\n-if', 'none'],
+    ]);
     expect(rows[1]).toMatchObject({ kind: 'camera-write', camera: 'cam\\r\\nforged,row', serial: 'EXE1\\0\\n-if', reason: `'=HYPERLINK("x")`, offset_ms: '-3000', residual_ms: '5', success: 'true', verified: 'true', camera_zone: 'Europe/Paris' });
     // eslint-disable-next-line no-control-regex
     expect(csv.replace(/\r\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
@@ -80,7 +88,8 @@ describe(journalCsv.name, () => {
       session('session-start', T + 60 * S, 's-20261202-100100-aaaaaa'), // 12: still running
       sync(T + 70 * S), // 13
     );
-    const { rows } = parse(journalCsv(buildModel(text)));
+    const { rows: all } = parse(journalCsv(buildModel(text)));
+    const rows = all.filter((r) => r.kind !== 'correction');
     expect(rows.map((r) => [r.line, r.session])).toEqual([
       ['1', ''],
       ['2', ''],
@@ -113,6 +122,45 @@ describe(journalCsv.name, () => {
     expect(rows[1]).toMatchObject({ success: 'false', verified: 'false', error: 'CAMERA_BUSY: Device busy' });
     expect(rows[2]).toMatchObject({ kind: 'zone', zone_from: 'UTC', zone_to: 'Europe/Paris', source: 'client', state: 'confirmed', error: '' });
     expect(rows[3]).toMatchObject({ kind: 'external-step', step_ms: '7500', pi_time_before: new Date(T + 3 * S - 7500).toISOString() });
+  });
+});
+
+describe('journal.csv corrections', () => {
+  /** The issue's camera: right after a write, it lost 2.41 s at once; the next write, 10 s later, found it 2410 ms behind. */
+  const lostAtOnce = journal(sync(T - 60 * S), camera('camera-write', T, { offsetMs: -5000, residualMs: 0 }), camera('camera-write', T + 10 * S, { offsetMs: -2410, residualMs: 0 }));
+  const corrections = (text: string, maxDriftPpm?: number) => parse(journalCsv(buildModel(text, { maxDriftPpm }))).rows.filter((r) => r.kind === 'correction');
+
+  it('after the journal, one row per range: a jump is a jump row, with the later measurement\'s shift and the jump in words', () => {
+    const rows = corrections(lostAtOnce);
+    expect(rows.map((r) => [r.line, r.period, r.correction, r.shift_ms, r.shift_to_ms])).toEqual([
+      ['2', '1', 'constant', '5000', '5000'],
+      ['3', '2', 'jump', '2410', '2410'],
+      ['3', '3', 'constant', '0', '0'],
+      ['2', '', 'none', '', ''],
+      ['3', '', 'none', '', ''],
+    ]);
+    expect(rows[1]).toMatchObject({
+      serial: SERIAL,
+      camera: SERIAL,
+      rate_ppm: '-241000',
+      bound_ms: '2418',
+      camera_from: '2026:12:02 10:59:57.601',
+      camera_to: '2026:12:02 11:00:09.989',
+      reason: expect.stringMatching(/^a jump between line 2 and line 3: .* shift of the later measurement, ±2418 ms$/),
+    });
+    expect(rows[3].reason).toMatch(/^left alone: /);
+  });
+
+  it('a drift is one row with its shift at both ends and its rate, however long', () => {
+    const [drift] = corrections(lostAtOnce, 300_000).filter((r) => r.period === '2');
+    expect(drift).toMatchObject({ correction: 'drift', shift_ms: '3', shift_to_ms: '2407', rate_ppm: '-241000', camera_from: '2026:12:02 11:00:00.011', camera_to: '2026:12:02 11:00:07.579' });
+    // Two days of checks every 10 minutes, 10 ppm: one drift row and the offset after the last check.
+    const checks = Array.from({ length: 288 }, (_, i) => camera('camera-measure', T + (i + 1) * 600 * S, { offsetMs: 10e-6 * (i + 1) * 600 * S }));
+    const rows = corrections(journal(sync(T - 60 * S), camera('camera-write', T, { offsetMs: 3000, residualMs: 0 }), ...checks)).filter((r) => r.period === '2');
+    expect(rows.map((r) => [r.correction, r.rate_ppm, r.line])).toEqual([
+      ['drift', '10', '290'],
+      ['constant', '', '290'],
+    ]);
   });
 });
 

@@ -228,6 +228,185 @@ describe('Photo fixes with the real exiftool (e2e)', () => {
     expect(Math.abs(placedAt - truth)).toBeLessThanOrEqual(2000);
   });
 
+  it("the issue's camera, from outside: right after correction 1 it loses 2.41 s at once, a photo is taken, correction 2 finds it: that photo gets the later shift, not an interpolation", async () => {
+    const zoneMinutes = utcOffsetMinutes(hostTimezone(), Date.now());
+    sims = await startCameraSims(1, { httpsPort: false, stdOffsetMinutes: zoneMinutes, dst: false }, () => ({ clockOffsetMs: -5000 }));
+    app = await startApp({ CAMERA_URL: sims[0].httpUrl, CAMERA_POLL_INTERVAL: '200', CAMERA_SYNC_ON_CONNECT: 'false', CAMERA_SYNC_THRESHOLD: '0' });
+    const started = app;
+    const sim = sims[0];
+    await until('camera connected', async () => (await request(started.url).get('/api/timesync/status').expect(200)).body.camera.connected);
+    // Correction 1: a phone gives the Pi its time (the host's: truth here), the camera follows.
+    const phone = await clients.connect(app.wsUrl, { offsetMs: 0 });
+    await phone.waitFor((f) => isEvent('pi-sync')(f) && f.data.synchronized, 8000);
+    await until('camera set and verified', async () => (await request(started.url).get('/api/timesync/status').expect(200)).body.camera.lastSync?.success);
+    await phone.close();
+    const t1 = sim.requests.find((r) => r.method === 'PUT')!.handledAtMs;
+    const right = snapshot(sim.clock);
+    // The camera loses 2.41 s at once (a battery swap), now.
+    const tJump = Date.now();
+    sim.clock.setError(sim.clock.errorMs(tJump) - 2410, tJump);
+    const lost = snapshot(sim.clock);
+    // Correction 2: the operator syncs the camera; it is measured 2.41 s behind, then set.
+    await request(app.url).post('/api/timesync/camera').expect(200);
+    const puts = sim.requests.filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(2);
+    const t2 = puts[1].handledAtMs;
+    const setAgain = snapshot(sim.clock);
+
+    const zone = `${zoneMinutes < 0 ? '-' : '+'}${String(Math.floor(Math.abs(zoneMinutes) / 60)).padStart(2, '0')}:${String(Math.abs(zoneMinutes) % 60).padStart(2, '0')}`;
+    const shots = [
+      { name: 'before-jump', trueMs: (t1 + tJump) / 2, clock: right },
+      { name: 'after-jump', trueMs: (tJump + t2) / 2, clock: lost },
+      { name: 'after-correction-2', trueMs: t2 + 2000, clock: setAgain },
+    ];
+    const dir = tmp();
+    const photos = join(dir, 'photos');
+    const geo = join(dir, 'geo');
+    mkdirSync(photos);
+    mkdirSync(geo);
+    const files: Array<{ path: string; tags: Record<string, string> }> = [];
+    const stamped: Record<string, number> = {};
+    for (const shot of shots) {
+      const local = shot.clock.nowUtcMs(shot.trueMs) + zoneMinutes * 60_000;
+      const { date, subSec } = exifTime(local);
+      stamped[shot.name] = localMsOf(date, subSec);
+      writeFileSync(join(photos, `${shot.name}.jpg`), minimalJpeg());
+      files.push({ path: join(photos, `${shot.name}.jpg`), tags: { SerialNumber: SERIALS[0], DateTimeOriginal: date, SubSecTimeOriginal: subSec, CreateDate: date, SubSecTimeDigitized: subSec, OffsetTimeOriginal: zone } });
+      if (shot.name === 'after-jump') {
+        writeFileSync(join(geo, 'a.jpg'), minimalJpeg());
+        files.push({ path: join(geo, 'a.jpg'), tags: { SerialNumber: SERIALS[0], DateTimeOriginal: date } });
+      }
+    }
+    await writeTags(files, join(dir, 'make.args'));
+
+    const model = (await request(app.url).get(`/api/timesync/corrections?camera=${SERIALS[0]}`).expect(200)).body;
+    const [, lostPeriod] = model.cameras[0].periods;
+    expect(lostPeriod.intervals).toEqual([expect.objectContaining({ kind: 'jump' })]);
+    expect(Math.abs(lostPeriod.intervals[0].changeMs + 2410)).toBeLessThan(50);
+    const args = (await request(app.url).get('/api/timesync/corrections?format=exiftool').expect(200)).text;
+    expect(args).toMatch(/^# {3}period 2: .*: a jump between line \d+ and line \d+: the camera's clock moved -24\d\d ms .* at a moment not known: shift of the later measurement, ±\d+ ms; shift \+2\.4\d\d s$/m);
+    writeFileSync(join(dir, 'corrections.args'), args);
+    const run = await exiftool(['-@', join(dir, 'corrections.args'), '-overwrite_original', photos]);
+    expect(run.stdout).toMatch(/3 image files updated/);
+
+    const after = await readTags(photos, ['DateTimeOriginal', 'SubSecTimeOriginal', 'CreateDate', 'SubSecTimeDigitized', 'OffsetTimeOriginal']);
+    const errorOf = (name: string) => {
+      const tags = after[`${name}.jpg`];
+      expect(tags.CreateDate).toBe(tags.DateTimeOriginal);
+      expect(tags.OffsetTimeOriginal).toBe(zone);
+      return localMsOf(String(tags.DateTimeOriginal), tags.SubSecTimeOriginal) - zoneMinutes * 60_000 - shots.find((s) => s.name === name)!.trueMs;
+    };
+    const jump = segmentOf(model, SERIALS[0], stamped['after-jump'])!;
+    expect(segmentOf(model, SERIALS[0], stamped['before-jump'])).toEqual(jump);
+    // After the jump: on true time to the later measurement's bound and the camera's hundredths (an interpolation over the interval put it hundreds of ms off).
+    const laterBound = lostPeriod.points[1].boundMs;
+    expect(Math.abs(errorOf('after-jump'))).toBeLessThanOrEqual(laterBound + 15);
+    // Before it: moved by the jump it never had, which the bound says.
+    expect(Math.abs(errorOf('before-jump') - 2410)).toBeLessThan(laterBound + 50);
+    expect(Math.abs(errorOf('before-jump'))).toBeLessThanOrEqual(jump.boundMs! + 15);
+    expect(Math.abs(errorOf('after-correction-2'))).toBeLessThanOrEqual((segmentOf(model, SERIALS[0], stamped['after-correction-2'])!.boundMs ?? 0) + 15);
+
+    // -geosync of that period: ExifTool's offset for the photo is the later measurement's (whole seconds: +2 s), not a ramp over the interval.
+    const points = (await request(app.url).get(`/api/timesync/corrections?format=geosync&camera=${SERIALS[0]}&period=2`).expect(200)).text;
+    writeFileSync(join(dir, 'geosync.args'), points);
+    const t0 = Math.floor(t1 / 1000) * 1000 - 120_000;
+    const trkpts = Array.from({ length: 360 }, (_, i) => `<trkpt lat="${(10 + i * 0.001).toFixed(3)}" lon="20.000"><time>${new Date(t0 + i * 1000).toISOString().replace('.000Z', 'Z')}</time></trkpt>`).join('');
+    writeFileSync(join(dir, 'track.gpx'), `<?xml version="1.0"?><gpx version="1.1" creator="test"><trk><trkseg>${trkpts}</trkseg></trk></gpx>`);
+    const geotag = await exiftool(['-@', join(dir, 'geosync.args'), '-geotag', join(dir, 'track.gpx'), '-v2', '-overwrite_original', geo]);
+    const offset = /Geosync offset of ([-+]\d+\.\d+) sec/.exec(geotag.stdout);
+    expect(offset).not.toBeNull();
+    expect(Math.abs(Number(offset![1]) * 1000 - 2410)).toBeLessThanOrEqual(500);
+  });
+
+  it('a period of 10 s: a drift is one row, exiftool shifting each photo by its own interpolation to the ms its sub-seconds hold; beyond CAMERA_MAX_DRIFT_PPM, a jump: the later shift for all', async () => {
+    // A journal as the product writes it: camera JUMP1 set, found 2410 ms behind 10 s later and set again;
+    // camera DRIFT2 set, then measured 40 ms ahead 10 s later (within the two ±21 ms bounds: a drift at any limit).
+    const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
+    const base = (atMs: number) => ({ atMs, at: new Date(atMs).toISOString(), monotonicMs: 0, boot: 1, bootId: 'k1' });
+    const cam = (serial: string, atMs: number, extra: object) => ({ ...base(atMs), cameraId: serial, serial, success: true, wallOffsetMinutes: 0, ...extra });
+    const write = (serial: string, atMs: number, before: number, residualBoundMs = 2) => ({
+      kind: 'camera-write',
+      ...cam(serial, atMs, { offsetMs: before, boundMs: 2, residualMs: 0, residualBoundMs, verified: true, timezone: 'UTC', writtenWallOffsetMinutes: 0 }),
+    });
+    const lines = [
+      { kind: 'pi-sync', ...base(T0 - 60_000), source: 'client', offsetMs: 0, errorBoundMs: 1, reliability: 'high' },
+      write('JUMP1', T0, -5000),
+      write('DRIFT2', T0, -5000, 20),
+      { kind: 'camera-measure', ...cam('DRIFT2', T0 + 10_000, { offsetMs: 40, boundMs: 20 }) },
+      write('JUMP1', T0 + 10_000, -2410),
+    ];
+    const dir = tmp();
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, JOURNAL), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+
+    // Camera times (UTC wall, ms after T0) with their sub-seconds as the camera wrote them; expected shifts worked out by hand:
+    // JUMP1 as a drift: the camera lost 241 ms a second, so a photo that shows T0 + x was taken at T0 + x / 0.759: shift 0.3175 x
+    // (between the windows the writes leave alone); as a jump: +2410. DRIFT2: from 0 to -40 ms over the 10 s.
+    const shots = [
+      { name: 'j-start', serial: 'JUMP1', at: 100, subSec: '100', drift: 32, jump: 2410 },
+      { name: 'j-middle', serial: 'JUMP1', at: 3795, subSec: '795', drift: 1205, jump: 2410 },
+      { name: 'j-end', serial: 'JUMP1', at: 7500, subSec: '500', drift: 2381, jump: 2410 },
+      { name: 'j-late', serial: 'JUMP1', at: 8500, subSec: '500', drift: null, jump: 2410 }, // as a drift, no photo could show this: left alone
+      { name: 'd-start', serial: 'DRIFT2', at: 100, subSec: '100', drift: 0, jump: 0 },
+      { name: 'd-middle', serial: 'DRIFT2', at: 5030, subSec: '030', drift: -20, jump: -20 },
+      { name: 'd-end', serial: 'DRIFT2', at: 9990, subSec: '990', drift: -40, jump: -40 },
+      { name: 'd-hundredths', serial: 'DRIFT2', at: 5030, subSec: '03', drift: -20, jump: -20 }, // 5.030 - 0.020: "01"
+      { name: 'd-no-subsec', serial: 'DRIFT2', at: 5000, subSec: null, drift: 0, jump: 0 }, // whole seconds, rounded: unchanged
+    ];
+    for (const limit of [null, '300000']) {
+      const started = (app = await startApp({ DATA_DIR: dataDir, ...(limit ? { CAMERA_MAX_DRIFT_PPM: limit } : {}) }));
+      const args = (await request(started.url).get('/api/timesync/corrections?format=exiftool').expect(200)).text;
+      const csv = (await request(started.url).get('/api/timesync/journal.csv').expect(200)).text;
+      await started.close();
+      app = undefined;
+
+      // One row per range: for each camera the period before its first write, the 10 s, and the one after.
+      const condition = args.split('\n').find((l) => l.startsWith('${DateTimeOriginal#;'))!;
+      expect(condition.match(/\['JUMP1',/g)).toHaveLength(3);
+      expect(condition.match(/\['DRIFT2',/g)).toHaveLength(3);
+      const kinds = csv.split('\r\n').filter((l) => /,correction,/.test(l) && /JUMP1|DRIFT2/.test(l)).map((l) => /,(constant|drift|jump),/.exec(l)?.[1]);
+      expect(kinds.filter(Boolean)).toEqual(limit ? ['constant', 'drift', 'constant', 'constant', 'drift', 'constant'] : ['constant', 'drift', 'constant', 'constant', 'jump', 'constant']);
+      if (!limit) expect(args).toMatch(/^# {3}period 2: .*: a jump between line 2 and line 5: .*shift of the later measurement, ±\d+ ms; shift \+2\.410 s$/m);
+
+      const photos = join(dir, `photos-${limit ?? 'default'}`);
+      mkdirSync(photos);
+      const files = shots.map((shot) => {
+        const iso = new Date(T0 + Math.floor(shot.at / 1000) * 1000).toISOString();
+        const date = `${iso.slice(0, 4)}:${iso.slice(5, 7)}:${iso.slice(8, 10)} ${iso.slice(11, 19)}`;
+        writeFileSync(join(photos, `${shot.name}.jpg`), minimalJpeg());
+        const subSec: Record<string, string> = shot.subSec === null ? {} : { SubSecTimeOriginal: shot.subSec, SubSecTimeDigitized: shot.subSec };
+        return { path: join(photos, `${shot.name}.jpg`), tags: { SerialNumber: shot.serial, DateTimeOriginal: date, CreateDate: date, ...subSec, ...(shot.serial === 'JUMP1' ? { OffsetTimeOriginal: '+00:00' } : {}) } };
+      });
+      await writeTags(files, join(dir, 'make.args'));
+      writeFileSync(join(dir, 'corrections.args'), args);
+      const run = await exiftool(['-@', join(dir, 'corrections.args'), '-overwrite_original', photos]);
+      expect(run.stdout).toMatch(new RegExp(`${shots.filter((x) => (limit ? x.drift : x.jump) !== null).length} image files updated`));
+
+      const after = await readTags(photos, ['DateTimeOriginal', 'SubSecTimeOriginal', 'CreateDate', 'SubSecTimeDigitized', 'OffsetTimeOriginal']);
+      const moved = shots.map((shot) => {
+        const tags = after[`${shot.name}.jpg`];
+        expect(tags.CreateDate).toBe(tags.DateTimeOriginal);
+        expect(String(tags.SubSecTimeDigitized ?? '')).toBe(String(tags.SubSecTimeOriginal ?? ''));
+        if (shot.serial === 'JUMP1') expect(tags.OffsetTimeOriginal).toBe('+00:00');
+        // As many digits as the photo had: SubSecTimeOriginal keeps its length.
+        expect(String(tags.SubSecTimeOriginal ?? '').length).toBe(shot.subSec?.length ?? 0);
+        const was = T0 + Math.floor(shot.at / 1000) * 1000 + (shot.subSec === null ? 0 : Number(`0.${shot.subSec}`) * 1000);
+        return { name: shot.name, moved: Math.round(localMsOf(String(tags.DateTimeOriginal), tags.SubSecTimeOriginal) - was) };
+      });
+      const expected = shots.map((shot) => {
+        const shift = (limit ? shot.drift : shot.jump) ?? 0;
+        // To the ms with three digits; rounded to the 10 ms two digits hold; to the second without sub-seconds.
+        const step = shot.subSec === null ? 1000 : 10 ** (3 - shot.subSec.length);
+        const was = shot.subSec === null ? 0 : Number(`0.${shot.subSec}`) * 1000;
+        return { name: shot.name, moved: Math.round((was + shift) / step) * step - was };
+      });
+      // ±1 ms with three digits: the hand-worked shifts are rounded, as exiftool's are.
+      const off = shots.filter((shot, i) => Math.abs(moved[i].moved - expected[i].moved) > (shot.subSec?.length === 3 ? 1 : 0));
+      expect({ limit, off: off.map((shot) => ({ ...moved[shots.indexOf(shot)], expected: expected[shots.indexOf(shot)].moved })) }).toEqual({ limit, off: [] });
+    }
+  });
+
   it('bad input: an empty journal, an unknown camera or session, a bad format, a truncated last line: coded, or the line named; never a crash', async () => {
     app = await startApp();
     expect((await request(app.url).get('/api/timesync/corrections?format=exiftool').expect(404)).body).toMatchObject({ code: 'EMPTY_JOURNAL' });
