@@ -248,7 +248,7 @@ export class SlateService {
       slate: { make: camera.make, model: camera.model, photos: group.length, zoneFrom: camera.zoneFrom, consistent: camera.consistent, frameMs: first.code.frameMs, pageErrMs: first.code.errMs },
     };
     await this.recorder.run(() => this.recorder.append(record));
-    const name = [camera.make, camera.model].filter(Boolean).join(' ') || 'a camera';
+    const name = cameraName(camera.make, camera.model);
     const sign = camera.offsetMs >= 0 ? '+' : '-';
     const serialWords = camera.serial === null ? ', no serial number in its photos: its photos cannot be picked out for a fix' : camera.scopable ? ` ${camera.serial}` : ` (serial number "${camera.serial}" cannot pick photos)`;
     this.activity.add(
@@ -258,6 +258,12 @@ export class SlateService {
       { source: 'camera', cameraId: camera.cameraId, offset: camera.offsetMs, boundMs: camera.boundMs, method: CameraMeasureMethod.Slate, photos: group.length },
     );
   }
+}
+
+/** "Canon EOS R5" (the model often starts with the make: it is not said twice). */
+export function cameraName(make: string | null, model: string | null): string {
+  if (model && make && model.toLowerCase().startsWith(make.toLowerCase())) return model;
+  return [make, model].filter(Boolean).join(' ') || 'a camera';
 }
 
 /** A camera known only by make and model: an id a photo fix never matches against a SerialNumber (the "." is not in one). */
