@@ -21,6 +21,9 @@ import { BrowserSession, ensureFrontendBuilt, eventually, openBrowser, screensho
  */
 jest.setTimeout(180_000);
 
+/** What the page exposes on `window` for tests (frontend/src/slate/SlatePage.tsx). */
+type SlateWindow = { __timesyncSlate?: { text: string | null; frame: number; reason: string | null } };
+
 interface Shot {
   png: string;
   code: SlateCode;
@@ -37,7 +40,7 @@ let piZone = 'UTC';
 /** Opens the slate of `target` and waits until it draws a code. */
 async function openSlate(target: StartedApp): Promise<void> {
   await browser.page.goto(`${target.url}/slate/`);
-  await eventually(() => browser.page.evaluate(() => window.__timesyncSlate?.text ?? null), 'the slate to draw a code', 20_000);
+  await eventually(() => browser.page.evaluate(() => (globalThis as unknown as SlateWindow).__timesyncSlate?.text ?? null), 'the slate to draw a code', 20_000);
 }
 
 /**
@@ -49,7 +52,7 @@ async function shoot(name: string): Promise<Shot> {
   const png = join(work, `${name}.png`);
   let seen: string[] = [];
   for (let attempt = 0; attempt < 20; attempt++) {
-    await eventually(() => browser.page.evaluate(() => window.__timesyncSlate?.text ?? null), 'the slate to draw a code', 20_000, 20);
+    await eventually(() => browser.page.evaluate(() => (globalThis as unknown as SlateWindow).__timesyncSlate?.text ?? null), 'the slate to draw a code', 20_000, 20);
     await browser.page.locator('[data-testid="slate-canvas"]').screenshot({ path: png });
     seen = await decodeQrCodes(readFileSync(png));
     if (seen.length) break;
@@ -109,7 +112,7 @@ describe('the time slate page (Chromium)', () => {
     const pi = (await (await fetch(`${app.url}/api/slate`)).json()) as { epochMs: number; clock: string };
     expect(Math.abs(pi.epochMs - second.code.unixMs)).toBeLessThan(1500);
     expect(second.code.clock).toBe(pi.clock);
-    const shown = await browser.page.evaluate(() => window.__timesyncSlate);
+    const shown = await browser.page.evaluate(() => (globalThis as unknown as SlateWindow).__timesyncSlate);
     expect(shown?.reason).toBeNull();
     await browser.page.screenshot({ path: screenshotPath('slate-800x480') });
     expect(browser.pageErrors).toEqual([]);
@@ -237,7 +240,7 @@ describe('the time slate page (Chromium)', () => {
 
     it('an upload from a page of another site, with the header or without', async () => {
       const bytes = (await photo(good, 'cross', 'none', camera)).bytes();
-      for (const headers of [{ [UPLOAD_HEADER]: '1', origin: 'http://evil.example' }, { [UPLOAD_HEADER]: '1', 'sec-fetch-site': 'cross-site' }]) {
+      for (const headers of [{ [UPLOAD_HEADER]: '1', origin: 'http://evil.example' }, { [UPLOAD_HEADER]: '1', 'sec-fetch-site': 'cross-site' }] as Array<Record<string, string>>) {
         const res = await postSlatePhotos(app.url, [{ name: 'cross.jpg', bytes }], headers);
         expect([res.status, res.body.code]).toEqual([403, 'FOREIGN_ORIGIN']);
       }
@@ -268,7 +271,7 @@ describe('the time slate page (Chromium)', () => {
       await browser.page.goto(`${fresh.url}/slate/`);
       const reason = browser.page.locator('[data-testid="slate-reason"]');
       await eventually(async () => /The Pi's time is not set yet: no code/.test((await reason.textContent()) ?? ''), 'the reason', 15_000);
-      expect(await browser.page.evaluate(() => window.__timesyncSlate?.text)).toBeNull();
+      expect(await browser.page.evaluate(() => (globalThis as unknown as SlateWindow).__timesyncSlate?.text)).toBeNull();
       const png = join(work, 'untrusted.png');
       await browser.page.locator('[data-testid="slate-canvas"]').screenshot({ path: png });
       expect(await decodeQrCodes(readFileSync(png))).toEqual([]);

@@ -150,12 +150,12 @@ describe('slate photos (e2e)', () => {
     app = await startApp({ PI_NAME: 'e2e-pi' });
     const empty = await fetch(`${app.url}/api/slate/photos`, { method: 'POST', body: new FormData(), headers: { 'x-timesync-upload': '1' } });
     expect(empty.status).toBe(400);
-    expect((await empty.json()).code).toBe('NO_PHOTO');
+    expect(((await empty.json()) as { code: string }).code).toBe('NO_PHOTO');
     const form = new FormData();
     form.append('photo', new Blob([new Uint8Array(minimalJpeg())]), 'x.jpg');
     const wrong = await fetch(`${app.url}/api/slate/photos`, { method: 'POST', body: form, headers: { 'x-timesync-upload': '1' } });
     expect(wrong.status).toBe(400);
-    expect((await wrong.json()).message).toMatch(/send the photos in the field "photos"/);
+    expect(((await wrong.json()) as { message: string }).message).toMatch(/send the photos in the field "photos"/);
   });
 
   it('the command docs/slate.md gives: curl with the upload header', async () => {
