@@ -14,6 +14,7 @@ import { ScreenModule } from './screen/screen.module';
 import { CorrectionsModule } from './corrections/corrections.module';
 import { SessionModule } from './session/session.module';
 import { GatewayModule } from './gateway/gateway.module';
+import { SlateModule } from './slate/slate.module';
 
 @Module({
   imports: [
@@ -28,6 +29,7 @@ import { GatewayModule } from './gateway/gateway.module';
     ScreenModule,
     CorrectionsModule,
     SessionModule,
+    SlateModule,
     GatewayModule,
   ],
   controllers: [CaptivePortalController],

@@ -16,6 +16,10 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: false,
     reportCompressedSize: true,
+    // Two pages: the kiosk page at / and the time slate at /slate/ (its own small bundle).
+    rolldownOptions: {
+      input: { main: fileURLToPath(new URL('./index.html', import.meta.url)), slate: fileURLToPath(new URL('./slate/index.html', import.meta.url)) },
+    },
   },
   server: {
     proxy: {

@@ -60,6 +60,10 @@ rm -rf "$stage/node_modules/.bin" "$stage/node_modules/.package-lock.json"
 # Type declarations and source maps are never read at run time: a smaller, faster unpack on an SD card.
 find "$stage/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
 
+# The slate's QR decoder is WebAssembly: the Pi has no internet to fetch it from, so the bundle must carry it.
+wasm="$stage/node_modules/zxing-wasm/dist/reader/zxing_reader.wasm"
+[ -s "$wasm" ] || { echo "package.sh: the QR decoder's WebAssembly file is missing from the bundle ($wasm)" >&2; exit 1; }
+
 native=$(find "$stage" -name '*.node' -o -name 'binding.gyp' | sed "s#^$stage/##")
 if [ -n "$native" ]; then
   echo "package.sh: native addons would tie the bundle to one architecture:" >&2

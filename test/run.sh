@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that passes the tests on a fresh Debian machine: it installs what npm cannot
 # (Chromium for the browser suite, dbus and python3-dbusmock for the timedatectl suite, strace for the
-# journal's fsync-order test; exiftool for the photo-fix suite; shellcheck, polkitd, duktape, iw, iproute2 and curl
+# journal's fsync-order test; exiftool for the photo-fix suite; ImageMagick for the slate's photos; shellcheck, polkitd, duktape, iw, iproute2 and curl
 # for the kiosk suite; iproute2 also for the network-namespace reliability suite; gpsd and python3-gps (gpsfake's
 # engine, without the gpsd-clients package that holds the gpsfake script) for the GPS integration suite and bench;
 # WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite; cog and WPEWebDriver for the kiosk
@@ -18,6 +18,9 @@ command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timedatectl >/dev/null 2>&1 || need+=(systemd)
 command -v strace >/dev/null 2>&1 || need+=(strace)
 command -v exiftool >/dev/null 2>&1 || need+=(libimage-exiftool-perl)
+# The time slate's photos are degraded as a camera would by Debian's ImageMagick (/usr/bin/convert: a `convert`
+# earlier on PATH may be something else).
+/usr/bin/convert -version 2>/dev/null | grep -q ImageMagick || need+=(imagemagick)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 [ -x /usr/lib/polkit-1/polkitd ] && command -v pkcheck >/dev/null 2>&1 || need+=(polkitd)
 command -v duk >/dev/null 2>&1 || need+=(duktape)

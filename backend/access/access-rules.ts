@@ -13,6 +13,8 @@ export const AccessAction = {
   StopSession: 'stop-session',
   SeeWifiPassword: 'see-wifi-password',
   BeTimeSource: 'be-time-source',
+  /** Send photos of the time slate: each becomes a camera measurement in the journal, used by the photo fixes. */
+  MeasureBySlate: 'measure-by-slate',
 } as const;
 export type AccessAction = (typeof AccessAction)[keyof typeof AccessAction];
 
@@ -42,6 +44,7 @@ const RULES: Record<AccessAction, Rule> = {
   'stop-session': { screens: OPERATOR, refusal: mayNot('stop a capture session') },
   // The Wi-Fi QR code carries the password: the Pi's own screen shows it, and a phone already on the Wi-Fi knows it.
   'see-wifi-password': { screens: OPERATOR, refusal: mayNot('see the Wi-Fi password') },
+  'measure-by-slate': { screens: OPERATOR, refusal: mayNot('send photos of the time slate') },
   // The Pi's own screen shows the Pi's own clock: only a phone gives the Pi its time.
   'be-time-source': {
     screens: [Screen.Phone],

@@ -12,7 +12,7 @@ import { RefusalLog } from './refusal-log';
 const from = (address: string, kioskToken: string | null = null): Caller => ({ address, kioskToken });
 const KIOSK = from('127.0.0.1', 'kiosk-secret');
 const PHONE = from('10.42.0.7');
-const OPERATOR_ONLY = [AccessAction.SetTime, AccessAction.ChoosePhoneTime, AccessAction.WriteCameras, AccessAction.StartSession, AccessAction.StopSession, AccessAction.SeeWifiPassword];
+const OPERATOR_ONLY = [AccessAction.SetTime, AccessAction.ChoosePhoneTime, AccessAction.WriteCameras, AccessAction.StartSession, AccessAction.StopSession, AccessAction.SeeWifiPassword, AccessAction.MeasureBySlate];
 
 describe(AccessService.name, () => {
   let activity: ActivityLogService;

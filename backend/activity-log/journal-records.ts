@@ -1,4 +1,4 @@
-import type { CameraSyncKind, Reliability, SessionCameraResult, SyncSource } from '../protocol/messages';
+import type { CameraMeasureMethod, CameraSyncKind, Reliability, SessionCameraResult, SyncSource } from '../protocol/messages';
 import type { Clock } from '../time/clock';
 
 /**
@@ -59,6 +59,8 @@ export interface PiSyncRecord extends JournalEventBase {
 /** A camera's clock measured (`camera-measure`, read only) or written (`camera-write`). */
 export interface CameraRecord extends JournalEventBase {
   kind: 'camera-measure' | 'camera-write';
+  /** How it was measured: over CCAPI (absent in records written before slates existed) or from photos of the time slate. */
+  method?: CameraMeasureMethod;
   /** The camera sync this record comes from, when it does (JOURNAL_KIND_OF_CAMERA_SYNC gave its kind): a `measured-kept` camera is a `camera-measure`. */
   outcome?: CameraSyncKind;
   cameraId: string;
@@ -84,6 +86,22 @@ export interface CameraRecord extends JournalEventBase {
   /** What the Pi thought of its own time then (used only for a boot in which no source was ever accepted). */
   piSource?: SyncSource;
   piReliability?: Reliability;
+  /** Slate measurements: the camera as its photos name it, how many photos, and where the zone of their stamps came from. */
+  slate?: SlateMeasureDetails;
+}
+
+/** What a slate measurement adds to its `camera-measure` record. */
+export interface SlateMeasureDetails {
+  make: string | null;
+  model: string | null;
+  photos: number;
+  /** `exif`: OffsetTimeOriginal; `pi-zone`: the photos had none and were read in the Pi's zone. */
+  zoneFrom: 'exif' | 'pi-zone';
+  /** The photos' intervals meet (false: they contradict each other, the offset is their median). */
+  consistent: boolean;
+  /** The slate's frame period and the page's own error, ms (of the first photo). */
+  frameMs: number;
+  pageErrMs: number;
 }
 
 export interface SessionRecord extends JournalEventBase {

@@ -1,4 +1,4 @@
-import { ErrorCode } from '../protocol/vocabulary';
+import { ErrorCode, UPLOAD_HEADER } from '../protocol/vocabulary';
 import { canonicalName, contentTypeRefusal, hostRefusal, OwnHosts, parseHost, redirectsToPage, RequestFacts, upgradeRefusal, writeRefusal } from './same-origin';
 
 describe(OwnHosts.name, () => {
@@ -104,6 +104,30 @@ describe(writeRefusal.name, () => {
   ])('refuses %s: 415 UNSUPPORTED_MEDIA_TYPE', (_case, headers) => {
     expect(contentTypeRefusal(headers)).toMatchObject({ status: 415, code: ErrorCode.UNSUPPORTED_MEDIA_TYPE });
     expect(writeRefusal(req('POST', '/api/session/stop', { host: '10.42.0.1', ...headers }), own)?.code).toBe(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  describe('the one multipart write: slate photos', () => {
+    const upload = { host: '10.42.0.1', 'content-type': 'multipart/form-data; boundary=----x', 'content-length': '4096' };
+
+    it('takes multipart on /api/slate/photos with the upload header, from the page and from scripts', () => {
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...upload, [UPLOAD_HEADER]: '1', origin: 'http://10.42.0.1', 'sec-fetch-site': 'same-origin' }), own)).toBeNull();
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...upload, [UPLOAD_HEADER]: '1' }), own)).toBeNull();
+    });
+
+    it('refuses it without the header (what a form of another site sends), and anywhere else', () => {
+      expect(writeRefusal(req('POST', '/api/slate/photos', upload), own)).toMatchObject({ status: 415, code: ErrorCode.UNSUPPORTED_MEDIA_TYPE });
+      expect(writeRefusal(req('POST', '/api/slate/photos', upload), own)?.message).toContain(UPLOAD_HEADER);
+      expect(writeRefusal(req('POST', '/api/session/start', { ...upload, [UPLOAD_HEADER]: '1' }), own)?.code).toBe(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+      expect(writeRefusal(req('POST', '/api/slate/photos/x', { ...upload, [UPLOAD_HEADER]: '1' }), own)?.code).toBe(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...upload, 'content-type': 'text/plain', [UPLOAD_HEADER]: '1' }), own)?.code).toBe(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+    });
+
+    it('still refuses another site, header or not: a foreign Origin, or Sec-Fetch-Site cross-site', () => {
+      const withHeader = { ...upload, [UPLOAD_HEADER]: '1' };
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...withHeader, origin: 'http://evil.example' }), own)).toMatchObject({ status: 403, code: ErrorCode.FOREIGN_ORIGIN });
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...withHeader, 'sec-fetch-site': 'cross-site' }), own)).toMatchObject({ status: 403, code: ErrorCode.FOREIGN_ORIGIN });
+      expect(writeRefusal(req('POST', '/api/slate/photos', { ...withHeader, origin: 'null' }), own)?.code).toBe(ErrorCode.FOREIGN_ORIGIN);
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
-import { ErrorCode } from '../protocol/vocabulary';
+import { ErrorCode, UPLOAD_HEADER } from '../protocol/vocabulary';
 import { CAPTIVE_PORTAL_PROBES } from './captive-portal.controller';
 
 /**
@@ -152,17 +152,26 @@ export function isApiWrite(method: string, path: string): boolean {
   return WRITE_METHODS.has(method) && (path === '/api' || path.startsWith('/api/'));
 }
 
+/** The one write that takes files: slate photos, as multipart/form-data. */
+export const MULTIPART_WRITES: ReadonlySet<string> = new Set(['/api/slate/photos']);
+
 /**
  * A write's body must be JSON: forms and text/plain are what another site's page can send without asking.
  * A write with no body at all and no Content-Type (a bare `POST /api/session/stop` from a script) passes.
+ * The exception: multipart/form-data on a path of MULTIPART_WRITES, with the header UPLOAD_HEADER. A form on
+ * another site can post multipart without asking, but not add a header (the browser would ask the Pi first, and
+ * the Pi never says yes); the Origin check before this one still refuses another site's page whatever it sends.
  */
-export function contentTypeRefusal(headers: IncomingHttpHeaders): Refusal | null {
+export function contentTypeRefusal(headers: IncomingHttpHeaders, path = ''): Refusal | null {
   const type = headers['content-type'];
   if (type === undefined) {
     const hasBody = headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
     if (!hasBody) return null;
   } else if (/^application\/json\s*(;|$)/i.test(type.trim())) {
     return null;
+  } else if (MULTIPART_WRITES.has(path) && /^multipart\/form-data\s*;/i.test(type.trim())) {
+    if (headers[UPLOAD_HEADER] !== undefined) return null;
+    return { status: 415, code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `an upload without the header ${UPLOAD_HEADER} refused: a form of another site cannot add it, so the Pi's own page and scripts send it` };
   }
   const given = type === undefined ? 'a body without Content-Type' : `Content-Type ${JSON.stringify(type.slice(0, 100))}`;
   return { status: 415, code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: `${given} refused: requests that change something take application/json` };
@@ -171,7 +180,7 @@ export function contentTypeRefusal(headers: IncomingHttpHeaders): Refusal | null
 /** Everything a write under /api must pass, in order: the origin, then the body's type. */
 export function writeRefusal(req: RequestFacts, own: OwnHosts): Refusal | null {
   if (!isApiWrite(req.method, req.path)) return null;
-  return originRefusal(req, own) ?? contentTypeRefusal(req.headers);
+  return originRefusal(req, own) ?? contentTypeRefusal(req.headers, req.path);
 }
 
 /** The WebSocket upgrade: the Pi's Host and its own page's Origin (none: a non-browser client). */

@@ -212,6 +212,24 @@ export class AppConfig {
    */
   @Type(() => Number) @IsInt() @Min(-2000) @Max(2000)
   GPS_OFFSET_MS = 0;
+
+  /**
+   * The Pi's name in the time slate's code (1-16 letters, digits, "_" or "-"): a slate photo of another Pi is
+   * refused. Not secret. Empty: `pi-` and 8 hex digits of a hash of /etc/machine-id (of the host name without it).
+   */
+  @IsOptional() @IsString() @Matches(/^$|^[A-Za-z0-9_-]{1,16}$/, { message: 'PI_NAME must be 1-16 letters, digits, "_" or "-"' })
+  PI_NAME?: string;
+
+  /** The largest slate photo accepted, bytes (a camera's full-size JPEG is 5-20 MB). */
+  @Type(() => Number) @IsInt() @Min(1_048_576) @Max(104_857_600)
+  SLATE_MAX_PHOTO_BYTES = 26_214_400;
+
+  /**
+   * How many frame periods later than the earliest a slate's frame may reach the screen (the compositor's queue):
+   * part of every slate photo's bound. 1 fits Chromium on a steady screen; more for a screen that lags.
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(10)
+  SLATE_LATENCY_FRAMES = 1;
 }
 
 export class ConfigError extends Error {}

@@ -40,6 +40,50 @@ const step = (atMs: number, stepMs: number, state: ClockStepRecord['state'] = 'c
 });
 
 describe('corrections', () => {
+  describe('cameras measured from photos of the time slate', () => {
+    const slate = (atMs: number, offset: number, serial = 'NIKON-3007742', extra: Record<string, unknown> = {}): JournalEventRecord =>
+      ({ kind: 'camera-measure', method: 'slate', ...base(atMs), cameraId: serial, serial, success: true, offsetMs: offset, boundMs: 15, wallOffsetMinutes: 60, slate: { make: 'NIKON CORPORATION', model: 'NIKON Z 6_2', photos: 3, zoneFrom: 'exif', consistent: true, frameMs: 16.7, pageErrMs: 1 }, ...extra }) as JournalEventRecord;
+
+    it('a camera the Pi never talked to: its photos get minus the measured offset (the Pi\'s error taken out), in its own zone', () => {
+      const model = buildModel(journal(sync(T - 60 * S, 200), slate(T, 41_234)));
+      const camera = model.cameras.find((c) => c.serial === 'NIKON-3007742')!;
+      expect(camera.periods).toHaveLength(1);
+      // Camera minus Pi 41 234 ms, the Pi 200 ms behind true time: camera minus true 41 034 ms.
+      expect(camera.periods[0].segments).toEqual([expect.objectContaining({ shiftMs: -41_034, boundMs: 16, from: null, to: null })]);
+      expect(camera.periods[0].zone).toMatchObject({ camera: 60, known: true, corrected: false });
+      const args = exiftoolArgs(model.cameras, { generatedAt: '', scope: 'all', skipped: [], damaged: [] });
+      expect(args).toContain("['NIKON-3007742',undef,undef,-41034,-41034,undef]"); // picked by its serial number
+    });
+
+    it('two slate measurements sent in the wrong order: the drift between them in true-time order', () => {
+      const model = buildModel(journal(sync(T - 60 * S), slate(T + 3600 * S, 1036), slate(T, 1000)));
+      const segments = model.cameras[0].periods[0].segments;
+      // Sent last, measured first: the earliest photos get about -1000 ms, the latest about -1036 ms (in 20 ms steps).
+      expect(segments.at(0)).toMatchObject({ from: null });
+      expect(segments.at(0)!.shiftMs).toBeGreaterThanOrEqual(-1020);
+      expect(segments.at(-1)).toMatchObject({ to: null });
+      expect(segments.at(-1)!.shiftMs).toBeLessThanOrEqual(-1016);
+    });
+
+    it('a slate photo taken before a CCAPI write but sent after it: measured in the period before the write', () => {
+      const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5), slate(T - 30 * S, 2990, SERIAL)));
+      const [camera] = model.cameras;
+      expect(camera.periods[0].points.map((p) => [p.kind, p.offsetMs])).toEqual([
+        ['measure', 2990],
+        ['before-write', 3000],
+      ]);
+      expect(camera.periods[1].points.map((p) => p.kind)).toEqual(['after-write']);
+    });
+
+    it('a camera whose photos carry no serial number is never picked by one', () => {
+      const model = buildModel(journal(sync(T - 60 * S), slate(T, 500, 'x', { cameraId: 'exif.Canon-EOS-5D-Mark-II', serial: null })));
+      const args = exiftoolArgs(model.cameras, { generatedAt: '', scope: 'all', skipped: [], damaged: [] });
+      expect(model.cameras[0].serial).toBe('exif.Canon-EOS-5D-Mark-II');
+      expect(args).not.toMatch(/\['exif/);
+      expect(args).toMatch(/# camera "exif\.Canon-EOS-5D-Mark-II" .* is left out/);
+    });
+  });
+
   it('one write: photos before it get minus the offset measured then, photos after it minus the residual; the camera set back leaves an ambiguous window', () => {
     const model = buildModel(journal(sync(T - 60 * S), write(T, 3000, 5)));
     const [camera] = model.cameras;

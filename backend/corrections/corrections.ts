@@ -282,7 +282,23 @@ function piTrusted(r: CameraRecord & { piSource?: string; piReliability?: string
 
 // ---- cameras --------------------------------------------------------------------------------------
 
-type TimelineItem = { kind: 'point'; point: CameraPoint } | { kind: 'write'; line: number; usable: boolean; writtenWall: number | null; zone: string | null };
+type TimelineItem = { kind: 'point'; point: CameraPoint } | { kind: 'write'; line: number; usable: boolean; writtenWall: number | null; zone: string | null; trueMs?: number };
+
+/**
+ * A slate measurement is journaled when its photos are sent, which may be after a later write of the camera's
+ * clock: its point goes where its true time is, before every write that came after it (and that write's
+ * after-write point), not at its line.
+ */
+function insertByTime(items: TimelineItem[], point: CameraPoint): void {
+  let at = items.length;
+  while (at > 0) {
+    const prev = items[at - 1];
+    const later = prev.kind === 'write' ? prev.trueMs !== undefined && prev.trueMs > point.trueMs : prev.point.kind === 'after-write' && prev.point.trueMs > point.trueMs;
+    if (!later) break;
+    at--;
+  }
+  items.splice(at, 0, { kind: 'point', point });
+}
 
 /** Serial numbers as photos carry them: trimmed, leading zeros dropped (some bodies print it as a number). */
 export function normalizeSerial(serial: string): string {
@@ -340,7 +356,9 @@ export function buildModel(text: string, options: ModelOptions = {}): JournalMod
       piOffsetMs: offset,
       piErrorMs: round3(pi.errorMs),
     });
-    if (r.offsetMs !== null && Number.isFinite(r.offsetMs)) {
+    if (r.offsetMs !== null && Number.isFinite(r.offsetMs) && r.method === 'slate' && !wrote) {
+      insertByTime(slot.items, base(r.offsetMs, r.boundMs, 'measure', r.wallOffsetMinutes));
+    } else if (r.offsetMs !== null && Number.isFinite(r.offsetMs)) {
       slot.items.push({ kind: 'point', point: base(r.offsetMs, r.boundMs, wrote ? 'before-write' : 'measure', r.wallOffsetMinutes) });
     } else if (!wrote) {
       skipped.push({ line: r.line, reason: `camera ${r.cameraId}: ${r.error ?? 'not measured'}` });
@@ -348,7 +366,7 @@ export function buildModel(text: string, options: ModelOptions = {}): JournalMod
     if (wrote) {
       const residual = r.residualMs ?? 0;
       const bound = r.residualMs === null || r.residualMs === undefined ? UNVERIFIED_WRITE_BOUND_MS : r.residualBoundMs ?? null;
-      slot.items.push({ kind: 'write', line: r.line, usable: true, writtenWall: r.writtenWallOffsetMinutes ?? null, zone: r.timezone ?? null });
+      slot.items.push({ kind: 'write', line: r.line, usable: true, writtenWall: r.writtenWallOffsetMinutes ?? null, zone: r.timezone ?? null, trueMs: r.atMs + pi.errorMs });
       slot.items.push({ kind: 'point', point: base(residual, bound, 'after-write', r.writtenWallOffsetMinutes) });
     }
   }
@@ -426,7 +444,8 @@ function cameraCorrections(
 }
 
 function toPeriod(index: number, raw: { openedBy: number | null; closedBy: number | null; points: CameraPoint[]; unusable: string | null; closingWall: number | null }, zoneLines: number[], maxDriftPpm: number): CameraPeriod {
-  const points = raw.points;
+  // In true-time order: slate photos may be sent in any order (a CCAPI camera's points already are).
+  const points = [...raw.points].sort((a, b) => a.trueMs - b.trueMs);
   // The camera's zone in this period: from a point that knows it, else the zone written at its end (assumed unchanged).
   const knownWall = points.find((p) => p.zoneKnown)?.wallOffsetMinutes;
   const cameraWall = knownWall ?? raw.closingWall ?? 0;

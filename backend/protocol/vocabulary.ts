@@ -65,6 +65,24 @@ export const ErrorCode = {
   EMPTY_JOURNAL: 'EMPTY_JOURNAL',
   NO_CORRECTION: 'NO_CORRECTION',
   SELECTION_REQUIRED: 'SELECTION_REQUIRED',
+  /** POST /api/slate/photos: no file in the form field `photos`, or more than the request may hold. */
+  NO_PHOTO: 'NO_PHOTO',
+  TOO_MANY_PHOTOS: 'TOO_MANY_PHOTOS',
+  /** A slate photo over SLATE_MAX_PHOTO_BYTES (HTTP 413, the whole request). */
+  PHOTO_TOO_LARGE: 'PHOTO_TOO_LARGE',
+  /** A slate photo refused (HTTP 422 when every photo of the request is): what it lacks, in plain words. */
+  EMPTY_PHOTO: 'EMPTY_PHOTO',
+  NOT_A_JPEG: 'NOT_A_JPEG',
+  NO_SLATE_CODE: 'NO_SLATE_CODE',
+  NOT_A_SLATE_CODE: 'NOT_A_SLATE_CODE',
+  SEVERAL_CODES: 'SEVERAL_CODES',
+  FOREIGN_SLATE: 'FOREIGN_SLATE',
+  SLATE_TOO_SLOW: 'SLATE_TOO_SLOW',
+  NO_EXIF_TIME: 'NO_EXIF_TIME',
+  SLATE_CLOCK_UNKNOWN: 'SLATE_CLOCK_UNKNOWN',
+  SLATE_IN_FUTURE: 'SLATE_IN_FUTURE',
+  /** Every photo of a request was refused, for different reasons (HTTP 422; each photo's refusal in `results`). */
+  SLATE_PHOTOS_REFUSED: 'SLATE_PHOTOS_REFUSED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -103,6 +121,16 @@ export type Screen = (typeof Screen)[keyof typeof Screen];
 /** The query parameter of the kiosk URL (`/?kiosk=<secret>`, and `/ws?kiosk=<secret>`) and the REST header carrying the secret. */
 export const KIOSK_QUERY = 'kiosk' as const;
 export const KIOSK_HEADER = 'x-kiosk-token' as const;
+
+/**
+ * The header a slate photo upload (multipart, the one write that is not JSON) must carry: a form on another
+ * site can post multipart without asking, but cannot add a header without the browser asking the Pi first.
+ */
+export const UPLOAD_HEADER = 'x-timesync-upload' as const;
+
+/** How a camera's clock was measured: over CCAPI (the default of older records) or from a photo of the time slate. */
+export const CameraMeasureMethod = { Ccapi: 'ccapi', Slate: 'slate' } as const;
+export type CameraMeasureMethod = (typeof CameraMeasureMethod)[keyof typeof CameraMeasureMethod];
 
 export const ActivityType = { Sync: 'sync', Error: 'error', Manual: 'manual', Camera: 'camera' } as const;
 export type ActivityType = (typeof ActivityType)[keyof typeof ActivityType];

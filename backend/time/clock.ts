@@ -48,6 +48,9 @@ export class SimulatedWallClock extends Clock {
   now(): number {
     return this.host.now() + this.offsetMs;
   }
+  override preciseNow(): number {
+    return this.host.preciseNow() + this.offsetMs;
+  }
   monotonic(): number {
     return this.host.monotonic();
   }

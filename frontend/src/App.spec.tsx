@@ -1171,6 +1171,12 @@ describe(App.name, () => {
     });
   });
 
+  it('links the time slate from the top bar, on phones and on the Pi\'s own screen', () => {
+    renderApp();
+    expect(screen.getByTestId('open-slate')).toHaveAttribute('href', '/slate/');
+    expect(screen.getByTestId('open-slate')).toHaveTextContent('Time slate');
+  });
+
   describe('night mode', () => {
     it('makes the browser bars follow (theme-color)', () => {
       document.querySelectorAll('meta[name="theme-color"]').forEach((m) => m.remove());

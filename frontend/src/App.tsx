@@ -111,6 +111,9 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             {sessionRunning ? 'Session running' : 'Capture session'}
           </button>
         ) : null}
+        <a className="btn btn-small slate-link" href="/slate/" data-testid="open-slate" title="A QR code of the Pi's time every frame: photograph it with any camera to measure that camera">
+          Time slate
+        </a>
         <button
           type="button"
           className="btn btn-small night-toggle"

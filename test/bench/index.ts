@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     ['sync-load', async () => (await import('./sync-load.bench')).main()],
     ['rtc', async () => (await import('./rtc.bench')).main()],
     ['gps', async () => (await import('./gps.bench')).main()],
+    ['slate', async () => (await import('./slate.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {

@@ -50,6 +50,7 @@ const RUN_ELSEWHERE: Array<{ pattern: RegExp; ranBy: string; why: string }> = [
   { pattern: /^\.\/test\/run\.sh$/, ranBy: '.ci/run', why: 'CI runs exactly this' },
   { pattern: /^npm install$/, ranBy: 'test/run.sh', why: 'npm ci from the same lockfile, before every suite' },
   { pattern: /^npx jest test\/e2e\/docs-commands\.e2e-spec\.ts --selectProjects e2e$/, ranBy: 'test/e2e/docs-commands.e2e-spec.ts', why: 'this very test' },
+  { pattern: /^curl -fsS -H 'X-TimeSync-Upload: 1' -F 'photos=@IMG_0001\.JPG' .*\/api\/slate\/photos$/, ranBy: 'test/e2e/slate.e2e-spec.ts', why: 'needs a slate photo of the running Pi: that test makes one and runs this command' },
 ];
 
 /** What a command's parts are: `a && b` is two commands, each run or named. */
