@@ -65,6 +65,8 @@ export const ErrorCode = {
   EMPTY_JOURNAL: 'EMPTY_JOURNAL',
   NO_CORRECTION: 'NO_CORRECTION',
   SELECTION_REQUIRED: 'SELECTION_REQUIRED',
+  /** TIME_SERVER=chrony and chronyd is absent, does not answer, or does not take the time (see TIME_SERVER_FALLBACK). */
+  TIME_SERVER_UNAVAILABLE: 'TIME_SERVER_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
