@@ -3,7 +3,7 @@ import { decodeRequest, encodeReply, NtpLeap, NtpReply } from './ntp-packet';
 
 /**
  * How the product hands chrony a time: a minimal NTP server on loopback that chrony polls as one of its sources
- * (`server 127.0.0.1 port N minpoll -4 maxpoll 0`).
+ * (`server 127.0.0.1 port N minpoll 0 maxpoll 0`).
  *
  * Why NTP and not chrony's `refclock SOCK`: Node's core has no Unix datagram sockets and the bundle carries no
  * native addon, so a SOCK sample would need a helper process; NTP is UDP, which Node has. And an NTP reply carries

@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
@@ -107,7 +107,7 @@ export function chronySettingsOf(config: Pick<AppConfig, 'TIME_SERVER_FEED_PORT'
  * simulated clock is the clock chrony would keep: it follows chrony's "System time" whenever chrony has a reference,
  * so chrony's corrections reach it as they reach a Pi's clock (a big one as a step the product sees and journals).
  */
-export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModuleDestroy {
+export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   readonly engine = 'chrony' as const;
   private readonly logger = new Logger('TimeServer');
   private readonly feed: NtpFeed;
@@ -122,6 +122,11 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
   /** NTP_FOLLOW as chrony names it in its sources (an address: chronyc runs with -n). */
   private followName: string;
   private warnedNoStep = false;
+  /**
+   * Once the whole app runs: the simulated clock follows chrony from then on (its first move is seen, and journaled, as
+   * chrony's step), and the sources hear of chrony's view (after the clock has followed it).
+   */
+  private follows = false;
   private told: string | null = null;
 
   constructor(
@@ -154,6 +159,11 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
     this.timer.unref?.();
   }
 
+  onApplicationBootstrap(): void {
+    this.follows = true;
+    void this.refresh();
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.timer);
     this.feed.stop();
@@ -171,7 +181,8 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
 
   onView(listener: (view: ChronyView | null) => void): () => void {
     this.listeners.push(listener);
-    listener(this.current);
+    // Before the app runs, nobody hears of chrony yet: what it keeps reaches the clock and the sources together.
+    listener(this.follows ? this.current : null);
     return () => (this.listeners = this.listeners.filter((l) => l !== listener));
   }
 
@@ -192,7 +203,7 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
     const before = await this.refresh();
     if (!before) throw unavailable(`chrony cannot be given the time: ${this.problem ?? 'chronyd does not answer'}`);
     if (!before.feedConfigured) {
-      throw unavailable(`chrony does not poll the product (no source 127.0.0.1 in its sources): its configuration needs "server 127.0.0.1 port ${this.settings.feedPort} minpoll -4 maxpoll 0" (kiosk/install.sh --time-server writes it)`);
+      throw unavailable(`chrony does not poll the product (no source 127.0.0.1 in its sources): its configuration needs "server 127.0.0.1 port ${this.settings.feedPort} minpoll 0 maxpoll 0" (kiosk/install.sh --time-server writes it)`);
     }
     const answers = this.answersNeeded();
     const first = this.nextAnswer(answers);
@@ -238,7 +249,7 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
     this.current = view;
     if (view) this.followSimulated(view);
     this.tell(view);
-    for (const l of this.listeners) l(view);
+    if (this.follows) for (const l of this.listeners) l(view);
     return view;
   }
 
@@ -268,7 +279,7 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnModu
 
   /** The simulated clock is the clock chrony keeps: it follows chrony's view whenever chrony has a reference. */
   private followSimulated(view: ChronyView): void {
-    if (!(this.clock instanceof SimulatedWallClock)) return;
+    if (!(this.clock instanceof SimulatedWallClock) || !this.follows) return;
     if (view.state !== 'serving' && view.state !== 'following') return;
     if (Math.abs(this.clock.offset - view.offsetMs) < 0.01) return;
     this.clock.stepTo(this.host.preciseNow() + view.offsetMs);
