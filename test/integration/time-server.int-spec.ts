@@ -257,6 +257,8 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
     expect(Math.abs((await piClock()).minusHost - PHONE_AHEAD_MS)).toBeLessThan(100);
 
     // The leader goes: the follower says so, and the phone's time is taken (through this Pi's own chrony).
+    await app?.close();
+    app = undefined;
     await leader.stop();
     started.splice(started.indexOf(leader), 1);
     const alone = await until((s) => s.syncSource === 'client' && s.timeServer?.state === 'serving', 40_000, "the phone's time taken");
@@ -295,5 +297,35 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
     expect(later).toMatchObject({ leap: 0, stratum: 10 });
     // Followers keep one time: the clock it serves is still the phone's, as it ran on.
     expect(Math.abs(later.offsetMs - PHONE_AHEAD_MS)).toBeLessThan(50);
+  });
+
+  it("a chronyd that does not poll the product refuses its time in words; SetTime only when the operator chose the fallback", async () => {
+    const port3 = await freeUdpPort();
+    const feed3 = await freeUdpPort();
+    // A chrony.conf without the product's feed (chrony installed, install.sh --time-server not run).
+    const plain = await Chronyd.start({ name: 'plain', ntpPort: port3, driftFile: PI_DRIFT, conf: ['local stratum 10', 'allow 127.0.0.0/8'] });
+    started.push(plain);
+    for (const fallback of ['none', 'settime'] as const) {
+      const app3 = await startApp({ TIME_SERVER: 'chrony', TIME_SERVER_FALLBACK: fallback, TIME_SERVER_FEED_PORT: String(feed3), CHRONYC: '/usr/bin/chronyc', CHRONY_COMMAND_SOCKET: plain.socket, SIMULATED_CLOCK_OFFSET_MS: String(-3_600_000) });
+      try {
+        await clients.connect(app3.wsUrl, { offsetMs: PHONE_AHEAD_MS });
+        if (fallback === 'none') {
+          const end = Date.now() + 15_000;
+          let said: string | undefined;
+          while (!said && Date.now() < end) {
+            said = (await messages(app3)).find((m) => /^Setting the Pi's clock from the phone at 127\.0\.0\.1 failed/.test(m));
+            if (!said) await new Promise((r) => setTimeout(r, 50));
+          }
+          expect(said).toMatch(new RegExp(`chrony does not poll the product \\(no source 127\\.0\\.0\\.1 in its sources\\): its configuration needs "server 127\\.0\\.0\\.1 port ${feed3} minpoll 0 maxpoll 0"`));
+          expect(piMinusHost(app3)).toBeLessThan(-3_600_000 + 1000);
+        } else {
+          await statusWhen(app3, (s) => s.syncSource === 'client', 15_000);
+          expect(Math.abs(piMinusHost(app3) - PHONE_AHEAD_MS)).toBeLessThan(50);
+        }
+      } finally {
+        await clients.closeAll();
+        await app3.close();
+      }
+    }
   });
 });
