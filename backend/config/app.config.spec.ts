@@ -26,7 +26,8 @@ describe(validateConfig.name, () => {
   });
 
   it('reads the time server settings: off by default; chrony with a leader to follow', () => {
-    expect(validateConfig({})).toMatchObject({ TIME_SERVER: 'off', NTP_FOLLOW: '', TIME_SERVER_FEED_PORT: 10123, CHRONYC: 'chronyc', CHRONY_COMMAND_SOCKET: '', TIME_SERVER_FALLBACK: 'none' });
+    expect(validateConfig({})).toMatchObject({ TIME_SERVER: 'off', TIME_SERVER_FEED_PORT: 10123, CHRONYC: 'chronyc', TIME_SERVER_FALLBACK: 'none' });
+    expect(validateConfig({})).toMatchObject({ NTP_FOLLOW: undefined, CHRONY_COMMAND_SOCKET: undefined });
     expect(validateConfig({ TIME_SERVER: 'chrony', NTP_FOLLOW: '10.42.0.1', TIME_SERVER_FALLBACK: 'settime', TIME_SERVER_FEED_PORT: '11123' })).toMatchObject({ TIME_SERVER: 'chrony', NTP_FOLLOW: '10.42.0.1', TIME_SERVER_FALLBACK: 'settime', TIME_SERVER_FEED_PORT: 11123 });
     expect(validateConfig({ TIME_SERVER: 'chrony', NTP_FOLLOW: 'leader-pi.local' }).NTP_FOLLOW).toBe('leader-pi.local');
   });

@@ -217,8 +217,8 @@ export class AppConfig {
    * With TIME_SERVER=chrony: the NTP server (another Pi, any NTP server) this Pi's chrony follows, as chrony's
    * configuration names it (an address or a host name; `kiosk/install.sh --follow=` writes both). Empty: this Pi leads.
    */
-  @IsString()
-  NTP_FOLLOW = '';
+  @IsOptional() @IsString()
+  NTP_FOLLOW?: string;
 
   /** The loopback UDP port where the product answers chrony's polls with its best source's time (chrony's `server 127.0.0.1 port N`). */
   @Type(() => Number) @IsInt() @Min(1024) @Max(65535)
@@ -229,8 +229,8 @@ export class AppConfig {
   CHRONYC = 'chronyc';
 
   /** chronyd's command socket (or host) for `chronyc -h`; empty: chronyc's own default (its Unix socket, else 127.0.0.1). */
-  @IsString()
-  CHRONY_COMMAND_SOCKET = '';
+  @IsOptional() @IsString()
+  CHRONY_COMMAND_SOCKET?: string;
 
   /**
    * With TIME_SERVER=chrony, when chronyd is absent or does not take a time: `none` (the step fails, said in words)
@@ -243,11 +243,11 @@ export class AppConfig {
 export class ConfigError extends Error {}
 
 /** Settings whose empty value is a choice (off), not "use the default". */
-const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS', 'GPSD_ADDRESS', 'NTP_FOLLOW', 'CHRONY_COMMAND_SOCKET']);
+const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS', 'GPSD_ADDRESS']);
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
+  const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS', 'NTP_FOLLOW', 'CHRONY_COMMAND_SOCKET']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && (env[key] !== '' || EMPTY_MEANS_OFF.has(key))) picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
@@ -272,7 +272,7 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (badGpsd) throw new ConfigError(`Invalid configuration:\n  GPSD_ADDRESS: ${badGpsd}`);
   const badFollow = ntpFollowProblem(config.NTP_FOLLOW);
   if (badFollow) throw new ConfigError(`Invalid configuration:\n  NTP_FOLLOW: ${badFollow}`);
-  if (config.NTP_FOLLOW.trim() && config.TIME_SERVER !== 'chrony') {
+  if (config.NTP_FOLLOW?.trim() && config.TIME_SERVER !== 'chrony') {
     throw new ConfigError('Invalid configuration:\n  NTP_FOLLOW: this Pi follows another through chrony; it needs TIME_SERVER=chrony');
   }
   if (config.DEMO && config.CLOCK_BACKEND === 'system') {

@@ -25,7 +25,7 @@ export class TimeSources {
   providers: [
     // With TIME_SERVER=chrony, NTP is what chrony follows (ChronySource), not timedated's NTPSynchronized.
     { provide: PiClockWatch, inject: [SystemClock, AppConfig], useFactory: (clock: SystemClock, config: AppConfig) => new PiClockWatch(clock, config.TIME_SERVER !== 'chrony') },
-    { provide: ChronySource, inject: [TimeServer, AppConfig], useFactory: (server: TimeServer, config: AppConfig) => new ChronySource(server, config.NTP_FOLLOW.trim()) },
+    { provide: ChronySource, inject: [TimeServer, AppConfig], useFactory: (server: TimeServer, config: AppConfig) => new ChronySource(server, (config.NTP_FOLLOW ?? '').trim()) },
     {
       provide: TimeSources,
       useFactory: (...adapters: TimeSourceAdapter[]) => new TimeSources(adapters),

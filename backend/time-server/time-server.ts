@@ -96,7 +96,7 @@ export interface ChronySettings {
 }
 
 export function chronySettingsOf(config: Pick<AppConfig, 'TIME_SERVER_FEED_PORT' | 'NTP_FOLLOW' | 'CHRONYC' | 'CHRONY_COMMAND_SOCKET' | 'CLOCK_BACKEND'>): ChronySettings {
-  return { feedPort: config.TIME_SERVER_FEED_PORT, follow: config.NTP_FOLLOW.trim().replace(/^\[(.*)\]$/, '$1'), chronyc: config.CHRONYC, socket: config.CHRONY_COMMAND_SOCKET.trim(), backend: config.CLOCK_BACKEND };
+  return { feedPort: config.TIME_SERVER_FEED_PORT, follow: (config.NTP_FOLLOW ?? '').trim().replace(/^\[(.*)\]$/, '$1'), chronyc: config.CHRONYC, socket: (config.CHRONY_COMMAND_SOCKET ?? '').trim(), backend: config.CLOCK_BACKEND };
 }
 
 /**
