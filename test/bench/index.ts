@@ -83,6 +83,7 @@ async function main(): Promise<void> {
     ['sync-load', async () => (await import('./sync-load.bench')).main()],
     ['rtc', async () => (await import('./rtc.bench')).main()],
     ['gps', async () => (await import('./gps.bench')).main()],
+    ['ntp', async () => (await import('./ntp.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {
