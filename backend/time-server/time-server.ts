@@ -64,8 +64,8 @@ export class NoTimeServer extends TimeServer {
 
 /** A time set by hand has no bound of its own: the operator set it to about half a second. */
 export const MANUAL_BOUND_MS = 500;
-/** How often chrony's view is read. */
-export const CHRONY_POLL_MS = 2000;
+/** How often chrony's view is read (as often as the Pi's clock state: two small chronyc runs each time). */
+export const CHRONY_POLL_MS = 5000;
 /** How long chrony may take to ask for a reading (it polls an unreachable source once a second). */
 export const FEED_ASK_TIMEOUT_MS = 8000;
 /** How long chrony may take to use a reading it was given. */
@@ -149,10 +149,14 @@ export class ChronyTimeServer extends TimeServer implements OnModuleInit, OnAppl
     }
     if (this.settings.follow && !isIP(this.settings.follow)) {
       // chronyc runs with -n (no DNS lookups, which hang offline): the leader is compared by its address.
-      this.followName = await lookup(this.settings.follow).then(
-        (a) => a.address,
-        () => this.settings.follow,
-      );
+      // Offline, a name may take long to fail (mDNS): after 2 s the name is compared as it is.
+      this.followName = await Promise.race([
+        lookup(this.settings.follow).then(
+          (a) => a.address,
+          () => this.settings.follow,
+        ),
+        new Promise<string>((resolve) => setTimeout(() => resolve(this.settings.follow), 2000).unref()),
+      ]);
     }
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), CHRONY_POLL_MS);
