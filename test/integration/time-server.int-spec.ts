@@ -10,7 +10,10 @@
  * - a follower Pi (the built server beside that chronyd, NTP_FOLLOW) follows the leader, sets its camera from that
  *   time, measures a phone without taking its time while the leader answers, and takes the phone's time once the
  *   leader is gone;
- * - a leader whose product stops giving time keeps serving, then falls back to its local stratum.
+ * - a leader whose product stops giving time keeps serving, then falls back to its local stratum;
+ * - a chronyd that does not poll the product is a clear error; SetTime only with TIME_SERVER_FALLBACK=settime;
+ * - the operator's hand-set time goes to chrony and holds (a phone that disagrees is a decision).
+ * The tests of the first describe run in order (the follower follows the first test's leader).
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -326,6 +329,33 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
         await clients.closeAll();
         await app3.close();
       }
+    }
+  });
+
+  it("the operator's hand-set time goes to chrony and holds: a phone that disagrees is a decision, not a step", async () => {
+    const port4 = await freeUdpPort();
+    const feed4 = await freeUdpPort();
+    const lead4 = await Chronyd.start({ name: 'leader4', ntpPort: port4, driftFile: PI_DRIFT, conf: [feedLine(feed4), 'local stratum 10', 'maxupdateskew 100', 'allow 127.0.0.0/8'] });
+    started.push(lead4);
+    const app4 = await startApp({ TIME_SERVER: 'chrony', TIME_SERVER_FEED_PORT: String(feed4), CHRONYC: '/usr/bin/chronyc', CHRONY_COMMAND_SOCKET: lead4.socket, SIMULATED_CLOCK_OFFSET_MS: String(-3_600_000) });
+    try {
+      const HAND_MS = 90_000;
+      const res = await request(app4.url).post('/api/system/time').send({ timestamp: new Date(Date.now() + HAND_MS).toISOString() });
+      expect(res.status).toBe(200);
+      const held = await statusWhen(app4, (s) => s.syncSource === 'manual' && s.operatorHold && s.timeServer?.state === 'serving', 20_000);
+      // chrony took the hand-set time (to its ±500 ms: a time typed by hand), and the Pi has it.
+      const v = await lead4.view();
+      expect(Math.abs(v.offsetMs - HAND_MS)).toBeLessThan(500);
+      expect(Math.abs(piMinusHost(app4) - HAND_MS)).toBeLessThan(500);
+      expect(held.timeServer.summary).toMatch(/^serving to \d+ clients?, stratum 3, ±/);
+      // A phone 90 s away from it: measured, a decision for the operator; chrony is not given its time.
+      await clients.connect(app4.wsUrl, { offsetMs: 0 });
+      const decided = await statusWhen(app4, (s) => s.decision?.kind === 'manual-disagrees', 20_000);
+      expect(decided.syncSource).toBe('manual');
+      expect(Math.abs((await lead4.view()).offsetMs - HAND_MS)).toBeLessThan(500);
+    } finally {
+      await clients.closeAll();
+      await app4.close();
     }
   });
 });
