@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -81,6 +81,7 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
   const clients = new ClientPool();
   const started: Chronyd[] = [];
   const procs: Proc[] = [];
+  const dirs: string[] = [];
   let nsMade = false;
   // The veth pair: the root side holds the phone's address (.1) and the leader's (.3); the follower's side .2.
   const net = `10.${100 + (parseInt(tag, 16) % 100)}.${parseInt(tag.slice(2), 16) % 250}`;
@@ -103,6 +104,7 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
     await app?.close();
     for (const p of procs) await p.stop();
     for (const c of started) await c.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
     if (nsMade) {
       try {
         run('ip', ['netns', 'del', NS]);
@@ -183,6 +185,7 @@ describeIf('TIME_SERVER=chrony with the real chronyd', () => {
 
   it('a follower Pi follows the leader: its page says so, its camera is set from that time, a phone is measured but not followed until the leader is gone', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'follower-pi-'));
+    dirs.push(dataDir);
     const ahead = PHONE_AHEAD_MS + 7000;
     const pi = await startInNs(
       NS,
