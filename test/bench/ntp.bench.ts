@@ -14,6 +14,7 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Chronyd, chronydMissing, freeUdpPort } from '../support/chrony-harness';
 import { startApp, statusWhen } from '../support/app';
@@ -74,6 +75,7 @@ async function oneRun(run: number, samples: number): Promise<RunResult> {
     const leader = await Chronyd.start({ name: 'bench-leader', ntpPort, driftFile: PI_DRIFT, conf: [`server 127.0.0.1 port ${feedPort} minpoll 0 maxpoll 0 iburst`, 'local stratum 10', 'maxupdateskew 100', 'allow 127.0.0.0/8'] });
     stops.push(() => leader.stop());
     const app = await startApp({ TIME_SERVER: 'chrony', TIME_SERVER_FEED_PORT: String(feedPort), CHRONYC: '/usr/bin/chronyc', CHRONY_COMMAND_SOCKET: leader.socket, SIMULATED_CLOCK_OFFSET_MS: String(-3_600_000) });
+    stops.push(() => rmSync(app.dataDir, { recursive: true, force: true }));
     stops.push(() => app.close());
 
     // The phone, through a 5 ms ± 1 ms TCP link.
