@@ -27,6 +27,10 @@
 #   --ap-password-file=FILE          its WPA2 password (first line; else it is asked)
 #   --ap-interface=IF                default wlan0
 #   --ap-address=ADDRESS/PREFIX      the Pi's address on it, default 10.42.0.1/24
+#   --time-server                    chrony keeps the Pi's clock and serves it over NTP to the access point
+#                                    (installs chrony; the Pi leads: its phones, GPS, hand-set time feed it)
+#   --follow=ADDRESS                 chrony as above, and this Pi follows ADDRESS (another Pi, any NTP server)
+#   --no-time-server                 take chrony's configuration off again (chrony stays installed)
 #   --no-packages                    install no Debian packages (only check for them)
 #   --yes                            answer yes to every question (taking the screen, switching Wi-Fi, purge)
 #   --purge                          with --uninstall: also remove the clock journal and the settings
@@ -57,6 +61,11 @@ readonly NODESOURCE_KEY=/usr/share/keyrings/pi-camera-timesync-nodesource.asc
 readonly NODESOURCE_LIST=/etc/apt/sources.list.d/pi-camera-timesync-nodesource.list
 readonly NODESOURCE_PIN=/etc/apt/preferences.d/pi-camera-timesync-nodesource
 readonly NODESOURCE_MAJOR=22
+readonly CHRONY_CONF=/etc/chrony/conf.d/pi-camera-timesync.conf
+readonly CHRONY_DROPIN=/etc/systemd/system/chrony.service.d/pi-camera-timesync.conf
+readonly CHRONY_DRIFT=/var/lib/chrony/chrony.drift
+readonly CHRONY_UNIT=chrony.service
+readonly FEED_PORT=10123 # TIME_SERVER_FEED_PORT's default: where the server answers chrony on loopback
 readonly SERVICE_USER=timesync # must match kiosk/polkit/50-pi-camera-timesync.rules and the server unit
 readonly KIOSK_USER=timesync-kiosk
 readonly KIOSK_HOME=/var/lib/timesync-kiosk
@@ -211,6 +220,8 @@ ap_ssid=''
 ap_password_file=''
 ap_interface=wlan0
 ap_address=10.42.0.1/24
+time_server='' # leader, follow or off (an option); else what the last install chose
+follow_address=''
 with_packages=1
 assume_yes=0
 purge=0
@@ -222,7 +233,7 @@ parse_args() {
     value=''
     case "$arg" in
       --*=*) value=${arg#*=}; arg=${arg%%=*} ;;
-      --kiosk | --desktop-user | --browser | --rotate | --screen-on | --access-point | --ap-password-file | --ap-interface | --ap-address)
+      --kiosk | --desktop-user | --browser | --rotate | --screen-on | --access-point | --ap-password-file | --ap-interface | --ap-address | --follow)
         [ $# -ge 2 ] || usage_error "$arg needs a value"
         value=$2
         shift
@@ -251,6 +262,12 @@ parse_args() {
       --ap-password-file) ap_password_file=$value ;;
       --ap-interface) ap_interface=$value ;;
       --ap-address) ap_address=$value ;;
+      --time-server) [ "$time_server" = follow ] || time_server=leader ;;
+      --follow)
+        time_server=follow
+        follow_address=$value
+        ;;
+      --no-time-server) time_server=off ;;
       -*) usage_error "unknown option: $arg" ;;
       *)
         [ -z "$bundle_arg" ] || usage_error "one bundle at a time ($bundle_arg, $arg)"
@@ -275,7 +292,12 @@ parse_args() {
   if [ -n "$ap_ssid" ]; then
     [[ "$ap_ssid" =~ ^[A-Za-z0-9][A-Za-z0-9\ _.-]{0,31}$ ]] || usage_error "--access-point: an SSID of 1 to 32 letters, digits, spaces, '_', '.', '-'"
   fi
-  if [ "$action" != install ] && { [ -n "$bundle_arg" ] || [ -n "$ap_ssid" ] || [ -n "$kiosk_mode" ] || [ -n "$browser_pref" ] || [ -n "$rotate" ] || [ -n "$screen_on" ]; }; then
+  if [ "$time_server" = follow ]; then
+    # One host name or address, as chrony's `server` line takes it (no port, no scheme).
+    [[ "$follow_address" =~ ^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f:.]+)$ ]] && [ ${#follow_address} -le 253 ] ||
+      usage_error "--follow is one host name or IP address (e.g. 10.42.0.1), not '$follow_address'"
+  fi
+  if [ "$action" != install ] && { [ -n "$bundle_arg" ] || [ -n "$ap_ssid" ] || [ -n "$kiosk_mode" ] || [ -n "$browser_pref" ] || [ -n "$rotate" ] || [ -n "$screen_on" ] || [ -n "$time_server" ]; }; then
     usage_error "--$action takes no bundle and no install options"
   fi
   if [ "$dry_run" = 1 ]; then
@@ -556,6 +578,7 @@ ensure_packages() {
   fi
   [ -z "$zram_package" ] || wanted+=("$zram_package")
   [ -z "$ap_ssid" ] || wanted+=(network-manager dnsmasq-base)
+  case "$time_server" in leader | follow) wanted+=(chrony) ;; esac
   for package in "${wanted[@]}"; do installed "$package" || missing+=("$package"); done
   find_node || need_node=1
 
@@ -885,6 +908,103 @@ EOF
   fi
 }
 
+# ---- the time server (chrony) ----------------------------------------------------------------------------
+
+# The time server this install keeps: an option, else what the last install chose (off: none).
+choose_time_server() {
+  local kept
+  if [ -z "$time_server" ]; then
+    kept=$(state_of TIME_SERVER)
+    case "$kept" in
+      leader) time_server=leader ;;
+      follow:*) time_server=follow follow_address=${kept#follow:} ;;
+    esac
+  fi
+}
+
+# ADDRESS/PREFIX -> its network, as chrony's `allow` takes it (10.42.0.1/24 -> 10.42.0.0/24).
+cidr_network() {
+  local address=${1%/*} prefix=${1#*/} a b c d n mask
+  IFS=. read -r a b c d <<<"$address"
+  n=$(((a << 24) | (b << 16) | (c << 8) | d))
+  mask=$(((0xffffffff << (32 - prefix)) & 0xffffffff))
+  n=$((n & mask))
+  printf '%d.%d.%d.%d/%d' $(((n >> 24) & 255)) $(((n >> 16) & 255)) $(((n >> 8) & 255)) $((n & 255)) "$prefix"
+}
+
+chrony_conf() {
+  printf '%s\n' "# Pi Camera TimeSync (kiosk/install.sh --time-server; --uninstall removes it). chrony keeps the Pi's clock"
+  printf '%s\n' "# and serves it; the server (TIME_SERVER=chrony) answers the first source on loopback with the Pi's best"
+  printf '%s\n' "# source (a phone, the operator, GPS), each reading a few times only: see docs/how-it-works.md."
+  printf 'server 127.0.0.1 port %s minpoll 0 maxpoll 0 iburst\n' "$FEED_PORT"
+  if [ "$time_server" = follow ]; then
+    printf '%s\n' "# The leader this Pi follows (--follow); while it answers, phones are measured, not followed."
+    printf 'server %s iburst minpoll 0 maxpoll 4 prefer\n' "$follow_address"
+  fi
+  printf '%s\n' "# Serve the access point; with no fresh source keep serving the clock as it runs, so followers keep one time."
+  printf 'allow %s\n' "$(cidr_network "$ap_address")"
+  printf '%s\n' "local stratum 10"
+}
+
+# The service user may use chronyd's command socket (its clients, `makestep`): /run/chrony is chrony's group's
+# (setgid, so the socket is too) and the socket is group-writable. Nothing else of chrony's changes.
+chrony_dropin() {
+  printf '%s\n' "# Pi Camera TimeSync (kiosk/install.sh --time-server; --uninstall removes it): the group _chrony (chronyd's"
+  printf '%s\n' "# own and the service user timesync) may use chronyd's command socket in /run/chrony."
+  printf '%s\n' "[Service]" "RuntimeDirectoryMode=2770" "UMask=0002"
+}
+
+configure_time_server() {
+  local changed=0 label
+  case "$time_server" in
+    leader) label='leading: this Pi serves its time' ;;
+    follow) label="following $follow_address" ;;
+    off) remove_time_server && return 0 ;;
+    *) return 0 ;;
+  esac
+  say "Time server: chrony, $label"
+  chrony_conf | put_file "$CHRONY_CONF" 0644 && changed=1
+  chrony_dropin | put_file "$CHRONY_DROPIN" 0644 && changed=1
+  if ! id -nG "$SERVICE_USER" 2>/dev/null | tr ' ' '\n' | grep -qx _chrony; then
+    run usermod -a -G _chrony "$SERVICE_USER"
+    server_changed=1
+  fi
+  set_setting TIME_SERVER chrony && server_changed=1
+  set_setting NTP_FOLLOW "$follow_address" && server_changed=1
+  if [ "$changed" = 0 ]; then
+    # Nothing of ours changed: chrony is left as it is (a rerun restarts nothing).
+    is_active "$CHRONY_UNIT" || dry || warn "chrony is not running: sudo systemctl start chrony (journalctl -u chrony tells why)"
+    note "unchanged"
+    return 0
+  fi
+  run systemctl daemon-reload || true
+  # Stopped first: chronyd writes its drift file as it stops. A Pi that never ran chrony starts from "frequency
+  # unknown, within ±50 ppm" (a crystal's tolerance) rather than chrony's "anything": the bound it serves is then
+  # honest from its first reading, not seconds wide until hours of readings have taught it the drift.
+  if is_active "$CHRONY_UNIT"; then run systemctl stop "$CHRONY_UNIT" || true; fi
+  if [ ! -e "$(at "$CHRONY_DRIFT")" ]; then printf '0.000 50.000\n' | put_file "$CHRONY_DRIFT" 0644 _chrony:_chrony || true; fi
+  unit_enabled "$CHRONY_UNIT" || run systemctl enable "$CHRONY_UNIT" || true
+  run systemctl restart "$CHRONY_UNIT" || warn "chrony did not start now (journalctl -u chrony tells why); it starts at the next boot"
+}
+
+# Takes this product's chrony configuration off (--no-time-server, --uninstall); chrony stays installed with its own.
+# Status 0 when there was something to take off.
+remove_time_server() {
+  local removed=1
+  remove_file "$CHRONY_CONF" && removed=0
+  remove_file "$CHRONY_DROPIN" && removed=0
+  if [ -e "$(at "$SETTINGS")" ]; then
+    set_setting TIME_SERVER '' && { server_changed=1; removed=0; }
+    set_setting NTP_FOLLOW '' && { server_changed=1; removed=0; }
+  fi
+  if [ "$removed" = 0 ]; then
+    say "Time server: chrony's configuration taken off (chrony keeps its own)"
+    run systemctl daemon-reload || true
+    if is_active "$CHRONY_UNIT"; then run systemctl restart "$CHRONY_UNIT" || true; fi
+  fi
+  return "$removed"
+}
+
 # ---- activation ------------------------------------------------------------------------------------------
 
 server_changed=0
@@ -999,6 +1119,10 @@ write_state() {
     [ -z "$desktop_user" ] || printf 'DESKTOP_USER=%s\n' "$desktop_user"
     [ -z "$default_target_was" ] || printf 'DEFAULT_TARGET_WAS=%s\n' "$default_target_was"
     [ -z "$browser_kept" ] || printf 'BROWSER=%s\n' "$browser_kept"
+    case "$time_server" in
+      leader) printf 'TIME_SERVER=leader\n' ;;
+      follow) printf 'TIME_SERVER=follow:%s\n' "$follow_address" ;;
+    esac
   } | put_file "$STATE" 0644 || true
 }
 
@@ -1043,6 +1167,7 @@ do_install() {
   choose_kiosk_mode
   choose_desktop_user
   choose_browser
+  choose_time_server
   default_target_was=$(state_of DEFAULT_TARGET_WAS)
   ensure_packages
   ensure_users
@@ -1073,6 +1198,8 @@ do_install() {
     if [ "$screen_on" = always ]; then value=''; else value=$screen_on; fi
     if set_setting KIOSK_SCREEN_ON "$value"; then kiosk_changed=1; fi
   fi
+
+  configure_time_server
 
   if [ "$current" != "versions/$id" ] || ! is_active "$SERVER_UNIT"; then
     if ! check_health "$dir" "$bundle_version"; then
@@ -1114,6 +1241,7 @@ do_rollback() {
   desktop_user=$(state_of DESKTOP_USER)
   default_target_was=$(state_of DEFAULT_TARGET_WAS)
   browser_kept=$(state_of BROWSER)
+  choose_time_server
   find_node || die "Node.js 20.19 or newer is missing at /usr/bin/node"
   say "Back to $bundle_version"
   check_health "$(at "$APP/$previous")" "$bundle_version" || die "the previous version $bundle_version does not pass its health check; nothing was switched"
@@ -1145,6 +1273,7 @@ do_uninstall() {
     remove_file "$AP_FILE" || true
   fi
   remove_file "$DNS_FILE" || true
+  remove_time_server || true
   if remove_file "$ZRAM_DROPIN"; then run systemctl daemon-reload || true; fi
   if [ -n "$desktop_user" ]; then configure_desktop absent; fi
   if [ "$default_target_was" = none ]; then
@@ -1175,7 +1304,7 @@ do_uninstall() {
       note "kept $DATA (the clock-change journal) and $SETTINGS: --uninstall --purge removes them"
     fi
   fi
-  note "left installed: Debian packages (nodejs, cage, chromium, polkitd, ...) and NodeSource's apt source if it was added"
+  note "left installed: Debian packages (nodejs, cage, chromium, polkitd, chrony, ...) and NodeSource's apt source if it was added"
   say "Done"
 }
 

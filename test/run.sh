@@ -4,6 +4,8 @@
 # journal's fsync-order test; exiftool for the photo-fix suite; ImageMagick for the slate's photos; shellcheck, polkitd, duktape, iw, iproute2 and curl
 # for the kiosk suite; iproute2 also for the network-namespace reliability suite; gpsd and python3-gps (gpsfake's
 # engine, without the gpsd-clients package that holds the gpsfake script) for the GPS integration suite and bench;
+# chrony (chronyd, only ever started with -x so it never touches this machine's clock, and chronyc) for the
+# time-server integration suite and bench;
 # WebKitGTK's WebDriver, Xvfb and Firefox ESR for the browser-engines suite; cog and WPEWebDriver for the kiosk
 # on small Pis),
 # the npm packages, then runs every jest suite with `npm test`.
@@ -29,6 +31,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 [ -x /usr/sbin/gpsd ] || need+=(gpsd)
 /usr/bin/python3 -c 'import gps.fake' >/dev/null 2>&1 || need+=(python3-gps)
+[ -x /usr/sbin/chronyd ] && [ -x /usr/bin/chronyc ] || need+=(chrony)
 # The phone's other engines (test/browser-engines). Wanted, not needed: a package the mirror lacks leaves its
 # engine out, and that suite says which one and why (ENGINES_REQUIRED=1 makes it fail instead).
 want=()

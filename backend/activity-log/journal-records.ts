@@ -44,6 +44,8 @@ export interface ExternalStepRecord extends JournalEventBase {
   stepMs: number;
   beforeMs: number;
   before: string;
+  /** Who moved it, when the product knows: the time server that keeps the clock (TIME_SERVER=chrony). */
+  by?: 'chrony';
 }
 
 /** A time source the policy accepted measured the Pi without stepping it: the Pi's error then. */

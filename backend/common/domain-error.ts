@@ -40,6 +40,7 @@ export const HTTP_STATUS_OF: Partial<Record<ErrorCode, number>> = {
   // DATA_DIR (read-only, full, a file, the journal a folder), and then work again without a restart.
   JOURNAL_UNWRITABLE: 503,
   JOURNAL_UNREADABLE: 503,
+  TIME_SERVER_UNAVAILABLE: 503,
   CAMERA_BUSY: 503,
   CAMERA_REJECTED: 502,
   CAMERA_TIMEOUT: 504,

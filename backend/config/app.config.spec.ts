@@ -25,6 +25,24 @@ describe(validateConfig.name, () => {
     expect(() => validateConfig(env)).toThrow(message);
   });
 
+  it('reads the time server settings: off by default; chrony with a leader to follow', () => {
+    expect(validateConfig({})).toMatchObject({ TIME_SERVER: 'off', TIME_SERVER_FEED_PORT: 10123, CHRONYC: 'chronyc', TIME_SERVER_FALLBACK: 'none' });
+    expect(validateConfig({})).toMatchObject({ NTP_FOLLOW: undefined, CHRONY_COMMAND_SOCKET: undefined });
+    expect(validateConfig({ TIME_SERVER: 'chrony', NTP_FOLLOW: '10.42.0.1', TIME_SERVER_FALLBACK: 'settime', TIME_SERVER_FEED_PORT: '11123' })).toMatchObject({ TIME_SERVER: 'chrony', NTP_FOLLOW: '10.42.0.1', TIME_SERVER_FALLBACK: 'settime', TIME_SERVER_FEED_PORT: 11123 });
+    expect(validateConfig({ TIME_SERVER: 'chrony', NTP_FOLLOW: 'leader-pi.local' }).NTP_FOLLOW).toBe('leader-pi.local');
+  });
+
+  it.each([
+    [{ TIME_SERVER: 'ntpd' }, /TIME_SERVER="ntpd"/],
+    [{ NTP_FOLLOW: '10.42.0.1' }, /NTP_FOLLOW: this Pi follows another through chrony; it needs TIME_SERVER=chrony/],
+    [{ TIME_SERVER: 'chrony', NTP_FOLLOW: '10.42.0.1,10.42.0.2' }, /NTP_FOLLOW: .* names more than one server/],
+    [{ TIME_SERVER: 'chrony', NTP_FOLLOW: 'ntp://10.42.0.1' }, /NTP_FOLLOW: "ntp:\/\/10.42.0.1" is not a host name or IP address/],
+    [{ TIME_SERVER_FEED_PORT: '123' }, /TIME_SERVER_FEED_PORT/],
+    [{ TIME_SERVER_FALLBACK: 'timedated' }, /TIME_SERVER_FALLBACK/],
+  ])('refuses %p, naming it', (env, message) => {
+    expect(() => validateConfig(env)).toThrow(message);
+  });
+
   it('gives the design defaults for an empty environment', () => {
     const config = validateConfig({});
     expect(config).toBeInstanceOf(AppConfig);

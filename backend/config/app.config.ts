@@ -230,6 +230,39 @@ export class AppConfig {
    */
   @Type(() => Number) @IsNumber() @Min(0) @Max(10)
   SLATE_LATENCY_FRAMES = 1;
+
+  /**
+   * Who keeps the Pi's clock and serves it: `off` (the product steps it through timedated, nothing serves it) or
+   * `chrony` (chronyd keeps it and serves NTP; the product hands it its best source's readings and never calls SetTime).
+   */
+  @IsIn(['off', 'chrony'])
+  TIME_SERVER: 'off' | 'chrony' = 'off';
+
+  /**
+   * With TIME_SERVER=chrony: the NTP server (another Pi, any NTP server) this Pi's chrony follows, as chrony's
+   * configuration names it (an address or a host name; `kiosk/install.sh --follow=` writes both). Empty: this Pi leads.
+   */
+  @IsOptional() @IsString()
+  NTP_FOLLOW?: string;
+
+  /** The loopback UDP port where the product answers chrony's polls with its best source's time (chrony's `server 127.0.0.1 port N`). */
+  @Type(() => Number) @IsInt() @Min(1024) @Max(65535)
+  TIME_SERVER_FEED_PORT = 10123;
+
+  /** chronyc, the program the product reads chrony's view with (a path, or a name on PATH). */
+  @IsString()
+  CHRONYC = 'chronyc';
+
+  /** chronyd's command socket (or host) for `chronyc -h`; empty: chronyc's own default (its Unix socket, else 127.0.0.1). */
+  @IsOptional() @IsString()
+  CHRONY_COMMAND_SOCKET?: string;
+
+  /**
+   * With TIME_SERVER=chrony, when chronyd is absent or does not take a time: `none` (the step fails, said in words)
+   * or `settime` (the operator chose it: the clock is set through timedated's SetTime, as with TIME_SERVER=off).
+   */
+  @IsIn(['none', 'settime'])
+  TIME_SERVER_FALLBACK: 'none' | 'settime' = 'none';
 }
 
 export class ConfigError extends Error {}
@@ -239,7 +272,7 @@ const EMPTY_MEANS_OFF: ReadonlySet<string> = new Set(['RTC_SYSFS', 'GPSD_ADDRESS
 
 /** Validates `process.env`-like input; throws ConfigError naming each bad variable. */
 export function validateConfig(env: Record<string, unknown>): AppConfig {
-  const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS']);
+  const known = Object.keys(new AppConfig()).concat(['DEMO', 'AP_SUBNETS', 'CAMERA_SUBNETS', 'CAMERA_URL', 'CAMERA_USER', 'CAMERA_PASSWORD', 'KIOSK_TOKEN_FILE', 'AP_SSID', 'AP_PASSWORD', 'AP_ADDRESS', 'ALLOWED_HOSTS', 'NTP_FOLLOW', 'CHRONY_COMMAND_SOCKET']);
   const picked: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && (env[key] !== '' || EMPTY_MEANS_OFF.has(key))) picked[key] = env[key];
   const config = plainToInstance(AppConfig, picked, { exposeDefaultValues: true });
@@ -262,6 +295,11 @@ export function validateConfig(env: Record<string, unknown>): AppConfig {
   if (badHost) throw new ConfigError(`Invalid configuration:\n  ALLOWED_HOSTS: ${badHost}`);
   const badGpsd = gpsdAddressProblem(config.GPSD_ADDRESS);
   if (badGpsd) throw new ConfigError(`Invalid configuration:\n  GPSD_ADDRESS: ${badGpsd}`);
+  const badFollow = ntpFollowProblem(config.NTP_FOLLOW);
+  if (badFollow) throw new ConfigError(`Invalid configuration:\n  NTP_FOLLOW: ${badFollow}`);
+  if (config.NTP_FOLLOW?.trim() && config.TIME_SERVER !== 'chrony') {
+    throw new ConfigError('Invalid configuration:\n  NTP_FOLLOW: this Pi follows another through chrony; it needs TIME_SERVER=chrony');
+  }
   if (config.DEMO && config.CLOCK_BACKEND === 'system') {
     throw new ConfigError('Invalid configuration:\n  DEMO=true: the demo (loopback trusted, a simulated camera) needs CLOCK_BACKEND=simulated; the system backend sets a real clock');
   }
@@ -374,4 +412,12 @@ export function gpsdAddress(value: string | undefined): { host: string; port: nu
 export function gpsdAddressProblem(value: string | undefined): string | null {
   if (!(value ?? '').trim() || gpsdAddress(value)) return null;
   return `${JSON.stringify(maskCredentials(value ?? ''))} is not host:port (e.g. 127.0.0.1:2947, [::1]:2947, or empty for no GPS)`;
+}
+
+/** What is wrong with NTP_FOLLOW (one host name or IP address, no port or scheme: chrony's `server` line takes it); null if nothing. */
+export function ntpFollowProblem(value: string | undefined): string | null {
+  const text = (value ?? '').trim();
+  if (!text) return null;
+  if (text.includes(',') || /\s/.test(text)) return `${JSON.stringify(maskCredentials(text))} names more than one server: a follower follows one leader`;
+  return allowedHostsProblem(text.replace(/^\[(.*)\]$/, '$1'));
 }

@@ -21,7 +21,7 @@ export const JOURNAL_CSV_COLUMNS = [
   { name: 'pi_time_ms', meaning: 'pi_time as milliseconds since 1970 (UTC)' },
   { name: 'pi_time_before', meaning: 'Steps and external steps: what the Pi showed just before its clock moved (ISO 8601, UTC)' },
   { name: 'pi_error_ms', meaning: "The Pi's own error then, true time minus Pi, ms; empty when not known" },
-  { name: 'source', meaning: 'What gave the time or zone: client (a phone), camera, ntp, manual' },
+  { name: 'source', meaning: 'What gave the time or zone: client (a phone), camera, ntp, manual, gps, rtc; for an external step, chrony when chrony (TIME_SERVER=chrony) made it' },
   { name: 'camera', meaning: 'Camera records and corrections: the camera id the product uses' },
   { name: 'serial', meaning: "Camera records and corrections: the body's serial number (what EXIF SerialNumber holds); empty if the camera did not say" },
   { name: 'success', meaning: 'Camera records: true if the measurement or write went through' },
@@ -169,7 +169,7 @@ function rowOf(e: TimelineEntry): Row {
       Object.assign(row, { source: ev.source, zone_from: ev.from, zone_to: ev.to, error: ev.error ?? null });
       break;
     case 'external-step':
-      Object.assign(row, { step_ms: ev.stepMs, pi_time_before: ev.before || null });
+      Object.assign(row, { step_ms: ev.stepMs, pi_time_before: ev.before || null, source: ev.by ?? null });
       break;
     case 'pi-sync':
       Object.assign(row, { source: ev.source, offset_ms: ev.offsetMs, bound_ms: ev.errorBoundMs });

@@ -187,6 +187,38 @@ export interface SourceStatus {
   facts?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
+/**
+ * The Pi as an NTP server (TIME_SERVER=chrony): chrony keeps the clock and serves it; this is chrony's own view,
+ * read with chronyc. Absent with TIME_SERVER=off.
+ */
+export interface TimeServerStatus {
+  engine: 'chrony';
+  /**
+   * `serving`: chrony follows the product's best source and serves it; `following`: it follows another NTP server
+   * (the leader of NTP_FOLLOW, or the internet); `local`: no fresh source, it serves the clock as it runs (its local
+   * stratum); `unsynchronised`: it has no time to serve yet; `down`: chronyd does not answer the product.
+   */
+  state: 'serving' | 'following' | 'local' | 'unsynchronised' | 'down';
+  /** The state in words for the page ("serving to 3 clients", "following 10.42.0.1 over NTP, ±1.2 ms"). */
+  summary: string;
+  /** NTP_FOLLOW: the leader this Pi follows, or null (this Pi leads). */
+  following: string | null;
+  /** Whether that leader answers chrony now; null without a leader. */
+  leaderReachable: boolean | null;
+  /** The source chrony uses (an address), null when none. */
+  reference: string | null;
+  /** The stratum it serves (its source's plus one, or its local stratum); null when chronyd does not answer. */
+  stratum: number | null;
+  /** True time minus the Pi's clock, as chrony sees it, ms. */
+  offsetMs: number | null;
+  /** Root delay / 2 + root dispersion, ms: how far chrony's time may be from true time. */
+  errorBoundMs: number | null;
+  /** NTP clients heard from in the last hour; null when chronyd does not tell (it answers that on its command socket only). */
+  clients: number | null;
+  /** What is wrong, in words (chronyd not answering, the feed's port taken); null when nothing. */
+  error: string | null;
+}
+
 export interface TimeSyncStatus {
   isSynchronized: boolean;
   lastSyncTime: string | null;
@@ -226,6 +258,8 @@ export interface TimeSyncStatus {
   demo?: DemoStatus | null;
   /** The first of `cameras` (or a disconnected placeholder), for clients of protocol version 1. */
   camera: CameraStatus;
+  /** The Pi as an NTP server (TIME_SERVER=chrony); absent when the product does not serve time. */
+  timeServer?: TimeServerStatus;
 }
 
 /** GET /api/screen/connect: how a phone joins the Pi's Wi-Fi and opens the page (shown on the Pi's own screen). */

@@ -83,6 +83,8 @@ export const ErrorCode = {
   SLATE_IN_FUTURE: 'SLATE_IN_FUTURE',
   /** Every photo of a request was refused, for different reasons (HTTP 422; each photo's refusal in `results`). */
   SLATE_PHOTOS_REFUSED: 'SLATE_PHOTOS_REFUSED',
+  /** TIME_SERVER=chrony and chronyd is absent, does not answer, or does not take the time (see TIME_SERVER_FALLBACK). */
+  TIME_SERVER_UNAVAILABLE: 'TIME_SERVER_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

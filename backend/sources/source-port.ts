@@ -57,8 +57,11 @@ export interface SourceSink {
   lost(l: SourceLoss): void;
   /** One plain line for the activity log, not an error (e.g. "no gpsd at 127.0.0.1:2947: GPS off"). */
   info(source: SyncSource, message: string): void;
-  /** A source that keeps the Pi's clock itself (NTP) started or stopped doing so: it gives no reading to step to. */
-  keeping?(source: SyncSource, keeps: boolean): void;
+  /**
+   * A source that keeps the Pi's clock itself (NTP) started or stopped doing so: it gives no reading to step to.
+   * `who`: the server it follows, when it names one (chrony following a leader Pi).
+   */
+  keeping?(source: SyncSource, keeps: boolean, who?: string): void;
 }
 
 

@@ -7,9 +7,7 @@ import { DomainError, ErrorCode, messageOf } from '../common/domain-error';
 import { SyncSource } from '../protocol/messages';
 import { Clock } from '../time/clock';
 import { DurationTracker } from '../time/duration-tracker';
-import { SystemClock } from './system-clock';
-
-type StepMeta = { source: SyncSource; errorBoundMs?: number | null; client?: string | null };
+import { StepMeta, SystemClock } from './system-clock';
 
 /**
  * The one way the product steps the Pi's clock (and changes its zone), write-ahead: a `pending` record of the intended step is on
@@ -41,7 +39,7 @@ export class ClockStepService {
     });
 
     try {
-      await this.durations.track('clock-write', () => this.systemClock.setTime(target));
+      await this.durations.track('clock-write', () => this.systemClock.setTime(target, meta));
     } catch (error) {
       const closing = { ...this.record(id, outcomeOf(error), beforeMs, beforeMono, this.clock.now(), this.clock.monotonic(), meta), error: messageOf(error) };
       // If this fails too, the pending record stays: the journal reports the step as pending (unconfirmed).

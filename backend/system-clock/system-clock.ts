@@ -1,4 +1,4 @@
-import { ClockBackend } from '../protocol/messages';
+import { ClockBackend, SyncSource } from '../protocol/messages';
 
 export interface SystemClockState {
   /** Wall time of the clock when read, ms since the epoch. */
@@ -11,6 +11,9 @@ export interface SystemClockState {
   ntpSynchronized: boolean;
   backend: ClockBackend;
 }
+
+/** Who asked for a step, and how good its time is (the journal's record; chrony weighs the reading by it). */
+export type StepMeta = { source: SyncSource; errorBoundMs?: number | null; client?: string | null };
 
 /**
  * The Pi's system clock and zone. Adapters: `SimulatedSystemClock` (default, never touches the host) and
@@ -25,9 +28,9 @@ export abstract class SystemClock {
    * getting there (D-Bus round trips, turning NTP off) does not make the clock late.
    * Throws DomainError NTP_SYNCHRONIZED, CLOCK_PERMISSION_DENIED or CLOCK_WRITE_FAILED; `details.clockSet`
    * is true when the clock moved although the operation failed, 'unknown' when it may have (the journal
-   * records the step's outcome from it).
+   * records the step's outcome from it). `meta`: where the time came from (a time server weighs it by its bound).
    */
-  abstract setTime(target: () => number): Promise<void>;
+  abstract setTime(target: () => number, meta?: StepMeta): Promise<void>;
   /** Sets the system zone (validated IANA name) and makes the running process follow it. */
   abstract setTimezone(zone: string): Promise<void>;
   /**

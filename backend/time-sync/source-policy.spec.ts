@@ -172,6 +172,49 @@ describe('source policy', () => {
         expect: ['log', 'pi-sync', 'schedule'],
       },
       {
+        name: 'timedated says NTP keeps the clock (no server named): only the status changes',
+        state: synced(0),
+        event: { kind: 'ntp', synchronized: true },
+        expect: ['status-changed'],
+        check: (s) => expect(s.ntp).toBe(true),
+      },
+      {
+        name: 'chrony follows a leader Pi (TIME_SERVER=chrony): said in words, and the cameras not yet set follow it',
+        state: INITIAL_STATE,
+        event: { kind: 'ntp', synchronized: true, who: '10.42.0.1' },
+        expect: ['log', 'sync-cameras', 'status-changed'],
+        check: (s, a) => {
+          expect(s.ntp).toBe(true);
+          expect(find(a, 'log')?.message).toBe('The Pi follows 10.42.0.1 over NTP: chrony keeps its clock; phones and GPS are measured, not followed');
+          expect(find(a, 'sync-cameras')).toMatchObject({ onlyUnsynced: true, reason: 'the Pi follows 10.42.0.1 over NTP' });
+        },
+      },
+      {
+        name: 'the leader stops answering: said, and the Pi may be set by a phone again',
+        state: synced(0, { ntp: true }),
+        event: { kind: 'ntp', synchronized: false, who: '10.42.0.1' },
+        expect: ['log', 'status-changed'],
+        check: (s, a) => {
+          expect(s.ntp).toBe(false);
+          expect(find(a, 'log')).toMatchObject({ success: false, message: expect.stringMatching(/^The Pi no longer follows 10\.42\.0\.1 over NTP \(it does not answer\)/) });
+        },
+      },
+      {
+        name: 'chrony stepped the clock while it follows a leader: every camera follows',
+        state: synced(0, { ntp: true }),
+        event: { kind: 'clock-stepped', by: 'chrony', stepMs: 3_600_000 },
+        expect: ['sync-cameras'],
+        check: (_s, a) => expect(find(a, 'sync-cameras')).toEqual({ kind: 'sync-cameras', reason: 'chrony stepped the Pi clock' }),
+      },
+      { name: 'chrony stepped the clock while the product gives it its time: nothing more (the product asked for it)', state: synced(0), event: { kind: 'clock-stepped', by: 'chrony', stepMs: 2 }, expect: [] },
+      {
+        name: 'a success carries the reading it took (a time server is handed it)',
+        state: synced(0),
+        event: { kind: 'measured', connId: phone.id, reading: reading('client', 40, { targetMinusMonoMs: 123 }), piZone: 'UTC' },
+        expect: ['log', 'pi-sync', 'schedule', 'sync-cameras'],
+        check: (_s, a) => expect(find(a, 'pi-sync')?.reading).toMatchObject({ source: 'client', offsetMs: 40, targetMinusMonoMs: 123 }),
+      },
+      {
         name: 'a failed burst degrades one level, is reported, and retries',
         state: synced(0, { burstTo: phone.id }),
         event: { kind: 'burst-failed', connId: phone.id, address: phone.address, answered: 2, sent: 32, why: '2 of 32 probes answered' },

@@ -160,7 +160,10 @@ export type PolicyEvent =
   | { kind: 'apply-failed'; reading: Reading; error: string; code: string }
   /** `trusted`: the camera may be a time source (CameraClockPort.mayBeTimeSource). */
   | { kind: 'camera-connected'; cameraId: string; name: string; trusted: boolean }
-  | { kind: 'ntp'; synchronized: boolean }
+  /** NTP keeps the clock (or stopped): `who`, the server a time server (chrony) follows, when it names one. */
+  | { kind: 'ntp'; synchronized: boolean; who?: string }
+  /** Something outside the product stepped the clock: `by` the time server (chrony) that keeps it. */
+  | { kind: 'clock-stepped'; by: string; stepMs: number }
   /** A capture session started / stopped (authority checked, cameras measured by the session). */
   | { kind: 'session-started' }
   | { kind: 'session-stopped' }
@@ -176,7 +179,8 @@ export type Action =
   /** Step the clock (if `stepClock`) and set the zone (if `zone`), then dispatch `applied` or `apply-failed`. */
   | { kind: 'step'; reading: Reading; stepClock: boolean; zone?: string }
   | { kind: 'log'; type: 'sync' | 'error' | 'manual' | 'camera'; message: string; success: boolean; details: Record<string, unknown> }
-  | { kind: 'pi-sync'; synchronized: boolean; source: SyncSource; offset: number | null; errorBoundMs: number | null; stepped: boolean; error?: string }
+  /** `reading`: the time the Pi now has from a source (a success), for a time server that keeps the clock by such readings. */
+  | { kind: 'pi-sync'; synchronized: boolean; source: SyncSource; offset: number | null; errorBoundMs: number | null; stepped: boolean; error?: string; reading?: Reading }
   | { kind: 'reliability-lost'; reliability: Reliability; lastSyncMono: number | null }
   | { kind: 'status-changed'; reason: string }
   /** `cameraIds` undefined: every connected camera; `onlyUnsynced`: those whose last sync did not succeed. */
@@ -378,7 +382,21 @@ function handle(s: PolicyState, e: PolicyEvent, nowMono: number, cfg: PolicySett
     case 'ntp': {
       if (s.ntp === e.synchronized) return s;
       s.ntp = e.synchronized;
+      if (e.who !== undefined) {
+        // A named server (a leader Pi, through chrony): the cameras follow the time it gives, as they follow a step.
+        if (e.synchronized) {
+          out.push(log('sync', `The Pi follows ${e.who} over NTP: chrony keeps its clock; phones and GPS are measured, not followed`, true, { source: 'ntp', client: e.who }));
+          out.push({ kind: 'sync-cameras', reason: `the Pi follows ${e.who} over NTP`, onlyUnsynced: true });
+        } else {
+          out.push(log('sync', `The Pi no longer follows ${e.who} over NTP (it does not answer); it keeps its time, and a phone on its Wi-Fi may set it`, false, { source: 'ntp', client: e.who, code: 'NTP_LOST' }));
+        }
+      }
       out.push({ kind: 'status-changed', reason: e.synchronized ? 'NTP synchronized' : 'NTP lost' });
+      return s;
+    }
+    case 'clock-stepped': {
+      // The time server moved the clock while NTP keeps it (a follower took its leader's time): the cameras follow.
+      if (s.ntp) out.push({ kind: 'sync-cameras', reason: `${e.by} stepped the Pi clock` });
       return s;
     }
     case 'session-started': {
@@ -519,7 +537,7 @@ function applied(s: PolicyState, r: Reading, stepped: boolean, zoneChanged: { fr
     out.push(log('sync', `${what} (offset: ${signed(r.offsetMs)}${bound(r.errorBoundMs)}${stepped && stepMs !== null ? `; ${step}` : ''})`, true, details));
   }
   if (zoneChanged && r.source !== 'manual') out.push(log('sync', `Time zone set to ${zoneChanged.to} (was ${zoneChanged.from})`, true, { source: r.source }));
-  out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped });
+  out.push({ kind: 'pi-sync', synchronized: true, source: r.source, offset: r.offsetMs, errorBoundMs: r.errorBoundMs, stepped, reading: r });
   if (s.sourceId) schedule(s, cfg.resyncIntervalMs, out);
   // The cameras follow the Pi when its time is better than a camera's own clock: after a step or a zone change all
   // of them, otherwise those not yet set. A camera's time, or the hardware clock's, is not copied to the others.

@@ -8,7 +8,7 @@ export interface SourceRunnerHooks {
   measured(reading: SourceReading): void;
   lost(loss: SourceLoss): void;
   info(source: SyncSource, message: string): void;
-  keeping(source: SyncSource, keeps: boolean): void;
+  keeping(source: SyncSource, keeps: boolean, who?: string): void;
   reliability(): Reliability;
 }
 
@@ -90,8 +90,8 @@ export class SourceRunner implements SourceSink {
     this.hooks.info(source, message);
   }
 
-  keeping(source: SyncSource, keeps: boolean): void {
-    this.hooks.keeping(source, keeps);
+  keeping(source: SyncSource, keeps: boolean, who?: string): void {
+    this.hooks.keeping(source, keeps, who);
   }
 
   private send(r: SourceReading): void {

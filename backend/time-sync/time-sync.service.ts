@@ -34,6 +34,7 @@ import { TimeSources } from '../sources/sources.module';
 import { BUILD_DATE_MS } from '../time/validation';
 import { SourceRunner } from './source-runner';
 import { rankOf } from '../sources/ranking';
+import { TimeServer, TimeServerSample } from '../time-server/time-server';
 
 export type { SyncConnection } from '../sources/phone/phone-source';
 
@@ -111,6 +112,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     @Optional() private readonly cameras?: CameraClockPort,
     @Optional() sources?: TimeSources,
     @Optional() piClock?: PiClockWatch,
+    /** TIME_SERVER=chrony: chrony keeps the clock; the readings the policy accepts are handed to it. */
+    @Optional() private readonly timeServer?: TimeServer,
   ) {
     this.settings = policySettingsOf(config);
     this.clockWatch = piClock ?? new PiClockWatch(systemClock);
@@ -123,7 +126,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         this.logger.log(logText(message));
         this.activity.add('sync', message, true, { source });
       },
-      keeping: (_source, keeps) => void this.dispatch({ kind: 'ntp', synchronized: keeps }),
+      keeping: (_source, keeps, who) => void this.dispatch({ kind: 'ntp', synchronized: keeps, ...(who !== undefined ? { who } : {}) }),
       reliability: () => this.reliability(),
     });
     this.demoCamera = demoCameraUrl(config);
@@ -138,7 +141,14 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       },
       () => durations.start('sync-burst'),
     );
-    this.outside = new OutsideStepWatch(clock, activity, journal);
+    // With TIME_SERVER=chrony, chrony keeps the clock: a step the product did not make is chrony's.
+    this.outside = new OutsideStepWatch(
+      clock,
+      activity,
+      journal,
+      () => (this.chrony() ? { by: 'chrony', following: this.state.ntp ? (this.chrony()!.status()?.reference ?? 'its NTP server') : null } : null),
+      (jump) => this.dispatch({ kind: 'clock-stepped', by: 'chrony', stepMs: jump.jumpMs }),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -322,7 +332,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       sources,
       reliability,
       lastOffsetMs: s.last?.offsetMs ?? null,
-      errorBoundMs: s.last?.errorBoundMs ?? null,
+      errorBoundMs: this.chronyBound(source) ?? s.last?.errorBoundMs ?? null,
       lastSyncAgeMs: s.last ? Math.round(mono - s.last.monotonicMs) : null,
       sourceClient: sourceConn?.address ?? null,
       canSetTime: forCaller === undefined ? undefined : this.access.maySetTime(forCaller),
@@ -338,6 +348,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       cameras,
       camera: cameras[0] ?? NO_CAMERA_STATUS,
       demo: this.demoStatus(forCaller),
+      ...(this.chrony() ? { timeServer: this.chrony()!.status()! } : {}),
     };
   }
 
@@ -380,6 +391,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         return;
       case 'pi-sync':
         this.notePiSync(action);
+        // A time the policy took without a step is one more measurement for chrony (a step went to it already).
+        if (action.synchronized && action.reading && !action.stepped) this.chrony()?.offer(this.sampleOf(action.reading));
         this.bus.emit('pi-sync', {
           synchronized: action.synchronized,
           source: action.source,
@@ -447,6 +460,22 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
     return run;
   }
 
+  /** The time server when it is chrony (TIME_SERVER=chrony); undefined with TIME_SERVER=off. */
+  private chrony(): TimeServer | undefined {
+    return this.timeServer?.engine === 'chrony' ? this.timeServer : undefined;
+  }
+
+  /** chrony's bound (root delay / 2 + root dispersion) when NTP through chrony keeps the clock; else null. */
+  private chronyBound(source: SyncSource): number | null {
+    if (source !== 'ntp') return null;
+    return this.chrony()?.view()?.errorBoundMs ?? null;
+  }
+
+  /** A reading the policy took, as the time server's sample (measured now: the policy decides right after it). */
+  private sampleOf(r: Reading): TimeServerSample {
+    return { source: r.source, who: r.who, targetMinusMonoMs: r.targetMinusMonoMs, errorBoundMs: r.errorBoundMs, atMono: this.clock.monotonic() };
+  }
+
   private async syncCameras(reason: string, ids: string[] | undefined, onlyUnsynced: boolean | undefined): Promise<void> {
     if (!this.cameras) return;
     const connected = this.cameras.statuses().filter((c) => c.state === CameraState.Connected);
@@ -489,7 +518,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   /** Reads the Pi's clock now (zone, NTP), where a decision needs it fresh; a change of NTP state goes to the policy. */
   private async readPi(): Promise<SystemClockState | null> {
     const read = await this.clockWatch.refresh();
-    if (read && read.ntpSynchronized !== this.state.ntp) await this.dispatch({ kind: 'ntp', synchronized: read.ntpSynchronized });
+    if (read && this.clockWatch.reportsNtp && read.ntpSynchronized !== this.state.ntp) await this.dispatch({ kind: 'ntp', synchronized: read.ntpSynchronized });
     return read;
   }
 
@@ -555,7 +584,7 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   private piStatus(read: SystemClockState | null, source: SyncSource, reliability: Reliability): PiClockStatus {
-    const now = makeTimestamp(this.clock, { source, reliability, estimatedErrorMs: source === 'ntp' ? null : this.state.last?.errorBoundMs ?? null });
+    const now = makeTimestamp(this.clock, { source, reliability, estimatedErrorMs: source === 'ntp' ? this.chronyBound(source) : this.state.last?.errorBoundMs ?? null });
     const epochMs = Math.round(now.epochMs);
     const timezone = read?.timezone ?? 'UTC';
     const drift = this.piClockError.drift();
@@ -568,7 +597,8 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
       source,
       reliability,
       estimatedErrorMs: now.estimatedErrorMs,
-      ntpSynchronized: read?.ntpSynchronized ?? false,
+      // With chrony, NTP keeps the clock when chrony follows a server (the policy's state), not whenever it is synchronised.
+      ntpSynchronized: this.clockWatch.reportsNtp ? read?.ntpSynchronized ?? false : this.state.ntp,
       backend: this.systemClock.backend,
       drift: drift ? roundedDrift(drift) : null,
       // Against the phone or GPS the Pi last followed; a manual set, NTP, a camera or the hardware clock carry no such bound.

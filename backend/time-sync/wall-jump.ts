@@ -76,10 +76,16 @@ export class OutsideStepWatch {
   private timer?: NodeJS.Timeout;
   private stepping = 0;
 
+  /**
+   * `keeper`: who keeps the clock when it is not this product (chrony, with TIME_SERVER=chrony), and the server it
+   * follows; a step then is that keeper's, told as such and handed to `keeperStepped`. Null: nobody should move it.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly activity: ActivityLogService,
     private readonly journal: ClockJournal,
+    private readonly keeper: () => { by: 'chrony'; following: string | null } | null = () => null,
+    private readonly keeperStepped: (jump: WallJump) => Promise<unknown> = async () => undefined,
   ) {
     this.wall = new WallJumpWatcher(clock);
   }
@@ -113,10 +119,18 @@ export class OutsideStepWatch {
 
   private async record(jump: WallJump): Promise<void> {
     const moved = `${jump.jumpMs < 0 ? '-' : '+'}${formatDuration(Math.abs(jump.jumpMs))}`;
-    const message = `The Pi's clock was moved by ${moved} by something other than this product (NTP coming online, someone running date); it now reads ${new Date(jump.afterMs).toISOString()}`;
-    this.activity.add('error', message, false, { source: 'external', stepMs: jump.jumpMs, error: 'EXTERNAL_STEP' });
+    const now = new Date(jump.afterMs).toISOString();
+    const keeper = this.keeper();
+    if (keeper) {
+      const to = keeper.following ? ` to the time of ${keeper.following}` : '';
+      this.activity.add('sync', `chrony (the time server) stepped the Pi's clock by ${moved}${to}; it now reads ${now}`, true, { source: 'ntp', stepMs: jump.jumpMs, by: keeper.by });
+    } else {
+      const message = `The Pi's clock was moved by ${moved} by something other than this product (NTP coming online, someone running date); it now reads ${now}`;
+      this.activity.add('error', message, false, { source: 'external', stepMs: jump.jumpMs, error: 'EXTERNAL_STEP' });
+    }
     await this.journal
-      .append({ kind: 'external-step', ...recordBase(this.clock, this.journal.bootInfo()), stepMs: jump.jumpMs, beforeMs: jump.beforeMs, before: new Date(jump.beforeMs).toISOString() })
+      .append({ kind: 'external-step', ...recordBase(this.clock, this.journal.bootInfo()), stepMs: jump.jumpMs, beforeMs: jump.beforeMs, before: new Date(jump.beforeMs).toISOString(), ...(keeper ? { by: keeper.by } : {}) })
       .catch((error: unknown) => this.logger.error(`A step of the clock by ${moved} could not be journaled: ${messageOf(error)}`));
+    if (keeper) await this.keeperStepped(jump);
   }
 }

@@ -952,6 +952,42 @@ describe(App.name, () => {
       expect(screen.getByTestId('pi-source')).toHaveTextContent('from the sundial');
     });
 
+    it('a leader serving NTP (TIME_SERVER=chrony): a "Time server" row with its clients, or why it does not serve', () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      sendStatus(kioskStatus({ reliability: 'high', lastSyncAgeMs: 5000, errorBoundMs: 1.3, sourceClient: '10.42.0.5' }));
+      expect(screen.queryByTestId('time-server')).not.toBeInTheDocument();
+      const server = { engine: 'chrony' as const, following: null, leaderReachable: null, reference: '127.0.0.1', stratum: 3, offsetMs: 0.01, errorBoundMs: 1.6, error: null };
+      sendStatus(kioskStatus({ reliability: 'high', lastSyncAgeMs: 5000, errorBoundMs: 1.3, sourceClient: '10.42.0.5', timeServer: { ...server, state: 'serving', clients: 3, summary: 'serving to 3 clients, stratum 3, ±1.6 ms' } }));
+      const row = screen.getByTestId('time-server');
+      expect(row.closest('.row')).toHaveTextContent('Time server');
+      expect(row).toHaveTextContent('serving to 3 clients, stratum 3, ±1.6 ms');
+      expect(row).toHaveAttribute('data-state', 'serving');
+      // The Pi's own sync row still says where its time came from.
+      expect(screen.getByTestId('pi-source')).toHaveTextContent('from the phone at 10.42.0.5');
+      sendStatus(kioskStatus({ timeServer: { ...server, state: 'down', clients: null, stratum: null, reference: null, offsetMs: null, errorBoundMs: null, error: 'chronyd does not answer at /run/chrony/chronyd.sock', summary: 'not serving: chronyd does not answer at /run/chrony/chronyd.sock' } }));
+      expect(screen.getByTestId('time-server')).toHaveTextContent('⚠︎ not serving: chronyd does not answer at /run/chrony/chronyd.sock');
+    });
+
+    it('a follower (NTP_FOLLOW): its time is its leader\'s, with the bound chrony gives, and the row says whom it follows', () => {
+      api.connectInfo.mockReturnValue(new Promise(() => undefined));
+      renderKiosk();
+      sendStatus(
+        kioskStatus({
+          reliability: 'high',
+          syncSource: 'ntp',
+          sourceLabel: 'network time (NTP)',
+          lastSyncAgeMs: null,
+          errorBoundMs: 2.4,
+          pi: { ...makeStatus().pi, source: 'ntp', ntpSynchronized: true },
+          timeServer: { engine: 'chrony', state: 'following', following: '10.42.0.1', leaderReachable: true, reference: '10.42.0.1', stratum: 4, offsetMs: 0, errorBoundMs: 2.4, clients: 0, error: null, summary: 'following 10.42.0.1 over NTP, ±2.4 ms; serving to 0 clients' },
+        }),
+      );
+      expect(screen.getByTestId('ntp-status')).toHaveTextContent('High following 10.42.0.1 over NTP, ± 2.4 ms');
+      expect(screen.getByTestId('time-server')).toHaveTextContent('following 10.42.0.1 over NTP, ±2.4 ms; serving to 0 clients');
+      expect(screen.queryByTestId('pi-unconfirmed')).not.toBeInTheDocument();
+    });
+
     it('shows how to connect while no phone is connected, and keeps it one tap away once one is', async () => {
       api.connectInfo.mockResolvedValue({ ...CONNECT, password: 'pw;1' });
       renderKiosk();

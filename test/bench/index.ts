@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     ['rtc', async () => (await import('./rtc.bench')).main()],
     ['gps', async () => (await import('./gps.bench')).main()],
     ['slate', async () => (await import('./slate.bench')).main()],
+    ['ntp', async () => (await import('./ntp.bench')).main()],
   ];
   let failed = false;
   for (const [name, run] of sections) {

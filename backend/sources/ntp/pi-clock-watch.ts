@@ -21,7 +21,14 @@ export class PiClockWatch extends TimeSourceAdapter {
   private lastRead: SystemClockState | null = null;
   private reading: Promise<SystemClockState | null> | null = null;
 
-  constructor(private readonly systemClock: SystemClock) {
+  constructor(
+    private readonly systemClock: SystemClock,
+    /**
+     * Whether timedated's NTPSynchronized means "NTP keeps the clock" for the policy. Not with TIME_SERVER=chrony:
+     * chrony is synchronised to the product's own feed too, and says itself what it follows (`ChronySource`).
+     */
+    readonly reportsNtp = true,
+  ) {
     super();
   }
 
@@ -49,7 +56,7 @@ export class PiClockWatch extends TimeSourceAdapter {
 
   status(): SourceStatus | null {
     const read = this.lastRead;
-    if (!read?.ntpSynchronized) return null;
+    if (!this.reportsNtp || !read?.ntpSynchronized) return null;
     return { source: 'ntp', who: 'timedated', state: 'network time keeps the clock', active: true, errorBoundMs: null };
   }
 
@@ -58,7 +65,7 @@ export class PiClockWatch extends TimeSourceAdapter {
       const read = await this.systemClock.read();
       const before = this.lastRead;
       this.lastRead = read;
-      if (read.ntpSynchronized !== (before?.ntpSynchronized ?? false)) this.sink?.keeping?.('ntp', read.ntpSynchronized);
+      if (this.reportsNtp && read.ntpSynchronized !== (before?.ntpSynchronized ?? false)) this.sink?.keeping?.('ntp', read.ntpSynchronized);
       return read;
     } catch (error) {
       this.logger.warn(`Reading the system clock failed: ${logText(messageOf(error))}`);

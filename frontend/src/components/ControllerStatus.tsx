@@ -52,6 +52,7 @@ export const PI_TIME = 'Pi time';
 export const PI_SYNC = 'Pi sync';
 
 export const NOT_CONFIRMED = 'Time not confirmed since start: connect a phone';
+export const TIME_SERVER = 'Time server';
 
 /**
  * The Pi's own screen: the Pi's clock and what is known of it (source, age, error bound). It never compares
@@ -86,6 +87,7 @@ export function KioskPiStatus({ status, piNow, sinceStatus }: { status: TimeSync
           <dt>{PI_SYNC}</dt>
           <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={sinceStatus} showOffset={false} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
         </div>
+        <TimeServerRow status={status} />
       </dl>
     </div>
   );
@@ -102,6 +104,7 @@ export function ControllerInfo({ status, clock, deviceZone }: { status: TimeSync
           <dt>{PI_SYNC}</dt>
           <dd data-testid="pi-timesync">{status ? <PiTimeSync status={status} sinceStatus={clock.sinceStatus} /> : <span className="muted">Waiting for the Pi…</span>}</dd>
         </div>
+        <TimeServerRow status={status} />
         <div className="row">
           <dt>Pi clock</dt>
           <dd data-testid="pi-time">
@@ -146,9 +149,20 @@ function ZoneLabel({ zone, at }: { zone: string; at: number }) {
 
 function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSyncStatus; sinceStatus: number; showOffset?: boolean }) {
   if (status.pi.ntpSynchronized) {
+    const server = status.timeServer;
+    // A follower Pi (TIME_SERVER=chrony, NTP_FOLLOW): its time is its leader's, with chrony's bound.
+    const leader = server?.following && server.state === 'following' ? server.following : null;
     return (
       <span className="timesync" data-testid="ntp-status">
-        <ReliabilityBadge reliability={Reliability.High} testId="pi-reliability" /> NTP synchronized
+        <ReliabilityBadge reliability={Reliability.High} testId="pi-reliability" />{' '}
+        {leader ? (
+          <>
+            following {leader} over NTP
+            {server!.errorBoundMs !== null ? <span data-testid="pi-bound">, ± {formatBound(server!.errorBoundMs)}</span> : null}
+          </>
+        ) : (
+          'NTP synchronized'
+        )}
       </span>
     );
   }
@@ -183,6 +197,23 @@ function PiTimeSync({ status, sinceStatus, showOffset = true }: { status: TimeSy
       <OperatorHold status={status} />
       <OtherSources status={status} />
     </span>
+  );
+}
+
+/** What the Pi serves over NTP (TIME_SERVER=chrony), in the server's words: clients served, the leader it follows, or why not. */
+function TimeServerRow({ status }: { status: TimeSyncStatus | null }) {
+  const server = status?.timeServer;
+  if (!server) return null;
+  const trouble = server.state === 'down';
+  const idle = server.state === 'local' || server.state === 'unsynchronised';
+  return (
+    <div className="row">
+      <dt>{TIME_SERVER}</dt>
+      <dd data-testid="time-server" data-state={server.state} className={trouble ? 'time-server warn' : idle ? 'time-server muted' : 'time-server'}>
+        {trouble ? <span aria-hidden="true">{'⚠\uFE0E '}</span> : null}
+        {server.summary}
+      </dd>
+    </div>
   );
 }
 

@@ -3,7 +3,8 @@
 #   enable, disable, is-enabled, set-default, get-default: the real systemctl, offline (the same links);
 #   start, stop, restart, try-restart, is-active: runs a unit's ExecStart= as systemd would for our simple
 #     units: as User=/Group= with AmbientCapabilities=, Environment=, EnvironmentFile=, WorkingDirectory=;
-#     a unit that needs a seat (Conflicts=getty@tty1.service, the kiosk) is only recorded;
+#     a unit that needs a seat (Conflicts=getty@tty1.service, the kiosk) is only recorded, and so is a unit that
+#     keeps the clock (chrony): the sandbox shares this machine's clock;
 #   daemon-reload, reset-failed: nothing to do.
 # Every call is appended to /run/fake-systemd/calls.log.
 set -eu
@@ -33,6 +34,13 @@ pid_of() { cat "$state/$1.pid" 2>/dev/null || true; }
 alive() { pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
 
 start() {
+  # A unit that keeps the clock (chrony, ntpd, timesyncd) would move the machine's clock: the sandbox shares it.
+  case "$1" in
+    chrony.service | chronyd.service | ntp*.service | systemd-timesyncd.service)
+      echo "fake-systemctl: $1 keeps the clock; recorded, never started here" >&2
+      return 0
+      ;;
+  esac
   file=/etc/systemd/system/$1
   [ -f "$file" ] || { echo "Unit $1 not found." >&2; return 5; }
   alive "$1" && return 0
