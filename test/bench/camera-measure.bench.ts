@@ -20,7 +20,7 @@ import { mulberry32 } from '../../backend/common/prng';
 import { cameraConfig, newService } from '../integration/camera-harness';
 import { FakeCamera, SimulatedTime } from '../camera-sim/fake-ccapi';
 import { CameraSim, startCameraSims } from '../camera-sim/sim';
-import { quantile, table } from './report';
+import { quantile, table, runWhenMain } from './report';
 
 const PROFILES: Array<{ name: string; lo: number; hi: number }> = [
   { name: '5 ms', lo: 4, hi: 6 },
@@ -205,12 +205,4 @@ export async function main(options: { runs?: number; seeds?: number } = {}): Pro
   await writesAvoidedSection();
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -30,6 +30,7 @@ import { SystemClock, SystemClockState } from '../../backend/system-clock/system
 import { formatCameraDateTime } from '../../backend/time/camera-datetime';
 import { HostClock } from '../../backend/time/clock';
 import { CameraSim, startCameraSim, startCameraSims } from '../camera-sim/sim';
+import { runWhenMain } from './report';
 
 const ZONE = 'Europe/Berlin';
 const GOAL_MEDIAN_MS = 20;
@@ -264,12 +265,4 @@ export async function runCameraBench(options: CameraBenchOptions = {}): Promise<
   return result;
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -22,7 +22,7 @@ import { HostClock, SimulatedWallClock } from '../../backend/time/clock';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
 import { GpsdFeeder, gpsdMissing } from '../support/gpsd-harness';
 import { nextSecond, receiverEpochs } from '../support/nmea';
-import { quantile, table } from './report';
+import { quantile, table, runWhenMain } from './report';
 
 /** The aims: an uncalibrated NMEA GPS within its bound in 100 % of runs; calibrated within 50 ms. */
 const GOAL_CALIBRATED_MS = 50;
@@ -179,12 +179,4 @@ export async function main(options: GpsBenchOptions = {}): Promise<void> {
   await runGpsBench(options);
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM, ensureFrontendBuilt, REPO } from '../browser/browser';
 import { startApp } from '../support/app';
+import { runWhenMain } from './report';
 
 const COG = process.env.COG_PATH ?? '/usr/bin/cog';
 const KIOSK_LIB = join(REPO, 'kiosk', 'kiosk-lib.sh');
@@ -161,12 +162,4 @@ export async function main(): Promise<void> {
   console.log(all.map((r, n) => r.map((c, i) => c.padEnd(widths[i])).join('  ') + (n === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n'));
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -22,7 +22,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import { table } from './report';
+import { table, runWhenMain } from './report';
 
 const ROOT = join(__dirname, '..', '..');
 // LOAD_BENCH_MAIN=<another build's main.js>: measure that build instead (before/after).
@@ -431,12 +431,4 @@ export async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { Chronyd, chronydMissing, freeUdpPort } from '../support/chrony-harness';
 import { startApp, statusWhen } from '../support/app';
 import { TestClient } from '../support/ws-client';
+import { runWhenMain } from './report';
 
 const PHONE_AHEAD_MS = 2500;
 const GOAL_FOLLOWER_P95_MS = 2;
@@ -165,12 +166,4 @@ export async function main(options: { runs?: number; samples?: number } = {}): P
   console.log(`goal: follower p95 within ${GOAL_FOLLOWER_P95_MS} ms of the leader: ${p95 <= GOAL_FOLLOWER_P95_MS ? 'met' : 'NOT met'} (${ms(p95)} ms)`);
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(module, main);

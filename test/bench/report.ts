@@ -16,3 +16,17 @@ export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
+
+/** Runs a bench's `main` when its file is the program (`ts-node test/bench/x.bench.ts`), and exits 1 on an error. */
+export function runWhenMain(mod: NodeModule, main: () => unknown): void {
+  if (require.main !== mod) return;
+  Promise.resolve()
+    .then(main)
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+}

@@ -18,7 +18,7 @@ import { SystemClock } from '../../backend/system-clock/system-clock';
 import { HostClock } from '../../backend/time/clock';
 import { formatDuration } from '../../backend/time/format';
 import { BUILD_DATE_MS } from '../../backend/time/validation';
-import { quantile, table } from './report';
+import { quantile, table, runWhenMain } from './report';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -116,4 +116,4 @@ export async function main(options: { runs?: number } = {}): Promise<void> {
   );
 }
 
-if (require.main === module) void main();
+runWhenMain(module, main);

@@ -16,6 +16,7 @@ import { readSlatePhoto } from '../../backend/slate/slate-reader';
 import { mulberry32 } from '../../backend/common/prng';
 import { writeTags } from '../support/exiftool';
 import { assertImageMagick, convert, degrade, Degradation, exifStamp } from '../support/slate-photos';
+import { runWhenMain } from './report';
 
 const KINDS: Array<Degradation | 'none'> = ['none', 'scaled', 'blurred', 'perspective', 'everything'];
 const CAMERAS = 6;
@@ -126,4 +127,4 @@ export async function main(): Promise<void> {
   if (refused.length) console.log(`\nNot read: ${refused.map((r) => `c${r.camera}-${r.kind} (${r.refusal})`).join(', ')}`);
 }
 
-if (require.main === module) void main();
+runWhenMain(module, main);

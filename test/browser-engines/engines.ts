@@ -9,7 +9,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo, connect, createServer as createNetServer, Socket } from 'node:net';
+import { AddressInfo, connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
@@ -59,17 +59,9 @@ export function dateShiftSource(shiftMs: number): string {
 })();`;
 }
 
-/** A loopback port that was free a moment ago (for programs that need one on their command line). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports';
+
+export { freePort };
 
 /** Kills a process started with `detached: true` together with everything it started. */
 async function killGroup(child: ChildProcess | null | undefined, graceMs = 2000): Promise<void> {

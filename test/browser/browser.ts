@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const SCREENSHOT_DIR = join(REPO, 'test-artifacts', 'screenshots');
@@ -116,4 +116,18 @@ export async function assertServesPage(url: string): Promise<void> {
   if (res.status !== 200 || !text.includes('id="root"')) {
     throw new Error(`The app does not serve dist/frontend at / (HTTP ${res.status}: ${text.slice(0, 200)})`);
   }
+}
+
+/** The items (name, locator) not wholly inside the page's viewport: each with where it is, or "not shown". */
+export async function outside(page: Page, items: Array<[string, Locator]>): Promise<string[]> {
+  const { width, height } = page.viewportSize()!;
+  const out: string[] = [];
+  for (const [name, locator] of items) {
+    const box = await locator.boundingBox();
+    if (!box) out.push(`${name}: not shown`);
+    else if (box.x < 0 || box.y < 0 || box.x + box.width > width + 0.5 || box.y + box.height > height + 0.5) {
+      out.push(`${name}: ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)} in ${width}x${height}`);
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import type { Locator, Page } from 'playwright-core';
 import { startCameraSim, startCameraSims, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
 import { TestClient } from '../support/ws-client';
-import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
+import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, outside, piMinusBrowser, screenshotPath, type BrowserSession } from './browser';
 import { decodePng } from './png';
 
 jest.setTimeout(120_000);
@@ -90,19 +90,6 @@ describe("the Pi's own screen (Chromium)", () => {
   }
 
   /** Names of the locators not entirely inside the viewport (or not there). */
-  async function outside(page: Page, items: Array<[string, Locator]>): Promise<string[]> {
-    const { width, height } = page.viewportSize()!;
-    const out: string[] = [];
-    for (const [name, locator] of items) {
-      const box = await locator.boundingBox();
-      if (!box) out.push(`${name}: not shown`);
-      else if (box.x < 0 || box.y < 0 || box.x + box.width > width + 0.5 || box.y + box.height > height + 0.5) {
-        out.push(`${name}: ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)} in ${width}x${height}`);
-      }
-    }
-    return out;
-  }
-
   async function twoCameras(): Promise<string> {
     // Not whole quarter hours off: the Pi takes its time from the first camera that answers, the other follows.
     cameras = [

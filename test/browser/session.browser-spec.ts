@@ -4,7 +4,7 @@ import type { Download, Locator, Page } from 'playwright-core';
 import { startCameraSim, type CameraSim } from '../camera-sim/sim';
 import { startApp, type StartedApp } from '../support/app';
 import { TestClient } from '../support/ws-client';
-import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, screenshotPath, type BrowserSession } from './browser';
+import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, outside, screenshotPath, type BrowserSession } from './browser';
 import { decodePng } from './png';
 
 jest.setTimeout(120_000);
@@ -88,19 +88,6 @@ describe('capture sessions on the page (Chromium)', () => {
   async function piAndCameraOnTime(page: Page) {
     await testId(page, 'pi-reliability').and(page.locator('[data-reliability=high]')).waitFor({ timeout: 45_000 });
     await eventually(async () => /^(●Synced|◐Set|●Kept)/.test((await testId(page, 'camera-timesync').textContent()) ?? ''), 'the camera to be set from the Pi', 30_000);
-  }
-
-  async function outside(page: Page, items: Array<[string, Locator]>): Promise<string[]> {
-    const { width, height } = page.viewportSize()!;
-    const out: string[] = [];
-    for (const [name, locator] of items) {
-      const box = await locator.boundingBox();
-      if (!box) out.push(`${name}: not shown`);
-      else if (box.x < 0 || box.y < 0 || box.x + box.width > width + 0.5 || box.y + box.height > height + 0.5) {
-        out.push(`${name}: ${Math.round(box.x)},${Math.round(box.y)} ${Math.round(box.width)}x${Math.round(box.height)} in ${width}x${height}`);
-      }
-    }
-    return out;
   }
 
   async function cutOff(page: Page, roots: Locator): Promise<string[]> {

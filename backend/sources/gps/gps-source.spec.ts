@@ -9,6 +9,7 @@ import { SourceContext, SourceLoss, SourceReading, SourceSink } from '../source-
 import { GpsModule } from './gps.module';
 import { GpsSource, isLocalGpsd } from './gps-source';
 import { until } from '../../../test/support/until';
+import { freePort } from '../../../test/support/ports';
 
 const VERSION = '{"class":"VERSION","release":"3.22","rev":"3.22","proto_major":3,"proto_minor":14}';
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 10);
@@ -44,13 +45,6 @@ class FakeGpsd {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Waits for `n` connection attempts at `port` (each closed at once, as a port with no gpsd would), then stops listening. */
 async function attemptsAt(port: number, n: number): Promise<void> {

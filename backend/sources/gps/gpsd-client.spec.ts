@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import { GpsdClient, GpsdClientEvents } from './gpsd-client';
 import { GpsdMessage } from './gpsd-protocol';
 import { until } from '../../../test/support/until';
+import { freePort } from '../../../test/support/ports';
 
 const VERSION = '{"class":"VERSION","release":"3.22","rev":"3.22","proto_major":3,"proto_minor":14}\r\n';
 const TPV = '{"class":"TPV","device":"/dev/pts/0","mode":3,"time":"2026-12-07T21:30:26.000Z","ept":0.005}\r\n';
@@ -31,13 +32,6 @@ class FakeGpsd {
   }
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 
 function recorder() {
