@@ -87,7 +87,7 @@ function refusalOf(refusal: { code: ErrorCode; message: string }, file: string):
   if (refusal.code === ErrorCode.NO_SLATE_CODE) {
     return new DomainError(
       ErrorCode.NO_SLATE_CODE,
-      `The camera was not pointed at the slate: its photo ${file} shows no readable slate code. Point it at the slate on the Pi's screen (or /slate open on a phone), filling a good part of the picture, sharp, and try again`,
+      `The camera was not pointed at the slate: its photo ${file} shows no readable slate code. Point it at the slate on the Pi's screen (or /slate open on a phone), filling a good part of the picture, sharp, and try again (a slate that draws no code says why on its screen)`,
       { file },
     );
   }
