@@ -15,6 +15,8 @@ export const AccessAction = {
   BeTimeSource: 'be-time-source',
   /** Send photos of the time slate: each becomes a camera measurement in the journal, used by the photo fixes. */
   MeasureBySlate: 'measure-by-slate',
+  /** Press a camera's shutter (measure by photo): nothing changes on any clock, but the camera takes a picture. */
+  PressShutter: 'press-shutter',
 } as const;
 export type AccessAction = (typeof AccessAction)[keyof typeof AccessAction];
 
@@ -45,6 +47,7 @@ const RULES: Record<AccessAction, Rule> = {
   // The Wi-Fi QR code carries the password: the Pi's own screen shows it, and a phone already on the Wi-Fi knows it.
   'see-wifi-password': { screens: OPERATOR, refusal: mayNot('see the Wi-Fi password') },
   'measure-by-slate': { screens: OPERATOR, refusal: mayNot('send photos of the time slate') },
+  'press-shutter': { screens: OPERATOR, refusal: mayNot("press a camera's shutter") },
   // The Pi's own screen shows the Pi's own clock: only a phone gives the Pi its time.
   'be-time-source': {
     screens: [Screen.Phone],

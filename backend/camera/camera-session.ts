@@ -11,6 +11,7 @@ import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measur
 import { CameraReader, ccapiReader } from './camera-reader';
 import { CameraClockReading, CameraSyncReport, iso, needsCredentialsMessage } from './camera-report';
 import { CcapiClient, CcapiSession, normaliseCameraUrl } from './ccapi-client';
+import { Shot, ShotIo, ShotSettings, takeShot } from './camera-shot';
 import { ClockIo, measureClock, piNow, toMeasurement } from './clock-measure';
 import { ErrorWindow } from './clock-phase';
 import { ClockSync, SyncSink } from './clock-sync';
@@ -71,6 +72,8 @@ export class CameraSession {
   private checking: Promise<void> | null = null;
   private syncing: Promise<CameraSyncReport> | null = null;
   private periodic: Promise<PeriodicCheck> | null = null;
+  /** A photo being taken (measure by photo): one at a time, and no periodic check meanwhile. */
+  private shooting = false;
   /** The periodic check in progress, which a sync or a pause cancels. */
   private checkToken: { cancelled: boolean } | null = null;
   /** After a check the camera answered 503: no periodic check before `untilMono`. */
@@ -235,7 +238,7 @@ export class CameraSession {
    * last measurement (or its connection), and past any wait after a 503.
    */
   checkDue(intervalMs: number): boolean {
-    if (this.state !== CameraState.Connected || this.syncing || this.periodic) return false;
+    if (this.state !== CameraState.Connected || this.syncing || this.periodic || this.shooting) return false;
     const now = this.clock.monotonic();
     const since = this.clockModel.lastMeasuredMono ?? this.connectedSinceMono ?? now;
     return now >= Math.max(since + intervalMs, this.checkBackoff?.untilMono ?? -Infinity);
@@ -262,6 +265,27 @@ export class CameraSession {
       this.periodic = null;
     });
     return this.periodic;
+  }
+
+  /**
+   * Takes one photo and brings back its JPEG (camera-shot.ts): the shutter, the camera's events until it names the
+   * new file, the file. The camera is this shot's until then (nothing else talks to it in between: it is busy
+   * exposing and writing); a periodic check in progress ends. Throws NO_CAMERA / CAMERA_AUTH_REQUIRED unless
+   * connected, CAMERA_BUSY while another photo is being taken with it, or the shot's coded error.
+   */
+  async takePhoto(settings: ShotSettings & { maxBytes: number }): Promise<Shot> {
+    this.requireConnected();
+    if (this.shooting) throw new DomainError(ErrorCode.CAMERA_BUSY, `Camera ${this.currentId} is already taking a photo: wait for it`, { cameraId: this.currentId });
+    this.shooting = true;
+    this.cancelCheck();
+    try {
+      return await this.client.exclusive((session) => takeShot(this.shotIo(session, settings), settings));
+    } catch (error) {
+      if (codeOf(error) === ErrorCode.CAMERA_AUTH_REQUIRED) this.apply({ kind: 'credentials-refused', reason: messageOf(error), connecting: false });
+      throw error;
+    } finally {
+      this.shooting = false;
+    }
   }
 
   /** Ends a periodic check in progress (it resolves null, having recorded nothing). */
@@ -443,6 +467,18 @@ export class CameraSession {
   /** A guess of where to look first for the camera's tick; null when nothing useful is known. */
   private expectedWindow(): ErrorWindow | null {
     return expectedWindow(this.clockModel, piNow(this.clock));
+  }
+
+  private shotIo(session: CcapiSession, settings: ShotSettings & { maxBytes: number }): ShotIo {
+    return {
+      pollEvents: async () => (await session.get('event/polling')).data,
+      stopEvents: async () => void (await session.delete('event/polling')),
+      // The camera focuses first: the slate's code must be sharp, and when it opens does not matter to a slate.
+      pressShutter: async () => void (await session.post('shooting/control/shutterbutton', { body: () => ({ af: true }) })),
+      download: async (path) => (await session.download(path, { maxBytes: settings.maxBytes, timeoutMs: settings.timeoutMs })).bytes,
+      monotonic: () => this.clock.monotonic(),
+      sleep: (ms) => this.waiter.until(this.clock.monotonic() + ms),
+    };
   }
 
   private ioOn(session: CcapiSession): ClockIo {

@@ -11,6 +11,7 @@ import { assertCameraId, cameraIdFor } from './camera-id';
 import { CameraClockPort } from './camera-port';
 import { CameraMeasurement, CameraWrite, MeasurementKind } from './camera-measurement';
 import { cameraSyncEvent, connectionActivity, syncActivity } from './camera-activity';
+import { DEFAULT_SHOT_SETTINGS, Shot } from './camera-shot';
 import { CameraClockReading, CameraSyncKept, CameraSyncReport, CameraSyncResult } from './camera-report';
 import { CameraSession, CameraSessionOwner } from './camera-session';
 import { CameraSessionFactory } from './camera-session.factory';
@@ -177,6 +178,17 @@ export class CameraService implements OnModuleInit, OnModuleDestroy, CameraSessi
     const measurement = await session.measure(MeasurementKind.OnDemand);
     this.bus.emit('camera-changed', session.status());
     return measurement!;
+  }
+
+  /**
+   * Takes one photo with the camera and brings back its JPEG (CameraSession.takePhoto), within
+   * CAMERA_PHOTO_TIMEOUT; the largest file taken is `maxBytes`. Throws INVALID_CAMERA_ID, UNKNOWN_CAMERA,
+   * NO_CAMERA, CAMERA_AUTH_REQUIRED, or the shot's error (CAMERA_BUSY, SHUTTER_REFUSED, NO_NEW_PHOTO,
+   * NO_JPEG_RECORDED, PHOTO_TOO_LARGE, the camera's).
+   */
+  takePhoto(cameraId: string, maxBytes: number): Promise<Shot> {
+    const session = this.get(cameraId);
+    return session.takePhoto({ ...DEFAULT_SHOT_SETTINGS, timeoutMs: this.config.CAMERA_PHOTO_TIMEOUT, maxBytes });
   }
 
   /** Every connected camera, measured at once; a camera that cannot be measured is `uncertain` with the error's `code`. Never throws. */

@@ -149,4 +149,38 @@ describe(`${CcapiClient.name}: doors`, () => {
     sut.use('http://10.42.0.5:8080');
     await expect(sut.get('functions/datetime')).rejects.toMatchObject({ code: ErrorCode.CAMERA_BUSY, message: 'Camera is busy: Device busy' });
   });
+
+  describe('files of the card', () => {
+    const path = '/ccapi/ver110/contents/card1/100CANON/IMG_0001.JPG';
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x80, 0x7f, 0xff, 0xd9]);
+
+    it('downloads the bytes as they are (not JSON), ?kind=original, on the pinned host, larger than any answer', async () => {
+      const big = Buffer.concat([jpeg, Buffer.alloc(200 * 1024)]);
+      const { http, requests } = fakeHttp([async () => ({ status: 200, body: big as unknown as string })]);
+      const sut = new CcapiClient(http, config(), new ManualClock(0));
+      sut.use('https://10.42.0.5:443');
+      const file = await sut.download(path, { maxBytes: 1_048_576, timeoutMs: 10_000 });
+      expect(file.bytes.equals(big)).toBe(true);
+      expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([`GET https://10.42.0.5${path}?kind=original`]);
+    });
+
+    it('refuses a file over maxBytes, and a path that is not of the card before any request', async () => {
+      const { http, requests } = fakeHttp([async () => ({ status: 200, body: Buffer.alloc(4096) as unknown as string })]);
+      const sut = new CcapiClient(http, config(), new ManualClock(0));
+      sut.use('http://10.42.0.5:8080');
+      await expect(sut.download(path, { maxBytes: 1024, timeoutMs: 1000 })).rejects.toMatchObject({ code: ErrorCode.CAMERA_BAD_ANSWER, details: { tooLarge: true } });
+      for (const bad of ['/ccapi/ver110/contents/../functions/datetime', 'http://elsewhere/ccapi/ver110/contents/x.JPG', '/ccapi/ver110/functions/datetime', `${path}?kind=thumbnail`]) {
+        await expect(sut.download(bad, { maxBytes: 1024, timeoutMs: 1000 })).rejects.toMatchObject({ code: ErrorCode.CAMERA_BAD_ANSWER });
+      }
+      expect(requests).toHaveLength(1);
+    });
+
+    it("a download the camera refuses is the camera's coded error, its short message repeated", async () => {
+      const { http } = fakeHttp([json({ message: 'Device busy' }, 503), json({ message: 'Not found' }, 404)]);
+      const sut = new CcapiClient(http, config(), new ManualClock(0));
+      sut.use('http://10.42.0.5:8080');
+      await expect(sut.download(path, { maxBytes: 1024, timeoutMs: 1000 })).rejects.toMatchObject({ code: ErrorCode.CAMERA_BUSY, details: { cameraMessage: 'Device busy' } });
+      await expect(sut.download(path, { maxBytes: 1024, timeoutMs: 1000 })).rejects.toMatchObject({ code: ErrorCode.CAMERA_REJECTED, message: 'The camera rejected GET IMG_0001.JPG: HTTP 404, Not found' });
+    });
+  });
 });

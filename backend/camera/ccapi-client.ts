@@ -9,7 +9,7 @@ import { CameraHttp } from './camera-http';
 import { DigestChallenge, digestAuthorization, parseDigestChallenges } from './digest';
 
 /** Endpoints this product uses, named by their path after `/ccapi/verNNN/`. */
-export type CcapiEndpointName = 'functions/datetime' | 'deviceinformation' | 'devicestatus/battery' | 'shooting/control/shutterbutton';
+export type CcapiEndpointName = 'functions/datetime' | 'deviceinformation' | 'devicestatus/battery' | 'shooting/control/shutterbutton' | 'event/polling';
 
 export interface CcapiEndpoint {
   url: string;
@@ -43,11 +43,40 @@ export function isRenewedChallenge(error: unknown): boolean {
   return error instanceof DomainError && error.code === ErrorCode.CAMERA_AUTH_REQUIRED && error.details?.challengeRenewed === true;
 }
 
+/** A file of the camera's card, as downloaded. */
+export interface CcapiDownload {
+  bytes: Buffer;
+  /** The Content-Type the camera gave, or null. */
+  contentType: string | null;
+  sentAtMs: number;
+  receivedAtMs: number;
+}
+
+export interface CcapiDownloadOptions {
+  /** A larger file is refused (CAMERA_BAD_ANSWER with `details.tooLarge`), its download stopped. */
+  maxBytes: number;
+  /** The whole download, ms (a full-size JPEG over a camera's Wi-Fi takes seconds). */
+  timeoutMs: number;
+  /** `?kind=`: original (default), or the camera's smaller renderings. */
+  kind?: 'original' | 'display' | 'thumbnail';
+}
+
 /** Requests of an exclusive session: they go straight to the camera, nothing else runs in between. */
 export interface CcapiSession {
   get<T = unknown>(name: CcapiEndpointName): Promise<CcapiResponse<T>>;
   put<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>>;
   post<T = unknown>(name: CcapiEndpointName, options: CcapiRequestOptions): Promise<CcapiResponse<T>>;
+  delete<T = unknown>(name: CcapiEndpointName): Promise<CcapiResponse<T>>;
+  /** GET a content path the camera gave (`/ccapi/verNNN/contents/...`, e.g. from event/polling `addedcontents`). */
+  download(contentPath: string, options: CcapiDownloadOptions): Promise<CcapiDownload>;
+}
+
+/**
+ * A path of the camera's card as CCAPI names it (`/ccapi/ver110/contents/card1/100CANON/IMG_0001.JPG`), checked
+ * before it goes into a URL: it comes from the camera, and the request carries the camera's credentials.
+ */
+export function isContentPath(path: unknown): path is string {
+  return typeof path === 'string' && path.length <= 256 && /^\/ccapi\/ver\d{3}\/contents(?:\/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$/.test(path) && !path.split('/').includes('..');
 }
 
 /** Answers larger than this are not a camera talking CCAPI. */
@@ -176,15 +205,26 @@ export class CcapiClient {
     return this.enqueue(() => this.call<T>('POST', name, options));
   }
 
+  delete<T = unknown>(name: CcapiEndpointName): Promise<CcapiResponse<T>> {
+    return this.enqueue(() => this.call<T>('DELETE', name));
+  }
+
+  download(contentPath: string, options: CcapiDownloadOptions): Promise<CcapiDownload> {
+    return this.enqueue(() => this.fetchContent(contentPath, options));
+  }
+
   /**
    * Runs `fn` with the camera to itself: queued requests wait until it is done. For sequences whose timing
-   * matters (a clock sync). Use only the session's methods inside, the client's own would wait forever.
+   * matters (a clock sync) or that must not be interleaved (a shot). Use only the session's methods inside,
+   * the client's own would wait forever.
    */
   exclusive<T>(fn: (session: CcapiSession) => Promise<T>): Promise<T> {
     const session: CcapiSession = {
       get: (name) => this.call('GET', name),
       put: (name, options) => this.call('PUT', name, options),
       post: (name, options) => this.call('POST', name, options),
+      delete: (name) => this.call('DELETE', name),
+      download: (path, options) => this.fetchContent(path, options),
     };
     return this.enqueue(() => fn(session));
   }
@@ -211,17 +251,29 @@ export class CcapiClient {
     return this.send<T>(method, url, name, options);
   }
 
-  /** One exchange, with a single resend when Digest asks for credentials (or a fresh nonce). */
+  private async fetchContent(contentPath: string, options: CcapiDownloadOptions): Promise<CcapiDownload> {
+    if (!isContentPath(contentPath)) throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera named a file that is not on its card: ${quote(contentPath)}`);
+    const url = `${this.requireRoot()}${contentPath}?kind=${options.kind ?? 'original'}`;
+    const file = contentPath.split('/').at(-1)!;
+    const answer = await this.send<Buffer>('GET', url, file, {}, {}, { maxBytes: options.maxBytes, timeoutMs: options.timeoutMs, raw: true });
+    return { bytes: answer.data, contentType: answer.contentType ?? null, sentAtMs: answer.sentAtMs, receivedAtMs: answer.receivedAtMs };
+  }
+
+  /**
+   * One exchange, with a single resend when Digest asks for credentials (or a fresh nonce). `transfer`: a file
+   * (`raw`: the bytes, not JSON), larger and slower than an answer.
+   */
   private async send<T>(
     method: string,
     url: string,
     what: string,
     options: CcapiRequestOptions = {},
     retried: { socket?: boolean; auth?: boolean } = {},
-  ): Promise<CcapiResponse<T>> {
+    transfer: { maxBytes: number; timeoutMs: number; raw: boolean } = { maxBytes: MAX_ANSWER_BYTES, timeoutMs: this.config.CAMERA_TIMEOUT, raw: false },
+  ): Promise<CcapiResponse<T> & { contentType?: string }> {
     const user = this.config.CAMERA_USER;
     const password = this.config.CAMERA_PASSWORD ?? '';
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: transfer.raw ? '*/*' : 'application/json' };
     const parsedUrl = new URL(url);
     // Every URL is built from the pinned root; this is the last guard before credentials leave.
     if (parsedUrl.hostname !== this.pinnedHost) throw new DomainError(ErrorCode.BAD_REQUEST, `Refusing a camera request to ${parsedUrl.hostname}: this client talks to ${this.pinnedHost} only`);
@@ -236,13 +288,13 @@ export class CcapiClient {
         nc: this.challenge.nc,
       });
     }
-    let raw: { status: number; headers: Record<string, unknown>; text: string; sentAtMs: number; receivedAtMs: number };
+    let raw: { status: number; headers: Record<string, unknown>; bytes: Buffer; sentAtMs: number; receivedAtMs: number };
     try {
-      raw = await this.exchange(method, url, headers, options.body);
+      raw = await this.exchange(method, url, headers, options.body, transfer);
     } catch (error) {
       // A keep-alive socket the camera had already closed: safe to send a GET again, once, on a new socket.
-      if (method === 'GET' && !retried.socket && isStaleSocketReset(error)) return this.send<T>(method, url, what, options, { ...retried, socket: true });
-      throw this.transportError(error, method, url, what);
+      if (method === 'GET' && !retried.socket && isStaleSocketReset(error)) return this.send<T>(method, url, what, options, { ...retried, socket: true }, transfer);
+      throw this.transportError(error, method, url, what, transfer.timeoutMs);
     }
 
     if (raw.status === 401) {
@@ -256,7 +308,7 @@ export class CcapiClient {
         if (options.resendAfterChallenge === false) {
           throw new DomainError(ErrorCode.CAMERA_AUTH_REQUIRED, `The camera asked for authentication again on ${method} ${what}; not resent at once`, { status: 401, challengeRenewed: true });
         }
-        return this.send<T>(method, url, what, options, { ...retried, auth: true });
+        return this.send<T>(method, url, what, options, { ...retried, auth: true }, transfer);
       }
       this.challenge = null;
       throw new DomainError(
@@ -266,14 +318,19 @@ export class CcapiClient {
       );
     }
 
-    const parsed = parseJson(raw.text);
+    if (transfer.raw && raw.status >= 200 && raw.status < 300) {
+      const type = raw.headers['content-type'];
+      return { status: raw.status, data: raw.bytes as T, sentAtMs: raw.sentAtMs, receivedAtMs: raw.receivedAtMs, contentType: typeof type === 'string' ? type : undefined };
+    }
+    const text = raw.bytes.toString('utf8');
+    const parsed = parseJson(text);
     // Only CCAPI's own short `message` ("Device busy") is repeated; any other body is not: whatever answers at a
     // camera's address must not get its text into the status, the log or the API.
     const said = parsed.ok ? cameraMessageOf(parsed.value) : null;
     const details = { status: raw.status, endpoint: what, method, cameraMessage: said ?? undefined };
     if (raw.status >= 200 && raw.status < 300) {
       if (!parsed.ok) {
-        throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${what} is not JSON (${raw.text.length} bytes)`, details);
+        throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${what} is not JSON (${text.length} bytes)`, details);
       }
       return { status: raw.status, data: parsed.value as T, sentAtMs: raw.sentAtMs, receivedAtMs: raw.receivedAtMs };
     }
@@ -288,8 +345,8 @@ export class CcapiClient {
     throw new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera answered ${method} ${what} with an error (HTTP ${raw.status}${redirect}${said ? `, ${said}` : ''})`, details);
   }
 
-  private async exchange(method: string, url: string, headers: Record<string, string>, body?: () => unknown) {
-    const timeoutMs = this.config.CAMERA_TIMEOUT;
+  private async exchange(method: string, url: string, headers: Record<string, string>, body: (() => unknown) | undefined, transfer: { maxBytes: number; timeoutMs: number }) {
+    const { timeoutMs, maxBytes } = transfer;
     const controller = new AbortController();
     let timedOut = false;
     let stream: Readable | null = null;
@@ -311,7 +368,7 @@ export class CcapiClient {
         decompress: true,
         validateStatus: () => true,
         maxRedirects: 0,
-        maxContentLength: MAX_ANSWER_BYTES,
+        maxContentLength: maxBytes,
         proxy: false,
         httpAgent: this.httpAgent,
         httpsAgent: this.httpsAgent,
@@ -320,9 +377,9 @@ export class CcapiClient {
       });
       stream = response.data;
       if (timedOut) stream.destroy(new TimeoutError());
-      const text = await readCapped(stream, MAX_ANSWER_BYTES, method, url);
+      const bytes = await readCapped(stream, maxBytes, method, url);
       const receivedAtMs = this.clock.now();
-      return { status: response.status, headers: response.headers as Record<string, unknown>, text, sentAtMs, receivedAtMs };
+      return { status: response.status, headers: response.headers as Record<string, unknown>, bytes, sentAtMs, receivedAtMs };
     } catch (error) {
       if (timedOut) throw new TimeoutError();
       throw error;
@@ -331,12 +388,12 @@ export class CcapiClient {
     }
   }
 
-  private transportError(error: unknown, method: string, url: string, what: string): DomainError {
+  private transportError(error: unknown, method: string, url: string, what: string, timeoutMs: number): DomainError {
     if (error instanceof DomainError) return error;
     const host = safeHost(url);
     const details = { endpoint: what, method, host };
     if (error instanceof TimeoutError) {
-      return new DomainError(ErrorCode.CAMERA_TIMEOUT, `The camera did not answer ${method} ${what} within ${formatSeconds(this.config.CAMERA_TIMEOUT)}`, details);
+      return new DomainError(ErrorCode.CAMERA_TIMEOUT, `The camera did not answer ${method} ${what} within ${formatSeconds(timeoutMs)}`, details);
     }
     const code = errorCode(error);
     switch (code) {
@@ -379,12 +436,13 @@ function rank(version: string): number {
   return preferred >= 0 ? preferred - 1000 : -Number(version.slice(3)); // ver100 first, then the newest
 }
 
-async function readCapped(stream: Readable, max: number, method: string, url: string): Promise<string> {
+async function readCapped(stream: Readable, max: number, method: string, url: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   const tooBig = () => {
     stream.destroy();
-    return new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${new URL(url).pathname} is larger than ${max / 1024} KiB`);
+    const limit = max >= 1_048_576 ? `${Math.round(max / 1_048_576)} MiB` : `${max / 1024} KiB`;
+    return new DomainError(ErrorCode.CAMERA_BAD_ANSWER, `The camera's answer to ${method} ${new URL(url).pathname} is larger than ${limit}`, { tooLarge: true, maxBytes: max });
   };
   try {
     for await (const chunk of stream) {
@@ -398,7 +456,7 @@ async function readCapped(stream: Readable, max: number, method: string, url: st
     if ((error as { code?: string }).code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test((error as Error).message)) throw tooBig();
     throw error;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** CCAPI's `message` of an answer, when it is the short plain text a camera sends; else null. */

@@ -115,6 +115,13 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(100) @Max(120_000)
   CAMERA_TIMEOUT = 5000;
 
+  /**
+   * Measure by photo: how long a camera may take from the shutter press to naming its new photo (and again to
+   * hand it over), ms. Exposure, focusing and writing a full-size JPEG take a second or two.
+   */
+  @Type(() => Number) @IsInt() @Min(1000) @Max(120_000)
+  CAMERA_PHOTO_TIMEOUT = 15_000;
+
   /** Search the network for cameras with SSDP when CAMERA_URL is empty. */
   @Transform(toBool) @IsBoolean()
   CAMERA_DISCOVERY = true;

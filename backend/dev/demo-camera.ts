@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { CameraSim, startCameraSim } from './camera-sim/sim';
+import { slateOfApp } from './camera-sim/sim-photo';
 
 /**
  * What the demo camera reads and writes of the app's settings (AppConfig). Named here, not imported:
@@ -7,6 +8,8 @@ import { CameraSim, startCameraSim } from './camera-sim/sim';
  */
 export interface DemoCameraSettings {
   CAMERA_URL?: string;
+  /** The app's own port: the demo camera photographs the app's time slate (measure by photo). */
+  PORT?: number;
 }
 
 /** How far off the demo camera's clock starts, so that the first sync has something to do. */
@@ -23,7 +26,9 @@ const started = new WeakMap<DemoCameraSettings, CameraSim>();
  */
 export async function withDemoCamera<C extends DemoCameraSettings>(config: C, wanted: boolean): Promise<C> {
   if (!wanted) return config;
-  const sim = await startCameraSim({ host: '127.0.0.1', httpPort: 0, httpsPort: false, clockOffsetMs: DEMO_CAMERA_OFFSET_MS, serialNumber: '083021009000', productName: 'Canon EOS R50 (simulated)' });
+  // Pointed at the app's own slate (on loopback at PORT), as if the slate were held in front of it.
+  const slate = config.PORT ? slateOfApp(`http://127.0.0.1:${config.PORT}`) : null;
+  const sim = await startCameraSim({ host: '127.0.0.1', httpPort: 0, httpsPort: false, clockOffsetMs: DEMO_CAMERA_OFFSET_MS, serialNumber: '083021009000', productName: 'Canon EOS R50 (simulated)', slate });
   started.set(config, sim);
   config.CAMERA_URL = sim.httpUrl;
   return config;

@@ -85,6 +85,12 @@ export const ErrorCode = {
   SLATE_PHOTOS_REFUSED: 'SLATE_PHOTOS_REFUSED',
   /** TIME_SERVER=chrony and chronyd is absent, does not answer, or does not take the time (see TIME_SERVER_FALLBACK). */
   TIME_SERVER_UNAVAILABLE: 'TIME_SERVER_UNAVAILABLE',
+  /** Measure by photo: the camera did not take the picture (out of focus, a mode that cannot shoot, its card). */
+  SHUTTER_REFUSED: 'SHUTTER_REFUSED',
+  /** Measure by photo: no new image appeared in the camera's events within CAMERA_PHOTO_TIMEOUT of the shutter press. */
+  NO_NEW_PHOTO: 'NO_NEW_PHOTO',
+  /** Measure by photo: the camera recorded no JPEG (RAW only, or a movie): the slate is read from a JPEG. */
+  NO_JPEG_RECORDED: 'NO_JPEG_RECORDED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -179,6 +179,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
             online={online}
             perCamera={!onPiScreen}
             compact={onPiScreen}
+            screen={screen}
             onDetails={() => setSheet('cameras')}
           />
           {onPiScreen ? null : <ControllerInfo status={status} clock={{ wall: tick.wall, piNow, sinceStatus }} deviceZone={deviceZone} />}
@@ -245,7 +246,7 @@ export function App({ socket, api }: { socket: SocketLike; api: TimeSyncApi }) {
       ) : null}
       {sheet === 'cameras' ? (
         <Sheet title="Cameras" testId="cameras-sheet" onClose={closeSheet}>
-          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} />
+          <CameraStatusCard cameras={status ? (status.cameras ?? []) : null} piNow={piNow} api={api} canSetTime={status?.canSetTime} online={online} screen={screen} />
         </Sheet>
       ) : null}
       {sheet === 'session' ? (

@@ -36,7 +36,20 @@ export interface TimeSyncApi {
   sessionReport(id: string): Promise<SessionReport>;
   /** GET /api/session: the session running and every session in the journal, newest first. */
   listSessions(): Promise<SessionList>;
+  /** POST /api/camera/<id>/measure-by-photo: the camera photographs the slate, its photo is read (camera minus Pi). */
+  measureByPhoto(id: string): Promise<PhotoMeasure>;
 }
+
+/** What a measure by photo answers (the server's PhotoMeasureAnswer, the fields the page shows). */
+export interface PhotoMeasure {
+  cameraId: string;
+  file: string;
+  namedAfterMs: number;
+  measurement: { offsetMs: number; boundMs: number; at: string };
+}
+
+/** Shutter, focus, the camera's write and the download: longer than any other action (CAMERA_PHOTO_TIMEOUT twice). */
+const PHOTO_MEASURE_TIMEOUT_MS = 60_000;
 
 /** The answer to a start: each connected camera after the start's corrections (camera minus Pi, ms). */
 export interface SessionStarted {
@@ -116,17 +129,17 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
   const identity: Record<string, string> = kioskToken ? { [KIOSK_HEADER]: kioskToken } : {};
 
   /** `answered`: a non-2xx body that still is the answer (a camera sync that failed carries each camera's result). */
-  function post(path: string, body: unknown, answered: (payload: Record<string, unknown>) => boolean = () => false): Promise<Record<string, unknown>> {
-    return call(path, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...identity }, body: JSON.stringify(body) }, answered);
+  function post(path: string, body: unknown, answered: (payload: Record<string, unknown>) => boolean = () => false, timeout = timeoutMs): Promise<Record<string, unknown>> {
+    return call(path, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...identity }, body: JSON.stringify(body) }, answered, timeout);
   }
 
   function get(path: string): Promise<Record<string, unknown>> {
     return call(path, { cache: 'no-store', headers: { Accept: 'application/json', ...identity } }, () => false);
   }
 
-  async function call(path: string, init: RequestInit, answered: (payload: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  async function call(path: string, init: RequestInit, answered: (payload: Record<string, unknown>) => boolean, timeout = timeoutMs): Promise<Record<string, unknown>> {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const timer = setTimeout(() => abort.abort(), timeout);
     let res: Response;
     try {
       res = await fetchImpl(path, { ...init, signal: abort.signal });
@@ -185,10 +198,12 @@ export function createApi(fetchImpl: typeof fetch = (...args) => fetch(...args),
     stopSession: async () => (await post('/api/session/stop', {})) as unknown as SessionReport,
     sessionReport: async (id) => (await get(`/api/session/${encodeURIComponent(id)}/report`)) as unknown as SessionReport,
     listSessions: async () => (await get('/api/session')) as unknown as SessionList,
+    measureByPhoto: async (id) => (await post(`/api/camera/${encodeURIComponent(id)}/measure-by-photo`, {}, undefined, Math.max(timeoutMs, PHOTO_MEASURE_TIMEOUT_MS))) as unknown as PhotoMeasure,
   };
 }
 
 export const NOT_ON_AP_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can set the time";
+export const NOT_ON_AP_PHOTO_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can take a photo with a camera";
 export const NOT_ON_AP_SESSION_REASON = "Only the Pi's own screen and phones on the Pi's Wi-Fi can start or stop a capture session";
 
 /** An error in plain words for the person holding the phone. */

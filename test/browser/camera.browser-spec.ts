@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import { startCameraSim, type CameraSim } from '../camera-sim/sim';
+import { slateOfApp } from '../../backend/dev/camera-sim/sim-photo';
 import { startApp, type StartedApp } from '../support/app';
 import { assertServesPage, ensureFrontendBuilt, eventually, openBrowser, screenshotPath, type BrowserSession } from './browser';
 
@@ -68,5 +69,28 @@ describe('kiosk page with a camera (Chromium)', () => {
     await message.waitFor({ timeout: 20_000 });
     expect(await message.getAttribute('role')).toBe('alert');
     expect(await message.textContent()).toMatch(/busy.*Device busy.*Try again in a moment/i);
+  });
+
+  it('measure by photo: where to point the camera first, then its offset from its own photo of the slate, or why not', async () => {
+    const page = browser!.page;
+    // The Pi's slate in front of the camera, its clock 1.5 s ahead of the host's.
+    camera!.setSlate(slateOfApp(app!.url));
+    camera!.clock.setError(1500);
+    await testId(page, 'measure-photo-start').click();
+    expect(await testId(page, 'measure-photo-hint').textContent()).toMatch(/^Point the camera at the slate on the Pi's screen/);
+    expect(camera!.shots).toHaveLength(0);
+    await testId(page, 'measure-photo-take').click();
+    const message = testId(page, 'measure-photo-message');
+    await message.waitFor({ timeout: 30_000 });
+    expect(await message.getAttribute('role')).toBe('status');
+    expect(await message.textContent()).toMatch(/^✓ Camera 1\.[45] s ahead of the Pi \(±2\d ms\), measured from its photo IMG_0001\.JPG$/);
+    await page.screenshot({ path: screenshotPath('camera-measure-by-photo-800x480') });
+
+    camera!.setSlate(null);
+    await testId(page, 'measure-photo-start').click();
+    await testId(page, 'measure-photo-take').click();
+    await eventually(async () => /IMG_0002/.test((await message.textContent()) ?? ''), 'the refusal', 30_000);
+    expect(await message.getAttribute('role')).toBe('alert');
+    expect(await message.textContent()).toMatch(/^⚠\uFE0E Not verified: The camera was not pointed at the slate: its photo IMG_0002\.JPG/);
   });
 });

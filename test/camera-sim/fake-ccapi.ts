@@ -148,6 +148,8 @@ export class FakeCamera {
       get: <T>(name: CcapiEndpointName) => this.exchange<T>('GET', name),
       put: <T>(name: CcapiEndpointName, options: CcapiRequestOptions) => this.exchange<T>('PUT', name, options),
       post: async () => this.strict('POST'),
+      delete: async () => this.strict('DELETE'),
+      download: async () => this.strict('download'),
     };
     let baseUrl: string | null = null;
     const client = {

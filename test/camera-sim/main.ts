@@ -18,9 +18,15 @@
  *                          default: one per HTTP port (0830210 + the port), random with --http-port 0, so that
  *                          separate processes are separate cameras
  *   --product-name NAME    the product name it reports (CAMERA_SIM_PRODUCT_NAME, default Canon EOS R50)
+ *   --slate-url URL        the app whose time slate the camera is pointed at (CAMERA_SIM_SLATE_URL, default none)
+ *   --shutter-lag-ms N     press to shutter opening (CAMERA_SIM_SHUTTER_LAG_MS, default 80)
+ *   --exposure S           exposure time, s or 1/N (CAMERA_SIM_EXPOSURE, default 1/250)
+ *   --write-ms N           shutter closed to file on the card (CAMERA_SIM_WRITE_MS, default 400)
+ *   --recording R          jpeg, raw+jpeg or raw (CAMERA_SIM_RECORDING, default jpeg)
  */
 import { randomInt } from 'node:crypto';
-import { CameraSim, startCameraSim } from './sim';
+import { CameraSim, SimRecording, startCameraSim } from './sim';
+import { slateOfApp } from '../../backend/dev/camera-sim/sim-photo';
 
 /** What `--help` prints: the options below, each read by `option()` in this file (a test checks both). */
 export const USAGE = `Usage: npm run camera-sim -- [options]
@@ -48,13 +54,43 @@ Options (each also from the environment variable in brackets):
                          Default: 0830210 and the camera's HTTP port (083021008080), or random digits with
                          --http-port 0, so that two simulators are two cameras; printed at start
   --product-name NAME    the product name it reports [CAMERA_SIM_PRODUCT_NAME] (default Canon EOS R50), escapes as --serial
+  --slate-url URL        what the camera photographs when its shutter is pressed (measure by photo): the time
+                         slate of the app at URL, e.g. http://127.0.0.1:3000, as a screen showing /slate would
+                         show it at that instant (the Pi's time from GET /api/slate) [CAMERA_SIM_SLATE_URL].
+                         Without it the camera photographs nothing readable (a grey scene)
+  --shutter-lag-ms N     from the shutter press to the opening of the shutter, ms [CAMERA_SIM_SHUTTER_LAG_MS] (default 80)
+  --exposure S           exposure time, seconds or 1/N, written as ExposureTime [CAMERA_SIM_EXPOSURE] (default 1/250)
+  --write-ms N           from the shutter closing to the file on the card (event/polling addedcontents), ms
+                         [CAMERA_SIM_WRITE_MS] (default 400)
+  --recording R          what a shot records: jpeg, raw+jpeg (IMG_nnnn.CR3 and .JPG) or raw [CAMERA_SIM_RECORDING]
+                         (default jpeg)
   --help, -h             print this and exit
 
 Then start the app with CAMERA_URL=http://127.0.0.1:8080 (without it, \`npm start\` with the simulated clock
 starts a simulated camera of its own: the demo, see DEMO in the README).`;
 
 /** Options that take a value, and flags. */
-const VALUED = ['host', 'http-port', 'https-port', 'ssdp-port', 'description-port', 'offset-ms', 'std-offset', 'latency-ms', 'drift-ppm', 'user', 'password', 'count', 'serial', 'product-name'];
+const VALUED = [
+  'host',
+  'http-port',
+  'https-port',
+  'ssdp-port',
+  'description-port',
+  'offset-ms',
+  'std-offset',
+  'latency-ms',
+  'drift-ppm',
+  'user',
+  'password',
+  'count',
+  'serial',
+  'product-name',
+  'slate-url',
+  'shutter-lag-ms',
+  'exposure',
+  'write-ms',
+  'recording',
+];
 const FLAGS = ['dst', 'help'];
 
 /** The first thing on the command line that is not an option of this simulator, if any. */
@@ -131,6 +167,40 @@ function driftPpm(value: string | undefined): number {
   return n;
 }
 
+function milliseconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 60_000) throw new Error(`--${name} must be a number of milliseconds from 0 to 60000, not ${value}`);
+  return n;
+}
+
+/** `1/250`, `0.004` or `2` (seconds). */
+function exposure(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^1\/(\d+(?:\.\d+)?)$/.exec(value);
+  const s = m ? 1 / Number(m[1]) : Number(value);
+  if (!Number.isFinite(s) || s <= 0 || s > 30) throw new Error(`--exposure must be seconds (0.004) or 1/N (1/250), at most 30 s, not ${value}`);
+  return s;
+}
+
+function recording(value: string | undefined): SimRecording | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'jpeg' || value === 'raw+jpeg' || value === 'raw') return value;
+  throw new Error(`--recording must be jpeg, raw+jpeg or raw, not ${value}`);
+}
+
+function slateUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`--slate-url must be the app's address, e.g. http://127.0.0.1:3000, not ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--slate-url must be an http:// or https:// address, not ${value}`);
+  return value;
+}
+
 async function startOne(index: number): Promise<CameraSim> {
   const given = unescaped(option('serial', 'CAMERA_SIM_SERIAL'));
   const user = option('user', 'CAMERA_SIM_USER');
@@ -138,6 +208,7 @@ async function startOne(index: number): Promise<CameraSim> {
   const shift = (p: number | false) => (p === false || p === 0 ? p : p + index);
   const httpPort = (shift(port(option('http-port', 'CAMERA_SIM_HTTP_PORT'), 8080)) || 0) as number;
   const serial = given === undefined ? defaultSerial(httpPort) : index ? `${given}-${index}` : given;
+  const slate = slateUrl(option('slate-url', 'CAMERA_SIM_SLATE_URL'));
   const sim = await startCameraSim({
     host: option('host', 'CAMERA_SIM_HOST') ?? '127.0.0.1',
     httpPort,
@@ -152,6 +223,11 @@ async function startOne(index: number): Promise<CameraSim> {
     auth: user ? { user, password: option('password', 'CAMERA_SIM_PASSWORD') ?? '' } : null,
     serialNumber: serial,
     productName: unescaped(option('product-name', 'CAMERA_SIM_PRODUCT_NAME')),
+    slate: slate ? slateOfApp(slate) : null,
+    shutterLagMs: milliseconds('shutter-lag-ms', option('shutter-lag-ms', 'CAMERA_SIM_SHUTTER_LAG_MS')),
+    exposureSeconds: exposure(option('exposure', 'CAMERA_SIM_EXPOSURE')),
+    writeMs: milliseconds('write-ms', option('write-ms', 'CAMERA_SIM_WRITE_MS')),
+    recording: recording(option('recording', 'CAMERA_SIM_RECORDING')),
   });
   const lines = [
     `Simulated Canon camera ${index + 1} (CCAPI, serial ${JSON.stringify(serial)}) ready:`,
@@ -159,11 +235,17 @@ async function startOne(index: number): Promise<CameraSim> {
     sim.httpsUrl ? `  HTTPS        ${sim.httpsUrl}/ccapi (self-signed)` : null,
     `  description  ${sim.descriptionUrl}`,
     sim.ssdp ? `  SSDP         udp ${sim.ssdp.address}:${sim.ssdp.port}` : null,
+    `  pointed at   ${slate ? `the time slate of ${slate}` : 'nothing readable (--slate-url to photograph a time slate)'}`,
     `  clock        ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host${sim.clock.driftPpm ? `, drifting ${sim.clock.driftPpm > 0 ? '+' : ''}${sim.clock.driftPpm} ppm (${((sim.clock.driftPpm * 86_400) / 1e6).toFixed(2)} s/day)` : ''}`,
   ];
   console.log(lines.filter(Boolean).join('\n'));
   let lastPuts = 0;
+  let lastShots = 0;
   const report = setInterval(() => {
+    for (const shot of sim.shots.slice(lastShots)) {
+      console.log(`camera ${index + 1} took ${shot.files.join(' + ')}: ${shot.code ? `the slate ${shot.code}` : 'nothing readable'}, its clock ${Math.round(shot.clockErrorMs)} ms off the host`);
+    }
+    lastShots = sim.shots.length;
     const puts = sim.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/datetime') && r.status === 200).length;
     if (puts !== lastPuts) console.log(`camera ${index + 1} clock set: now ${sim.clock.read().datetime} (dst ${sim.clock.dst}), ${Math.round(sim.clock.errorMs())} ms off the host`);
     lastPuts = puts;

@@ -42,6 +42,7 @@ async function startProcess(...args: string[]): Promise<{ child: ChildProcess; o
     child.on('exit', (code) => reject(new Error(`camera-sim exited (${code}): ${output}`)));
     child.stdout!.on('data', (chunk) => {
       output += chunk;
+      later.set(child, output);
       const url = /HTTP\s+(http:\/\/\S+)\/ccapi/.exec(output)?.[1];
       const serial = /serial ("[^"]*")/.exec(output)?.[1];
       if (url && serial && /\n\s+clock .*\n/.test(output)) {
@@ -53,6 +54,9 @@ async function startProcess(...args: string[]): Promise<{ child: ChildProcess; o
 }
 
 const children: ChildProcess[] = [];
+/** Everything a simulator process printed so far (also after it was ready). */
+const later = new WeakMap<ChildProcess, string>();
+const output = (sim: { child: ChildProcess }) => later.get(sim.child) ?? '';
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGTERM');
 });
@@ -110,6 +114,39 @@ describe('npm run camera-sim: separate processes, drifting clocks', () => {
     const bad = run('--drift-ppm', 'fast');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain('--drift-ppm must be a number of parts per million');
+  });
+});
+
+describe('npm run camera-sim: it shoots', () => {
+  it('a shutter press records RAW+JPEG, names both in event/polling, serves the JPEG; the console says what it photographed', async () => {
+    // Pointed at an app that is not there: it photographs nothing readable (a slate needs an answering app).
+    const sim = await startProcess('--http-port', '0', '--recording', 'raw+jpeg', '--shutter-lag-ms', '10', '--write-ms', '50', '--exposure', '1/500', '--slate-url', 'http://127.0.0.1:9');
+    expect(sim.output).toContain('pointed at   the time slate of http://127.0.0.1:9');
+    await json(`${sim.url}/ccapi/ver100/event/polling`);
+    const press = await fetch(`${sim.url}/ccapi/ver100/shooting/control/shutterbutton`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"af":true}' });
+    expect(press.status).toBe(200);
+    let added: string[] = [];
+    for (let i = 0; i < 100 && !added.length; i++) {
+      added = ((await json(`${sim.url}/ccapi/ver110/event/polling?timeout=short`)) as { addedcontents?: string[] }).addedcontents ?? [];
+    }
+    expect(added).toEqual(['/ccapi/ver110/contents/card1/100CANON/IMG_0001.CR3', '/ccapi/ver110/contents/card1/100CANON/IMG_0001.JPG']);
+    const jpeg = await fetch(`${sim.url}${added[1]}?kind=original`);
+    expect([jpeg.status, jpeg.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    expect([...new Uint8Array(await jpeg.arrayBuffer()).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    await new Promise<void>((resolve) => {
+      const check = () => (/took 100CANON\/IMG_0001\.CR3 \+ 100CANON\/IMG_0001\.JPG: nothing readable/.test(sim.output + output(sim)) ? resolve() : setTimeout(check, 100));
+      check();
+    });
+  }, 120_000);
+
+  it.each([
+    [['--recording', 'tiff'], '--recording must be jpeg, raw+jpeg or raw'],
+    [['--exposure', '1/0'], '--exposure must be seconds'],
+    [['--slate-url', 'localhost:3000'], '--slate-url must be'],
+  ])('refuses %j', (args, message) => {
+    const bad = run(...args);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(message);
   });
 });
 

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { CameraClock, parseSimDateTime } from './camera-clock';
 import { SimAuth, SimDigest } from './sim-digest';
+import { shotJpeg, SlateSource, slateTextAt } from './sim-photo';
 import { CANON_ST, deviceDescriptionXml, SsdpResponder } from './sim-ssdp';
 
 /**
@@ -12,8 +13,15 @@ import { CANON_ST, deviceDescriptionXml, SsdpResponder } from './sim-ssdp';
  *
  * Endpoints: GET /ccapi (list, some paths absolute), GET/PUT functions/datetime (wall time + standard
  * offset + dst, UTC kept inside, one-second resolution over a hidden phase), GET deviceinformation,
- * GET devicestatus/battery, POST shooting/control/shutterbutton (busy 503 for a while afterwards).
+ * GET devicestatus/battery, POST shooting/control/shutterbutton (busy 503 for a while afterwards), GET/DELETE
+ * event/polling (ver100 and ver110: the events since the last poll, at once; ver110 `?timeout=short|long`
+ * waits up to `longPollMs` for one), GET contents/... `?kind=original` of the shots it took.
  * Plus an SSDP responder and the UPnP description, Digest authentication, request latency and faults.
+ *
+ * A shutter press takes a picture `shutterLagMs` later (the shutter opens then, for `exposureSeconds`) of what
+ * the camera is pointed at (`slate`, see sim-photo.ts: a Pi's time slate at that instant, or nothing readable),
+ * stamped by its own clock; `writeMs` after the shutter closes the file is on the card and in `addedcontents`
+ * (`recording`: IMG_nnnn.JPG, IMG_nnnn.CR3 and .JPG, or .CR3 alone).
  */
 
 export type SimFault =
@@ -73,6 +81,32 @@ export interface CameraSimOptions {
   keepAliveTimeoutMs?: number;
   productName?: string;
   serialNumber?: string;
+  /** What the camera is pointed at when its shutter is pressed (sim-photo.ts `slateOfApp`); null or absent: nothing readable. */
+  slate?: SlateSource | null;
+  /** From the shutter press (its request handled) to the opening of the shutter, ms. Default 80. */
+  shutterLagMs?: number;
+  /** Exposure time, s (written as ExposureTime). Default 1/250. */
+  exposureSeconds?: number;
+  /** From the shutter closing to the file on the card and in `addedcontents`, ms. Default 400. */
+  writeMs?: number;
+  /** The files of one shot. Default jpeg. */
+  recording?: SimRecording;
+  /** How long `event/polling?timeout=short|long` (ver110) waits for an event, ms. Default 2000. */
+  longPollMs?: number;
+}
+
+/** What one shot records: a JPEG, a RAW (CR3) and a JPEG, or a RAW alone. */
+export type SimRecording = 'jpeg' | 'raw+jpeg' | 'raw';
+
+/** One shot the simulated camera took: when its shutter opened (host ms), what it saw, and its files' content paths (after `/contents/<card>/`). */
+export interface SimShot {
+  pressedAtMs: number;
+  openedAtMs: number;
+  /** The slate code in the picture; null: nothing readable. */
+  code: string | null;
+  /** The camera's clock minus the host's when the shutter opened, ms. */
+  clockErrorMs: number;
+  files: string[];
 }
 
 export interface SimRequest {
@@ -101,6 +135,14 @@ export interface CameraSim {
   expireNonces(): void;
   /** The camera is busy (503 with `message`) for `ms`. */
   setBusy(ms: number, message?: string): void;
+  /** The shots taken, oldest first. */
+  shots: SimShot[];
+  /** Points the camera at a slate, or at nothing readable (null). */
+  setSlate(slate: SlateSource | null): void;
+  setRecording(recording: SimRecording): void;
+  setShutterLag(ms: number): void;
+  /** Shots whose files have not reached the card yet: resolves when they have (so a test can close cleanly). */
+  settled(): Promise<void>;
   /** Sends NOTIFY ssdp:alive / ssdp:byebye to a unicast target. */
   notify(kind: 'alive' | 'byebye', target: { address: string; port: number }): Promise<void>;
   close(): Promise<void>;
@@ -130,7 +172,72 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
   const hanging = new Set<http.ServerResponse>();
   const stats = { inFlight: 0, maxInFlight: 0, connections: 0 };
 
+  let slate: SlateSource | null = options.slate ?? null;
+  let recording: SimRecording = options.recording ?? 'jpeg';
+  let shutterLagMs = options.shutterLagMs ?? 80;
+  const exposureSeconds = options.exposureSeconds ?? 1 / 250;
+  const writeMs = options.writeMs ?? 400;
+  const longPollMs = options.longPollMs ?? 2000;
+  const shots: SimShot[] = [];
+  /** The card: `100CANON/IMG_0001.JPG` -> its bytes. */
+  const card = new Map<string, { bytes: Buffer; type: string }>();
+  let fileNumber = 0;
+  /** Files added since the last event poll, and whether a poll has been answered yet (the first one says the state too). */
+  let added: string[] = [];
+  let polled = false;
+  const eventWaiters = new Set<() => void>();
+  const shooting = new Set<Promise<void>>();
+  let closed = false;
+
   const sleep = (ms: number) => new Promise<void>((resolve) => (ms > 0 ? setTimeout(resolve, ms) : resolve()));
+  const hostNow = () => performance.timeOrigin + performance.now();
+
+  /** One shot: the shutter opens `shutterLagMs` after the press, the picture is what the camera is pointed at then. */
+  async function shoot(pressedAtMs: number): Promise<void> {
+    await sleep(shutterLagMs - (Date.now() - pressedAtMs));
+    if (closed) return;
+    const openedAtMs = hostNow();
+    const view = slate ? await slate().catch(() => null) : null;
+    const code = view ? slateTextAt(view, openedAtMs) : null;
+    const n = ++fileNumber;
+    const name = `100CANON/IMG_${String(n % 10_000).padStart(4, '0')}`;
+    const jpeg = recording === 'raw' ? null : shotJpeg(code, clock, openedAtMs, { make: 'Canon', model: productName, serial, exposureSeconds });
+    await sleep(openedAtMs + exposureSeconds * 1000 + writeMs - hostNow());
+    if (closed) return;
+    const files: string[] = [];
+    if (recording !== 'jpeg') {
+      card.set(`${name}.CR3`, { bytes: Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypcrx \0\0\0\x01crx isom'), Buffer.alloc(4096)]), type: 'image/x-canon-cr3' });
+      files.push(`${name}.CR3`);
+    }
+    if (jpeg) {
+      card.set(`${name}.JPG`, { bytes: jpeg, type: 'image/jpeg' });
+      files.push(`${name}.JPG`);
+    }
+    shots.push({ pressedAtMs, openedAtMs, code, clockErrorMs: clock.nowUtcMs(openedAtMs) - openedAtMs, files });
+    added.push(...files);
+    for (const wake of eventWaiters) wake();
+  }
+
+  /** GET event/polling: what happened since the last poll (the first poll also says the state, as real cameras do). */
+  async function events(version: string, timeout: string | null): Promise<Record<string, unknown>> {
+    if (!added.length && version !== 'ver100' && (timeout === 'short' || timeout === 'long')) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          eventWaiters.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, longPollMs);
+        eventWaiters.add(wake);
+      });
+    }
+    const card = version === 'ver100' ? 'sd' : 'card1';
+    const answer: Record<string, unknown> = polled ? {} : { battery: { name: 'LP-E17', kind: 'battery', level: 'full', quality: 'good' }, recordable: { value: 'on' } };
+    polled = true;
+    if (added.length) answer.addedcontents = added.map((f) => `/ccapi/${version}/contents/${card}/${f}`);
+    added = [];
+    return answer;
+  }
   const latencyNow = () => Math.max(0, typeof latency === 'function' ? latency() : latency ?? 0);
 
   function takeFault(method: string, path: string): SimFault | null {
@@ -146,6 +253,7 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, proto: 'http' | 'https'): Promise<void> {
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0];
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
@@ -168,6 +276,12 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
       res.end(text);
+    };
+    const replyBytes = async (bytes: Buffer, type: string) => {
+      record.status = 200;
+      await sleep(lat / 2);
+      res.writeHead(200, { 'Content-Type': type, 'Content-Length': bytes.length });
+      res.end(bytes);
     };
 
     if (injected) {
@@ -226,11 +340,28 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
       case 'POST /ccapi/ver100/shooting/control/shutterbutton':
         if (isBusy) return reply(503, { message: busy!.message });
         if (typeof body !== 'object' || body === null || typeof (body as { af?: unknown }).af !== 'boolean') return reply(400, { message: 'Invalid parameter' });
-        busy = { untilMs: Date.now() + (options.busyAfterShutterMs ?? 1500), message: 'Device busy' };
+        // Busy for the exposure and the write at least.
+        busy = { untilMs: Date.now() + Math.max(options.busyAfterShutterMs ?? 1500, shutterLagMs + exposureSeconds * 1000 + writeMs), message: 'Device busy' };
+        track(shoot(handledAtMs));
         return reply(200, {});
-      default:
-        return reply(404, { message: 'Not found' });
     }
+    const polling = /^\/ccapi\/(ver1\d\d)\/event\/polling$/.exec(path);
+    if (polling && method === 'GET') return reply(200, await events(polling[1], query.get('timeout')));
+    if (polling && method === 'DELETE') return reply(200, {});
+    const content = /^\/ccapi\/(ver1\d\d)\/contents\/(?:sd|card1)\/(100CANON\/IMG_\d{4}\.(?:JPG|CR3))$/.exec(path);
+    if (content && method === 'GET') {
+      const kind = query.get('kind') ?? 'original';
+      if (!['original', 'thumbnail', 'display', 'embedded'].includes(kind)) return reply(400, { message: 'Invalid parameter' });
+      const file = card.get(content[2]);
+      if (!file) return reply(404, { message: 'Not found' });
+      return replyBytes(file.bytes, file.type);
+    }
+    return reply(404, { message: 'Not found' });
+  }
+
+  function track(shot: Promise<void>): void {
+    shooting.add(shot);
+    void shot.catch(() => undefined).finally(() => shooting.delete(shot));
   }
 
   function endpointList(base: string) {
@@ -242,8 +373,15 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
         e(`${base}/ccapi/ver100/functions/datetime`, true, true),
         e('/ccapi/ver100/devicestatus/battery', true, false),
         e('/ccapi/ver100/shooting/control/shutterbutton', false, false, true),
+        { ...e('/ccapi/ver100/event/polling', true, false), delete: true },
+        e('/ccapi/ver100/contents', true, false),
       ],
-      ver110: [e('/ccapi/ver110/devicestatus/storage', true, false), e('/ccapi/ver110/functions/datetime', true, true)],
+      ver110: [
+        e('/ccapi/ver110/devicestatus/storage', true, false),
+        e('/ccapi/ver110/functions/datetime', true, true),
+        { ...e('/ccapi/ver110/event/polling', true, false), delete: true },
+        e('/ccapi/ver110/contents', true, false),
+      ],
     };
   }
 
@@ -323,11 +461,26 @@ export async function startCameraSim(options: CameraSimOptions = {}): Promise<Ca
     setBusy(ms, message = 'Device busy') {
       busy = { untilMs: Date.now() + ms, message };
     },
+    shots,
+    setSlate(s) {
+      slate = s;
+    },
+    setRecording(r) {
+      recording = r;
+    },
+    setShutterLag(ms) {
+      shutterLagMs = ms;
+    },
+    async settled() {
+      while (shooting.size) await Promise.all([...shooting]);
+    },
     notify(kind, target) {
       if (!ssdp) throw new Error('the simulator was started without SSDP');
       return ssdp.responder.notify(kind, target);
     },
     async close() {
+      closed = true;
+      for (const wake of eventWaiters) wake();
       for (const res of hanging) res.destroy();
       const servers = [httpServer, httpsServer, descriptionServer].filter((s): s is http.Server => s !== null);
       await Promise.all(

@@ -53,3 +53,13 @@ export class SlateAnswerDto {
 export class SlateRefusedDto extends ErrorBodyDto {
   @ApiProperty({ type: [SlatePhotoResultDto] }) results: SlatePhotoResultDto[];
 }
+
+/** POST /api/camera/:id/measure-by-photo. */
+export class PhotoMeasureAnswerDto {
+  @ApiProperty({ example: '083021000123', description: 'The camera whose shutter was pressed' }) cameraId: string;
+  @ApiProperty({ example: 'IMG_0001.JPG', description: 'The photo read (RAW+JPEG: the JPEG)' }) file: string;
+  @ApiProperty({ type: [String], example: ['IMG_0001.CR3', 'IMG_0001.JPG'], description: 'Every file the camera named for the shot' }) added: string[];
+  @ApiProperty({ example: 620, description: 'From the shutter press to the camera naming the new file, ms' }) namedAfterMs: number;
+  @ApiProperty({ type: SlateCameraDto, description: 'The camera measured from the photo (camera minus Pi, ms, ± boundMs), journaled as a camera-measure record with method "slate"' }) measurement: SlateCameraDto;
+  @ApiProperty({ type: SlatePhotoResultDto, description: "The photo's reading: the slate's time in it, its EXIF, the terms of its bound" }) photo: SlatePhotoResultDto;
+}

@@ -1,10 +1,11 @@
 import { useCallback } from 'react';
 import type { CameraStatus } from '../../../backend/protocol/messages';
-import { CAMERA_SYNC_WORDS, CameraState, CameraSyncKind } from '../../../backend/protocol/vocabulary';
+import { CAMERA_SYNC_WORDS, CameraState, CameraSyncKind, type Screen } from '../../../backend/protocol/vocabulary';
 import { describeCode, NOT_ON_AP_REASON, syncKindOf, type CameraSyncOutcome, type TimeSyncApi } from '../api';
 import { formatAge, formatAheadBehind, formatBound, formatDuration } from '../time-format';
 import { useAction, type ActionResult } from '../use-action';
 import { ActionMessage } from './ActionMessage';
+import { MeasureByPhoto } from './MeasureByPhoto';
 
 interface Props {
   /** Every camera the Pi knows, connected first; null before the first status. */
@@ -23,6 +24,8 @@ interface Props {
    */
   compact?: boolean;
   onDetails?: () => void;
+  /** The page's screen (what "Measure by photo" says to point the camera at). */
+  screen?: Screen;
 }
 
 /** On the Pi's screen, more cameras than this take one line each for their name and state, cut to the width (else two at most). */
@@ -32,7 +35,7 @@ const CONDENSE_ABOVE = 2;
 export const CAMERA_LABEL = { name: 'Camera', sync: 'Camera sync', clock: 'Camera clock' } as const;
 
 /** A "Camera sync" row per camera, and "Sync camera(s) now" for every connected one (and each, when there are several). */
-export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true, compact = false, onDetails }: Props) {
+export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perCamera = true, compact = false, onDetails, screen }: Props) {
   const list = cameras ?? [];
   const connected = list.filter((c) => c.state === CameraState.Connected);
   const several = connected.length > 1;
@@ -94,7 +97,15 @@ export function CameraStatusCard({ cameras, piNow, api, canSetTime, online, perC
           compact ? (
             <CompactCamera key={camera.id} camera={camera} piNow={piNow} onDetails={onDetails} />
           ) : (
-            <CameraRows key={camera.id} camera={camera} piNow={piNow} api={api} nameOf={nameOf} syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false} />
+            <CameraRows
+              key={camera.id}
+              camera={camera}
+              piNow={piNow}
+              api={api}
+              nameOf={nameOf}
+              syncButton={perCamera && several && online && camera.state === CameraState.Connected && canSetTime !== false}
+              photo={{ canSetTime, online, screen }}
+            />
           ),
         )
       ) : (
@@ -154,7 +165,21 @@ function CompactCamera({ camera, piNow, onDetails }: { camera: CameraStatus; piN
   );
 }
 
-function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: CameraStatus; piNow: number | null; api: TimeSyncApi; nameOf: (id: string) => string; syncButton: boolean }) {
+function CameraRows({
+  camera,
+  piNow,
+  api,
+  nameOf,
+  syncButton,
+  photo,
+}: {
+  camera: CameraStatus;
+  piNow: number | null;
+  api: TimeSyncApi;
+  nameOf: (id: string) => string;
+  syncButton: boolean;
+  photo: { canSetTime: boolean | undefined; online: boolean; screen?: Screen };
+}) {
   return (
     <div className={syncButton ? 'camera with-button' : 'camera'} data-testid="camera" data-camera-id={camera.id} data-state={camera.state}>
       <dl className="rows">
@@ -176,6 +201,7 @@ function CameraRows({ camera, piNow, api, nameOf, syncButton }: { camera: Camera
         ) : null}
       </dl>
       {syncButton ? <SyncOneCamera id={camera.id} api={api} nameOf={nameOf} /> : null}
+      <MeasureByPhoto camera={camera} api={api} canSetTime={photo.canSetTime} online={photo.online} screen={photo.screen} />
     </div>
   );
 }
