@@ -152,6 +152,19 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
+    // Cameras are listened to first: one that connects while the sources start is held, not missed, and handed to the
+    // policy once it knows the Pi's clock (NTP, the sources' first readings).
+    const early: CameraStatus[] = [];
+    let ready = false;
+    if (this.cameras) {
+      this.subscriptions.add(
+        this.cameras.connection$.subscribe((camera) => {
+          if (camera.state !== CameraState.Connected) return;
+          if (ready) this.cameraConnected(camera);
+          else early.push(camera);
+        }),
+      );
+    }
     this.plausibleFloorMs = await this.knownFloor();
     await this.runner.start(this.sourceContext());
     await this.readPi();
@@ -171,15 +184,15 @@ export class TimeSyncService implements OnModuleInit, OnModuleDestroy {
         this.activity.add('camera', warning, false, { source: 'camera', cameraId: d.cameraId, movedByMs: d.offset, code: 'SUSPICIOUS_CAMERA_MOVE', piSource: this.source(), reliability: this.reliability() });
       }),
     );
-    if (this.cameras) {
-      this.subscriptions.add(
-        this.cameras.connection$.subscribe((camera) => {
-          if (camera.state === CameraState.Connected) {
-            void this.dispatch({ kind: 'camera-connected', cameraId: camera.id, name: cameraName(camera), trusted: this.cameras!.mayBeTimeSource(camera.id) });
-          }
-        }),
-      );
-    }
+    ready = true;
+    // Those that connected while starting, and any that was connected before this service listened.
+    const held = new Set(early.map((c) => c.id));
+    for (const camera of early) this.cameraConnected(camera);
+    for (const camera of this.cameras?.statuses() ?? []) if (camera.state === CameraState.Connected && !held.has(camera.id)) this.cameraConnected(camera);
+  }
+
+  private cameraConnected(camera: CameraStatus): void {
+    void this.dispatch({ kind: 'camera-connected', cameraId: camera.id, name: cameraName(camera), trusted: this.cameras!.mayBeTimeSource(camera.id) });
   }
 
   onModuleDestroy(): void {
